@@ -1,0 +1,9 @@
+/**
+ * Codecs chosen by Content-Type: JSON (default), MessagePack, raw bytes, or your own.
+ * @module
+ */
+export { asBuffer, type Codec } from './codec.js'
+export { Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from './codecs.js'
+export { jsonCodec } from './json.js'
+export { msgpackCodec } from './msgpack.js'
+export { rawCodec } from './raw.js'

@@ -1,0 +1,337 @@
+import { connect, type Socket } from 'node:net'
+import { canceled, MicroError, timeout as timeoutError } from '../errors/errors.js'
+import { type DeadlineEntry, deadlines } from '../util/deadline-timer.js'
+import { parseAddress } from './address.js'
+import { type Frame, FrameFlag, FrameType, type Headers, newHeaders } from './frame.js'
+import { FrameParser, ProtocolError } from './frame-parser.js'
+import { FrameWriter } from './frame-writer.js'
+import { MicroStream, type StreamHost } from './micro-stream.js'
+import type { OutboundCall, OutboundStream, Reply } from './transport.js'
+import { lostError, unsentError } from './transport-errors.js'
+
+const WRITE_HIGH_WATER = 1024 * 1024
+const RESOLVED = Promise.resolve()
+const MAX_ID = 0xffffffff
+
+export interface ClientConnectionOptions {
+  maxFrameSize: number
+  dialTimeout: number
+  /** Ping the server after this long without hearing from it, ms. */
+  keepAlive: number
+  /** Give up on a server that does not answer a ping within this, ms. */
+  keepAliveTimeout: number
+}
+
+class PendingUnary {
+  deadline: DeadlineEntry | undefined
+  abortListener: (() => void) | undefined
+  constructor(
+    readonly resolve: (reply: Reply) => void,
+    readonly reject: (error: MicroError) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+}
+
+/**
+ * The client end of one multiplexed micro-protocol connection. Many calls and streams
+ * share it; each has its own id. Deadlines and aborts cancel the call on the server.
+ */
+export class ClientConnection implements StreamHost {
+  readonly address: string
+  readonly #socket: Socket
+  readonly #writer: FrameWriter
+  readonly #parser: FrameParser
+  readonly #unary = new Map<number, PendingUnary>()
+  readonly #streams = new Map<number, MicroStream>()
+  readonly #streamDeadlines = new Map<number, DeadlineEntry>()
+  readonly #options: ClientConnectionOptions
+  readonly #onGone: (connection: ClientConnection) => void
+  readonly connected: Promise<void>
+  #nextId = 1
+  #isConnected = false
+  #goingAway = false
+  #closed = false
+  #closeReason: MicroError | undefined
+  #lastHeard = Date.now()
+  #lastUsed = Date.now()
+  #pingSent = 0
+  #keepAliveTimer: NodeJS.Timeout | undefined
+  #drainWaiters: (() => void)[] = []
+  #pressuredStreams = 0
+
+  constructor(address: string, options: ClientConnectionOptions, onGone: (connection: ClientConnection) => void) {
+    this.address = address
+    this.#options = options
+    this.#onGone = onGone
+    const { host, port } = parseAddress(address)
+    const socket = connect({ host, port, noDelay: true, keepAlive: true })
+    this.#socket = socket
+    this.#writer = new FrameWriter(socket)
+    this.#parser = new FrameParser(options.maxFrameSize, {
+      frame: (frame) => this.#onFrame(frame),
+      oversize: (_type, id, size) =>
+        this.#failCall(
+          id,
+          new MicroError('micro.client', `reply frame of ${size} bytes is over the ${options.maxFrameSize}-byte limit`, 502),
+        ),
+    })
+    this.connected = new Promise<void>((resolve, reject) => {
+      const dialTimer = setTimeout(() => {
+        socket.destroy(new Error(`dial timeout after ${options.dialTimeout} ms`))
+      }, options.dialTimeout)
+      socket.once('connect', () => {
+        clearTimeout(dialTimer)
+        this.#isConnected = true
+        this.#startKeepAlive()
+        resolve()
+      })
+      socket.once('close', () => {
+        clearTimeout(dialTimer)
+        if (!this.#isConnected) reject(this.#closeReason)
+      })
+    })
+    // A failed dial is reported through the calls waiting on `connected`.
+    this.connected.catch(() => {})
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('drain', () => this.#onDrain())
+    socket.on('error', (error: Error) => {
+      this.#closeReason ??= this.#isConnected
+        ? lostError(`connection to ${address} lost: ${error.message}`)
+        : unsentError(`cannot connect to ${address}: ${error.message}`, error)
+    })
+    socket.on('close', () => this.#onClose())
+  }
+
+  /** Whether new calls may use this connection. */
+  get usable(): boolean {
+    return !this.#closed && !this.#goingAway
+  }
+
+  get isConnected(): boolean {
+    return this.#isConnected
+  }
+
+  /** Calls and streams in flight. */
+  get inFlight(): number {
+    return this.#unary.size + this.#streams.size
+  }
+
+  /** When the connection last carried a call (for idle pruning). */
+  get lastUsed(): number {
+    return this.#lastUsed
+  }
+
+  /** One unary call. The transport enforces `timeout` and `signal`. */
+  call(call: OutboundCall): Promise<Reply> {
+    if (!this.usable) return Promise.reject(this.#unusableError())
+    if (call.signal?.aborted) return Promise.reject(canceled('micro.client', 'call canceled before it was sent'))
+    const id = this.#allocateId()
+    const headers = withCallHeaders(call.headers, call.endpoint, call.timeout)
+    return new Promise<Reply>((resolve, reject) => {
+      const pending = new PendingUnary(resolve, reject, call.signal)
+      this.#unary.set(id, pending)
+      if (call.timeout !== undefined) {
+        pending.deadline = deadlines.schedule(Date.now() + call.timeout, () =>
+          this.#cancelCall(id, timeoutError('micro.client', `call to ${call.endpoint} timed out after ${call.timeout} ms`)),
+        )
+      }
+      if (call.signal) {
+        const onAbort = () => this.#cancelCall(id, canceled('micro.client', `call to ${call.endpoint} was canceled`))
+        pending.abortListener = onAbort
+        call.signal.addEventListener('abort', onAbort, { once: true })
+      }
+      this.#writer.frame(FrameType.Request, FrameFlag.Message | FrameFlag.End, id, headers, call.body)
+    })
+  }
+
+  /** Open a stream. Messages can be sent at once; they follow the Request frame. */
+  stream(call: OutboundStream): MicroStream {
+    if (!this.usable) throw this.#unusableError()
+    const id = this.#allocateId()
+    const stream = new MicroStream(this, id, newHeaders(), false)
+    this.#streams.set(id, stream)
+    this.#writer.frame(FrameType.Request, FrameFlag.Stream, id, withCallHeaders(call.headers, call.endpoint, call.timeout), undefined)
+    if (call.timeout !== undefined) {
+      this.#streamDeadlines.set(
+        id,
+        deadlines.schedule(Date.now() + call.timeout, () =>
+          stream.fail(timeoutError('micro.client', `stream ${call.endpoint} timed out after ${call.timeout} ms`)),
+        ),
+      )
+    }
+    if (call.signal) {
+      const signal = call.signal
+      const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    }
+    return stream
+  }
+
+  frame(type: FrameType, flags: number, id: number, headers: Headers | undefined, body: Uint8Array | undefined): void {
+    this.#lastUsed = Date.now()
+    this.#writer.frame(type, flags, id, headers, body)
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.#writer.pendingBytes < WRITE_HIGH_WATER || this.#writer.flush()) return RESOLVED
+    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+  }
+
+  inboundPressure(full: boolean): void {
+    this.#pressuredStreams += full ? 1 : -1
+    if (this.#closed) return
+    if (this.#pressuredStreams > 0) this.#socket.pause()
+    else this.#socket.resume()
+  }
+
+  release(id: number): void {
+    this.#streams.delete(id)
+    const deadline = this.#streamDeadlines.get(id)
+    if (deadline) {
+      this.#streamDeadlines.delete(id)
+      deadlines.cancel(deadline)
+    }
+    if (this.#goingAway && this.inFlight === 0) setImmediate(() => this.close())
+  }
+
+  /** Close the connection; calls in flight fail with `reason`. */
+  close(reason?: MicroError): void {
+    this.#closeReason ??= reason ?? lostError(`connection to ${this.address} closed`)
+    this.#writer.flush()
+    this.#socket.destroy()
+  }
+
+  #allocateId(): number {
+    this.#lastUsed = Date.now()
+    let id = this.#nextId
+    while (this.#unary.has(id) || this.#streams.has(id)) id = id >= MAX_ID ? 1 : id + 1
+    this.#nextId = id >= MAX_ID ? 1 : id + 1
+    return id
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastHeard = Date.now()
+    this.#pingSent = 0
+    try {
+      this.#parser.push(chunk)
+    } catch (error) {
+      const detail = error instanceof ProtocolError ? error.message : String(error)
+      this.close(new MicroError('micro.client', `bad reply from ${this.address}: ${detail}`, 502))
+    }
+  }
+
+  #onFrame(frame: Frame): void {
+    const id = frame.id
+    switch (frame.type) {
+      case FrameType.Data: {
+        const pending = this.#unary.get(id)
+        if (pending) {
+          this.#settle(id, pending)
+          pending.resolve({ body: frame.body, headers: frame.headers })
+          return
+        }
+        this.#streams.get(id)?.receive(frame.body, (frame.flags & FrameFlag.End) !== 0)
+        return
+      }
+      case FrameType.End:
+        this.#streams.get(id)?.receiveEnd()
+        return
+      case FrameType.Error:
+        this.#failCall(id, MicroError.parse(frame.body.toString('utf8'), 'micro.server'))
+        return
+      case FrameType.GoAway:
+        this.#goingAway = true
+        this.#onGone(this)
+        if (this.inFlight === 0) this.close()
+        return
+      case FrameType.Ping:
+        this.#writer.frame(FrameType.Pong, 0, id, undefined, frame.body)
+        return
+      case FrameType.Pong:
+        return
+      case FrameType.Request:
+      case FrameType.Cancel:
+        throw new ProtocolError(`a server may not send frame type ${frame.type}`)
+    }
+  }
+
+  #failCall(id: number, error: MicroError): void {
+    const pending = this.#unary.get(id)
+    if (pending) {
+      this.#settle(id, pending)
+      pending.reject(error)
+      return
+    }
+    this.#streams.get(id)?.receiveFailure(error)
+  }
+
+  #cancelCall(id: number, error: MicroError): void {
+    const pending = this.#unary.get(id)
+    if (!pending) return
+    this.#settle(id, pending)
+    this.#writer.frame(FrameType.Cancel, FrameFlag.End, id, undefined, undefined)
+    pending.reject(error)
+  }
+
+  #settle(id: number, pending: PendingUnary): void {
+    this.#unary.delete(id)
+    if (pending.deadline) deadlines.cancel(pending.deadline)
+    if (pending.abortListener) pending.signal?.removeEventListener('abort', pending.abortListener)
+    if (this.#goingAway && this.inFlight === 0) setImmediate(() => this.close())
+  }
+
+  #unusableError(): MicroError {
+    return unsentError(`connection to ${this.address} is closing`)
+  }
+
+  #startKeepAlive(): void {
+    const { keepAlive, keepAliveTimeout } = this.#options
+    this.#keepAliveTimer = setInterval(
+      () => {
+        const silence = Date.now() - this.#lastHeard
+        if (this.#pingSent > 0 && Date.now() - this.#pingSent > keepAliveTimeout) {
+          this.close(lostError(`${this.address} did not answer a ping within ${keepAliveTimeout} ms`))
+        } else if (this.#pingSent === 0 && silence >= keepAlive) {
+          this.#pingSent = Date.now()
+          this.#writer.frame(FrameType.Ping, 0, 0, undefined, undefined)
+        }
+      },
+      Math.max(100, Math.min(keepAlive, keepAliveTimeout) / 2),
+    )
+    this.#keepAliveTimer.unref()
+  }
+
+  #onDrain(): void {
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  #onClose(): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#keepAliveTimer) clearInterval(this.#keepAliveTimer)
+    this.#writer.close()
+    const reason = this.#closeReason ?? lostError(`connection to ${this.address} closed by the server`)
+    this.#closeReason = reason
+    const unary = [...this.#unary.entries()]
+    for (const [id, pending] of unary) {
+      this.#settle(id, pending)
+      pending.reject(reason)
+    }
+    for (const stream of [...this.#streams.values()]) stream.receiveFailure(reason)
+    for (const resolve of this.#drainWaiters) resolve()
+    this.#drainWaiters = []
+    this.#onGone(this)
+  }
+}
+
+function withCallHeaders(headers: Headers, endpoint: string, timeout: number | undefined): Headers {
+  const out = newHeaders()
+  out['micro-endpoint'] = endpoint
+  if (timeout !== undefined) out.timeout = String(Math.max(0, Math.ceil(timeout)))
+  for (const key in headers) out[key] = headers[key] as string
+  return out
+}
+

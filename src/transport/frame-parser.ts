@@ -1,0 +1,139 @@
+import {
+  FRAME_HEADER_SIZE,
+  type Frame,
+  type FrameType,
+  type Headers,
+  KNOWN_HEADERS,
+  MAX_FRAME_TYPE,
+  newHeaders,
+  PROTOCOL_VERSION,
+} from './frame.js'
+
+/** The peer broke the protocol; the connection cannot continue. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ProtocolError'
+  }
+}
+
+export interface FrameParserHandlers {
+  frame(frame: Frame): void
+  /** A frame over the size limit was announced; its bytes are skipped, not buffered. */
+  oversize(type: FrameType, id: number, size: number): void
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * Turns a byte stream into frames. Frames that arrive whole inside one chunk are sliced
+ * out without copying; a frame split across chunks is assembled into one exact buffer.
+ */
+export class FrameParser {
+  readonly #maxFrameSize: number
+  readonly #handlers: FrameParserHandlers
+  /** Bytes of an incomplete frame header. */
+  #head: Buffer = EMPTY
+  /** A frame being assembled: its header fields and the buffer being filled. */
+  #partial: { type: FrameType; flags: number; id: number; headerLength: number; data: Buffer; filled: number } | undefined
+  #skip = 0
+
+  constructor(maxFrameSize: number, handlers: FrameParserHandlers) {
+    this.#maxFrameSize = maxFrameSize
+    this.#handlers = handlers
+  }
+
+  /** Feed received bytes; throws ProtocolError on malformed input. */
+  push(chunk: Buffer): void {
+    let offset = 0
+    const length = chunk.length
+    while (offset < length) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, length - offset)
+        this.#skip -= n
+        offset += n
+        continue
+      }
+      const partial = this.#partial
+      if (partial) {
+        const n = Math.min(partial.data.length - partial.filled, length - offset)
+        chunk.copy(partial.data, partial.filled, offset, offset + n)
+        partial.filled += n
+        offset += n
+        if (partial.filled === partial.data.length) {
+          this.#partial = undefined
+          this.#emit(partial.type, partial.flags, partial.id, partial.data, 0, partial.headerLength, partial.data.length)
+        }
+        continue
+      }
+      let header: Buffer
+      let headerAt: number
+      if (this.#head.length > 0 || length - offset < FRAME_HEADER_SIZE) {
+        const need = FRAME_HEADER_SIZE - this.#head.length
+        const n = Math.min(need, length - offset)
+        this.#head = Buffer.concat([this.#head, chunk.subarray(offset, offset + n)])
+        offset += n
+        if (this.#head.length < FRAME_HEADER_SIZE) return
+        header = this.#head
+        headerAt = 0
+        this.#head = EMPTY
+      } else {
+        header = chunk
+        headerAt = offset
+        offset += FRAME_HEADER_SIZE
+      }
+      const version = header[headerAt] as number
+      const type = header[headerAt + 1] as FrameType
+      const flags = header[headerAt + 2] as number
+      if (version !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${version}`)
+      if (type < 1 || type > MAX_FRAME_TYPE) throw new ProtocolError(`unknown frame type ${type}`)
+      if (header[headerAt + 3] !== 0) throw new ProtocolError('reserved frame byte is not zero')
+      const id = header.readUInt32BE(headerAt + 4)
+      const headerLength = header.readUInt32BE(headerAt + 8)
+      const bodyLength = header.readUInt32BE(headerAt + 12)
+      const size = headerLength + bodyLength
+      if (size > this.#maxFrameSize) {
+        this.#skip = size
+        this.#handlers.oversize(type, id, size)
+        continue
+      }
+      if (length - offset >= size) {
+        this.#emit(type, flags, id, chunk, offset, headerLength, offset + size)
+        offset += size
+      } else {
+        this.#partial = { type, flags, id, headerLength, data: Buffer.allocUnsafe(size), filled: 0 }
+      }
+    }
+  }
+
+  #emit(type: FrameType, flags: number, id: number, buf: Buffer, start: number, headerLength: number, end: number) {
+    const headers = headerLength > 0 ? decodeHeaders(buf, start, start + headerLength) : undefined
+    this.#handlers.frame({ type, flags, id, headers, body: buf.subarray(start + headerLength, end) })
+  }
+}
+
+/** Decode a header block; throws ProtocolError when it is malformed. */
+export function decodeHeaders(buf: Buffer, start: number, end: number): Headers {
+  const headers = newHeaders()
+  let at = start
+  while (at < end) {
+    const k = buf[at++] as number
+    let key: string
+    if (k & 0x80) {
+      const known = KNOWN_HEADERS[k & 0x7f]
+      if (!known) throw new ProtocolError(`unknown header index ${k & 0x7f}`)
+      key = known
+    } else {
+      if (k === 0 || at + k > end) throw new ProtocolError('malformed header key')
+      key = buf.toString('utf8', at, at + k).toLowerCase()
+      at += k
+    }
+    if (at + 2 > end) throw new ProtocolError('malformed header value')
+    const valueLength = buf.readUInt16BE(at)
+    at += 2
+    if (at + valueLength > end) throw new ProtocolError('malformed header value')
+    headers[key] = buf.toString('utf8', at, at + valueLength)
+    at += valueLength
+  }
+  return headers
+}

@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { badRequest, MicroError, methodNotAllowed, payloadTooLarge, serviceUnavailable } from '../errors/errors.js'
+import { type Headers, newHeaders } from './frame.js'
+import type { Dispatcher, InboundCall } from './transport.js'
+
+export interface HttpServerOptions {
+  maxBodySize: number
+  isDraining: () => boolean
+}
+
+/**
+ * HTTP/1.1 on the service port, for curl and other languages: `POST /` with a
+ * `Micro-Endpoint` header (Go Micro's call), or `POST /Handler/Method`. Errors come back
+ * as the error JSON with the error's status code and a `Micro-Error` header.
+ */
+export function createHttpServer(dispatcher: Dispatcher, options: HttpServerOptions): Server {
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    handle(dispatcher, options, req, res).catch((error: unknown) => {
+      writeError(res, MicroError.from(error, 'micro.server'))
+    })
+  })
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    } else {
+      socket.destroy()
+    }
+  })
+  return server
+}
+
+async function handle(dispatcher: Dispatcher, options: HttpServerOptions, req: IncomingMessage, res: ServerResponse) {
+  if (req.method !== 'POST') {
+    res.setHeader('Allow', 'POST')
+    drainAndReply(req, res, methodNotAllowed('micro.server', `use POST, not ${req.method}`))
+    return
+  }
+  const endpoint = endpointOf(req)
+  if (!endpoint) {
+    drainAndReply(
+      req,
+      res,
+      badRequest('micro.server', 'no endpoint: set the Micro-Endpoint header or POST to /Handler/Method'),
+    )
+    return
+  }
+  if (options.isDraining()) {
+    drainAndReply(req, res, serviceUnavailable('micro.server', 'server is shutting down'))
+    return
+  }
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > options.maxBodySize) {
+    res.setHeader('Connection', 'close')
+    drainAndReply(req, res, tooLarge(declared, options.maxBodySize))
+    return
+  }
+  const body = await readBody(req, options.maxBodySize)
+  if (body === undefined) {
+    res.setHeader('Connection', 'close')
+    writeError(res, tooLarge(undefined, options.maxBodySize))
+    return
+  }
+  const call: InboundCall = {
+    endpoint,
+    headers: headersOf(req),
+    body,
+    timeout: timeoutOf(req),
+    remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+    protocol: 'http',
+    onCancel: undefined,
+  }
+  const onClose = () => {
+    if (!res.writableFinished) call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
+  }
+  res.once('close', onClose)
+  try {
+    const reply = await dispatcher.unary(call)
+    const contentType = reply.headers?.['content-type'] ?? call.headers['content-type'] ?? 'application/json'
+    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': reply.body.byteLength })
+    res.end(reply.body)
+  } catch (error) {
+    writeError(res, MicroError.from(error, 'micro.server'))
+  } finally {
+    res.off('close', onClose)
+  }
+}
+
+function endpointOf(req: IncomingMessage): string | undefined {
+  const header = req.headers['micro-endpoint'] ?? req.headers['x-micro-endpoint'] ?? req.headers['micro-method']
+  if (typeof header === 'string' && header !== '') return header
+  const path = (req.url ?? '/').split('?')[0] ?? '/'
+  const parts = path.split('/').filter((p) => p !== '')
+  if (parts.length === 2) return `${decodeURIComponent(parts[0] as string)}.${decodeURIComponent(parts[1] as string)}`
+  if (parts.length === 1 && (parts[0] as string).includes('.')) return decodeURIComponent(parts[0] as string)
+  return undefined
+}
+
+function headersOf(req: IncomingMessage): Headers {
+  const headers = newHeaders()
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    headers[key] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return headers
+}
+
+/** Go Micro sends `Timeout` in nanoseconds; `Micro-Timeout` is milliseconds. */
+function timeoutOf(req: IncomingMessage): number | undefined {
+  const ms = Number(req.headers['micro-timeout'])
+  if (req.headers['micro-timeout'] !== undefined && Number.isFinite(ms) && ms >= 0) return ms
+  const ns = Number(req.headers.timeout)
+  if (req.headers.timeout !== undefined && Number.isFinite(ns) && ns >= 0) return ns / 1e6
+  return undefined
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let over = false
+    req.on('data', (chunk: Buffer) => {
+      if (over) return
+      size += chunk.length
+      if (size > max) {
+        over = true
+        chunks.length = 0
+        resolve(undefined)
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      if (!over) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks))
+    })
+    req.on('error', reject)
+  })
+}
+
+function tooLarge(size: number | undefined, max: number): MicroError {
+  return payloadTooLarge('micro.server', `body${size === undefined ? '' : ` of ${size} bytes`} is over the ${max}-byte limit`)
+}
+
+/** Reply without reading a body we will not use; the rest is discarded. */
+function drainAndReply(req: IncomingMessage, res: ServerResponse, error: MicroError): void {
+  req.resume()
+  writeError(res, error)
+}
+
+function writeError(res: ServerResponse, error: MicroError): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const json = JSON.stringify(error)
+  const status = error.code >= 400 && error.code <= 599 ? error.code : 500
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(json),
+    'Micro-Error': asciiOnly(json),
+  })
+  res.end(json)
+}
+
+/** Header values must be Latin-1; escape anything else the JSON way. */
+function asciiOnly(json: string): string {
+  return json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}

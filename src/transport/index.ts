@@ -1,0 +1,29 @@
+/**
+ * Transports: the micro protocol (binary, multiplexed) and HTTP on one TCP port.
+ * @module
+ */
+export { formatAddress, parseAddress } from './address.js'
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  type Frame,
+  FrameFlag,
+  FrameType,
+  KNOWN_HEADERS,
+  PROTOCOL_VERSION,
+} from './frame.js'
+export { FrameParser, ProtocolError } from './frame-parser.js'
+export { FrameWriter } from './frame-writer.js'
+export { MicroTransport, type MicroTransportOptions } from './micro-transport.js'
+export type {
+  Dispatcher,
+  Headers,
+  InboundCall,
+  Listener,
+  ListenOptions,
+  OutboundCall,
+  OutboundStream,
+  Reply,
+  StreamChannel,
+  Transport,
+} from './transport.js'
+export { isLost, isUnsent, lostError, unsentError } from './transport-errors.js'

@@ -1,0 +1,58 @@
+import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
+import { TcpListener } from './listener.js'
+import { ConnectionPool } from './pool.js'
+import type { Dispatcher, Listener, ListenOptions, OutboundCall, OutboundStream, Reply, StreamChannel, Transport } from './transport.js'
+
+export interface MicroTransportOptions {
+  /** Largest frame (header block + body) sent or accepted. Default 4 MiB. */
+  maxFrameSize?: number
+  /** Connections per address. Default 1: calls are multiplexed. */
+  poolSize?: number
+  /** Close connections unused this long, ms. Default 60 000. */
+  poolIdleTtl?: number
+  /** Give up dialling after this long, ms. Default 5000. */
+  dialTimeout?: number
+  /** Ping a silent server after this long, ms. Default 30 000. */
+  keepAlive?: number
+  /** Drop a server that does not answer a ping within this, ms. Default 10 000. */
+  keepAliveTimeout?: number
+}
+
+/**
+ * The default transport: the micro protocol over TCP, with HTTP/1.1 on the same port.
+ */
+export class MicroTransport implements Transport {
+  readonly name = 'micro'
+  readonly #pool: ConnectionPool
+  readonly #maxFrameSize: number
+
+  constructor(options: MicroTransportOptions = {}) {
+    this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
+    this.#pool = new ConnectionPool({
+      size: options.poolSize ?? 1,
+      idleTtl: options.poolIdleTtl ?? 60_000,
+      maxFrameSize: this.#maxFrameSize,
+      dialTimeout: options.dialTimeout ?? 5000,
+      keepAlive: options.keepAlive ?? 30_000,
+      keepAliveTimeout: options.keepAliveTimeout ?? 10_000,
+    })
+  }
+
+  listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<Listener> {
+    return TcpListener.listen(address, dispatcher, { maxFrameSize: options.maxFrameSize ?? this.#maxFrameSize })
+  }
+
+  call(address: string, call: OutboundCall): Promise<Reply> {
+    return this.#pool.get(address).call(call)
+  }
+
+  async stream(address: string, call: OutboundStream): Promise<StreamChannel> {
+    const connection = this.#pool.get(address)
+    await connection.connected
+    return connection.stream(call)
+  }
+
+  async close(): Promise<void> {
+    this.#pool.close()
+  }
+}

@@ -1,0 +1,104 @@
+import type { MicroError } from '../errors/errors.js'
+import type { Headers } from './frame.js'
+
+export type { Headers } from './frame.js'
+
+/**
+ * A call as the server core sees it, whatever carried it (micro protocol, HTTP, NATS).
+ * The transport sets nothing after creation but calls `onCancel` when the caller
+ * cancels, its deadline header passes the transport's own limits, or the connection goes.
+ */
+export interface InboundCall {
+  readonly endpoint: string
+  /** Every header the caller sent, lower-case keys (content-type, metadata, ...). */
+  readonly headers: Headers
+  /** The request body of a unary call; empty for a stream (messages come on the channel). */
+  readonly body: Uint8Array
+  /** Milliseconds the caller allows, from when the call arrived. */
+  readonly timeout: number | undefined
+  /** The peer's address, `host:port`. */
+  readonly remote: string
+  /** Which protocol carried the call: `micro`, `http`, ... */
+  readonly protocol: string
+  /** Set by the server core; the transport calls it if the call is abandoned by the caller. */
+  onCancel: ((reason: MicroError) => void) | undefined
+}
+
+/** A successful unary reply. Failures are thrown (rejected) as MicroError. */
+export interface Reply {
+  body: Uint8Array
+  headers?: Headers | undefined
+}
+
+/**
+ * One open bidirectional stream, the same shape on both ends: read what the peer sends
+ * from `messages`, send with `send`, half-close with `end`, abort with `fail`.
+ */
+export interface StreamChannel {
+  /** Headers the peer opened the stream with (server side) or replied with (client side). */
+  readonly headers: Headers
+  /** Messages from the peer; ends on the peer's half-close, throws on error or cancel. */
+  readonly messages: AsyncIterable<Uint8Array>
+  /** Send one message; resolves once the transport can take more (backpressure). */
+  send(body: Uint8Array): Promise<void>
+  /** Half-close: nothing more will be sent. */
+  end(): void
+  /** Abort the stream: the server sends the error to the client, the client cancels. */
+  fail(error: MicroError): void
+  /** Aborted when the stream ends abnormally (cancel, error, connection lost). */
+  readonly signal: AbortSignal
+}
+
+/** What a transport hands calls to: the server core. */
+export interface Dispatcher {
+  unary(call: InboundCall): Promise<Reply>
+  stream(call: InboundCall, channel: StreamChannel): void
+}
+
+/** A call leaving this process. */
+export interface OutboundCall {
+  endpoint: string
+  /** content-type, metadata and any other headers, lower-case keys. */
+  headers: Headers
+  body: Uint8Array
+  /** Milliseconds the call may take; sent to the server and enforced here. */
+  timeout: number | undefined
+  signal: AbortSignal | undefined
+}
+
+export interface OutboundStream {
+  endpoint: string
+  headers: Headers
+  timeout: number | undefined
+  signal: AbortSignal | undefined
+}
+
+export interface ListenOptions {
+  /** Largest header block plus body of one frame, and largest HTTP body. Default 4 MiB. */
+  maxFrameSize?: number
+}
+
+/** A bound server socket. */
+export interface Listener {
+  /** The address actually bound, `host:port`. */
+  readonly address: string
+  /** Stop taking calls: refuse new connections and tell connected clients to go away. */
+  drain(): void
+  /** Close every connection now. */
+  close(): Promise<void>
+}
+
+/**
+ * Synchronous request/response and streams between services. The default speaks the
+ * micro protocol (and HTTP) over TCP; others (NATS) plug in behind the same interface.
+ */
+export interface Transport {
+  readonly name: string
+  listen(address: string, dispatcher: Dispatcher, options?: ListenOptions): Promise<Listener>
+  /** One unary call to a node; rejects with a MicroError. */
+  call(address: string, call: OutboundCall): Promise<Reply>
+  /** Open a stream to a node. */
+  stream(address: string, call: OutboundStream): Promise<StreamChannel>
+  /** Close pooled connections. */
+  close(): Promise<void>
+}
