@@ -1,0 +1,31 @@
+// Runs every *.test.ts under src/ and test/ (or the files/folders given) with node:test
+// through tsx. Node 20's --test does not expand globs, so the file list is built here.
+import { spawnSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+function collect(path, out) {
+  if (statSync(path).isDirectory()) {
+    for (const entry of readdirSync(path)) {
+      if (entry === 'node_modules' || entry.startsWith('.')) continue
+      collect(join(path, entry), out)
+    }
+  } else if (path.endsWith('.test.ts')) {
+    out.push(path)
+  }
+  return out
+}
+
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'))
+const files = (roots.length > 0 ? roots : ['src', 'test']).flatMap((root) => collect(root, [])).sort()
+if (files.length === 0) {
+  console.error('no test files found')
+  process.exit(1)
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=4', '--test-timeout=120000', ...flags, ...files],
+  { stdio: 'inherit' },
+)
+process.exit(result.status ?? 1)

@@ -1,0 +1,276 @@
+import { type Codec, asBuffer } from '../codec/codec.js'
+import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
+import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
+import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
+import type { Selector } from '../selector/selector.js'
+import { CallContext } from '../server/context.js'
+import type { Server } from '../server/server.js'
+import type { InboundCall, Transport } from '../transport/transport.js'
+import { ClientStream } from './client-stream.js'
+import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
+import type { LocalServices } from './local.js'
+import { openLocalStream } from './local-stream.js'
+import type { ServiceLookup } from './lookup.js'
+import type { CallOptions } from './options.js'
+import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './proxy.js'
+import { type RetryOptions, RetryPolicy } from './retry.js'
+import type { CallFn, ClientRequest, ClientWrapper } from './wrappers.js'
+
+export interface ClientOptions {
+  lookup: ServiceLookup
+  transport: Transport
+  selector: Selector
+  codecs?: Codecs
+  /** Default codec for calls. Default `application/json`. */
+  contentType?: string
+  /** Registry namespace of targets. Default `micro`. */
+  namespace?: string
+  /** Default whole-call timeout, ms. Default 30 000. */
+  requestTimeout?: number
+  retry?: RetryOptions
+  wrappers?: ClientWrapper[]
+  /** Services in this process, called without a socket. `false` to always go remote. */
+  local?: LocalServices | false
+  /** This service's name, sent to servers as `micro-caller`. */
+  caller?: string
+}
+
+const NO_OPTIONS: CallOptions = Object.freeze({})
+const NO_METADATA = Object.freeze(Object.create(null)) as Record<string, string>
+
+/**
+ * Calls services: finds nodes through the registry cache, picks one with the selector,
+ * applies the deadline (sent as remaining time), retries what the policy allows on
+ * another node, and short-circuits services running in this process.
+ */
+export class Client {
+  readonly #lookup: ServiceLookup
+  readonly #transport: Transport
+  readonly #selector: Selector
+  readonly #codecs: Codecs
+  readonly #contentType: string
+  readonly #namespace: string
+  readonly #requestTimeout: number
+  readonly #retry: RetryPolicy
+  readonly #local: LocalServices | undefined
+  readonly #caller: string | undefined
+  readonly #wrappers: ClientWrapper[]
+  #wrapped: CallFn | undefined
+
+  constructor(options: ClientOptions) {
+    this.#lookup = options.lookup
+    this.#transport = options.transport
+    this.#selector = options.selector
+    this.#codecs = options.codecs ?? defaultCodecs
+    this.#contentType = options.contentType ?? DEFAULT_CONTENT_TYPE
+    this.#namespace = options.namespace ?? DEFAULT_NAMESPACE
+    this.#requestTimeout = options.requestTimeout ?? 30_000
+    this.#retry = new RetryPolicy(options.retry)
+    this.#local = options.local === false ? undefined : options.local
+    this.#caller = options.caller
+    this.#wrappers = [...(options.wrappers ?? [])]
+    this.#compose()
+  }
+
+  /** The namespace calls go to unless they name another. */
+  get namespace(): string {
+    return this.#namespace
+  }
+
+  /** Add client wrappers (middleware around every call); the first is outermost. */
+  wrap(...wrappers: ClientWrapper[]): this {
+    this.#wrappers.push(...wrappers)
+    this.#compose()
+    return this
+  }
+
+  /**
+   * Call `endpoint` (`Handler.Method`) of `service` and resolve with its decoded reply;
+   * rejects with a MicroError.
+   */
+  call<T = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = NO_OPTIONS): Promise<T> {
+    if (this.#wrapped) return this.#wrapped({ service, endpoint, body: request, options }) as Promise<T>
+    return this.#dispatch(service, endpoint, request, options) as Promise<T>
+  }
+
+  /** Open a bidirectional stream to a streaming endpoint. */
+  stream<Req = unknown, Res = unknown>(
+    service: string,
+    endpoint: string,
+    options: CallOptions = NO_OPTIONS,
+  ): ClientStream<Req, Res> {
+    const codec = this.#codec(options.contentType)
+    const namespace = options.namespace ?? this.#namespace
+    const local = options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
+    return new ClientStream<Req, Res>(codec, async () => {
+      const headers = outboundHeaders(options, codec.contentType, this.#caller)
+      headers['content-type'] = codec.contentType
+      const streamTimeout = options.timeout ?? (options.context?.deadline ? options.context.deadline - Date.now() : undefined)
+      const request = { endpoint, headers, timeout: streamTimeout, signal: signalOf(options) }
+      if (local) return openLocalStream(local, request)
+      const node = await this.#pickNode(service, namespace, options, undefined)
+      return this.#transport.stream(node.address, request)
+    })
+  }
+
+  /** A typed proxy for a service: `client.service<Greeter>('greeter').Hello({ name })`. */
+  service<T extends object>(name: string, options: ServiceClientOptions = {}): ServiceClient<T> {
+    return createServiceClient<T>(this, name, options)
+  }
+
+  /**
+   * The endpoint names of a service whose method part is `method`, from the local server
+   * or the registry (typed proxies resolve `Hello` to `Greeter.Hello` through this).
+   */
+  async endpointsNamed(service: string, method: string, options: CallOptions = NO_OPTIONS): Promise<string[]> {
+    const namespace = options.namespace ?? this.#namespace
+    const local = options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
+    if (local) return local.endpointsNamed(method)
+    const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
+    const suffix = `.${method}`
+    const names = new Set<string>()
+    for (const record of records) {
+      for (const e of record.endpoints) if (e.name.endsWith(suffix)) names.add(e.name)
+    }
+    return [...names]
+  }
+
+  /** Close pooled connections and registry watches. */
+  async close(): Promise<void> {
+    await this.#lookup.close()
+    await this.#transport.close()
+  }
+
+  #compose(): void {
+    let fn: CallFn | undefined
+    if (this.#wrappers.length > 0) {
+      fn = (r: ClientRequest) => this.#dispatch(r.service, r.endpoint, r.body, r.options)
+      for (let i = this.#wrappers.length - 1; i >= 0; i--) fn = (this.#wrappers[i] as ClientWrapper)(fn)
+    }
+    this.#wrapped = fn
+  }
+
+  #dispatch(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
+    if (this.#local !== undefined && options.address === undefined) {
+      const server = this.#local.find(options.namespace ?? this.#namespace, service, options.version)
+      if (server !== undefined) return this.#callLocal(server, endpoint, request, options)
+    }
+    return this.#callRemote(service, endpoint, request, options)
+  }
+
+  #callLocal(server: Server, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
+    const entry = server.entry(endpoint)
+    if (entry === undefined || entry.stream) {
+      // Let the server produce the same error a remote caller would get.
+      return server.unary(localCall(endpoint, undefined))
+    }
+    const deadline = deadlineOf(options, this.#requestTimeout)
+    const metadata = options.metadata || options.context ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller) : NO_METADATA
+    const ctx = new CallContext(server.name, endpoint, metadata, deadline, undefined, 'local')
+    const signal = signalOf(options)
+    if (signal === undefined) return server.run(entry, request, ctx)
+    if (signal.aborted) return Promise.reject(canceled('micro.client', `call to ${endpoint} was canceled`))
+    const call = localCall(endpoint, deadline - Date.now())
+    const onAbort = () => call.onCancel?.(canceled('micro.client', `call to ${endpoint} was canceled`))
+    signal.addEventListener('abort', onAbort, { once: true })
+    return server.run(entry, request, ctx, call).finally(() => signal.removeEventListener('abort', onAbort))
+  }
+
+  async #callRemote(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
+    const codec = this.#codec(options.contentType)
+    let body: Uint8Array
+    try {
+      body = codec.encode(request)
+    } catch (error) {
+      throw badRequest('micro.client', `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`)
+    }
+    const headers = outboundHeaders(options, codec.contentType, this.#caller)
+    const deadline = deadlineOf(options, this.#requestTimeout)
+    const signal = signalOf(options)
+    const namespace = options.namespace ?? this.#namespace
+    const retries = options.retries ?? this.#retry.retries
+    let tried: Set<string> | undefined
+    for (let attempt = 0; ; attempt++) {
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) throw timeout('micro.client', `call to ${service} ${endpoint} timed out`)
+      const node = await this.#pickNode(service, namespace, options, tried)
+      try {
+        const reply = await this.#transport.call(node.address, { endpoint, headers, body, timeout: remaining, signal })
+        this.#selector.mark(node)
+        return decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type'])
+      } catch (error) {
+        this.#selector.mark(node, error)
+        if (attempt >= retries || !this.#retry.shouldRetry(error, attempt + 1)) throw error
+        ;(tried ??= new Set()).add(node.id)
+        const pause = Math.min(this.#retry.backoff(attempt + 1), Math.max(0, deadline - Date.now() - 1))
+        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause))
+        if (signal?.aborted) throw canceled('micro.client', `call to ${endpoint} was canceled`)
+      }
+    }
+  }
+
+  /** A node for the next attempt: a direct address, or one the selector picks. */
+  async #pickNode(
+    service: string,
+    namespace: string,
+    options: CallOptions,
+    tried: ReadonlySet<string> | undefined,
+  ): Promise<NodeRecord> {
+    if (options.address !== undefined) {
+      const addresses = typeof options.address === 'string' ? [options.address] : options.address
+      const fresh = addresses.filter((a) => !tried?.has(a))
+      const list = fresh.length > 0 ? fresh : addresses
+      const address = list[Math.floor(Math.random() * list.length)]
+      if (address === undefined) throw badRequest('micro.client', 'the address option is empty')
+      return { id: address, address, metadata: {} }
+    }
+    const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
+    const select = { version: options.version, exclude: tried }
+    const node = this.#selector.select(records, select) ?? (tried ? this.#selector.select(records, { version: options.version }) : undefined)
+    if (!node) {
+      throw serviceUnavailable(
+        'micro.client',
+        `no node of service ${service}${options.version ? ` version ${options.version}` : ''} is available`,
+      )
+    }
+    return node
+  }
+
+  async #lookupService(service: string, namespace: string) {
+    try {
+      return await this.#lookup.getService(service, namespace)
+    } catch (error) {
+      const e = MicroError.from(error, 'micro.client')
+      if (e.code === 404) throw serviceUnavailable('micro.client', `service ${service} not found in namespace ${namespace}`)
+      throw e
+    }
+  }
+
+  #codec(contentType: string | undefined): Codec {
+    const codec = this.#codecs.get(contentType ?? this.#contentType)
+    if (!codec) throw badRequest('micro.client', `no codec for content type ${contentType}`)
+    return codec
+  }
+}
+
+function decodeReply(codec: Codec, codecs: Codecs, body: Uint8Array, contentType: string | undefined): unknown {
+  const replyCodec = contentType ? (codecs.get(contentType) ?? codec) : codec
+  try {
+    return replyCodec.decode(body)
+  } catch (error) {
+    throw newError('micro.client', `cannot decode the reply: ${(error as Error).message}`, 502)
+  }
+}
+
+function localCall(endpoint: string, remaining: number | undefined): InboundCall {
+  return {
+    endpoint,
+    headers: Object.create(null),
+    body: asBuffer(new Uint8Array(0)),
+    timeout: remaining,
+    remote: 'local',
+    protocol: 'local',
+    onCancel: undefined,
+  }
+}
+

@@ -1,0 +1,44 @@
+import type { Server } from '../server/server.js'
+
+interface LocalService {
+  version: string
+  server: Server
+}
+
+/**
+ * Services running in this process, so a client can call them without a socket or a
+ * codec (as Moleculer prefers local actions). Services add themselves once serving.
+ */
+export class LocalServices {
+  readonly #byNamespace = new Map<string, Map<string, LocalService[]>>()
+
+  add(namespace: string, version: string, server: Server): void {
+    let services = this.#byNamespace.get(namespace)
+    if (!services) this.#byNamespace.set(namespace, (services = new Map()))
+    const list = services.get(server.name) ?? []
+    list.push({ version, server })
+    services.set(server.name, list)
+  }
+
+  remove(namespace: string, server: Server): void {
+    const services = this.#byNamespace.get(namespace)
+    const list = services?.get(server.name)
+    if (!services || !list) return
+    const rest = list.filter((s) => s.server !== server)
+    if (rest.length > 0) services.set(server.name, rest)
+    else services.delete(server.name)
+  }
+
+  /** The in-process server of a service (of that version, when given) that is not draining. */
+  find(namespace: string, name: string, version?: string): Server | undefined {
+    const list = this.#byNamespace.get(namespace)?.get(name)
+    if (!list) return undefined
+    for (const s of list) {
+      if ((version === undefined || s.version === version) && !s.server.draining) return s.server
+    }
+    return undefined
+  }
+}
+
+/** The process-wide table every service and client shares by default. */
+export const localServices = new LocalServices()

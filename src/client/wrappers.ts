@@ -1,0 +1,17 @@
+import type { CallOptions } from './options.js'
+
+/** A call as client wrappers see it. */
+export interface ClientRequest {
+  service: string
+  endpoint: string
+  body: unknown
+  options: CallOptions
+}
+
+export type CallFn = (request: ClientRequest) => Promise<unknown>
+
+/**
+ * Client middleware around whole calls (retries included): tracing, auth tokens, logging.
+ * The first wrapper is outermost.
+ */
+export type ClientWrapper = (next: CallFn) => CallFn

@@ -1,0 +1,59 @@
+import type { NodeRecord, ServiceRecord } from '../registry/registry.js'
+import { NodeHealth, type NodeHealthOptions } from './node-health.js'
+import type { SelectOptions, Selector } from './selector.js'
+
+/**
+ * What every strategy shares: gather candidate nodes, leave out excluded and set-aside
+ * ones, and fail open (try the node whose back-off ends first) rather than pick nothing.
+ */
+export abstract class BaseSelector implements Selector {
+  abstract readonly name: string
+  protected readonly health: NodeHealth
+
+  constructor(options: NodeHealthOptions = {}) {
+    this.health = new NodeHealth(options)
+  }
+
+  select(services: readonly ServiceRecord[], options?: SelectOptions): NodeRecord | undefined {
+    const healthy: NodeRecord[] = []
+    let fallback: NodeRecord | undefined
+    let fallbackAt = Number.POSITIVE_INFINITY
+    const now = Date.now()
+    for (const service of services) {
+      if (options?.version !== undefined && service.version !== options.version) continue
+      for (const node of service.nodes) {
+        if (options?.exclude?.has(node.id)) continue
+        if (this.health.available(node.id, now)) {
+          healthy.push(node)
+        } else {
+          const at = this.health.availableAt(node.id)
+          if (at < fallbackAt) {
+            fallback = node
+            fallbackAt = at
+          }
+        }
+      }
+    }
+    const key = services[0]?.name ?? ''
+    const node = healthy.length > 0 ? this.pick(healthy, key) : fallback
+    if (node) this.started(node)
+    return node
+  }
+
+  mark(node: NodeRecord, error?: unknown): void {
+    this.finished(node)
+    this.health.record(node.id, error)
+  }
+
+  /** Choose among healthy candidates (never empty). */
+  protected abstract pick(nodes: readonly NodeRecord[], service: string): NodeRecord
+  /** A call to the node started. */
+  protected started(_node: NodeRecord): void {}
+  /** A call to the node ended. */
+  protected finished(_node: NodeRecord): void {}
+}
+
+/** A random index below `n`. */
+export function randomIndex(n: number): number {
+  return Math.floor(Math.random() * n)
+}

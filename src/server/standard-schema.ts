@@ -1,0 +1,30 @@
+/**
+ * The parts of the Standard Schema and Standard JSON Schema specs (standardschema.dev) the
+ * server uses: zod, valibot, arktype and others implement them, so any of them can
+ * validate requests without an adapter.
+ */
+export interface StandardSchema<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1
+    readonly vendor: string
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined
+    /** Standard JSON Schema: present when the library can describe the schema as JSON Schema. */
+    readonly jsonSchema?: {
+      readonly input: (options: { readonly target: string }) => Record<string, unknown>
+      readonly output: (options: { readonly target: string }) => Record<string, unknown>
+    }
+  }
+}
+
+export type StandardResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<StandardIssue> }
+
+export interface StandardIssue {
+  readonly message: string
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
+}
+
+/** The type a schema produces after validation. */
+export type InferOutput<S> = S extends StandardSchema<unknown, infer O> ? O : unknown

@@ -1,0 +1,46 @@
+import type { Codecs } from '../codec/codecs.js'
+import type { ClientWrapper } from '../client/wrappers.js'
+import type { RetryOptions } from '../client/retry.js'
+import type { Logger } from '../logger/logger.js'
+import type { Registry } from '../registry/registry.js'
+import type { Selector } from '../selector/selector.js'
+import type { HandlerWrapper } from '../server/wrappers.js'
+import type { Transport } from '../transport/transport.js'
+
+/** Everything `createService` takes. Unset options come from MICRO_* variables, then defaults. */
+export interface ServiceOptions {
+  name: string
+  /** Default `latest`. */
+  version?: string
+  metadata?: Record<string, string>
+  /** Registry namespace. MICRO_NAMESPACE, default `micro`. */
+  namespace?: string
+  /** `host:port` to listen on. MICRO_SERVER_ADDRESS, default `127.0.0.1:0` (any free port on loopback). */
+  address?: string
+  /** `host:port` to publish when it differs from the bound address (NAT, containers). MICRO_SERVER_ADVERTISE. */
+  advertise?: string
+  /** MICRO_REGISTRY (+ MICRO_REGISTRY_ADDRESS), default mDNS on loopback. */
+  registry?: Registry
+  transport?: Transport
+  /** MICRO_SELECTOR, default least-in-flight. */
+  selector?: Selector
+  codecs?: Codecs
+  /** How long a registration lives without renewal, ms. MICRO_REGISTER_TTL, default 30 s. */
+  registerTtl?: number
+  /** How often the registration is renewed, ms. MICRO_REGISTER_INTERVAL, default 10 s. */
+  registerInterval?: number
+  /** How long a shutdown waits for calls in flight, ms. MICRO_SHUTDOWN_TIMEOUT, default 10 s. */
+  shutdownTimeout?: number
+  /** Stop gracefully on SIGINT/SIGTERM in `run()`. Default true. */
+  handleSignals?: boolean
+  /** Largest frame or HTTP body accepted, bytes. Default 4 MiB. */
+  maxFrameSize?: number
+  /** Server middleware. */
+  wrappers?: HandlerWrapper[]
+  /** Client middleware for `service.client`. */
+  clientWrappers?: ClientWrapper[]
+  /** Default timeout of calls made by `service.client`, ms. MICRO_CLIENT_REQUEST_TIMEOUT, default 30 s. */
+  requestTimeout?: number
+  retry?: RetryOptions
+  logger?: Logger
+}

@@ -1,0 +1,271 @@
+import { Client } from '../client/client.js'
+import { localServices } from '../client/local.js'
+import { createLogger, type Logger } from '../logger/logger.js'
+import { RegistryCache } from '../registry/cache.js'
+import { createRegistry } from '../registry/from-env.js'
+import type { NodeRecord, Registry, ServiceRecord } from '../registry/registry.js'
+import { createSelector } from '../selector/from-name.js'
+import type { HandleOptions } from '../server/handlers.js'
+import { Server } from '../server/server.js'
+import type { HandlerWrapper } from '../server/wrappers.js'
+import { MicroTransport } from '../transport/micro-transport.js'
+import type { Listener, Transport } from '../transport/transport.js'
+import { uuid } from '../util/ids.js'
+import { type Hook, Hooks } from './lifecycle.js'
+import type { ServiceOptions } from './options.js'
+import { resolveSettings, type Settings } from './settings.js'
+import { onShutdownSignal } from './signals.js'
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+/**
+ * A service: a server with handlers, a client, a registration kept alive in the registry,
+ * and a graceful shutdown. Create one with `createService`.
+ */
+export class Service implements AsyncDisposable {
+  readonly name: string
+  readonly version: string
+  /** This instance's node id, `<name>-<uuid>`. */
+  readonly id: string
+  readonly namespace: string
+  readonly server: Server
+  readonly client: Client
+  readonly registry: Registry
+  readonly logger: Logger
+  /** Resolves once the service has stopped. */
+  readonly stopped: Promise<void>
+  readonly #settings: Settings
+  readonly #transport: Transport
+  readonly #hooks = new Hooks()
+  readonly #ownsRegistry: boolean
+  #listener: Listener | undefined
+  #record: ServiceRecord | undefined
+  #renewal: NodeJS.Timeout | undefined
+  #removeSignals: (() => void) | undefined
+  #state: State = 'new'
+  #stopping: Promise<void> | undefined
+  #markStopped!: () => void
+
+  constructor(options: ServiceOptions) {
+    this.#settings = resolveSettings(options)
+    const s = this.#settings
+    this.name = options.name
+    this.version = s.version
+    this.namespace = s.namespace
+    this.id = `${options.name}-${uuid()}`
+    this.logger = options.logger ?? createLogger({ fields: { service: options.name, version: s.version } })
+    this.#ownsRegistry = options.registry === undefined
+    this.registry = options.registry ?? createRegistry(s.registryName, s.registryAddress)
+    this.#transport = options.transport ?? new MicroTransport({ maxFrameSize: s.maxFrameSize })
+    this.server = new Server({
+      name: options.name,
+      codecs: options.codecs,
+      wrappers: options.wrappers,
+      logger: this.logger,
+    })
+    this.client = new Client({
+      lookup: new RegistryCache(this.registry),
+      transport: this.#transport,
+      selector: options.selector ?? createSelector(s.selectorName),
+      codecs: options.codecs,
+      namespace: s.namespace,
+      requestTimeout: s.requestTimeout,
+      retry: options.retry,
+      wrappers: options.clientWrappers,
+      local: localServices,
+      caller: options.name,
+    })
+    this.stopped = new Promise((resolve) => {
+      this.#markStopped = resolve
+    })
+  }
+
+  /** The address the service serves on, once started. */
+  get address(): string | undefined {
+    return this.#record?.nodes[0]?.address
+  }
+
+  /** Register a handler: every method becomes an endpoint `Name.Method`. */
+  handle(target: object, options?: HandleOptions): this {
+    this.server.handle(target, options)
+    return this
+  }
+
+  /** Add server wrappers (middleware). */
+  wrap(...wrappers: HandlerWrapper[]): this {
+    this.server.wrap(...wrappers)
+    return this
+  }
+
+  beforeStart(hook: Hook): this {
+    this.#hooks.beforeStart.push(hook)
+    return this
+  }
+
+  afterStart(hook: Hook): this {
+    this.#hooks.afterStart.push(hook)
+    return this
+  }
+
+  beforeStop(hook: Hook): this {
+    this.#hooks.beforeStop.push(hook)
+    return this
+  }
+
+  afterStop(hook: Hook): this {
+    this.#hooks.afterStop.push(hook)
+    return this
+  }
+
+  /**
+   * Start serving and, unless `handleSignals` is off, stop gracefully on SIGINT/SIGTERM
+   * (a second signal exits at once). Resolves once the service is serving; await
+   * `service.stopped` to wait for the end.
+   */
+  async run(): Promise<void> {
+    await this.start()
+    if (this.#settings.handleSignals && !this.#removeSignals) {
+      this.#removeSignals = onShutdownSignal(
+        async (signal) => {
+          this.logger.info(`received ${signal}, shutting down`)
+          await this.stop()
+        },
+        (message) => this.logger.warn(message),
+      )
+    }
+  }
+
+  /** Listen, register, and keep the registration renewed. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error(`service ${this.name} cannot start: it is ${this.#state}`)
+    this.#state = 'starting'
+    try {
+      await Hooks.run(this.#hooks.beforeStart)
+      this.#listener = await this.#transport.listen(this.#settings.address, this.server, {
+        maxFrameSize: this.#settings.maxFrameSize,
+      })
+      this.#record = this.#serviceRecord(this.#settings.advertise ?? this.#listener.address)
+      await this.registry.register(this.#record, { ttl: this.#settings.registerTtl, namespace: this.namespace })
+      this.#renewal = setInterval(() => this.#renew(), this.#settings.registerInterval)
+      this.#renewal.unref()
+      localServices.add(this.namespace, this.version, this.server)
+      this.#state = 'running'
+      this.logger.info(`serving ${this.name} on ${this.address}`, { id: this.id, namespace: this.namespace })
+      await Hooks.run(this.#hooks.afterStart)
+    } catch (error) {
+      this.logger.error(`${this.name} failed to start`, { error })
+      await this.#teardown()
+      throw error
+    }
+  }
+
+  /**
+   * Graceful stop: deregister, refuse new calls, wait for calls in flight (up to
+   * shutdownTimeout), then close. Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop()
+    return this.#stopping
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state === 'new') {
+      this.#state = 'stopped'
+      await this.#closeClients()
+      this.#markStopped()
+      return
+    }
+    this.#state = 'stopping'
+    let failure: unknown
+    try {
+      await Hooks.run(this.#hooks.beforeStop)
+    } catch (error) {
+      failure = error
+      this.logger.error('a beforeStop hook failed', { error })
+    }
+    await this.#teardown()
+    try {
+      await Hooks.run(this.#hooks.afterStop)
+    } catch (error) {
+      failure ??= error
+      this.logger.error('an afterStop hook failed', { error })
+    }
+    this.#removeSignals?.()
+    this.#markStopped()
+    if (failure) throw failure
+  }
+
+  async #teardown(): Promise<void> {
+    if (this.#renewal) clearInterval(this.#renewal)
+    this.#renewal = undefined
+    localServices.remove(this.namespace, this.server)
+    this.server.startDraining()
+    if (this.#record) {
+      await this.registry.deregister(this.#record, { namespace: this.namespace }).catch((error: unknown) => {
+        this.logger.warn('deregistration failed', { error })
+      })
+    }
+    if (this.#listener) {
+      this.#listener.drain()
+      const idle = await this.server.waitIdle(this.#settings.shutdownTimeout)
+      if (!idle) {
+        this.logger.warn(
+          `${this.server.inFlight} calls still in flight after ${this.#settings.shutdownTimeout} ms; closing anyway`,
+        )
+      }
+      await this.#listener.close()
+      this.#listener = undefined
+    }
+    await this.#closeClients()
+    this.#state = 'stopped'
+  }
+
+  async #closeClients(): Promise<void> {
+    await this.client.close()
+    if (this.#ownsRegistry) await this.registry.close()
+  }
+
+  #renew(): void {
+    if (!this.#record || this.#state !== 'running') return
+    this.registry.register(this.#record, { ttl: this.#settings.registerTtl, namespace: this.namespace }).catch((error) => {
+      this.logger.warn('registration renewal failed; will retry', { error })
+    })
+  }
+
+  #serviceRecord(address: string): ServiceRecord {
+    const node: NodeRecord = {
+      id: this.id,
+      address,
+      metadata: {
+        protocol: 'micro',
+        transport: this.#transport.name,
+        registry: this.registry.name,
+        server: 'micro',
+      },
+    }
+    return {
+      name: this.name,
+      version: this.version,
+      metadata: { ...this.#settings.metadata },
+      endpoints: this.server.endpoints(),
+      nodes: [node],
+    }
+  }
+}
+
+/**
+ * Create a service. Handlers are added with `handle`, then `run()` serves it:
+ *
+ * ```ts
+ * const service = createService({ name: 'greeter', version: '1.0.0' })
+ * service.handle(new Greeter())
+ * await service.run()
+ * ```
+ */
+export function createService(options: ServiceOptions): Service {
+  return new Service(options)
+}

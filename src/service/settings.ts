@@ -1,0 +1,46 @@
+import { envDuration } from '../util/duration.js'
+import type { ServiceOptions } from './options.js'
+
+/** Options resolved against the environment (MICRO_*) and defaults. */
+export interface Settings {
+  version: string
+  namespace: string
+  metadata: Record<string, string>
+  address: string
+  advertise: string | undefined
+  registryName: string | undefined
+  registryAddress: string | undefined
+  selectorName: string | undefined
+  registerTtl: number
+  registerInterval: number
+  shutdownTimeout: number
+  requestTimeout: number
+  handleSignals: boolean
+  maxFrameSize: number | undefined
+}
+
+/** Resolve options: an explicit option wins, then the MICRO_* variable, then the default. */
+export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv = process.env): Settings {
+  if (!options.name || typeof options.name !== 'string') throw new TypeError('createService needs a name')
+  const registerTtl = options.registerTtl ?? envDuration(env, 'MICRO_REGISTER_TTL', 30_000)
+  const registerInterval = options.registerInterval ?? envDuration(env, 'MICRO_REGISTER_INTERVAL', registerTtl / 3)
+  if (registerInterval >= registerTtl) {
+    throw new TypeError(`register interval (${registerInterval} ms) must be shorter than the TTL (${registerTtl} ms)`)
+  }
+  return {
+    version: options.version ?? env.MICRO_SERVER_VERSION ?? 'latest',
+    namespace: options.namespace ?? env.MICRO_NAMESPACE ?? 'micro',
+    metadata: options.metadata ?? {},
+    address: options.address ?? env.MICRO_SERVER_ADDRESS ?? '127.0.0.1:0',
+    advertise: options.advertise ?? (env.MICRO_SERVER_ADVERTISE || undefined),
+    registryName: env.MICRO_REGISTRY || undefined,
+    registryAddress: env.MICRO_REGISTRY_ADDRESS || undefined,
+    selectorName: env.MICRO_SELECTOR || undefined,
+    registerTtl,
+    registerInterval,
+    shutdownTimeout: options.shutdownTimeout ?? envDuration(env, 'MICRO_SHUTDOWN_TIMEOUT', 10_000),
+    requestTimeout: options.requestTimeout ?? envDuration(env, 'MICRO_CLIENT_REQUEST_TIMEOUT', 30_000),
+    handleSignals: options.handleSignals ?? true,
+    maxFrameSize: options.maxFrameSize,
+  }
+}
