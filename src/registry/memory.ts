@@ -1,4 +1,5 @@
 import { notFound } from '../errors/errors.js'
+import { assertValidService, cloneNode, cloneService, sameDescription, sameNode } from './records.js'
 import {
   ANY_NAMESPACE,
   DEFAULT_NAMESPACE,
@@ -7,10 +8,9 @@ import {
   type RegisterOptions,
   type Registry,
   type ServiceRecord,
-  type WatchOptions,
   type Watcher,
+  type WatchOptions,
 } from './registry.js'
-import { assertValidService, cloneService } from './records.js'
 import { WatchHub } from './watch-hub.js'
 
 interface NodeEntry {
@@ -41,6 +41,7 @@ export class MemoryRegistry implements Registry {
   readonly #hub = new WatchHub()
   readonly #defaultTtl: number
   #sweeper: NodeJS.Timeout | undefined
+  #closed = false
 
   constructor(options: MemoryRegistryOptions = {}) {
     this.#defaultTtl = options.defaultTtl ?? 0
@@ -54,31 +55,42 @@ export class MemoryRegistry implements Registry {
     const ttl = options.ttl ?? this.#defaultTtl
     const expires = ttl > 0 ? Date.now() + ttl : Number.POSITIVE_INFINITY
     let services = this.#data.get(namespace)
-    if (!services) this.#data.set(namespace, (services = new Map()))
+    if (!services) {
+      services = new Map()
+      this.#data.set(namespace, services)
+    }
     let versions = services.get(service.name)
-    if (!versions) services.set(service.name, (versions = new Map()))
+    if (!versions) {
+      versions = new Map()
+      services.set(service.name, versions)
+    }
     let entry = versions.get(service.version)
-    const fresh = !entry
+    const described = entry !== undefined && !sameDescription(entry.record, service)
     if (!entry) {
       entry = { record: cloneService(service, []), nodes: new Map() }
       versions.set(service.version, entry)
     } else {
       entry.record = cloneService(service, [])
     }
+    const added: NodeRecord[] = []
     const changed: NodeRecord[] = []
-    let created = fresh
     for (const node of service.nodes) {
       const existing = entry.nodes.get(node.id)
-      if (!existing) created = true
-      if (!existing || existing.node.address !== node.address) changed.push(node)
-      entry.nodes.set(node.id, { node: { ...node, metadata: { ...node.metadata } }, expires })
+      if (!existing) added.push(node)
+      else if (!sameNode(existing.node, node)) changed.push(node)
+      entry.nodes.set(node.id, { node: cloneNode(node), expires })
     }
-    if (changed.length > 0 || fresh) {
+    // A plain renewal changes nothing a watcher could see, so it emits nothing.
+    if (added.length > 0) {
       this.#hub.emit({
-        action: created ? 'create' : 'update',
+        action: 'create',
         namespace,
-        service: cloneService(entry.record, changed.length > 0 ? changed : service.nodes),
+        service: cloneService(entry.record, [...added, ...changed]),
       })
+    } else if (changed.length > 0 || described) {
+      // New endpoints or metadata concern every node of the version, so the event carries them all.
+      const nodes = described ? [...entry.nodes.values()].map((e) => e.node) : changed
+      this.#hub.emit({ action: 'update', namespace, service: cloneService(entry.record, nodes) })
     }
   }
 
@@ -96,7 +108,11 @@ export class MemoryRegistry implements Registry {
       }
     }
     if (entry.nodes.size === 0) versions.delete(service.version)
-    if (versions.size === 0) this.#data.get(namespace)?.delete(service.name)
+    if (versions.size === 0) {
+      const services = this.#data.get(namespace)
+      services?.delete(service.name)
+      if (services?.size === 0) this.#data.delete(namespace)
+    }
     if (removed.length > 0) {
       this.#hub.emit({ action: 'delete', namespace, service: cloneService(entry.record, removed) })
     }
@@ -106,7 +122,8 @@ export class MemoryRegistry implements Registry {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE
     const versions = this.#data.get(namespace)?.get(name)
     const result = versions ? this.#live(versions) : []
-    if (result.length === 0) throw notFound('micro.registry', `service ${name} not found in namespace ${namespace}`)
+    if (result.length === 0)
+      throw notFound('micro.registry', `service ${name} not found in namespace ${namespace}`)
     return result
   }
 
@@ -122,10 +139,14 @@ export class MemoryRegistry implements Registry {
   }
 
   watch(options?: WatchOptions): Watcher {
-    return this.#hub.watch(options)
+    const watcher = this.#hub.watch(options)
+    // A closed registry has no changes left to tell; its watchers end at once.
+    if (this.#closed) watcher.stop()
+    return watcher
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     if (this.#sweeper) clearInterval(this.#sweeper)
     this.#sweeper = undefined
     this.#hub.close()

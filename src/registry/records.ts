@@ -1,4 +1,19 @@
-import type { NodeRecord, ServiceRecord } from './registry.js'
+import { isDeepStrictEqual } from 'node:util'
+import type { EndpointRecord, NodeRecord, ServiceRecord } from './registry.js'
+
+/** A deep copy of an endpoint; schemas are copied too, since callers may edit them in place. */
+export function cloneEndpoint(endpoint: EndpointRecord): EndpointRecord {
+  const copy: EndpointRecord = { name: endpoint.name, metadata: { ...endpoint.metadata } }
+  // Absent schemas stay absent (not `undefined`), so copies compare equal to the original.
+  if (endpoint.request !== undefined) copy.request = structuredClone(endpoint.request)
+  if (endpoint.response !== undefined) copy.response = structuredClone(endpoint.response)
+  return copy
+}
+
+/** A copy of a node record. */
+export function cloneNode(node: NodeRecord): NodeRecord {
+  return { id: node.id, address: node.address, metadata: { ...node.metadata } }
+}
 
 /** A deep copy of a service record, so callers can never mutate a registry's state. */
 export function cloneService(service: ServiceRecord, nodes: NodeRecord[] = service.nodes): ServiceRecord {
@@ -6,12 +21,24 @@ export function cloneService(service: ServiceRecord, nodes: NodeRecord[] = servi
     name: service.name,
     version: service.version,
     metadata: { ...service.metadata },
-    endpoints: service.endpoints.map((e) => ({
-      ...e,
-      metadata: { ...e.metadata },
-    })),
-    nodes: nodes.map((n) => ({ id: n.id, address: n.address, metadata: { ...n.metadata } })),
+    endpoints: (service.endpoints ?? []).map(cloneEndpoint),
+    nodes: nodes.map(cloneNode),
   }
+}
+
+/** Whether two records describe the same service version (name, version, metadata, endpoints), ignoring nodes. */
+export function sameDescription(a: ServiceRecord, b: ServiceRecord): boolean {
+  return (
+    a.name === b.name &&
+    a.version === b.version &&
+    isDeepStrictEqual(a.metadata, b.metadata) &&
+    isDeepStrictEqual(a.endpoints, b.endpoints)
+  )
+}
+
+/** Whether two node records are the same (id, address, metadata). */
+export function sameNode(a: NodeRecord, b: NodeRecord): boolean {
+  return a.id === b.id && a.address === b.address && isDeepStrictEqual(a.metadata, b.metadata)
 }
 
 /** Check the parts of a record every registry relies on; throws a TypeError naming the problem. */
@@ -19,9 +46,17 @@ export function assertValidService(service: ServiceRecord): void {
   if (!service || typeof service.name !== 'string' || service.name === '') {
     throw new TypeError('service record needs a non-empty name')
   }
-  if (typeof service.version !== 'string') throw new TypeError(`service ${service.name} needs a version string`)
+  if (typeof service.version !== 'string')
+    throw new TypeError(`service ${service.name} needs a version string`)
   if (!Array.isArray(service.nodes)) throw new TypeError(`service ${service.name} needs a nodes array`)
+  if (service.endpoints !== undefined && !Array.isArray(service.endpoints)) {
+    throw new TypeError(`service ${service.name} needs an endpoints array`)
+  }
   for (const node of service.nodes) {
-    if (!node.id) throw new TypeError(`a node of service ${service.name} has no id`)
+    if (!node || typeof node.id !== 'string' || node.id === '') {
+      throw new TypeError(`a node of service ${service.name} has no id`)
+    }
+    if (typeof node.address !== 'string')
+      throw new TypeError(`node ${node.id} of ${service.name} needs an address`)
   }
 }

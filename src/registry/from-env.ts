@@ -1,0 +1,69 @@
+import { isIPv4 } from 'node:net'
+import { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
+import { sharedMemoryRegistry } from './memory-shared.js'
+import type { Registry } from './registry.js'
+
+/** Registry names `createRegistry` understands. */
+export const REGISTRY_NAMES = ['mdns', 'memory'] as const
+
+/**
+ * A registry by name, as `MICRO_REGISTRY` / `MICRO_REGISTRY_ADDRESS` configure it:
+ *
+ * - `mdns` (the default): multicast DNS on loopback. `address` is the multicast group as
+ *   `ip[:port]` (e.g. `224.0.0.251:5353`), or `mdns://ip:port?interface=<IPv4>` to discover
+ *   across hosts through a LAN interface.
+ * - `memory`: one registry shared by everything in this process; `close()` on what this
+ *   returns ends only its own watchers.
+ *
+ * Throws a TypeError naming the valid choices for any other name.
+ */
+export function createRegistry(name?: string, address?: string): Registry {
+  const chosen = (name ?? '').trim().toLowerCase() || 'mdns'
+  switch (chosen) {
+    case 'mdns':
+      return new MdnsRegistry(address ? parseMdnsAddress(address) : {})
+    case 'memory':
+      return sharedMemoryRegistry()
+    default:
+      throw new TypeError(`unknown registry "${name}": choose one of ${REGISTRY_NAMES.join(', ')}`)
+  }
+}
+
+/** The registry `MICRO_REGISTRY` and `MICRO_REGISTRY_ADDRESS` name (mDNS when unset). */
+export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): Registry {
+  return createRegistry(env.MICRO_REGISTRY || undefined, env.MICRO_REGISTRY_ADDRESS || undefined)
+}
+
+/** `ip[:port]` or `mdns://ip[:port][?interface=<IPv4>]` as MdnsRegistry options. */
+export function parseMdnsAddress(address: string): MdnsRegistryOptions {
+  const text = address.trim()
+  let url: URL
+  try {
+    url = new URL(text.includes('://') ? text : `mdns://${text}`)
+  } catch {
+    throw new TypeError(`bad mdns registry address "${address}": expected ip[:port], e.g. 224.0.0.251:5353`)
+  }
+  const options: MdnsRegistryOptions = {}
+  if (url.hostname) {
+    if (!isMulticastV4(url.hostname)) {
+      throw new TypeError(
+        `bad mdns registry address "${address}": ${url.hostname} is not an IPv4 multicast group`,
+      )
+    }
+    options.ip = url.hostname
+  }
+  if (url.port) options.port = Number(url.port)
+  const iface = url.searchParams.get('interface')
+  if (iface !== null) {
+    if (!isIPv4(iface))
+      throw new TypeError(`bad mdns registry address "${address}": interface must be an IPv4 address`)
+    options.interface = iface
+  }
+  return options
+}
+
+function isMulticastV4(host: string): boolean {
+  if (!isIPv4(host)) return false
+  const first = Number(host.split('.')[0])
+  return first >= 224 && first <= 239
+}
