@@ -1,4 +1,4 @@
-import { type Codec, asBuffer } from '../codec/codec.js'
+import { asBuffer, type Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
@@ -88,7 +88,12 @@ export class Client {
    * Call `endpoint` (`Handler.Method`) of `service` and resolve with its decoded reply;
    * rejects with a MicroError.
    */
-  call<T = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = NO_OPTIONS): Promise<T> {
+  call<T = unknown>(
+    service: string,
+    endpoint: string,
+    request: unknown,
+    options: CallOptions = NO_OPTIONS,
+  ): Promise<T> {
     if (this.#wrapped) return this.#wrapped({ service, endpoint, body: request, options }) as Promise<T>
     return this.#dispatch(service, endpoint, request, options) as Promise<T>
   }
@@ -101,11 +106,13 @@ export class Client {
   ): ClientStream<Req, Res> {
     const codec = this.#codec(options.contentType)
     const namespace = options.namespace ?? this.#namespace
-    const local = options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
+    const local =
+      options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
     return new ClientStream<Req, Res>(codec, async () => {
       const headers = outboundHeaders(options, codec.contentType, this.#caller)
       headers['content-type'] = codec.contentType
-      const streamTimeout = options.timeout ?? (options.context?.deadline ? options.context.deadline - Date.now() : undefined)
+      const streamTimeout =
+        options.timeout ?? (options.context?.deadline ? options.context.deadline - Date.now() : undefined)
       const request = { endpoint, headers, timeout: streamTimeout, signal: signalOf(options) }
       if (local) return openLocalStream(local, request)
       const node = await this.#pickNode(service, namespace, options, undefined)
@@ -122,9 +129,14 @@ export class Client {
    * The endpoint names of a service whose method part is `method`, from the local server
    * or the registry (typed proxies resolve `Hello` to `Greeter.Hello` through this).
    */
-  async endpointsNamed(service: string, method: string, options: CallOptions = NO_OPTIONS): Promise<string[]> {
+  async endpointsNamed(
+    service: string,
+    method: string,
+    options: CallOptions = NO_OPTIONS,
+  ): Promise<string[]> {
     const namespace = options.namespace ?? this.#namespace
-    const local = options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
+    const local =
+      options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
     if (local) return local.endpointsNamed(method)
     const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
     const suffix = `.${method}`
@@ -165,7 +177,10 @@ export class Client {
       return server.unary(localCall(endpoint, undefined))
     }
     const deadline = deadlineOf(options, this.#requestTimeout)
-    const metadata = options.metadata || options.context ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller) : NO_METADATA
+    const metadata =
+      options.metadata || options.context
+        ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller)
+        : NO_METADATA
     const ctx = new CallContext(server.name, endpoint, metadata, deadline, undefined, 'local')
     const signal = signalOf(options)
     if (signal === undefined) return server.run(entry, request, ctx)
@@ -176,13 +191,21 @@ export class Client {
     return server.run(entry, request, ctx, call).finally(() => signal.removeEventListener('abort', onAbort))
   }
 
-  async #callRemote(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
+  async #callRemote(
+    service: string,
+    endpoint: string,
+    request: unknown,
+    options: CallOptions,
+  ): Promise<unknown> {
     const codec = this.#codec(options.contentType)
     let body: Uint8Array
     try {
       body = codec.encode(request)
     } catch (error) {
-      throw badRequest('micro.client', `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`)
+      throw badRequest(
+        'micro.client',
+        `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`,
+      )
     }
     const headers = outboundHeaders(options, codec.contentType, this.#caller)
     const deadline = deadlineOf(options, this.#requestTimeout)
@@ -195,13 +218,20 @@ export class Client {
       if (remaining <= 0) throw timeout('micro.client', `call to ${service} ${endpoint} timed out`)
       const node = await this.#pickNode(service, namespace, options, tried)
       try {
-        const reply = await this.#transport.call(node.address, { endpoint, headers, body, timeout: remaining, signal })
+        const reply = await this.#transport.call(node.address, {
+          endpoint,
+          headers,
+          body,
+          timeout: remaining,
+          signal,
+        })
         this.#selector.mark(node)
         return decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type'])
       } catch (error) {
         this.#selector.mark(node, error)
         if (attempt >= retries || !this.#retry.shouldRetry(error, attempt + 1)) throw error
-        ;(tried ??= new Set()).add(node.id)
+        tried ??= new Set()
+        tried.add(node.id)
         const pause = Math.min(this.#retry.backoff(attempt + 1), Math.max(0, deadline - Date.now() - 1))
         if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause))
         if (signal?.aborted) throw canceled('micro.client', `call to ${endpoint} was canceled`)
@@ -226,7 +256,9 @@ export class Client {
     }
     const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
     const select = { version: options.version, exclude: tried }
-    const node = this.#selector.select(records, select) ?? (tried ? this.#selector.select(records, { version: options.version }) : undefined)
+    const node =
+      this.#selector.select(records, select) ??
+      (tried ? this.#selector.select(records, { version: options.version }) : undefined)
     if (!node) {
       throw serviceUnavailable(
         'micro.client',
@@ -241,7 +273,8 @@ export class Client {
       return await this.#lookup.getService(service, namespace)
     } catch (error) {
       const e = MicroError.from(error, 'micro.client')
-      if (e.code === 404) throw serviceUnavailable('micro.client', `service ${service} not found in namespace ${namespace}`)
+      if (e.code === 404)
+        throw serviceUnavailable('micro.client', `service ${service} not found in namespace ${namespace}`)
       throw e
     }
   }
@@ -253,7 +286,12 @@ export class Client {
   }
 }
 
-function decodeReply(codec: Codec, codecs: Codecs, body: Uint8Array, contentType: string | undefined): unknown {
+function decodeReply(
+  codec: Codec,
+  codecs: Codecs,
+  body: Uint8Array,
+  contentType: string | undefined,
+): unknown {
   const replyCodec = contentType ? (codecs.get(contentType) ?? codec) : codec
   try {
     return replyCodec.decode(body)
@@ -273,4 +311,3 @@ function localCall(endpoint: string, remaining: number | undefined): InboundCall
     onCancel: undefined,
   }
 }
-

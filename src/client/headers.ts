@@ -1,12 +1,16 @@
 import { DEFAULT_CONTENT_TYPE } from '../codec/codecs.js'
-import { newHeaders, type Headers } from '../transport/frame.js'
-import { HOP_HEADERS, type CallOptions } from './options.js'
+import { type Headers, newHeaders } from '../transport/frame.js'
+import { type CallOptions, HOP_HEADERS } from './options.js'
 
 /**
  * The headers of an outbound call: metadata carried on from the handler's context, the
  * call's own metadata (lower-cased), the caller's name and a non-default content type.
  */
-export function outboundHeaders(options: CallOptions, contentType: string, caller: string | undefined): Headers {
+export function outboundHeaders(
+  options: CallOptions,
+  contentType: string,
+  caller: string | undefined,
+): Headers {
   const headers = newHeaders()
   const inherited = options.context?.metadata
   if (inherited) {

@@ -1,6 +1,6 @@
 import { canceled, type MicroError } from '../errors/errors.js'
 import type { Server } from '../server/server.js'
-import { newHeaders, type Headers } from '../transport/frame.js'
+import { type Headers, newHeaders } from '../transport/frame.js'
 import type { OutboundStream, StreamChannel } from '../transport/transport.js'
 import { AsyncQueue } from '../util/async-queue.js'
 

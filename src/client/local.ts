@@ -14,7 +14,10 @@ export class LocalServices {
 
   add(namespace: string, version: string, server: Server): void {
     let services = this.#byNamespace.get(namespace)
-    if (!services) this.#byNamespace.set(namespace, (services = new Map()))
+    if (!services) {
+      services = new Map()
+      this.#byNamespace.set(namespace, services)
+    }
     const list = services.get(server.name) ?? []
     list.push({ version, server })
     services.set(server.name, list)

@@ -17,10 +17,15 @@ type StreamInput<F> = F extends (input: AsyncIterable<infer Req>, ...rest: any[]
  * streaming (async generator) methods take an iterable of requests and yield responses.
  */
 export type ServiceClient<T> = {
-  [K in keyof T as T[K] extends Fn ? (K extends `_${string}` | 'constructor' ? never : K) : never]: T[K] extends (
-    ...args: any[]
-  ) => AsyncIterable<infer Res>
-    ? (input: AsyncIterable<StreamInput<T[K]>> | Iterable<StreamInput<T[K]>>, options?: CallOptions) => AsyncIterable<Res>
+  [K in keyof T as T[K] extends Fn
+    ? K extends `_${string}` | 'constructor'
+      ? never
+      : K
+    : never]: T[K] extends (...args: any[]) => AsyncIterable<infer Res>
+    ? (
+        input: AsyncIterable<StreamInput<T[K]>> | Iterable<StreamInput<T[K]>>,
+        options?: CallOptions,
+      ) => AsyncIterable<Res>
     : T[K] extends (req: infer Req, ...rest: any[]) => infer R
       ? (req: Req, options?: CallOptions) => Promise<Awaited<R>>
       : never
@@ -66,10 +71,16 @@ export function createServiceClient<T extends object>(
   }) as ServiceClient<T>
 }
 
-async function resolveEndpoint(client: Client, service: string, method: string, options: CallOptions): Promise<string> {
+async function resolveEndpoint(
+  client: Client,
+  service: string,
+  method: string,
+  options: CallOptions,
+): Promise<string> {
   const names = await client.endpointsNamed(service, method, options)
   if (names.length === 1) return names[0] as string
-  if (names.length === 0) throw notFound('micro.client', `service ${service} has no endpoint named *.${method}`)
+  if (names.length === 0)
+    throw notFound('micro.client', `service ${service} has no endpoint named *.${method}`)
   throw badRequest(
     'micro.client',
     `${method} is served by several handlers of ${service} (${names.join(', ')}): pass { handler } to service()`,
@@ -95,6 +106,7 @@ class PendingCall implements PromiseLike<unknown>, AsyncIterable<unknown> {
     return this.#promise
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: awaiting a proxy method's result is how unary calls are made
   then<A = unknown, B = never>(
     onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -115,7 +127,9 @@ class PendingCall implements PromiseLike<unknown>, AsyncIterable<unknown> {
     const stream = this.client.stream(this.service, endpoint, this.options)
     const input = this.input
     const iterable =
-      input !== null && typeof input === 'object' && (Symbol.asyncIterator in input || Symbol.iterator in input)
+      input !== null &&
+      typeof input === 'object' &&
+      (Symbol.asyncIterator in input || Symbol.iterator in input)
         ? (input as AsyncIterable<unknown> | Iterable<unknown>)
         : [input]
     // A server may finish before taking every request; only the responses decide the outcome.

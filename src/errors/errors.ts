@@ -47,8 +47,10 @@ export class MicroError extends Error implements MicroErrorJSON {
     if (reason instanceof MicroError) return reason
     if (isMicroErrorLike(reason)) return new MicroError(reason.id, reason.detail, reason.code)
     if (reason instanceof Error) {
-      if (reason.name === 'AbortError') return new MicroError(id, reason.message || 'canceled', 499, { cause: reason })
-      if (reason.name === 'TimeoutError') return new MicroError(id, reason.message || 'timed out', 408, { cause: reason })
+      if (reason.name === 'AbortError')
+        return new MicroError(id, reason.message || 'canceled', 499, { cause: reason })
+      if (reason.name === 'TimeoutError')
+        return new MicroError(id, reason.message || 'timed out', 408, { cause: reason })
       return new MicroError(id, reason.message || reason.name, 500, { cause: reason })
     }
     return new MicroError(id, typeof reason === 'string' ? reason : 'unknown error', 500)

@@ -3,13 +3,13 @@
  * @module
  */
 export {
-  MicroError,
-  type MicroErrorJSON,
   badRequest,
   canceled,
   conflict,
   forbidden,
   internalServerError,
+  MicroError,
+  type MicroErrorJSON,
   methodNotAllowed,
   newError,
   notFound,

@@ -2,4 +2,4 @@
  * Logging seam and the default JSON-lines logger.
  * @module
  */
-export { createLogger, type Level, LEVELS, type Logger, levelFromEnv } from './logger.js'
+export { createLogger, LEVELS, type Level, type Logger, levelFromEnv } from './logger.js'

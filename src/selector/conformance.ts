@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { unsentError } from '../transport/transport-errors.js'
 import { MicroError } from '../errors/errors.js'
-import type { NodeHealthOptions } from './node-health.js'
 import type { NodeRecord, ServiceRecord } from '../registry/registry.js'
+import { unsentError } from '../transport/transport-errors.js'
+import type { NodeHealthOptions } from './node-health.js'
 import type { Selector } from './selector.js'
 
 function service(name: string, version: string, ids: string[]): ServiceRecord {
@@ -93,7 +93,7 @@ export function selectorConformance(name: string, create: (options: NodeHealthOp
     test('fails open: when every node is set aside, the one that recovers first is tried', () => {
       const selector = create({ baseBackoff: 10_000 })
       const services = [service('a', '1', ['p', 'q'])]
-      const [p, q] = services[0]?.nodes as [NodeRecord, NodeRecord]
+      const [p, q] = (services[0] as ServiceRecord).nodes as [NodeRecord, NodeRecord]
       selector.select(services)
       selector.mark(p, unsentError('down'))
       selector.select(services)

@@ -43,7 +43,9 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
     throw new TypeError("a plain object handler needs a name: service.handle(obj, { name: 'Greeter' })")
   }
   if (!/^[A-Za-z_$][\w$]*$/.test(handlerName)) {
-    throw new TypeError(`handler name ${handlerName} must be an identifier (it becomes ${handlerName}.Method)`)
+    throw new TypeError(
+      `handler name ${handlerName} must be an identifier (it becomes ${handlerName}.Method)`,
+    )
   }
   const definitions: EndpointDefinition[] = []
   for (const method of methodNames(target)) {

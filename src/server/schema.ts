@@ -1,5 +1,5 @@
-import { badRequest } from '../errors/errors.js'
 import type { MicroError } from '../errors/errors.js'
+import { badRequest } from '../errors/errors.js'
 import type { JsonSchema } from '../registry/registry.js'
 import type { StandardIssue, StandardSchema } from './standard-schema.js'
 
@@ -38,7 +38,10 @@ function invalid(issues: ReadonlyArray<StandardIssue>, service: string, what: st
 }
 
 /** The JSON Schema of a Standard Schema, when its library implements Standard JSON Schema. */
-export function jsonSchemaOf(schema: StandardSchema | undefined, side: 'input' | 'output'): JsonSchema | undefined {
+export function jsonSchemaOf(
+  schema: StandardSchema | undefined,
+  side: 'input' | 'output',
+): JsonSchema | undefined {
   const converter = schema?.['~standard'].jsonSchema
   if (!converter) return undefined
   try {

@@ -114,14 +114,19 @@ export class Server implements Dispatcher {
     if (codec === undefined) return Promise.reject(this.#unsupported(call.headers['content-type']))
     if (entry.stream) {
       return Promise.reject(
-        badRequest(this.name, `${entry.name} is a streaming endpoint: open a stream to call it (not over plain HTTP)`),
+        badRequest(
+          this.name,
+          `${entry.name} is a streaming endpoint: open a stream to call it (not over plain HTTP)`,
+        ),
       )
     }
     let req: unknown
     try {
       req = codec.decode(call.body)
     } catch (error) {
-      return Promise.reject(badRequest(this.name, `invalid ${codec.contentType} body: ${(error as Error).message}`))
+      return Promise.reject(
+        badRequest(this.name, `invalid ${codec.contentType} body: ${(error as Error).message}`),
+      )
     }
     const deadline = call.timeout === undefined ? undefined : Date.now() + call.timeout
     const ctx = new CallContext(this.name, entry.name, call.headers, deadline, call.remote, call.protocol)
@@ -129,7 +134,11 @@ export class Server implements Dispatcher {
       try {
         return { body: codec.encode(result) }
       } catch (error) {
-        throw newError(this.name, `cannot encode the response of ${entry.name}: ${(error as Error).message}`, 500)
+        throw newError(
+          this.name,
+          `cannot encode the response of ${entry.name}: ${(error as Error).message}`,
+          500,
+        )
       }
     })
   }
@@ -180,7 +189,9 @@ export class Server implements Dispatcher {
       const timer =
         ctx.deadline === undefined
           ? undefined
-          : deadlines.schedule(ctx.deadline, () => fail(timeout(this.name, `${entry.name} passed its deadline`)))
+          : deadlines.schedule(ctx.deadline, () =>
+              fail(timeout(this.name, `${entry.name} passed its deadline`)),
+            )
       const fail = (error: MicroError) => {
         if (settled) return
         settled = true
@@ -200,7 +211,9 @@ export class Server implements Dispatcher {
       const failed = (error: unknown) => fail(this.#toError(error, entry.name))
       try {
         const result = entry.request
-          ? Promise.resolve(validate(entry.request, req, this.name, 'request')).then((valid) => entry.invoke(valid, ctx))
+          ? Promise.resolve(validate(entry.request, req, this.name, 'request')).then((valid) =>
+              entry.invoke(valid, ctx),
+            )
           : entry.invoke(req, ctx)
         if (isThenable(result)) result.then(succeed, failed)
         else succeed(result)
@@ -246,5 +259,7 @@ export class Server implements Dispatcher {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  )
 }

@@ -17,7 +17,11 @@ export interface EndpointInfo {
 export type HandlerWrapper = (next: HandlerFn, endpoint: EndpointInfo) => HandlerFn
 
 /** Compose wrappers around `fn`, the first one outermost. */
-export function applyWrappers(fn: HandlerFn, wrappers: readonly HandlerWrapper[], info: EndpointInfo): HandlerFn {
+export function applyWrappers(
+  fn: HandlerFn,
+  wrappers: readonly HandlerWrapper[],
+  info: EndpointInfo,
+): HandlerFn {
   let wrapped = fn
   for (let i = wrappers.length - 1; i >= 0; i--) wrapped = (wrappers[i] as HandlerWrapper)(wrapped, info)
   return wrapped

@@ -1,6 +1,6 @@
-import type { Codecs } from '../codec/codecs.js'
-import type { ClientWrapper } from '../client/wrappers.js'
 import type { RetryOptions } from '../client/retry.js'
+import type { ClientWrapper } from '../client/wrappers.js'
+import type { Codecs } from '../codec/codecs.js'
 import type { Logger } from '../logger/logger.js'
 import type { Registry } from '../registry/registry.js'
 import type { Selector } from '../selector/selector.js'

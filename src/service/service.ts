@@ -145,7 +145,10 @@ export class Service implements AsyncDisposable {
         maxFrameSize: this.#settings.maxFrameSize,
       })
       this.#record = this.#serviceRecord(this.#settings.advertise ?? this.#listener.address)
-      await this.registry.register(this.#record, { ttl: this.#settings.registerTtl, namespace: this.namespace })
+      await this.registry.register(this.#record, {
+        ttl: this.#settings.registerTtl,
+        namespace: this.namespace,
+      })
       this.#renewal = setInterval(() => this.#renew(), this.#settings.registerInterval)
       this.#renewal.unref()
       localServices.add(this.namespace, this.version, this.server)
@@ -210,15 +213,18 @@ export class Service implements AsyncDisposable {
       })
     }
     if (this.#listener) {
-      this.#listener.drain()
-      const idle = await this.server.waitIdle(this.#settings.shutdownTimeout)
-      if (!idle) {
-        this.logger.warn(
-          `${this.server.inFlight} calls still in flight after ${this.#settings.shutdownTimeout} ms; closing anyway`,
-        )
+      const timeout = this.#settings.shutdownTimeout
+      const drained = await settlesWithin(
+        Promise.all([this.#listener.drain(), this.server.waitIdle(timeout)]),
+        timeout,
+      )
+      if (!drained) {
+        this.logger.warn(`${this.server.inFlight} calls still in flight after ${timeout} ms; closing anyway`)
       }
       await this.#listener.close()
       this.#listener = undefined
+    } else {
+      await this.server.waitIdle(this.#settings.shutdownTimeout)
     }
     await this.#closeClients()
     this.#state = 'stopped'
@@ -231,9 +237,11 @@ export class Service implements AsyncDisposable {
 
   #renew(): void {
     if (!this.#record || this.#state !== 'running') return
-    this.registry.register(this.#record, { ttl: this.#settings.registerTtl, namespace: this.namespace }).catch((error) => {
-      this.logger.warn('registration renewal failed; will retry', { error })
-    })
+    this.registry
+      .register(this.#record, { ttl: this.#settings.registerTtl, namespace: this.namespace })
+      .catch((error) => {
+        this.logger.warn('registration renewal failed; will retry', { error })
+      })
   }
 
   #serviceRecord(address: string): ServiceRecord {
@@ -268,4 +276,21 @@ export class Service implements AsyncDisposable {
  */
 export function createService(options: ServiceOptions): Service {
   return new Service(options)
+}
+
+/** Whether `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    promise.then(
+      () => {
+        clearTimeout(timer)
+        resolve(true)
+      },
+      () => {
+        clearTimeout(timer)
+        resolve(false)
+      },
+    )
+  })
 }

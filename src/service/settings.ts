@@ -23,9 +23,12 @@ export interface Settings {
 export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv = process.env): Settings {
   if (!options.name || typeof options.name !== 'string') throw new TypeError('createService needs a name')
   const registerTtl = options.registerTtl ?? envDuration(env, 'MICRO_REGISTER_TTL', 30_000)
-  const registerInterval = options.registerInterval ?? envDuration(env, 'MICRO_REGISTER_INTERVAL', registerTtl / 3)
+  const registerInterval =
+    options.registerInterval ?? envDuration(env, 'MICRO_REGISTER_INTERVAL', registerTtl / 3)
   if (registerInterval >= registerTtl) {
-    throw new TypeError(`register interval (${registerInterval} ms) must be shorter than the TTL (${registerTtl} ms)`)
+    throw new TypeError(
+      `register interval (${registerInterval} ms) must be shorter than the TTL (${registerTtl} ms)`,
+    )
   }
   return {
     version: options.version ?? env.MICRO_SERVER_VERSION ?? 'latest',

@@ -4,7 +4,10 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const
  * On the first SIGINT/SIGTERM run `stop` and exit 0 (1 if it failed); on a second signal
  * exit at once. Returns a function that removes the handlers.
  */
-export function onShutdownSignal(stop: (signal: string) => Promise<void>, log: (message: string) => void): () => void {
+export function onShutdownSignal(
+  stop: (signal: string) => Promise<void>,
+  log: (message: string) => void,
+): () => void {
   let stopping = false
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {

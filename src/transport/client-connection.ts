@@ -59,7 +59,11 @@ export class ClientConnection implements StreamHost {
   #drainWaiters: (() => void)[] = []
   #pressuredStreams = 0
 
-  constructor(address: string, options: ClientConnectionOptions, onGone: (connection: ClientConnection) => void) {
+  constructor(
+    address: string,
+    options: ClientConnectionOptions,
+    onGone: (connection: ClientConnection) => void,
+  ) {
     this.address = address
     this.#options = options
     this.#onGone = onGone
@@ -72,7 +76,11 @@ export class ClientConnection implements StreamHost {
       oversize: (_type, id, size) =>
         this.#failCall(
           id,
-          new MicroError('micro.client', `reply frame of ${size} bytes is over the ${options.maxFrameSize}-byte limit`, 502),
+          new MicroError(
+            'micro.client',
+            `reply frame of ${size} bytes is over the ${options.maxFrameSize}-byte limit`,
+            502,
+          ),
         ),
     })
     this.connected = new Promise<void>((resolve, reject) => {
@@ -124,7 +132,8 @@ export class ClientConnection implements StreamHost {
   /** One unary call. The transport enforces `timeout` and `signal`. */
   call(call: OutboundCall): Promise<Reply> {
     if (!this.usable) return Promise.reject(this.#unusableError())
-    if (call.signal?.aborted) return Promise.reject(canceled('micro.client', 'call canceled before it was sent'))
+    if (call.signal?.aborted)
+      return Promise.reject(canceled('micro.client', 'call canceled before it was sent'))
     const id = this.#allocateId()
     const headers = withCallHeaders(call.headers, call.endpoint, call.timeout)
     return new Promise<Reply>((resolve, reject) => {
@@ -132,11 +141,15 @@ export class ClientConnection implements StreamHost {
       this.#unary.set(id, pending)
       if (call.timeout !== undefined) {
         pending.deadline = deadlines.schedule(Date.now() + call.timeout, () =>
-          this.#cancelCall(id, timeoutError('micro.client', `call to ${call.endpoint} timed out after ${call.timeout} ms`)),
+          this.#cancelCall(
+            id,
+            timeoutError('micro.client', `call to ${call.endpoint} timed out after ${call.timeout} ms`),
+          ),
         )
       }
       if (call.signal) {
-        const onAbort = () => this.#cancelCall(id, canceled('micro.client', `call to ${call.endpoint} was canceled`))
+        const onAbort = () =>
+          this.#cancelCall(id, canceled('micro.client', `call to ${call.endpoint} was canceled`))
         pending.abortListener = onAbort
         call.signal.addEventListener('abort', onAbort, { once: true })
       }
@@ -150,12 +163,20 @@ export class ClientConnection implements StreamHost {
     const id = this.#allocateId()
     const stream = new MicroStream(this, id, newHeaders(), false)
     this.#streams.set(id, stream)
-    this.#writer.frame(FrameType.Request, FrameFlag.Stream, id, withCallHeaders(call.headers, call.endpoint, call.timeout), undefined)
+    this.#writer.frame(
+      FrameType.Request,
+      FrameFlag.Stream,
+      id,
+      withCallHeaders(call.headers, call.endpoint, call.timeout),
+      undefined,
+    )
     if (call.timeout !== undefined) {
       this.#streamDeadlines.set(
         id,
         deadlines.schedule(Date.now() + call.timeout, () =>
-          stream.fail(timeoutError('micro.client', `stream ${call.endpoint} timed out after ${call.timeout} ms`)),
+          stream.fail(
+            timeoutError('micro.client', `stream ${call.endpoint} timed out after ${call.timeout} ms`),
+          ),
         ),
       )
     }
@@ -168,7 +189,13 @@ export class ClientConnection implements StreamHost {
     return stream
   }
 
-  frame(type: FrameType, flags: number, id: number, headers: Headers | undefined, body: Uint8Array | undefined): void {
+  frame(
+    type: FrameType,
+    flags: number,
+    id: number,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): void {
     this.#lastUsed = Date.now()
     this.#writer.frame(type, flags, id, headers, body)
   }
@@ -334,4 +361,3 @@ function withCallHeaders(headers: Headers, endpoint: string, timeout: number | u
   for (const key in headers) out[key] = headers[key] as string
   return out
 }
-

@@ -42,7 +42,11 @@ const waitFor = async (check: () => boolean, ms = 2000) => {
 }
 
 /** The behaviour every Transport must have, from both ends. */
-export function transportConformance(name: string, create: () => Transport, options: TransportConformanceOptions): void {
+export function transportConformance(
+  name: string,
+  create: () => Transport,
+  options: TransportConformanceOptions,
+): void {
   describe(`transport conformance: ${name}`, () => {
     const transports: Transport[] = []
     const listeners: Listener[] = []
@@ -73,7 +77,9 @@ export function transportConformance(name: string, create: () => Transport, opti
     test('unary call carries endpoint, headers, body and timeout', async () => {
       const { dispatcher, call } = await setup()
       dispatcher.onUnary = async (c) => ({ body: json({ echo: JSON.parse(Buffer.from(c.body).toString()) }) })
-      const reply = await call(json({ name: 'Alice' }), { headers: headers({ 'x-user': 'u1', 'content-type': 'application/json' }) })
+      const reply = await call(json({ name: 'Alice' }), {
+        headers: headers({ 'x-user': 'u1', 'content-type': 'application/json' }),
+      })
       assert.deepEqual(JSON.parse(Buffer.from(reply.body).toString()), { echo: { name: 'Alice' } })
       const seen = dispatcher.calls[0] as InboundCall
       assert.equal(seen.endpoint, 'Test.Echo')
@@ -95,7 +101,10 @@ export function transportConformance(name: string, create: () => Transport, opti
       dispatcher.onUnary = async () => {
         throw new Error('boom')
       }
-      await assert.rejects(call(json({})), (e: unknown) => e instanceof MicroError && e.code === 500 && e.detail === 'boom')
+      await assert.rejects(
+        call(json({})),
+        (e: unknown) => e instanceof MicroError && e.code === 500 && e.detail === 'boom',
+      )
     })
 
     test('many concurrent calls share the connection and each gets its own reply', async () => {
@@ -105,7 +114,8 @@ export function transportConformance(name: string, create: () => Transport, opti
         return { body: c.body }
       }
       const replies = await Promise.all(Array.from({ length: 500 }, (_, i) => call(json({ i }))))
-      replies.forEach((r, i) => assert.deepEqual(JSON.parse(Buffer.from(r.body).toString()), { i }))
+      for (const [i, r] of replies.entries())
+        assert.deepEqual(JSON.parse(Buffer.from(r.body).toString()), { i })
     })
 
     test('large bodies round-trip; oversize ones fail with 413 and the next call works', async () => {
@@ -113,7 +123,10 @@ export function transportConformance(name: string, create: () => Transport, opti
       const big = Buffer.alloc(60 * 1024, 7)
       const reply = await call(big)
       assert.equal(Buffer.compare(Buffer.from(reply.body), big), 0)
-      await assert.rejects(call(Buffer.alloc(70 * 1024)), (e: unknown) => e instanceof MicroError && e.code === 413)
+      await assert.rejects(
+        call(Buffer.alloc(70 * 1024)),
+        (e: unknown) => e instanceof MicroError && e.code === 413,
+      )
       const after = await call(json({ ok: true }))
       assert.deepEqual(JSON.parse(Buffer.from(after.body).toString()), { ok: true })
     })
@@ -128,7 +141,10 @@ export function transportConformance(name: string, create: () => Transport, opti
           }
         })
       const started = Date.now()
-      await assert.rejects(call(json({}), { timeout: 150 }), (e: unknown) => e instanceof MicroError && e.code === 408)
+      await assert.rejects(
+        call(json({}), { timeout: 150 }),
+        (e: unknown) => e instanceof MicroError && e.code === 408,
+      )
       assert.ok(Date.now() - started >= 140)
       await waitFor(() => canceled !== undefined)
     })
@@ -180,7 +196,9 @@ export function transportConformance(name: string, create: () => Transport, opti
     test('a server error ends the stream with that error', async () => {
       const { transport, dispatcher, listener } = await setup()
       dispatcher.onStream = (_call, channel) => {
-        void channel.send(Buffer.from('first')).then(() => channel.fail(new MicroError('svc', 'went wrong', 500)))
+        void channel
+          .send(Buffer.from('first'))
+          .then(() => channel.fail(new MicroError('svc', 'went wrong', 500)))
       }
       const stream = await transport.stream(listener.address, {
         endpoint: 'Test.Fail',
@@ -220,7 +238,13 @@ export function transportConformance(name: string, create: () => Transport, opti
       const transport = create()
       transports.push(transport)
       await assert.rejects(
-        transport.call(options.deadAddress, { endpoint: 'X.Y', headers: headers(), body: json({}), timeout: 2000, signal: undefined }),
+        transport.call(options.deadAddress, {
+          endpoint: 'X.Y',
+          headers: headers(),
+          body: json({}),
+          timeout: 2000,
+          signal: undefined,
+        }),
         (e: unknown) => e instanceof MicroError && e.code === 503 && isUnsent(e),
       )
     })
@@ -231,7 +255,10 @@ export function transportConformance(name: string, create: () => Transport, opti
       const pending = call(json({}))
       await waitFor(() => dispatcher.calls.length === 1)
       await listener.close()
-      await assert.rejects(pending, (e: unknown) => e instanceof MicroError && e.code === 503 && isLost(e) && !isUnsent(e))
+      await assert.rejects(
+        pending,
+        (e: unknown) => e instanceof MicroError && e.code === 503 && isLost(e) && !isUnsent(e),
+      )
     })
 
     test('drain lets calls in flight finish and refuses new ones', async () => {

@@ -35,7 +35,9 @@ export class FrameParser {
   /** Bytes of an incomplete frame header. */
   #head: Buffer = EMPTY
   /** A frame being assembled: its header fields and the buffer being filled. */
-  #partial: { type: FrameType; flags: number; id: number; headerLength: number; data: Buffer; filled: number } | undefined
+  #partial:
+    | { type: FrameType; flags: number; id: number; headerLength: number; data: Buffer; filled: number }
+    | undefined
   #skip = 0
 
   constructor(maxFrameSize: number, handlers: FrameParserHandlers) {
@@ -62,7 +64,15 @@ export class FrameParser {
         offset += n
         if (partial.filled === partial.data.length) {
           this.#partial = undefined
-          this.#emit(partial.type, partial.flags, partial.id, partial.data, 0, partial.headerLength, partial.data.length)
+          this.#emit(
+            partial.type,
+            partial.flags,
+            partial.id,
+            partial.data,
+            0,
+            partial.headerLength,
+            partial.data.length,
+          )
         }
         continue
       }
@@ -106,7 +116,15 @@ export class FrameParser {
     }
   }
 
-  #emit(type: FrameType, flags: number, id: number, buf: Buffer, start: number, headerLength: number, end: number) {
+  #emit(
+    type: FrameType,
+    flags: number,
+    id: number,
+    buf: Buffer,
+    start: number,
+    headerLength: number,
+    end: number,
+  ) {
     const headers = headerLength > 0 ? decodeHeaders(buf, start, start + headerLength) : undefined
     this.#handlers.frame({ type, flags, id, headers, body: buf.subarray(start + headerLength, end) })
   }

@@ -1,5 +1,11 @@
 import type { Socket } from 'node:net'
-import { FRAME_HEADER_SIZE, type FrameType, type Headers, KNOWN_HEADER_INDEX, PROTOCOL_VERSION } from './frame.js'
+import {
+  FRAME_HEADER_SIZE,
+  type FrameType,
+  type Headers,
+  KNOWN_HEADER_INDEX,
+  PROTOCOL_VERSION,
+} from './frame.js'
 
 const CHUNK_SIZE = 64 * 1024
 /** Bodies larger than this are handed to the socket as they are instead of being copied. */
@@ -33,14 +39,21 @@ export class FrameWriter {
   }
 
   /** Queue one frame; it is written at the end of this event-loop turn. */
-  frame(type: FrameType, flags: number, id: number, headers: Headers | undefined, body: Uint8Array | undefined): void {
+  frame(
+    type: FrameType,
+    flags: number,
+    id: number,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): void {
     if (this.#closed) return
     const bodyLength = body ? body.byteLength : 0
     const copyBody = bodyLength <= COPY_LIMIT
     let headerBound = 0
     if (headers) {
       for (const key in headers) {
-        headerBound += 3 + (KNOWN_HEADER_INDEX.has(key) ? 0 : key.length * 3) + (headers[key] as string).length * 3
+        headerBound +=
+          3 + (KNOWN_HEADER_INDEX.has(key) ? 0 : key.length * 3) + (headers[key] as string).length * 3
       }
     }
     this.#reserve(FRAME_HEADER_SIZE + headerBound + (copyBody ? bodyLength : 0))

@@ -18,7 +18,11 @@ function recordingSocket() {
     cork() {},
     uncork() {},
   }
-  return { socket: socket as unknown as Socket, bytes: () => Buffer.concat(written), writes: () => written.length }
+  return {
+    socket: socket as unknown as Socket,
+    bytes: () => Buffer.concat(written),
+    writes: () => written.length,
+  }
 }
 
 function parseAll(bytes: Buffer, max = 1024 * 1024, chunkSize = bytes.length) {
@@ -40,7 +44,13 @@ describe('frames', () => {
     headers['micro-endpoint'] = 'Greeter.Hello'
     headers.timeout = '1500'
     headers['x-trace'] = 'héllo ✓'
-    writer.frame(FrameType.Request, FrameFlag.Message | FrameFlag.End, 7, headers, Buffer.from('{"name":"Alice"}'))
+    writer.frame(
+      FrameType.Request,
+      FrameFlag.Message | FrameFlag.End,
+      7,
+      headers,
+      Buffer.from('{"name":"Alice"}'),
+    )
     writer.frame(FrameType.Data, FrameFlag.End, 8, undefined, Buffer.alloc(20_000, 1))
     writer.frame(FrameType.End, FrameFlag.End, 9, undefined, undefined)
     writer.flush()
@@ -52,7 +62,10 @@ describe('frames', () => {
       assert.equal(request.type, FrameType.Request)
       assert.equal(request.id, 7)
       assert.equal(request.flags, FrameFlag.Message | FrameFlag.End)
-      assert.deepEqual({ ...request.headers }, { 'micro-endpoint': 'Greeter.Hello', timeout: '1500', 'x-trace': 'héllo ✓' })
+      assert.deepEqual(
+        { ...request.headers },
+        { 'micro-endpoint': 'Greeter.Hello', timeout: '1500', 'x-trace': 'héllo ✓' },
+      )
       assert.equal(request.body.toString(), '{"name":"Alice"}')
       assert.equal(data.body.length, 20_000)
       assert.ok(data.body.every((b) => b === 1))
@@ -65,7 +78,8 @@ describe('frames', () => {
   test('frames queued in one turn go out in one write', async () => {
     const { socket, writes, bytes } = recordingSocket()
     const writer = new FrameWriter(socket)
-    for (let i = 1; i <= 64; i++) writer.frame(FrameType.Data, FrameFlag.End, i, undefined, Buffer.from(`{"n":${i}}`))
+    for (let i = 1; i <= 64; i++)
+      writer.frame(FrameType.Data, FrameFlag.End, i, undefined, Buffer.from(`{"n":${i}}`))
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(writes(), 1)
     assert.equal(parseAll(bytes()).frames.length, 64)
@@ -127,11 +141,12 @@ describe('frames', () => {
     const { socket, bytes } = recordingSocket()
     const writer = new FrameWriter(socket)
     const headers = newHeaders()
-    headers.__proto__ = 'x'
+    const proto = '__proto__'
+    headers[proto] = 'x'
     writer.frame(FrameType.Request, 0, 1, headers, undefined)
     writer.flush()
     const { frames } = parseAll(bytes())
-    assert.equal(frames[0]?.headers?.__proto__, 'x')
+    assert.equal(frames[0]?.headers?.[proto], 'x')
     assert.equal(({} as Record<string, unknown>).x, undefined)
   })
 })

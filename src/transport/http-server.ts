@@ -1,5 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { badRequest, MicroError, methodNotAllowed, payloadTooLarge, serviceUnavailable } from '../errors/errors.js'
+import {
+  badRequest,
+  MicroError,
+  methodNotAllowed,
+  payloadTooLarge,
+  serviceUnavailable,
+} from '../errors/errors.js'
 import { type Headers, newHeaders } from './frame.js'
 import type { Dispatcher, InboundCall } from './transport.js'
 
@@ -29,7 +35,12 @@ export function createHttpServer(dispatcher: Dispatcher, options: HttpServerOpti
   return server
 }
 
-async function handle(dispatcher: Dispatcher, options: HttpServerOptions, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  dispatcher: Dispatcher,
+  options: HttpServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   if (req.method !== 'POST') {
     res.setHeader('Allow', 'POST')
     drainAndReply(req, res, methodNotAllowed('micro.server', `use POST, not ${req.method}`))
@@ -60,22 +71,25 @@ async function handle(dispatcher: Dispatcher, options: HttpServerOptions, req: I
     writeError(res, tooLarge(undefined, options.maxBodySize))
     return
   }
+  const headers = headersOf(req)
   const call: InboundCall = {
     endpoint,
-    headers: headersOf(req),
-    body,
+    headers,
+    body: formAsJson(headers, body),
     timeout: timeoutOf(req),
     remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
     protocol: 'http',
     onCancel: undefined,
   }
   const onClose = () => {
-    if (!res.writableFinished) call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
+    if (!res.writableFinished)
+      call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
   }
   res.once('close', onClose)
   try {
     const reply = await dispatcher.unary(call)
     const contentType = reply.headers?.['content-type'] ?? call.headers['content-type'] ?? 'application/json'
+    if (options.isDraining()) res.setHeader('Connection', 'close')
     res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': reply.body.byteLength })
     res.end(reply.body)
   } catch (error) {
@@ -86,11 +100,13 @@ async function handle(dispatcher: Dispatcher, options: HttpServerOptions, req: I
 }
 
 function endpointOf(req: IncomingMessage): string | undefined {
-  const header = req.headers['micro-endpoint'] ?? req.headers['x-micro-endpoint'] ?? req.headers['micro-method']
+  const header =
+    req.headers['micro-endpoint'] ?? req.headers['x-micro-endpoint'] ?? req.headers['micro-method']
   if (typeof header === 'string' && header !== '') return header
   const path = (req.url ?? '/').split('?')[0] ?? '/'
   const parts = path.split('/').filter((p) => p !== '')
-  if (parts.length === 2) return `${decodeURIComponent(parts[0] as string)}.${decodeURIComponent(parts[1] as string)}`
+  if (parts.length === 2)
+    return `${decodeURIComponent(parts[0] as string)}.${decodeURIComponent(parts[1] as string)}`
   if (parts.length === 1 && (parts[0] as string).includes('.')) return decodeURIComponent(parts[0] as string)
   return undefined
 }
@@ -102,6 +118,20 @@ function headersOf(req: IncomingMessage): Headers {
     headers[key] = Array.isArray(value) ? value.join(', ') : value
   }
   return headers
+}
+
+/**
+ * `curl -d` sends `application/x-www-form-urlencoded` unless told otherwise. A body that
+ * is JSON is taken as JSON; real form fields become a JSON object, as the Micro API
+ * gateway does. Either way the call continues as `application/json`.
+ */
+function formAsJson(headers: Headers, body: Buffer): Buffer {
+  const type = headers['content-type']
+  if (!type?.toLowerCase().startsWith('application/x-www-form-urlencoded')) return body
+  headers['content-type'] = 'application/json'
+  const text = body.toString('utf8').trim()
+  if (text === '' || text.startsWith('{') || text.startsWith('[')) return body
+  return Buffer.from(JSON.stringify(Object.fromEntries(new URLSearchParams(text))))
 }
 
 /** Go Micro sends `Timeout` in nanoseconds; `Micro-Timeout` is milliseconds. */
@@ -137,7 +167,10 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 }
 
 function tooLarge(size: number | undefined, max: number): MicroError {
-  return payloadTooLarge('micro.server', `body${size === undefined ? '' : ` of ${size} bytes`} is over the ${max}-byte limit`)
+  return payloadTooLarge(
+    'micro.server',
+    `body${size === undefined ? '' : ` of ${size} bytes`} is over the ${max}-byte limit`,
+  )
 }
 
 /** Reply without reading a body we will not use; the rest is discarded. */

@@ -1,5 +1,5 @@
-import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { Server as HttpServer } from 'node:http'
+import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import { formatAddress, parseAddress } from './address.js'
 import { DEFAULT_MAX_FRAME_SIZE, PROTOCOL_VERSION } from './frame.js'
 import { createHttpServer } from './http-server.js'
@@ -20,7 +20,11 @@ export class TcpListener implements Listener {
   readonly #http: HttpServer
   readonly #connections = new Set<ServerConnection>()
   readonly #sockets = new Set<Socket>()
+  /** Accepted sockets that have not sent their first byte yet. */
+  readonly #unclassified = new Set<Socket>()
   #draining = false
+  #drained: Promise<void> | undefined
+  #whenEmpty: (() => void) | undefined
 
   private constructor(address: string, server: NetServer, http: HttpServer) {
     this.address = address
@@ -29,7 +33,11 @@ export class TcpListener implements Listener {
   }
 
   /** Bind `address` (`host:port`, port 0 for any) and serve calls to `dispatcher`. */
-  static async listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<TcpListener> {
+  static async listen(
+    address: string,
+    dispatcher: Dispatcher,
+    options: ListenOptions = {},
+  ): Promise<TcpListener> {
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
     const { host, port } = parseAddress(address)
     let listener: TcpListener | undefined
@@ -37,7 +45,9 @@ export class TcpListener implements Listener {
       maxBodySize: maxFrameSize,
       isDraining: () => listener?.draining ?? false,
     })
-    const server = createServer({ noDelay: true }, (socket) => listener?.accept(socket, dispatcher, maxFrameSize))
+    const server = createServer({ noDelay: true }, (socket) =>
+      listener?.accept(socket, dispatcher, maxFrameSize),
+    )
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen({ host, port }, () => {
@@ -61,12 +71,22 @@ export class TcpListener implements Listener {
   }
 
   accept(socket: Socket, dispatcher: Dispatcher, maxFrameSize: number): void {
+    if (this.#draining) {
+      socket.destroy()
+      return
+    }
     this.#sockets.add(socket)
-    socket.once('close', () => this.#sockets.delete(socket))
+    this.#unclassified.add(socket)
+    socket.once('close', () => {
+      this.#sockets.delete(socket)
+      this.#unclassified.delete(socket)
+      if (this.#sockets.size === 0) this.#whenEmpty?.()
+    })
     socket.on('error', () => {
       // handled by whoever owns the socket next; an error before the first byte just closes it
     })
     socket.once('data', (first: Buffer) => {
+      this.#unclassified.delete(socket)
       if (first[0] === PROTOCOL_VERSION) {
         const connection = new ServerConnection(socket, first, dispatcher, maxFrameSize, () =>
           this.#connections.delete(connection),
@@ -84,16 +104,23 @@ export class TcpListener implements Listener {
     })
   }
 
-  drain(): void {
-    if (this.#draining) return
+  drain(): Promise<void> {
+    if (this.#drained) return this.#drained
     this.#draining = true
     this.#server.close()
+    this.#drained = new Promise<void>((resolve) => {
+      this.#whenEmpty = resolve
+    })
+    for (const socket of this.#unclassified) socket.destroy()
     for (const connection of this.#connections) connection.drain()
+    // Busy HTTP connections close after their response (Connection: close while draining).
     this.#http.closeIdleConnections()
+    if (this.#sockets.size === 0) this.#whenEmpty?.()
+    return this.#drained
   }
 
   async close(): Promise<void> {
-    this.drain()
+    void this.drain()
     for (const connection of this.#connections) connection.destroy()
     this.#http.closeAllConnections()
     for (const socket of this.#sockets) socket.destroy()

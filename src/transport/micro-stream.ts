@@ -5,7 +5,13 @@ import type { StreamChannel } from './transport.js'
 
 /** What a stream needs from the connection it lives on. */
 export interface StreamHost {
-  frame(type: FrameType, flags: number, id: number, headers: Headers | undefined, body: Uint8Array | undefined): void
+  frame(
+    type: FrameType,
+    flags: number,
+    id: number,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): void
   /** Resolves when the connection can take more outbound bytes. */
   whenWritable(): Promise<void>
   /** Pause or resume reading the socket because this stream's inbound buffer is full. */

@@ -1,7 +1,16 @@
 import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
 import { TcpListener } from './listener.js'
 import { ConnectionPool } from './pool.js'
-import type { Dispatcher, Listener, ListenOptions, OutboundCall, OutboundStream, Reply, StreamChannel, Transport } from './transport.js'
+import type {
+  Dispatcher,
+  Listener,
+  ListenOptions,
+  OutboundCall,
+  OutboundStream,
+  Reply,
+  StreamChannel,
+  Transport,
+} from './transport.js'
 
 export interface MicroTransportOptions {
   /** Largest frame (header block + body) sent or accepted. Default 4 MiB. */
@@ -39,7 +48,9 @@ export class MicroTransport implements Transport {
   }
 
   listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<Listener> {
-    return TcpListener.listen(address, dispatcher, { maxFrameSize: options.maxFrameSize ?? this.#maxFrameSize })
+    return TcpListener.listen(address, dispatcher, {
+      maxFrameSize: options.maxFrameSize ?? this.#maxFrameSize,
+    })
   }
 
   call(address: string, call: OutboundCall): Promise<Reply> {

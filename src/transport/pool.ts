@@ -22,7 +22,10 @@ export class ConnectionPool {
 
   get(address: string): ClientConnection {
     let list = this.#byAddress.get(address)
-    if (!list) this.#byAddress.set(address, (list = []))
+    if (!list) {
+      list = []
+      this.#byAddress.set(address, list)
+    }
     let best: ClientConnection | undefined
     for (const connection of list) {
       if (!connection.usable) continue

@@ -35,7 +35,13 @@ export class ServerConnection implements StreamHost {
   #waitingDrain = false
   #drainWaiters: (() => void)[] = []
 
-  constructor(socket: Socket, firstChunk: Buffer, dispatcher: Dispatcher, maxFrameSize: number, onIdle: () => void) {
+  constructor(
+    socket: Socket,
+    firstChunk: Buffer,
+    dispatcher: Dispatcher,
+    maxFrameSize: number,
+    onIdle: () => void,
+  ) {
     this.#socket = socket
     this.#dispatcher = dispatcher
     this.#onIdle = onIdle
@@ -74,7 +80,13 @@ export class ServerConnection implements StreamHost {
     this.#socket.destroy()
   }
 
-  frame(type: FrameType, flags: number, id: number, headers: Headers | undefined, body: Uint8Array | undefined): void {
+  frame(
+    type: FrameType,
+    flags: number,
+    id: number,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): void {
     this.#writer.frame(type, flags, id, headers, body)
   }
 
@@ -164,7 +176,8 @@ export class ServerConnection implements StreamHost {
     if (isStream) {
       const stream = new MicroStream(this, id, headers, true)
       this.#streams.set(id, stream)
-      if ((frame.flags & FrameFlag.Message) !== 0) stream.receive(frame.body, (frame.flags & FrameFlag.End) !== 0)
+      if ((frame.flags & FrameFlag.Message) !== 0)
+        stream.receive(frame.body, (frame.flags & FrameFlag.End) !== 0)
       else if ((frame.flags & FrameFlag.End) !== 0) stream.receiveEnd()
       this.#dispatcher.stream(call, stream)
       return

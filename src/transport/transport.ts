@@ -82,8 +82,11 @@ export interface ListenOptions {
 export interface Listener {
   /** The address actually bound, `host:port`. */
   readonly address: string
-  /** Stop taking calls: refuse new connections and tell connected clients to go away. */
-  drain(): void
+  /**
+   * Stop taking calls: refuse new connections and tell connected clients to go away.
+   * Resolves once every connection has finished its calls, sent its replies and closed.
+   */
+  drain(): Promise<void>
   /** Close every connection now. */
   close(): Promise<void>
 }

@@ -17,6 +17,8 @@ export class DeadlineTimer {
   readonly #order: number[] = []
   #timer: NodeJS.Timeout | undefined
   #armedFor = Number.POSITIVE_INFINITY
+  /** Deadlines scheduled and neither fired nor cancelled: while any are, the timer keeps the process alive. */
+  #live = 0
 
   /** Run `fire` at (or a few ms after) the epoch-ms `deadline`, unless cancelled first. */
   schedule(deadline: number, fire: () => void): DeadlineEntry {
@@ -30,14 +32,14 @@ export class DeadlineTimer {
       if (bucket < this.#armedFor) this.#arm(bucket)
     }
     set.add(entry)
+    if (this.#live++ === 0) this.#timer?.ref()
     return entry
   }
 
   cancel(entry: DeadlineEntry): void {
     const set = this.#buckets.get(entry.bucket)
-    if (!set) return
-    set.delete(entry)
     // Empty buckets are dropped lazily when the timer reaches them.
+    if (set?.delete(entry) && --this.#live === 0) this.#timer?.unref()
   }
 
   #insertKey(bucket: number): void {
@@ -51,7 +53,9 @@ export class DeadlineTimer {
     if (this.#timer) clearTimeout(this.#timer)
     this.#armedFor = bucket
     this.#timer = setTimeout(() => this.#tick(), Math.max(0, bucket - Date.now()))
-    this.#timer.unref()
+    // A call waiting on its deadline must keep the process alive to report the timeout;
+    // with nothing pending the timer must not hold the process open.
+    if (this.#live === 0) this.#timer.unref()
   }
 
   #tick(): void {
@@ -66,6 +70,7 @@ export class DeadlineTimer {
       const set = this.#buckets.get(key)
       this.#buckets.delete(key)
       if (!set) continue
+      this.#live -= set.size
       for (const entry of set) {
         try {
           entry.fire()
@@ -80,6 +85,7 @@ export class DeadlineTimer {
     }
     const next = order[0]
     if (next !== undefined) this.#arm(next)
+    else if (this.#live !== 0) this.#live = 0
   }
 }
 

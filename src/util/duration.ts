@@ -8,7 +8,10 @@ export function parseDuration(text: string, name = 'duration'): number {
   const trimmed = text.trim()
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(trimmed)
-  if (!match) throw new TypeError(`${name} must be a duration like 500ms, 30s, 5m or a number of seconds, not "${text}"`)
+  if (!match)
+    throw new TypeError(
+      `${name} must be a duration like 500ms, 30s, 5m or a number of seconds, not "${text}"`,
+    )
   return Number(match[1]) * (UNITS[match[2] as string] as number)
 }
 

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { z } from 'zod'
+import { MicroError } from '../errors/errors.js'
+import { createLogger } from '../logger/logger.js'
+import { newHeaders } from '../transport/frame.js'
+import type { InboundCall } from '../transport/transport.js'
+import type { Context } from './context.js'
+import { endpoint } from './endpoint.js'
+import { Server } from './server.js'
+
+const quiet = createLogger({ level: 'silent' })
+
+function call(endpointName: string, body: unknown, extra: Partial<InboundCall> = {}): InboundCall {
+  return {
+    endpoint: endpointName,
+    headers: newHeaders(),
+    body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    timeout: undefined,
+    remote: '127.0.0.1:1',
+    protocol: 'test',
+    onCancel: undefined,
+    ...extra,
+  }
+}
+
+const decode = (reply: { body: Uint8Array }) => JSON.parse(Buffer.from(reply.body).toString())
+
+class Greeter {
+  prefix = 'Hello'
+  async Hello(req: { name: string }) {
+    return { message: `${this.prefix} ${req.name}` }
+  }
+  _private() {
+    return 'hidden'
+  }
+  async *Chat(input: AsyncIterable<{ text: string }>) {
+    for await (const m of input) yield { text: m.text.toUpperCase() }
+  }
+}
+
+describe('server', () => {
+  test('a class instance registers every public method as Class.Method', async () => {
+    const server = new Server({ name: 'greeter', logger: quiet }).handle(new Greeter())
+    assert.deepEqual(
+      server.endpoints().map((e) => [e.name, e.metadata]),
+      [
+        ['Greeter.Chat', { stream: 'true' }],
+        ['Greeter.Hello', {}],
+      ],
+    )
+    assert.deepEqual(decode(await server.unary(call('Greeter.Hello', { name: 'Alice' }))), {
+      message: 'Hello Alice',
+    })
+  })
+
+  test('plain objects need a name; duplicates and empty handlers are refused', () => {
+    const server = new Server({ name: 's', logger: quiet })
+    assert.throws(() => server.handle({ Ping: async () => 'pong' }), /needs a name/)
+    server.handle({ Ping: async () => 'pong' }, { name: 'Health' })
+    assert.throws(() => server.handle({ Ping: async () => 'pong' }, { name: 'Health' }), /already registered/)
+    assert.throws(() => server.handle({}, { name: 'Empty' }), /no methods/)
+  })
+
+  test('unknown endpoints are 404, bad JSON is 400, unknown content types are 415', async () => {
+    const server = new Server({ name: 'greeter', logger: quiet }).handle(new Greeter())
+    await assert.rejects(
+      server.unary(call('Greeter.Nope', {})),
+      (e: MicroError) => e.code === 404 && /Greeter.Nope/.test(e.detail),
+    )
+    await assert.rejects(
+      server.unary(call('Greeter.Hello', '{"name":')),
+      (e: MicroError) => e.code === 400 && /invalid application\/json/.test(e.detail),
+    )
+    const headers = newHeaders()
+    headers['content-type'] = 'text/weird'
+    await assert.rejects(
+      server.unary(call('Greeter.Hello', {}, { headers })),
+      (e: MicroError) => e.code === 415,
+    )
+    await assert.rejects(
+      server.unary(call('Greeter.Chat', {})),
+      (e: MicroError) => e.code === 400 && /streaming/.test(e.detail),
+    )
+  })
+
+  test('a thrown plain Error is a 500 with its message and no stack', async () => {
+    const server = new Server({ name: 'svc', logger: quiet }).handle(
+      {
+        Fail: async () => {
+          throw new Error('database exploded')
+        },
+      },
+      { name: 'Thing' },
+    )
+    await assert.rejects(server.unary(call('Thing.Fail', {})), (e: MicroError) => {
+      assert.deepEqual(e.toJSON(), {
+        id: 'svc',
+        code: 500,
+        detail: 'database exploded',
+        status: 'Internal Server Error',
+      })
+      assert.ok(!JSON.stringify(e).includes('at '))
+      return true
+    })
+  })
+
+  test('request schemas validate on arrival with a 400 listing the issues, and are published', async () => {
+    class Users {
+      Create = endpoint(
+        {
+          request: z.object({ name: z.string().min(2), age: z.number().int() }),
+          response: z.object({ id: z.string() }),
+        },
+        async (req) => ({ id: `${req.name}-${req.age}` }),
+      )
+    }
+    const server = new Server({ name: 'users', logger: quiet }).handle(new Users())
+    assert.deepEqual(decode(await server.unary(call('Users.Create', { name: 'Al', age: 3 }))), { id: 'Al-3' })
+    await assert.rejects(server.unary(call('Users.Create', { name: 'A', age: 'x' })), (e: MicroError) => {
+      assert.equal(e.code, 400)
+      assert.match(e.detail, /name:/)
+      assert.match(e.detail, /age:/)
+      return true
+    })
+    const record = server.endpoints()[0]!
+    const request = record.request as { type?: string; properties: object }
+    assert.equal(request.type, 'object')
+    assert.deepEqual(Object.keys(request.properties), ['name', 'age'])
+    assert.equal((record.response as { type?: string }).type, 'object')
+  })
+
+  test('wrappers run around handlers, first one outermost, and see the endpoint', async () => {
+    const order: string[] = []
+    const server = new Server({ name: 'greeter', logger: quiet })
+      .handle(new Greeter())
+      .wrap((next, info) => async (req, ctx) => {
+        order.push(`a>${info.name}`)
+        const res = await next(req, ctx)
+        order.push('a<')
+        return res
+      })
+    server.wrap((next) => async (req, ctx) => {
+      order.push('b>')
+      return next(req, ctx)
+    })
+    await server.unary(call('Greeter.Hello', { name: 'x' }))
+    assert.deepEqual(order, ['a>Greeter.Hello', 'b>', 'a<'])
+  })
+
+  test('a handler past its deadline fails with 408 and sees its signal abort', async () => {
+    let signalled: unknown
+    const server = new Server({ name: 'slow', logger: quiet }).handle(
+      {
+        Wait: (_req: unknown, ctx: Context) =>
+          new Promise((resolve) => {
+            ctx.signal.addEventListener('abort', () => {
+              signalled = ctx.signal.reason
+              resolve('late')
+            })
+          }),
+      },
+      { name: 'Slow' },
+    )
+    await assert.rejects(
+      server.unary(call('Slow.Wait', {}, { timeout: 50 })),
+      (e: MicroError) => e.code === 408,
+    )
+    assert.ok(signalled instanceof MicroError && signalled.code === 408)
+    assert.equal(server.inFlight, 0)
+  })
+
+  test('a caller cancel aborts the handler', async () => {
+    let aborted = false
+    const server = new Server({ name: 's', logger: quiet }).handle(
+      {
+        Wait: (_req: unknown, ctx: Context) =>
+          new Promise(() => {
+            ctx.signal.addEventListener('abort', () => {
+              aborted = true
+            })
+          }),
+      },
+      { name: 'H' },
+    )
+    const inbound = call('H.Wait', {})
+    const pending = server.unary(inbound)
+    await new Promise((r) => setImmediate(r))
+    inbound.onCancel?.(new MicroError('x', 'gone', 499))
+    await assert.rejects(pending, (e: MicroError) => e.code === 499)
+    assert.ok(aborted)
+  })
+
+  test('draining refuses new calls with 503 and waitIdle waits for calls in flight', async () => {
+    let release!: () => void
+    const server = new Server({ name: 's', logger: quiet }).handle(
+      { Hold: () => new Promise<string>((r) => (release = () => r('done'))) },
+      { name: 'H' },
+    )
+    const pending = server.unary(call('H.Hold', {}))
+    server.startDraining()
+    await assert.rejects(server.unary(call('H.Hold', {})), (e: MicroError) => e.code === 503)
+    assert.equal(await server.waitIdle(20), false)
+    release()
+    assert.equal(await server.waitIdle(1000), true)
+    assert.equal(decode(await pending), 'done')
+  })
+})
