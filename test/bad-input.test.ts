@@ -156,7 +156,7 @@ describe('bad input: the server answers with a clear error and keeps serving', (
     const res = await post('/Fault/Hang', '{}', { 'micro-timeout': '100' })
     assert.equal(res.status, 408)
     await healthy()
-    assert.equal(service.server.inFlight, 0)
+    assert.equal(service.server.activeCalls, 0)
   })
 
   test('a caller that disconnects mid-call: the handler is aborted, nothing leaks', async () => {
@@ -164,11 +164,11 @@ describe('bad input: the server answers with a clear error and keeps serving', (
     const raw = await RawMicro.connect(address)
     raw.request(9, 'Fault.Hang', '{}')
     await new Promise((r) => setTimeout(r, 50))
-    assert.equal(service.server.inFlight, 1)
+    assert.equal(service.server.activeCalls, 1)
     raw.close()
     await new Promise((r) => setTimeout(r, 50))
     assert.equal(log.aborted.length, before + 1)
-    assert.equal(service.server.inFlight, 0)
+    assert.equal(service.server.activeCalls, 0)
     const controller = new AbortController()
     const http = fetch(`http://${address}/Fault/Hang`, {
       method: 'POST',

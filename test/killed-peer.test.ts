@@ -55,12 +55,13 @@ describe('a peer killed with SIGKILL', () => {
         service.address as string,
       ])
       await client.waitFor(/streaming/)
-      assert.equal(service.server.inFlight, 1)
+      assert.equal(service.server.activeCalls, 1)
       client.process.kill('SIGKILL')
       await client.exited
       const deadline = Date.now() + 2000
-      while (service.server.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-      assert.equal(service.server.inFlight, 0)
+      while (service.server.activeCalls > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10))
+      assert.equal(service.server.activeCalls, 0)
       assert.equal(log.streamsAborted, 1)
       const reply = await service.client.call(
         'faulty',

@@ -9,6 +9,8 @@ import type { GlobalOptions } from './args.js'
 /** The registry and client a command works with; close it before exiting. */
 export interface Session {
   registry: Registry
+  /** The client's cached view of the registry: a lookup through it is reused by calls. */
+  lookup: RegistryCache
   client: Client
   close(): Promise<void>
 }
@@ -16,8 +18,9 @@ export interface Session {
 /** Open the registry (and a client on it) the global options name. */
 export function openSession(options: GlobalOptions): Session {
   const registry = createRegistry(options.registry, options.registryAddress)
+  const lookup = new RegistryCache(registry)
   const client = new Client({
-    lookup: new RegistryCache(registry),
+    lookup,
     transport: new MicroTransport(),
     selector: createSelector(),
     namespace: options.namespace,
@@ -27,6 +30,7 @@ export function openSession(options: GlobalOptions): Session {
   })
   return {
     registry,
+    lookup,
     client,
     async close() {
       await client.close()

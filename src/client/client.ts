@@ -3,7 +3,6 @@ import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codec
 import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
 import type { Selector } from '../selector/selector.js'
-import { CallContext } from '../server/context.js'
 import type { Server } from '../server/server.js'
 import type { InboundCall, Transport } from '../transport/transport.js'
 import { ClientStream } from './client-stream.js'
@@ -126,25 +125,35 @@ export class Client {
   }
 
   /**
-   * The endpoint names of a service whose method part is `method`, from the local server
-   * or the registry (typed proxies resolve `Hello` to `Greeter.Hello` through this).
+   * The endpoints of a service whose method part is `method` (all of them when `method`
+   * is undefined), with their streaming flag, from the in-process server or the registry.
+   * Typed proxies resolve `Hello` to `Greeter.Hello` through this.
    */
-  async endpointsNamed(
+  async endpointsOf(
     service: string,
-    method: string,
+    method: string | undefined,
     options: CallOptions = NO_OPTIONS,
-  ): Promise<string[]> {
+  ): Promise<{ name: string; stream: boolean }[]> {
     const namespace = options.namespace ?? this.#namespace
+    const suffix = method === undefined ? '' : `.${method}`
     const local =
       options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
-    if (local) return local.endpointsNamed(method)
-    const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
-    const suffix = `.${method}`
-    const names = new Set<string>()
-    for (const record of records) {
-      for (const e of record.endpoints) if (e.name.endsWith(suffix)) names.add(e.name)
+    if (local) {
+      return local
+        .endpoints(true)
+        .flatMap((e) =>
+          e.name.endsWith(suffix) ? [{ name: e.name, stream: e.metadata.stream === 'true' }] : [],
+        )
     }
-    return [...names]
+    const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
+    const found = new Map<string, boolean>()
+    for (const record of records) {
+      if (options.version !== undefined && record.version !== options.version) continue
+      for (const e of record.endpoints) {
+        if (e.name.endsWith(suffix)) found.set(e.name, e.metadata.stream === 'true')
+      }
+    }
+    return [...found].map(([name, stream]) => ({ name, stream }))
   }
 
   /** Close pooled connections and registry watches. */
@@ -174,21 +183,21 @@ export class Client {
     const entry = server.entry(endpoint)
     if (entry === undefined || entry.stream) {
       // Let the server produce the same error a remote caller would get.
-      return server.unary(localCall(endpoint, undefined))
+      return server.unary(localCall(endpoint))
     }
-    const deadline = deadlineOf(options, this.#requestTimeout)
+    if (options === NO_OPTIONS) {
+      return server.invoke(entry, request, NO_METADATA, this.#requestTimeout, undefined, 'local')
+    }
     const metadata =
       options.metadata || options.context
         ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller)
         : NO_METADATA
-    const ctx = new CallContext(server.name, endpoint, metadata, deadline, undefined, 'local')
+    let timeoutMs = options.timeout ?? this.#requestTimeout
+    const inherited = options.context?.deadline
+    if (inherited !== undefined) timeoutMs = Math.min(timeoutMs, inherited - Date.now())
     const signal = signalOf(options)
-    if (signal === undefined) return server.run(entry, request, ctx)
-    if (signal.aborted) return Promise.reject(canceled('micro.client', `call to ${endpoint} was canceled`))
-    const call = localCall(endpoint, deadline - Date.now())
-    const onAbort = () => call.onCancel?.(canceled('micro.client', `call to ${endpoint} was canceled`))
-    signal.addEventListener('abort', onAbort, { once: true })
-    return server.run(entry, request, ctx, call).finally(() => signal.removeEventListener('abort', onAbort))
+    if (signal?.aborted) return Promise.reject(canceled('micro.client', `call to ${endpoint} was canceled`))
+    return server.invoke(entry, request, metadata, timeoutMs, undefined, 'local', undefined, signal)
   }
 
   async #callRemote(
@@ -300,12 +309,12 @@ function decodeReply(
   }
 }
 
-function localCall(endpoint: string, remaining: number | undefined): InboundCall {
+function localCall(endpoint: string): InboundCall {
   return {
     endpoint,
     headers: Object.create(null),
     body: asBuffer(new Uint8Array(0)),
-    timeout: remaining,
+    timeout: undefined,
     remote: 'local',
     protocol: 'local',
     onCancel: undefined,

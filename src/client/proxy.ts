@@ -34,36 +34,52 @@ export type ServiceClient<T> = {
 /** Property names a proxy must not answer, so it is never mistaken for a promise or serialised. */
 const NOT_METHODS = new Set(['then', 'catch', 'finally', 'toJSON', 'constructor', 'inspect'])
 
+/** What a method name resolved to; `stream` is undefined when the registry does not say. */
+interface Resolved {
+  endpoint: string
+  stream: boolean | undefined
+}
+
 /**
- * Build the proxy. Each method call returns a PendingCall: awaiting it makes a unary call,
- * iterating it opens a stream, so one proxy serves both without knowing which the
- * endpoint is ahead of time.
+ * Build the proxy. Once a method is resolved, its calls go straight to `client.call` (or
+ * open a stream). Before that, a call returns a PendingCall: a promise when awaited, a
+ * stream when iterated, so the proxy needs no runtime knowledge of which endpoints stream.
  */
 export function createServiceClient<T extends object>(
   client: Client,
   service: string,
   options: ServiceClientOptions,
 ): ServiceClient<T> {
-  const { handler, ...callOptions } = options
-  const methods = new Map<string, Fn>()
-  const resolved = new Map<string, Promise<string>>()
-  const resolve = (method: string): Promise<string> => {
-    if (handler) return Promise.resolve(`${handler}.${method}`)
-    let endpoint = resolved.get(method)
-    if (!endpoint) {
-      endpoint = resolveEndpoint(client, service, method, callOptions)
-      resolved.set(method, endpoint)
-      endpoint.catch(() => resolved.delete(method))
+  const { handler, ...rest } = options
+  const base: CallOptions | undefined = Object.keys(rest).length > 0 ? rest : undefined
+  const resolved = new Map<string, Resolved>()
+  const resolving = new Map<string, Promise<Resolved>>()
+  const resolve = (method: string): Promise<Resolved> => {
+    let pending = resolving.get(method)
+    if (!pending) {
+      pending = resolveMethod(client, service, method, handler, base).then((r) => {
+        resolved.set(method, r)
+        return r
+      })
+      resolving.set(method, pending)
+      pending.catch(() => resolving.delete(method))
     }
-    return endpoint
+    return pending
   }
+  const methods = new Map<string, Fn>()
   return new Proxy(Object.create(null) as object, {
     get(_target, property) {
       if (typeof property !== 'string' || NOT_METHODS.has(property)) return undefined
       let fn = methods.get(property)
       if (!fn) {
-        fn = (input: unknown, options?: CallOptions) =>
-          new PendingCall(client, service, () => resolve(property), input, { ...callOptions, ...options })
+        fn = (input: unknown, callOptions?: CallOptions) => {
+          const merged =
+            callOptions === undefined ? base : base === undefined ? callOptions : { ...base, ...callOptions }
+          const known = resolved.get(property)
+          if (known?.stream === false) return client.call(service, known.endpoint, input, merged)
+          if (known?.stream === true) return streamCall(client, service, known.endpoint, input, merged)
+          return new PendingCall(client, service, () => resolve(property), input, merged)
+        }
         methods.set(property, fn)
       }
       return fn
@@ -71,37 +87,62 @@ export function createServiceClient<T extends object>(
   }) as ServiceClient<T>
 }
 
-async function resolveEndpoint(
+async function resolveMethod(
   client: Client,
   service: string,
   method: string,
-  options: CallOptions,
-): Promise<string> {
-  const names = await client.endpointsNamed(service, method, options)
-  if (names.length === 1) return names[0] as string
-  if (names.length === 0)
+  handler: string | undefined,
+  options: CallOptions | undefined,
+): Promise<Resolved> {
+  if (handler !== undefined) {
+    const endpoint = `${handler}.${method}`
+    const known = await client.endpointsOf(service, method, options).catch(() => [])
+    return { endpoint, stream: known.find((e) => e.name === endpoint)?.stream }
+  }
+  const found = await client.endpointsOf(service, method, options)
+  if (found.length === 1) return { endpoint: (found[0] as { name: string }).name, stream: found[0]?.stream }
+  if (found.length === 0)
     throw notFound('micro.client', `service ${service} has no endpoint named *.${method}`)
   throw badRequest(
     'micro.client',
-    `${method} is served by several handlers of ${service} (${names.join(', ')}): pass { handler } to service()`,
+    `${method} is served by several handlers of ${service} (${found.map((e) => e.name).join(', ')}): pass { handler } to service()`,
   )
 }
 
-/** A proxy method's result: a promise of the reply when awaited, a stream when iterated. */
+/** Stream `input` (an iterable of requests, or one request) to a streaming endpoint. */
+async function* streamCall(
+  client: Client,
+  service: string,
+  endpoint: string,
+  input: unknown,
+  options: CallOptions | undefined,
+): AsyncGenerator<unknown> {
+  const stream = client.stream(service, endpoint, options)
+  const iterable =
+    input !== null && typeof input === 'object' && (Symbol.asyncIterator in input || Symbol.iterator in input)
+      ? (input as AsyncIterable<unknown> | Iterable<unknown>)
+      : [input]
+  // A server may finish before taking every request; only the responses decide the outcome.
+  const sending = stream.sendAll(iterable).catch(() => {})
+  yield* stream
+  await sending
+}
+
+/** A proxy method's result before resolution: a promise of the reply when awaited, a stream when iterated. */
 class PendingCall implements PromiseLike<unknown>, AsyncIterable<unknown> {
   #promise: Promise<unknown> | undefined
 
   constructor(
     private readonly client: Client,
     private readonly service: string,
-    private readonly endpoint: () => Promise<string>,
+    private readonly resolve: () => Promise<Resolved>,
     private readonly input: unknown,
-    private readonly options: CallOptions,
+    private readonly options: CallOptions | undefined,
   ) {}
 
   #unary(): Promise<unknown> {
-    this.#promise ??= this.endpoint().then((endpoint) =>
-      this.client.call(this.service, endpoint, this.input, this.options),
+    this.#promise ??= this.resolve().then((r) =>
+      this.client.call(this.service, r.endpoint, this.input, this.options),
     )
     return this.#promise
   }
@@ -123,18 +164,7 @@ class PendingCall implements PromiseLike<unknown>, AsyncIterable<unknown> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
-    const endpoint = await this.endpoint()
-    const stream = this.client.stream(this.service, endpoint, this.options)
-    const input = this.input
-    const iterable =
-      input !== null &&
-      typeof input === 'object' &&
-      (Symbol.asyncIterator in input || Symbol.iterator in input)
-        ? (input as AsyncIterable<unknown> | Iterable<unknown>)
-        : [input]
-    // A server may finish before taking every request; only the responses decide the outcome.
-    const sending = stream.sendAll(iterable).catch(() => {})
-    yield* stream
-    await sending
+    const { endpoint } = await this.resolve()
+    yield* streamCall(this.client, this.service, endpoint, this.input, this.options)
   }
 }

@@ -167,7 +167,7 @@ describe('server', () => {
       (e: MicroError) => e.code === 408,
     )
     assert.ok(signalled instanceof MicroError && signalled.code === 408)
-    assert.equal(server.inFlight, 0)
+    assert.equal(server.activeCalls, 0)
   })
 
   test('a caller cancel aborts the handler', async () => {

@@ -3,10 +3,11 @@ import { badRequest, MicroError, newError, notFound, serviceUnavailable, timeout
 import { createLogger, type Logger } from '../logger/logger.js'
 import type { EndpointRecord } from '../registry/registry.js'
 import type { Dispatcher, InboundCall, Reply, StreamChannel } from '../transport/transport.js'
-import { deadlines } from '../util/deadline-timer.js'
-import { CallContext } from './context.js'
+import { CallContext, type Metadata } from './context.js'
 import { endpointsOf, type HandleOptions } from './handlers.js'
+import { InFlight, type TrackedCall } from './inflight.js'
 import { validate } from './schema.js'
+import { type CallOwner, ServerCall } from './server-call.js'
 import { type Entry, serveStream } from './stream-dispatch.js'
 import { applyWrappers, type HandlerWrapper } from './wrappers.js'
 
@@ -23,14 +24,13 @@ export interface ServerOptions {
  * in-process callers: decode by content type, validate, run wrappers and handler under
  * the caller's deadline and cancellation, encode the reply, map failures to MicroErrors.
  */
-export class Server implements Dispatcher {
+export class Server implements Dispatcher, CallOwner {
   readonly name: string
   readonly #codecs: Codecs
   readonly #entries = new Map<string, Entry>()
   readonly #wrappers: HandlerWrapper[]
   readonly #logger: Logger
-  #inFlight = 0
-  #idleWaiters: (() => void)[] = []
+  readonly inFlight = new InFlight()
   #draining = false
 
   constructor(options: ServerOptions) {
@@ -57,10 +57,10 @@ export class Server implements Dispatcher {
     return this
   }
 
-  /** Published endpoints, sorted by name, for the registry. */
-  endpoints(): EndpointRecord[] {
+  /** Published endpoints (and internal ones too when asked), sorted by name, for the registry. */
+  endpoints(includeInternal = false): EndpointRecord[] {
     return [...this.#entries.values()]
-      .filter((e) => !e.internal)
+      .filter((e) => includeInternal || !e.internal)
       .map((e) => e.record)
       .sort((a, b) => a.name.localeCompare(b.name))
   }
@@ -70,15 +70,9 @@ export class Server implements Dispatcher {
     return this.#entries.get(endpoint)
   }
 
-  /** Endpoint names whose method part is `method` (typed proxies resolve through this). */
-  endpointsNamed(method: string): string[] {
-    const suffix = `.${method}`
-    return [...this.#entries.keys()].filter((name) => name.endsWith(suffix))
-  }
-
   /** Calls (and streams) being served right now. */
-  get inFlight(): number {
-    return this.#inFlight
+  get activeCalls(): number {
+    return this.inFlight.count
   }
 
   /** Refuse new calls with 503 from now on; calls in flight go on. */
@@ -92,18 +86,7 @@ export class Server implements Dispatcher {
 
   /** Resolves true once no call is in flight, or false if `timeoutMs` passes first. */
   waitIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#inFlight === 0) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#idleWaiters = this.#idleWaiters.filter((w) => w !== done)
-        resolve(false)
-      }, timeoutMs)
-      const done = () => {
-        clearTimeout(timer)
-        resolve(true)
-      }
-      this.#idleWaiters.push(done)
-    })
+    return this.inFlight.waitIdle(timeoutMs)
   }
 
   unary(call: InboundCall): Promise<Reply> {
@@ -128,19 +111,19 @@ export class Server implements Dispatcher {
         badRequest(this.name, `invalid ${codec.contentType} body: ${(error as Error).message}`),
       )
     }
-    const deadline = call.timeout === undefined ? undefined : Date.now() + call.timeout
-    const ctx = new CallContext(this.name, entry.name, call.headers, deadline, call.remote, call.protocol)
-    return this.run(entry, req, ctx, call).then((result) => {
-      try {
-        return { body: codec.encode(result) }
-      } catch (error) {
-        throw newError(
-          this.name,
-          `cannot encode the response of ${entry.name}: ${(error as Error).message}`,
-          500,
-        )
-      }
-    })
+    return this.invoke(entry, req, call.headers, call.timeout, call.remote, call.protocol, call).then(
+      (result) => {
+        try {
+          return { body: codec.encode(result) }
+        } catch (error) {
+          throw newError(
+            this.name,
+            `cannot encode the response of ${entry.name}: ${(error as Error).message}`,
+            500,
+          )
+        }
+      },
+    )
   }
 
   stream(call: InboundCall, channel: StreamChannel): void {
@@ -158,77 +141,67 @@ export class Server implements Dispatcher {
       channel.fail(refusal ?? this.#unknownEndpoint(call.endpoint))
       return
     }
-    const deadline = call.timeout === undefined ? undefined : Date.now() + call.timeout
+    const deadline = call.timeout === undefined ? undefined : this.inFlight.now() + call.timeout
     const ctx = new CallContext(this.name, entry.name, call.headers, deadline, call.remote, call.protocol)
     const onAbort = () => ctx.abort(channel.signal.reason)
     channel.signal.addEventListener('abort', onAbort, { once: true })
-    const timer =
-      deadline === undefined
-        ? undefined
-        : deadlines.schedule(deadline, () => {
-            const error = timeout(this.name, `${entry.name} passed its deadline`)
-            ctx.abort(error)
-            channel.fail(error)
-          })
-    this.#inFlight++
+    const tracked: TrackedCall = {
+      deadline,
+      nextCall: undefined,
+      prevCall: undefined,
+      expire: () => {
+        const error = timeout(this.name, `${entry.name} passed its deadline`)
+        ctx.abort(error)
+        channel.fail(error)
+      },
+    }
+    this.inFlight.add(tracked)
     serveStream(entry, codec, ctx, channel, this.name).finally(() => {
-      if (timer) deadlines.cancel(timer)
       channel.signal.removeEventListener('abort', onAbort)
-      this.#finished()
+      this.inFlight.remove(tracked)
     })
   }
 
   /**
-   * Run an endpoint under its context's deadline and the caller's cancellation. The
+   * Run an endpoint under a deadline (`timeout` ms from now) and the caller's
+   * cancellation (the transport's `onCancel`, or `signal` for in-process callers). The
    * in-process client calls this directly, with no codec in between.
    */
-  run(entry: Entry, req: unknown, ctx: CallContext, call?: InboundCall): Promise<unknown> {
-    this.#inFlight++
+  invoke(
+    entry: Entry,
+    req: unknown,
+    metadata: Metadata,
+    timeoutMs: number | undefined,
+    remote: string | undefined,
+    protocol: string,
+    inbound?: InboundCall,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const deadline = timeoutMs === undefined ? undefined : this.inFlight.now() + timeoutMs
+    const call = new ServerCall(this, this.name, entry.name, metadata, deadline, remote, protocol)
     return new Promise<unknown>((resolve, reject) => {
-      let settled = false
-      const timer =
-        ctx.deadline === undefined
-          ? undefined
-          : deadlines.schedule(ctx.deadline, () =>
-              fail(timeout(this.name, `${entry.name} passed its deadline`)),
-            )
-      const fail = (error: MicroError) => {
-        if (settled) return
-        settled = true
-        ctx.abort(error)
-        if (timer) deadlines.cancel(timer)
-        this.#finished()
-        reject(error)
-      }
-      if (call) call.onCancel = fail
-      const succeed = (value: unknown) => {
-        if (settled) return
-        settled = true
-        if (timer) deadlines.cancel(timer)
-        this.#finished()
-        resolve(value)
-      }
-      const failed = (error: unknown) => fail(this.#toError(error, entry.name))
+      call.begin(resolve, reject)
+      if (inbound) inbound.onCancel = (reason) => call.fail(reason)
+      if (signal) call.cancelOn(signal)
+      let result: unknown
       try {
-        const result = entry.request
-          ? Promise.resolve(validate(entry.request, req, this.name, 'request')).then((valid) =>
-              entry.invoke(valid, ctx),
-            )
-          : entry.invoke(req, ctx)
-        if (isThenable(result)) result.then(succeed, failed)
-        else succeed(result)
+        result =
+          entry.request === undefined
+            ? entry.invoke(req, call)
+            : Promise.resolve(validate(entry.request, req, this.name, 'request')).then((valid) =>
+                entry.invoke(valid, call),
+              )
       } catch (error) {
-        failed(error)
+        call.failed(error)
+        return
       }
+      if (isThenable(result)) settleWith(call, result)
+      else call.succeed(result)
     })
   }
 
-  #entry(definition: Entry): Entry {
-    const info = { service: this.name, name: definition.name, stream: definition.stream }
-    return { ...definition, invoke: applyWrappers(definition.fn, this.#wrappers, info) }
-  }
-
-  #toError(error: unknown, endpoint: string): MicroError {
+  /** Normalise a handler failure; unexpected ones (plain errors) are logged with their stack. */
+  failure(error: unknown, endpoint: string): MicroError {
     const microError = MicroError.from(error, this.name)
     if (!(error instanceof MicroError) && microError.code === 500) {
       this.#logger.error('handler failed', { endpoint, error })
@@ -236,13 +209,9 @@ export class Server implements Dispatcher {
     return microError
   }
 
-  #finished(): void {
-    this.#inFlight--
-    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
-      const waiters = this.#idleWaiters
-      this.#idleWaiters = []
-      for (const waiter of waiters) waiter()
-    }
+  #entry(definition: Entry): Entry {
+    const info = { service: this.name, name: definition.name, stream: definition.stream }
+    return { ...definition, invoke: applyWrappers(definition.fn, this.#wrappers, info) }
   }
 
   #unknownEndpoint(endpoint: string): MicroError {
@@ -262,4 +231,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
   )
+}
+
+/** Settle `call` with the outcome of a handler's promise (an async function: no closures per call). */
+async function settleWith(call: ServerCall, result: PromiseLike<unknown>): Promise<void> {
+  try {
+    call.succeed(await result)
+  } catch (error) {
+    call.failed(error)
+  }
 }

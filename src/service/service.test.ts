@@ -77,7 +77,7 @@ describe('service', () => {
     await new Promise((r) => setTimeout(r, 50))
     const stopping = server.stop()
     await new Promise((r) => setTimeout(r, 50))
-    assert.equal(server.server.inFlight, 1)
+    assert.equal(server.server.activeCalls, 1)
     release()
     assert.equal(await inFlight, 'finished')
     await stopping

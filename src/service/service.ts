@@ -219,7 +219,9 @@ export class Service implements AsyncDisposable {
         timeout,
       )
       if (!drained) {
-        this.logger.warn(`${this.server.inFlight} calls still in flight after ${timeout} ms; closing anyway`)
+        this.logger.warn(
+          `${this.server.activeCalls} calls still in flight after ${timeout} ms; closing anyway`,
+        )
       }
       await this.#listener.close()
       this.#listener = undefined

@@ -43,7 +43,8 @@ export class ClientConnection implements StreamHost {
   readonly #parser: FrameParser
   readonly #unary = new Map<number, PendingUnary>()
   readonly #streams = new Map<number, MicroStream>()
-  readonly #streamDeadlines = new Map<number, DeadlineEntry>()
+  /** What to undo when a stream ends: its deadline and its abort listener. */
+  readonly #streamCleanup = new Map<number, () => void>()
   readonly #options: ClientConnectionOptions
   readonly #onGone: (connection: ClientConnection) => void
   readonly connected: Promise<void>
@@ -170,22 +171,22 @@ export class ClientConnection implements StreamHost {
       withCallHeaders(call.headers, call.endpoint, call.timeout),
       undefined,
     )
-    if (call.timeout !== undefined) {
-      this.#streamDeadlines.set(
-        id,
-        deadlines.schedule(Date.now() + call.timeout, () =>
-          stream.fail(
-            timeoutError('micro.client', `stream ${call.endpoint} timed out after ${call.timeout} ms`),
-          ),
-        ),
-      )
-    }
-    if (call.signal) {
-      const signal = call.signal
-      const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    }
+    const deadline =
+      call.timeout === undefined
+        ? undefined
+        : deadlines.schedule(Date.now() + call.timeout, () =>
+            stream.fail(
+              timeoutError('micro.client', `stream ${call.endpoint} timed out after ${call.timeout} ms`),
+            ),
+          )
+    const signal = call.signal
+    const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    this.#streamCleanup.set(id, () => {
+      if (deadline) deadlines.cancel(deadline)
+      signal?.removeEventListener('abort', onAbort)
+    })
+    if (signal?.aborted) onAbort()
     return stream
   }
 
@@ -214,10 +215,10 @@ export class ClientConnection implements StreamHost {
 
   release(id: number): void {
     this.#streams.delete(id)
-    const deadline = this.#streamDeadlines.get(id)
-    if (deadline) {
-      this.#streamDeadlines.delete(id)
-      deadlines.cancel(deadline)
+    const cleanup = this.#streamCleanup.get(id)
+    if (cleanup) {
+      this.#streamCleanup.delete(id)
+      cleanup()
     }
     if (this.#goingAway && this.inFlight === 0) setImmediate(() => this.close())
   }

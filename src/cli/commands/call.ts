@@ -46,7 +46,7 @@ export async function callCommand(argv: string[], out: (text: string) => void): 
   try {
     if (!address)
       await checkEndpoint(
-        session.registry.getService.bind(session.registry),
+        (name, namespace) => session.lookup.getService(name, namespace),
         service,
         endpoint,
         global.namespace,
@@ -85,14 +85,14 @@ function parseMetadata(pairs: string[]): Record<string, string> {
 
 /** Fail early, naming the choices, when the service or endpoint does not exist. */
 async function checkEndpoint(
-  getService: (name: string, options: { namespace: string }) => Promise<ServiceRecord[]>,
+  getService: (name: string, namespace: string) => Promise<readonly ServiceRecord[]>,
   service: string,
   endpoint: string,
   namespace: string,
 ): Promise<void> {
-  let records: ServiceRecord[]
+  let records: readonly ServiceRecord[]
   try {
-    records = await getService(service, { namespace })
+    records = await getService(service, namespace)
   } catch (error) {
     if (error instanceof MicroError && error.code === 404) {
       throw new MicroError(
