@@ -103,6 +103,31 @@ describe('client', () => {
     assert.deepEqual(counts, [1, 2])
   })
 
+  test('MessagePack and raw bytes travel end to end', async () => {
+    const registry = new MemoryRegistry()
+    await startService(
+      registry,
+      'codecs',
+      {
+        Echo: async (req: unknown, ctx: Context) => ({ req, type: ctx.metadata['content-type'] }),
+        Reverse: async (req: Buffer) => Buffer.from(req).reverse(),
+      },
+      { handlerName: 'C' },
+    )
+    const client = remoteClient(registry)
+    const packed = await client.call(
+      'codecs',
+      'C.Echo',
+      { a: 1, list: [1, 'two'] },
+      { contentType: 'application/msgpack' },
+    )
+    assert.deepEqual(packed, { req: { a: 1, list: [1, 'two'] }, type: 'application/msgpack' })
+    const reversed = (await client.call('codecs', 'C.Reverse', Buffer.from([1, 2, 3]), {
+      contentType: 'application/octet-stream',
+    })) as Buffer
+    assert.deepEqual([...reversed], [3, 2, 1])
+  })
+
   test('an unknown service is a clear 503', async () => {
     const client = remoteClient(new MemoryRegistry())
     await assert.rejects(

@@ -193,6 +193,34 @@ export function transportConformance(
       assert.equal((dispatcher.calls[0] as InboundCall).headers['x-s'], '1')
     })
 
+    test('a slow reader holds a fast sender back and loses nothing', async () => {
+      const { transport, dispatcher, listener } = await setup()
+      const total = 2000
+      let sent = 0
+      dispatcher.onStream = (_call, channel) => {
+        void (async () => {
+          for (let i = 0; i < total; i++) {
+            const message = Buffer.alloc(32 * 1024)
+            message.writeUInt32BE(i)
+            await channel.send(message)
+            sent++
+          }
+          channel.end()
+        })()
+      }
+      const stream = await transport.stream(listener.address, {
+        endpoint: 'Test.Flood',
+        headers: headers(),
+        timeout: undefined,
+        signal: undefined,
+      })
+      await new Promise((r) => setTimeout(r, 300))
+      assert.ok(sent < total / 2, `the sender ran ${sent} messages ahead of a reader that read nothing`)
+      let next = 0
+      for await (const m of stream.messages) assert.equal(Buffer.from(m).readUInt32BE(0), next++)
+      assert.equal(next, total)
+    })
+
     test('a server error ends the stream with that error', async () => {
       const { transport, dispatcher, listener } = await setup()
       dispatcher.onStream = (_call, channel) => {
