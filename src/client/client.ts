@@ -1,10 +1,10 @@
-import { asBuffer, type Codec } from '../codec/codec.js'
+import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
 import type { Selector } from '../selector/selector.js'
 import type { Server } from '../server/server.js'
-import type { InboundCall, Transport } from '../transport/transport.js'
+import type { Headers, Transport } from '../transport/transport.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
 import type { LocalServices } from './local.js'
@@ -54,6 +54,9 @@ export class Client {
   readonly #local: LocalServices | undefined
   readonly #caller: string | undefined
   readonly #wrappers: ClientWrapper[]
+  readonly #defaultCodec: Codec
+  /** Headers of a call with no metadata: shared, never mutated. */
+  readonly #baseHeaders: Headers
   #wrapped: CallFn | undefined
 
   constructor(options: ClientOptions) {
@@ -68,6 +71,8 @@ export class Client {
     this.#local = options.local === false ? undefined : options.local
     this.#caller = options.caller
     this.#wrappers = [...(options.wrappers ?? [])]
+    this.#defaultCodec = this.#codec(this.#contentType)
+    this.#baseHeaders = Object.freeze(outboundHeaders(NO_OPTIONS, this.#contentType, this.#caller))
     this.#compose()
   }
 
@@ -181,13 +186,10 @@ export class Client {
 
   #callLocal(server: Server, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
     const entry = server.entry(endpoint)
-    if (entry === undefined || entry.stream) {
-      // Let the server produce the same error a remote caller would get.
-      return server.unary(localCall(endpoint))
+    if (entry === undefined || entry.stream || server.draining) {
+      return Promise.reject(server.refusal(endpoint, false))
     }
-    if (options === NO_OPTIONS) {
-      return server.invoke(entry, request, NO_METADATA, this.#requestTimeout, undefined, 'local')
-    }
+    if (options === NO_OPTIONS) return server.invoke(entry, request, NO_METADATA, this.#requestTimeout)
     const metadata =
       options.metadata || options.context
         ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller)
@@ -197,7 +199,7 @@ export class Client {
     if (inherited !== undefined) timeoutMs = Math.min(timeoutMs, inherited - Date.now())
     const signal = signalOf(options)
     if (signal?.aborted) return Promise.reject(canceled('micro.client', `call to ${endpoint} was canceled`))
-    return server.invoke(entry, request, metadata, timeoutMs, undefined, 'local', undefined, signal)
+    return server.invoke(entry, request, metadata, timeoutMs, signal)
   }
 
   async #callRemote(
@@ -206,7 +208,7 @@ export class Client {
     request: unknown,
     options: CallOptions,
   ): Promise<unknown> {
-    const codec = this.#codec(options.contentType)
+    const codec = options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType)
     let body: Uint8Array
     try {
       body = codec.encode(request)
@@ -216,7 +218,11 @@ export class Client {
         `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`,
       )
     }
-    const headers = outboundHeaders(options, codec.contentType, this.#caller)
+    // The common call (no metadata, no context, default codec) shares one header map.
+    const headers =
+      options.metadata === undefined && options.context === undefined && codec === this.#defaultCodec
+        ? this.#baseHeaders
+        : outboundHeaders(options, codec.contentType, this.#caller)
     const deadline = deadlineOf(options, this.#requestTimeout)
     const signal = signalOf(options)
     const namespace = options.namespace ?? this.#namespace
@@ -225,7 +231,9 @@ export class Client {
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw timeout('micro.client', `call to ${service} ${endpoint} timed out`)
-      const node = await this.#pickNode(service, namespace, options, tried)
+      const node =
+        this.#pickCachedNode(service, namespace, options, tried) ??
+        (await this.#pickNode(service, namespace, options, tried))
       try {
         const reply = await this.#transport.call(node.address, {
           endpoint,
@@ -246,6 +254,22 @@ export class Client {
         if (signal?.aborted) throw canceled('micro.client', `call to ${endpoint} was canceled`)
       }
     }
+  }
+
+  /** A node picked from fresh cached records without waiting, or undefined when that is not possible. */
+  #pickCachedNode(
+    service: string,
+    namespace: string,
+    options: CallOptions,
+    tried: ReadonlySet<string> | undefined,
+  ): NodeRecord | undefined {
+    if (options.address !== undefined || tried !== undefined) return undefined
+    const records = this.#lookup.peek(service, namespace)
+    if (records === undefined) return undefined
+    return this.#selector.select(
+      records,
+      options.version === undefined ? undefined : { version: options.version },
+    )
   }
 
   /** A node for the next attempt: a direct address, or one the selector picks. */
@@ -306,17 +330,5 @@ function decodeReply(
     return replyCodec.decode(body)
   } catch (error) {
     throw newError('micro.client', `cannot decode the reply: ${(error as Error).message}`, 502)
-  }
-}
-
-function localCall(endpoint: string): InboundCall {
-  return {
-    endpoint,
-    headers: Object.create(null),
-    body: asBuffer(new Uint8Array(0)),
-    timeout: undefined,
-    remote: 'local',
-    protocol: 'local',
-    onCancel: undefined,
   }
 }

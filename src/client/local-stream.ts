@@ -88,7 +88,6 @@ export function openLocalStream(server: Server, request: OutboundStream): Promis
       timeout: request.timeout,
       remote: 'local',
       protocol: 'local',
-      onCancel: undefined,
     },
     serverSide,
   )

@@ -15,6 +15,15 @@ export abstract class BaseSelector implements Selector {
   }
 
   select(services: readonly ServiceRecord[], options?: SelectOptions): NodeRecord | undefined {
+    // The common case (one version, no filter, every node healthy) needs no candidate list.
+    if (services.length === 1 && options === undefined && this.health.allHealthy) {
+      const nodes = (services[0] as ServiceRecord).nodes
+      if (nodes.length === 0) return undefined
+      const node =
+        nodes.length === 1 ? (nodes[0] as NodeRecord) : this.pick(nodes, (services[0] as ServiceRecord).name)
+      this.started(node)
+      return node
+    }
     const healthy: NodeRecord[] = []
     let fallback: NodeRecord | undefined
     let fallbackAt = Number.POSITIVE_INFINITY

@@ -29,6 +29,11 @@ export class NodeHealth {
     this.#max = options.maxBackoff ?? 30_000
   }
 
+  /** Whether no node is set aside (or has been and not yet recovered). */
+  get allHealthy(): boolean {
+    return this.#failing.size === 0
+  }
+
   /** Whether the node may be picked now. */
   available(nodeId: string, now = Date.now()): boolean {
     const failing = this.#failing.get(nodeId)

@@ -1,23 +1,29 @@
-import { canceled, type MicroError, timeout } from '../errors/errors.js'
+import type { Codec } from '../codec/codec.js'
+import { canceled, type MicroError, newError, timeout } from '../errors/errors.js'
+import type { InboundCall } from '../transport/transport.js'
+import type { DeadlineList, Tracked } from '../util/deadline-list.js'
 import { CallContext, type Metadata } from './context.js'
-import type { InFlight, TrackedCall } from './inflight.js'
 
 /** What a ServerCall reports back to its server. */
 export interface CallOwner {
-  readonly inFlight: InFlight
+  readonly inFlight: DeadlineList
   /** Normalise (and log) a handler failure. */
   failure(error: unknown, endpoint: string): MicroError
 }
 
 /**
  * One call being served: the handler's Context, a node in the server's in-flight list,
- * and the settling of the promise the caller awaits. It settles once: with the handler's
- * result, its failure, a cancel from the caller, or its deadline.
+ * and the delivery of its outcome, either to a transport call (encoded with `codec`) or to
+ * an in-process caller's promise. It settles once: with the handler's result, its
+ * failure, a cancel from the caller, or its deadline.
  */
-export class ServerCall extends CallContext implements TrackedCall {
-  nextCall: TrackedCall | undefined = undefined
-  prevCall: TrackedCall | undefined = undefined
+export class ServerCall extends CallContext implements Tracked {
+  nextTracked: Tracked | undefined = undefined
+  prevTracked: Tracked | undefined = undefined
   #owner: CallOwner
+  #settled = false
+  #inbound: InboundCall | undefined
+  #codec: Codec | undefined
   #resolve: ((value: unknown) => void) | undefined
   #reject: ((error: MicroError) => void) | undefined
   #signal: AbortSignal | undefined
@@ -36,8 +42,16 @@ export class ServerCall extends CallContext implements TrackedCall {
     this.#owner = owner
   }
 
-  /** Start tracking; `resolve`/`reject` settle the caller's promise. */
-  begin(resolve: (value: unknown) => void, reject: (error: MicroError) => void): void {
+  /** Deliver the outcome to a transport call, encoding the result with `codec`. */
+  replyTo(inbound: InboundCall, codec: Codec): void {
+    this.#inbound = inbound
+    this.#codec = codec
+    inbound.onCancel = (reason) => this.fail(reason)
+    this.#owner.inFlight.add(this)
+  }
+
+  /** Deliver the outcome to an in-process caller's promise. */
+  settleTo(resolve: (value: unknown) => void, reject: (error: MicroError) => void): void {
     this.#resolve = resolve
     this.#reject = reject
     this.#owner.inFlight.add(this)
@@ -51,24 +65,41 @@ export class ServerCall extends CallContext implements TrackedCall {
   }
 
   succeed(value: unknown): void {
-    const resolve = this.#resolve
-    if (resolve === undefined) return
+    if (this.#settled) return
     this.#settle()
-    resolve(value)
+    const inbound = this.#inbound
+    if (inbound === undefined) {
+      ;(this.#resolve as (value: unknown) => void)(value)
+      return
+    }
+    let body: Uint8Array
+    try {
+      body = (this.#codec as Codec).encode(value)
+    } catch (error) {
+      inbound.fail(
+        newError(
+          this.service,
+          `cannot encode the response of ${this.endpoint}: ${(error as Error).message}`,
+          500,
+        ),
+      )
+      return
+    }
+    inbound.respond(body)
   }
 
   failed(error: unknown): void {
-    if (this.#reject === undefined) return
+    if (this.#settled) return
     this.fail(this.#owner.failure(error, this.endpoint))
   }
 
   /** Fail with an error that needs no normalising (cancel, deadline). Aborts the handler's signal. */
   fail(error: MicroError): void {
-    const reject = this.#reject
-    if (reject === undefined) return
+    if (this.#settled) return
     this.#settle()
     this.abort(error)
-    reject(error)
+    if (this.#inbound !== undefined) this.#inbound.fail(error)
+    else (this.#reject as (error: MicroError) => void)(error)
   }
 
   expire(): void {
@@ -76,8 +107,7 @@ export class ServerCall extends CallContext implements TrackedCall {
   }
 
   #settle(): void {
-    this.#resolve = undefined
-    this.#reject = undefined
+    this.#settled = true
     this.#owner.inFlight.remove(this)
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
   }

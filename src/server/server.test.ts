@@ -11,7 +11,15 @@ import { Server } from './server.js'
 
 const quiet = createLogger({ level: 'silent' })
 
-function call(endpointName: string, body: unknown, extra: Partial<InboundCall> = {}): InboundCall {
+type TestCall = InboundCall & { reply: Promise<{ body: Uint8Array }> }
+
+function call(endpointName: string, body: unknown, extra: Partial<InboundCall> = {}): TestCall {
+  let respond!: (body: Uint8Array) => void
+  let fail!: (error: MicroError) => void
+  const reply = new Promise<{ body: Uint8Array }>((resolve, reject) => {
+    respond = (b) => resolve({ body: b })
+    fail = reject
+  })
   return {
     endpoint: endpointName,
     headers: newHeaders(),
@@ -20,8 +28,17 @@ function call(endpointName: string, body: unknown, extra: Partial<InboundCall> =
     remote: '127.0.0.1:1',
     protocol: 'test',
     onCancel: undefined,
+    respond,
+    fail,
+    reply,
     ...extra,
   }
+}
+
+/** Hand a call to the server and wait for its answer. */
+function serve(server: Server, c: TestCall): Promise<{ body: Uint8Array }> {
+  server.unary(c)
+  return c.reply
 }
 
 const decode = (reply: { body: Uint8Array }) => JSON.parse(Buffer.from(reply.body).toString())
@@ -49,7 +66,7 @@ describe('server', () => {
         ['Greeter.Hello', {}],
       ],
     )
-    assert.deepEqual(decode(await server.unary(call('Greeter.Hello', { name: 'Alice' }))), {
+    assert.deepEqual(decode(await serve(server, call('Greeter.Hello', { name: 'Alice' }))), {
       message: 'Hello Alice',
     })
   })
@@ -65,21 +82,21 @@ describe('server', () => {
   test('unknown endpoints are 404, bad JSON is 400, unknown content types are 415', async () => {
     const server = new Server({ name: 'greeter', logger: quiet }).handle(new Greeter())
     await assert.rejects(
-      server.unary(call('Greeter.Nope', {})),
+      serve(server, call('Greeter.Nope', {})),
       (e: MicroError) => e.code === 404 && /Greeter.Nope/.test(e.detail),
     )
     await assert.rejects(
-      server.unary(call('Greeter.Hello', '{"name":')),
+      serve(server, call('Greeter.Hello', '{"name":')),
       (e: MicroError) => e.code === 400 && /invalid application\/json/.test(e.detail),
     )
     const headers = newHeaders()
     headers['content-type'] = 'text/weird'
     await assert.rejects(
-      server.unary(call('Greeter.Hello', {}, { headers })),
+      serve(server, call('Greeter.Hello', {}, { headers })),
       (e: MicroError) => e.code === 415,
     )
     await assert.rejects(
-      server.unary(call('Greeter.Chat', {})),
+      serve(server, call('Greeter.Chat', {})),
       (e: MicroError) => e.code === 400 && /streaming/.test(e.detail),
     )
   })
@@ -93,7 +110,7 @@ describe('server', () => {
       },
       { name: 'Thing' },
     )
-    await assert.rejects(server.unary(call('Thing.Fail', {})), (e: MicroError) => {
+    await assert.rejects(serve(server, call('Thing.Fail', {})), (e: MicroError) => {
       assert.deepEqual(e.toJSON(), {
         id: 'svc',
         code: 500,
@@ -116,8 +133,10 @@ describe('server', () => {
       )
     }
     const server = new Server({ name: 'users', logger: quiet }).handle(new Users())
-    assert.deepEqual(decode(await server.unary(call('Users.Create', { name: 'Al', age: 3 }))), { id: 'Al-3' })
-    await assert.rejects(server.unary(call('Users.Create', { name: 'A', age: 'x' })), (e: MicroError) => {
+    assert.deepEqual(decode(await serve(server, call('Users.Create', { name: 'Al', age: 3 }))), {
+      id: 'Al-3',
+    })
+    await assert.rejects(serve(server, call('Users.Create', { name: 'A', age: 'x' })), (e: MicroError) => {
       assert.equal(e.code, 400)
       assert.match(e.detail, /name:/)
       assert.match(e.detail, /age:/)
@@ -144,7 +163,7 @@ describe('server', () => {
       order.push('b>')
       return next(req, ctx)
     })
-    await server.unary(call('Greeter.Hello', { name: 'x' }))
+    await serve(server, call('Greeter.Hello', { name: 'x' }))
     assert.deepEqual(order, ['a>Greeter.Hello', 'b>', 'a<'])
   })
 
@@ -163,7 +182,7 @@ describe('server', () => {
       { name: 'Slow' },
     )
     await assert.rejects(
-      server.unary(call('Slow.Wait', {}, { timeout: 50 })),
+      serve(server, call('Slow.Wait', {}, { timeout: 50 })),
       (e: MicroError) => e.code === 408,
     )
     assert.ok(signalled instanceof MicroError && signalled.code === 408)
@@ -184,7 +203,7 @@ describe('server', () => {
       { name: 'H' },
     )
     const inbound = call('H.Wait', {})
-    const pending = server.unary(inbound)
+    const pending = serve(server, inbound)
     await new Promise((r) => setImmediate(r))
     inbound.onCancel?.(new MicroError('x', 'gone', 499))
     await assert.rejects(pending, (e: MicroError) => e.code === 499)
@@ -197,9 +216,9 @@ describe('server', () => {
       { Hold: () => new Promise<string>((r) => (release = () => r('done'))) },
       { name: 'H' },
     )
-    const pending = server.unary(call('H.Hold', {}))
+    const pending = serve(server, call('H.Hold', {}))
     server.startDraining()
-    await assert.rejects(server.unary(call('H.Hold', {})), (e: MicroError) => e.code === 503)
+    await assert.rejects(serve(server, call('H.Hold', {})), (e: MicroError) => e.code === 503)
     assert.equal(await server.waitIdle(20), false)
     release()
     assert.equal(await server.waitIdle(1000), true)

@@ -1,11 +1,12 @@
+import type { Codec } from '../codec/codec.js'
 import { type Codecs, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, MicroError, newError, notFound, serviceUnavailable, timeout } from '../errors/errors.js'
 import { createLogger, type Logger } from '../logger/logger.js'
 import type { EndpointRecord } from '../registry/registry.js'
-import type { Dispatcher, InboundCall, Reply, StreamChannel } from '../transport/transport.js'
+import type { CallInfo, Dispatcher, InboundCall, StreamChannel } from '../transport/transport.js'
+import { DeadlineList, type Tracked } from '../util/deadline-list.js'
 import { CallContext, type Metadata } from './context.js'
 import { endpointsOf, type HandleOptions } from './handlers.js'
-import { InFlight, type TrackedCall } from './inflight.js'
 import { validate } from './schema.js'
 import { type CallOwner, ServerCall } from './server-call.js'
 import { type Entry, serveStream } from './stream-dispatch.js'
@@ -30,7 +31,8 @@ export class Server implements Dispatcher, CallOwner {
   readonly #entries = new Map<string, Entry>()
   readonly #wrappers: HandlerWrapper[]
   readonly #logger: Logger
-  readonly inFlight = new InFlight()
+  /** Calls and streams being served, with their deadlines. */
+  readonly inFlight = new DeadlineList()
   #draining = false
 
   constructor(options: ServerOptions) {
@@ -89,55 +91,58 @@ export class Server implements Dispatcher, CallOwner {
     return this.inFlight.waitIdle(timeoutMs)
   }
 
-  unary(call: InboundCall): Promise<Reply> {
-    const entry = this.#entries.get(call.endpoint)
-    if (entry === undefined) return Promise.reject(this.#unknownEndpoint(call.endpoint))
-    if (this.#draining) return Promise.reject(serviceUnavailable(this.name, `${this.name} is shutting down`))
-    const codec = this.#codecs.get(call.headers['content-type'])
-    if (codec === undefined) return Promise.reject(this.#unsupported(call.headers['content-type']))
-    if (entry.stream) {
-      return Promise.reject(
-        badRequest(
-          this.name,
-          `${entry.name} is a streaming endpoint: open a stream to call it (not over plain HTTP)`,
-        ),
+  /**
+   * Why a call to `endpoint` cannot be served here (unknown endpoint, draining), or
+   * undefined when it can. In-process callers get the same errors as remote ones.
+   */
+  refusal(endpoint: string, stream: boolean): MicroError | undefined {
+    const entry = this.#entries.get(endpoint)
+    if (entry === undefined) return this.#unknownEndpoint(endpoint)
+    if (this.#draining) return serviceUnavailable(this.name, `${this.name} is shutting down`)
+    if (entry.stream && !stream) {
+      return badRequest(
+        this.name,
+        `${entry.name} is a streaming endpoint: open a stream to call it (not over plain HTTP)`,
       )
+    }
+    return undefined
+  }
+
+  unary(call: InboundCall): void {
+    const entry = this.#entries.get(call.endpoint)
+    const codec = this.#codecs.get(call.headers['content-type'])
+    if (entry === undefined || entry.stream || this.#draining || codec === undefined) {
+      call.fail(this.refusal(call.endpoint, false) ?? this.#unsupported(call.headers['content-type']))
+      return
     }
     let req: unknown
     try {
       req = codec.decode(call.body)
     } catch (error) {
-      return Promise.reject(
-        badRequest(this.name, `invalid ${codec.contentType} body: ${(error as Error).message}`),
-      )
+      call.fail(badRequest(this.name, `invalid ${codec.contentType} body: ${(error as Error).message}`))
+      return
     }
-    return this.invoke(entry, req, call.headers, call.timeout, call.remote, call.protocol, call).then(
-      (result) => {
-        try {
-          return { body: codec.encode(result) }
-        } catch (error) {
-          throw newError(
-            this.name,
-            `cannot encode the response of ${entry.name}: ${(error as Error).message}`,
-            500,
-          )
-        }
-      },
+    const deadline = call.timeout === undefined ? undefined : this.inFlight.now() + call.timeout
+    const served = new ServerCall(
+      this,
+      this.name,
+      entry.name,
+      call.headers,
+      deadline,
+      call.remote,
+      call.protocol,
     )
+    served.replyTo(call, codec)
+    this.#run(entry, req, served)
   }
 
-  stream(call: InboundCall, channel: StreamChannel): void {
-    const entry = this.#entries.get(call.endpoint)
+  stream(call: CallInfo, channel: StreamChannel): void {
     const codec = this.#codecs.get(call.headers['content-type'])
+    const entry = this.#entries.get(call.endpoint)
     const refusal =
-      entry === undefined
-        ? this.#unknownEndpoint(call.endpoint)
-        : this.#draining
-          ? serviceUnavailable(this.name, `${this.name} is shutting down`)
-          : codec === undefined
-            ? this.#unsupported(call.headers['content-type'])
-            : undefined
-    if (refusal || !entry || !codec) {
+      this.refusal(call.endpoint, true) ??
+      (codec ? undefined : this.#unsupported(call.headers['content-type']))
+    if (refusal !== undefined || entry === undefined || codec === undefined) {
       channel.fail(refusal ?? this.#unknownEndpoint(call.endpoint))
       return
     }
@@ -145,10 +150,10 @@ export class Server implements Dispatcher, CallOwner {
     const ctx = new CallContext(this.name, entry.name, call.headers, deadline, call.remote, call.protocol)
     const onAbort = () => ctx.abort(channel.signal.reason)
     channel.signal.addEventListener('abort', onAbort, { once: true })
-    const tracked: TrackedCall = {
+    const tracked: Tracked = {
       deadline,
-      nextCall: undefined,
-      prevCall: undefined,
+      nextTracked: undefined,
+      prevTracked: undefined,
       expire: () => {
         const error = timeout(this.name, `${entry.name} passed its deadline`)
         ctx.abort(error)
@@ -163,41 +168,40 @@ export class Server implements Dispatcher, CallOwner {
   }
 
   /**
-   * Run an endpoint under a deadline (`timeout` ms from now) and the caller's
-   * cancellation (the transport's `onCancel`, or `signal` for in-process callers). The
-   * in-process client calls this directly, with no codec in between.
+   * Run an endpoint for an in-process caller: no codec, the same validation, wrappers,
+   * deadline (`timeoutMs` from now) and cancellation (`signal`) as remote calls.
    */
   invoke(
     entry: Entry,
     req: unknown,
     metadata: Metadata,
     timeoutMs: number | undefined,
-    remote: string | undefined,
-    protocol: string,
-    inbound?: InboundCall,
     signal?: AbortSignal,
   ): Promise<unknown> {
     const deadline = timeoutMs === undefined ? undefined : this.inFlight.now() + timeoutMs
-    const call = new ServerCall(this, this.name, entry.name, metadata, deadline, remote, protocol)
+    const call = new ServerCall(this, this.name, entry.name, metadata, deadline, undefined, 'local')
     return new Promise<unknown>((resolve, reject) => {
-      call.begin(resolve, reject)
-      if (inbound) inbound.onCancel = (reason) => call.fail(reason)
+      call.settleTo(resolve, reject)
       if (signal) call.cancelOn(signal)
-      let result: unknown
-      try {
-        result =
-          entry.request === undefined
-            ? entry.invoke(req, call)
-            : Promise.resolve(validate(entry.request, req, this.name, 'request')).then((valid) =>
-                entry.invoke(valid, call),
-              )
-      } catch (error) {
-        call.failed(error)
-        return
-      }
-      if (isThenable(result)) settleWith(call, result)
-      else call.succeed(result)
+      this.#run(entry, req, call)
     })
+  }
+
+  #run(entry: Entry, req: unknown, call: ServerCall): void {
+    let result: unknown
+    try {
+      result =
+        entry.request === undefined
+          ? entry.invoke(req, call)
+          : Promise.resolve(validate(entry.request, req, this.name, 'request')).then((valid) =>
+              entry.invoke(valid, call),
+            )
+    } catch (error) {
+      call.failed(error)
+      return
+    }
+    if (isThenable(result)) settleWith(call, result)
+    else call.succeed(result)
   }
 
   /** Normalise a handler failure; unexpected ones (plain errors) are logged with their stack. */

@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net'
 import { canceled, MicroError, timeout as timeoutError } from '../errors/errors.js'
-import { type DeadlineEntry, deadlines } from '../util/deadline-timer.js'
+import { DeadlineList, type Tracked } from '../util/deadline-list.js'
 import { parseAddress } from './address.js'
-import { type Frame, FrameFlag, FrameType, type Headers, newHeaders } from './frame.js'
+import { FrameFlag, FrameType, type Headers } from './frame.js'
 import { FrameParser, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
 import { MicroStream, type StreamHost } from './micro-stream.js'
@@ -13,6 +13,9 @@ const WRITE_HIGH_WATER = 1024 * 1024
 const RESOLVED = Promise.resolve()
 const MAX_ID = 0xffffffff
 
+/** Deadlines of every outbound call and stream in this process. */
+const outbound = new DeadlineList()
+
 export interface ClientConnectionOptions {
   maxFrameSize: number
   dialTimeout: number
@@ -22,14 +25,48 @@ export interface ClientConnectionOptions {
   keepAliveTimeout: number
 }
 
-class PendingUnary {
-  deadline: DeadlineEntry | undefined
-  abortListener: (() => void) | undefined
+/** A unary call waiting for its reply; a node of the outbound deadline list. */
+class PendingUnary implements Tracked {
+  nextTracked: Tracked | undefined = undefined
+  prevTracked: Tracked | undefined = undefined
+  onAbort: (() => void) | undefined = undefined
+
   constructor(
+    readonly connection: ClientConnection,
+    readonly id: number,
+    readonly endpoint: string,
+    readonly deadline: number | undefined,
+    readonly timeout: number | undefined,
+    readonly signal: AbortSignal | undefined,
     readonly resolve: (reply: Reply) => void,
     readonly reject: (error: MicroError) => void,
-    readonly signal: AbortSignal | undefined,
   ) {}
+
+  expire(): void {
+    this.connection.cancel(
+      this.id,
+      timeoutError('micro.client', `call to ${this.endpoint} timed out after ${this.timeout} ms`),
+    )
+  }
+}
+
+/** A stream's deadline, as a node of the outbound deadline list. */
+class StreamDeadline implements Tracked {
+  nextTracked: Tracked | undefined = undefined
+  prevTracked: Tracked | undefined = undefined
+
+  constructor(
+    readonly stream: MicroStream,
+    readonly endpoint: string,
+    readonly deadline: number,
+    readonly timeout: number,
+  ) {}
+
+  expire(): void {
+    this.stream.fail(
+      timeoutError('micro.client', `stream ${this.endpoint} timed out after ${this.timeout} ms`),
+    )
+  }
 }
 
 /**
@@ -72,18 +109,7 @@ export class ClientConnection implements StreamHost {
     const socket = connect({ host, port, noDelay: true, keepAlive: true })
     this.#socket = socket
     this.#writer = new FrameWriter(socket)
-    this.#parser = new FrameParser(options.maxFrameSize, {
-      frame: (frame) => this.#onFrame(frame),
-      oversize: (_type, id, size) =>
-        this.#failCall(
-          id,
-          new MicroError(
-            'micro.client',
-            `reply frame of ${size} bytes is over the ${options.maxFrameSize}-byte limit`,
-            502,
-          ),
-        ),
-    })
+    this.#parser = new FrameParser(options.maxFrameSize, this)
     this.connected = new Promise<void>((resolve, reject) => {
       const dialTimer = setTimeout(() => {
         socket.destroy(new Error(`dial timeout after ${options.dialTimeout} ms`))
@@ -116,10 +142,6 @@ export class ClientConnection implements StreamHost {
     return !this.#closed && !this.#goingAway
   }
 
-  get isConnected(): boolean {
-    return this.#isConnected
-  }
-
   /** Calls and streams in flight. */
   get inFlight(): number {
     return this.#unary.size + this.#streams.size
@@ -133,28 +155,28 @@ export class ClientConnection implements StreamHost {
   /** One unary call. The transport enforces `timeout` and `signal`. */
   call(call: OutboundCall): Promise<Reply> {
     if (!this.usable) return Promise.reject(this.#unusableError())
-    if (call.signal?.aborted)
-      return Promise.reject(canceled('micro.client', 'call canceled before it was sent'))
+    const signal = call.signal
+    if (signal?.aborted) return Promise.reject(canceled('micro.client', 'call canceled before it was sent'))
     const id = this.#allocateId()
-    const headers = withCallHeaders(call.headers, call.endpoint, call.timeout)
+    const timeout = call.timeout
     return new Promise<Reply>((resolve, reject) => {
-      const pending = new PendingUnary(resolve, reject, call.signal)
+      const deadline = timeout === undefined ? undefined : outbound.now() + timeout
+      const pending = new PendingUnary(this, id, call.endpoint, deadline, timeout, signal, resolve, reject)
       this.#unary.set(id, pending)
-      if (call.timeout !== undefined) {
-        pending.deadline = deadlines.schedule(Date.now() + call.timeout, () =>
-          this.#cancelCall(
-            id,
-            timeoutError('micro.client', `call to ${call.endpoint} timed out after ${call.timeout} ms`),
-          ),
-        )
+      outbound.add(pending)
+      if (signal) {
+        pending.onAbort = () =>
+          this.cancel(id, canceled('micro.client', `call to ${call.endpoint} was canceled`))
+        signal.addEventListener('abort', pending.onAbort, { once: true })
       }
-      if (call.signal) {
-        const onAbort = () =>
-          this.#cancelCall(id, canceled('micro.client', `call to ${call.endpoint} was canceled`))
-        pending.abortListener = onAbort
-        call.signal.addEventListener('abort', onAbort, { once: true })
-      }
-      this.#writer.frame(FrameType.Request, FrameFlag.Message | FrameFlag.End, id, headers, call.body)
+      this.#writer.request(
+        FrameFlag.Message | FrameFlag.End,
+        id,
+        call.endpoint,
+        timeout,
+        call.headers,
+        call.body,
+      )
     })
   }
 
@@ -162,35 +184,82 @@ export class ClientConnection implements StreamHost {
   stream(call: OutboundStream): MicroStream {
     if (!this.usable) throw this.#unusableError()
     const id = this.#allocateId()
-    const stream = new MicroStream(this, id, newHeaders(), false)
+    const stream = new MicroStream(this, id, {}, false)
     this.#streams.set(id, stream)
-    this.#writer.frame(
-      FrameType.Request,
-      FrameFlag.Stream,
-      id,
-      withCallHeaders(call.headers, call.endpoint, call.timeout),
-      undefined,
-    )
+    this.#writer.request(FrameFlag.Stream, id, call.endpoint, call.timeout, call.headers, undefined)
     const deadline =
       call.timeout === undefined
         ? undefined
-        : deadlines.schedule(Date.now() + call.timeout, () =>
-            stream.fail(
-              timeoutError('micro.client', `stream ${call.endpoint} timed out after ${call.timeout} ms`),
-            ),
-          )
+        : new StreamDeadline(stream, call.endpoint, outbound.now() + call.timeout, call.timeout)
+    if (deadline) outbound.add(deadline)
     const signal = call.signal
     const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))
     signal?.addEventListener('abort', onAbort, { once: true })
     this.#streamCleanup.set(id, () => {
-      if (deadline) deadlines.cancel(deadline)
+      if (deadline) outbound.remove(deadline)
       signal?.removeEventListener('abort', onAbort)
     })
     if (signal?.aborted) onAbort()
     return stream
   }
 
-  frame(
+  /** Abandon a unary call: tell the server, fail the caller with `error`. */
+  cancel(id: number, error: MicroError): void {
+    const pending = this.#unary.get(id)
+    if (!pending) return
+    this.#settle(pending)
+    this.#writer.frame(FrameType.Cancel, FrameFlag.End, id, undefined, undefined)
+    pending.reject(error)
+  }
+
+  /** Parser callback: one frame from the server. */
+  frame(type: FrameType, flags: number, id: number, headers: Headers | undefined, body: Buffer): void {
+    if (type === FrameType.Data) {
+      const pending = this.#unary.get(id)
+      if (pending !== undefined) {
+        this.#settle(pending)
+        pending.resolve({ body, headers })
+      } else {
+        this.#streams.get(id)?.receive(body, (flags & FrameFlag.End) !== 0)
+      }
+      return
+    }
+    switch (type) {
+      case FrameType.End:
+        this.#streams.get(id)?.receiveEnd()
+        return
+      case FrameType.Error:
+        this.#failCall(id, MicroError.parse(body.toString('utf8'), 'micro.server'))
+        return
+      case FrameType.GoAway:
+        this.#goingAway = true
+        this.#onGone(this)
+        if (this.inFlight === 0) this.close()
+        return
+      case FrameType.Ping:
+        this.#writer.frame(FrameType.Pong, 0, id, undefined, body)
+        return
+      case FrameType.Pong:
+        return
+      default:
+        throw new ProtocolError(`a server may not send frame type ${type}`)
+    }
+  }
+
+  /** Parser callback: a reply over the size limit. */
+  oversize(_type: FrameType, id: number, size: number): void {
+    this.#failCall(
+      id,
+      new MicroError(
+        'micro.client',
+        `reply frame of ${size} bytes is over the ${this.#options.maxFrameSize}-byte limit`,
+        502,
+      ),
+    )
+  }
+
+  /** StreamHost: streams write through the connection's writer. */
+  send(
     type: FrameType,
     flags: number,
     id: number,
@@ -249,63 +318,20 @@ export class ClientConnection implements StreamHost {
     }
   }
 
-  #onFrame(frame: Frame): void {
-    const id = frame.id
-    switch (frame.type) {
-      case FrameType.Data: {
-        const pending = this.#unary.get(id)
-        if (pending) {
-          this.#settle(id, pending)
-          pending.resolve({ body: frame.body, headers: frame.headers })
-          return
-        }
-        this.#streams.get(id)?.receive(frame.body, (frame.flags & FrameFlag.End) !== 0)
-        return
-      }
-      case FrameType.End:
-        this.#streams.get(id)?.receiveEnd()
-        return
-      case FrameType.Error:
-        this.#failCall(id, MicroError.parse(frame.body.toString('utf8'), 'micro.server'))
-        return
-      case FrameType.GoAway:
-        this.#goingAway = true
-        this.#onGone(this)
-        if (this.inFlight === 0) this.close()
-        return
-      case FrameType.Ping:
-        this.#writer.frame(FrameType.Pong, 0, id, undefined, frame.body)
-        return
-      case FrameType.Pong:
-        return
-      case FrameType.Request:
-      case FrameType.Cancel:
-        throw new ProtocolError(`a server may not send frame type ${frame.type}`)
-    }
-  }
-
   #failCall(id: number, error: MicroError): void {
     const pending = this.#unary.get(id)
     if (pending) {
-      this.#settle(id, pending)
+      this.#settle(pending)
       pending.reject(error)
       return
     }
     this.#streams.get(id)?.receiveFailure(error)
   }
 
-  #cancelCall(id: number, error: MicroError): void {
-    const pending = this.#unary.get(id)
-    if (!pending) return
-    this.#settle(id, pending)
-    this.#writer.frame(FrameType.Cancel, FrameFlag.End, id, undefined, undefined)
-    pending.reject(error)
-  }
-
-  #settle(id: number, pending: PendingUnary): void {
-    this.#unary.delete(id)
-    if (pending.deadline) deadlines.cancel(pending.deadline)
-    if (pending.abortListener) pending.signal?.removeEventListener('abort', pending.abortListener)
+  #settle(pending: PendingUnary): void {
+    this.#unary.delete(pending.id)
+    outbound.remove(pending)
+    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
     if (this.#goingAway && this.inFlight === 0) setImmediate(() => this.close())
   }
 
@@ -343,9 +369,8 @@ export class ClientConnection implements StreamHost {
     this.#writer.close()
     const reason = this.#closeReason ?? lostError(`connection to ${this.address} closed by the server`)
     this.#closeReason = reason
-    const unary = [...this.#unary.entries()]
-    for (const [id, pending] of unary) {
-      this.#settle(id, pending)
+    for (const pending of [...this.#unary.values()]) {
+      this.#settle(pending)
       pending.reject(reason)
     }
     for (const stream of [...this.#streams.values()]) stream.receiveFailure(reason)
@@ -353,12 +378,4 @@ export class ClientConnection implements StreamHost {
     this.#drainWaiters = []
     this.#onGone(this)
   }
-}
-
-function withCallHeaders(headers: Headers, endpoint: string, timeout: number | undefined): Headers {
-  const out = newHeaders()
-  out['micro-endpoint'] = endpoint
-  if (timeout !== undefined) out.timeout = String(Math.max(0, Math.ceil(timeout)))
-  for (const key in headers) out[key] = headers[key] as string
-  return out
 }

@@ -21,9 +21,12 @@ class TestDispatcher implements Dispatcher {
   onUnary: UnaryFn = async (call) => ({ body: call.body })
   onStream: StreamFn = (_call, channel) => channel.end()
   readonly calls: InboundCall[] = []
-  unary(call: InboundCall): Promise<Reply> {
+  unary(call: InboundCall): void {
     this.calls.push(call)
-    return this.onUnary(call)
+    this.onUnary(call).then(
+      (reply) => call.respond(reply.body, reply.headers),
+      (error: unknown) => call.fail(MicroError.from(error, 'test')),
+    )
   }
   stream(call: InboundCall, channel: StreamChannel): void {
     this.calls.push(call)

@@ -1,11 +1,9 @@
 import {
   FRAME_HEADER_SIZE,
-  type Frame,
   type FrameType,
   type Headers,
   KNOWN_HEADERS,
   MAX_FRAME_TYPE,
-  newHeaders,
   PROTOCOL_VERSION,
 } from './frame.js'
 
@@ -17,8 +15,9 @@ export class ProtocolError extends Error {
   }
 }
 
-export interface FrameParserHandlers {
-  frame(frame: Frame): void
+/** Receives decoded frames. `body` is a view into the received bytes. */
+export interface FrameHandler {
+  frame(type: FrameType, flags: number, id: number, headers: Headers | undefined, body: Buffer): void
   /** A frame over the size limit was announced; its bytes are skipped, not buffered. */
   oversize(type: FrameType, id: number, size: number): void
 }
@@ -31,7 +30,7 @@ const EMPTY = Buffer.alloc(0)
  */
 export class FrameParser {
   readonly #maxFrameSize: number
-  readonly #handlers: FrameParserHandlers
+  readonly #handler: FrameHandler
   /** Bytes of an incomplete frame header. */
   #head: Buffer = EMPTY
   /** A frame being assembled: its header fields and the buffer being filled. */
@@ -40,9 +39,9 @@ export class FrameParser {
     | undefined
   #skip = 0
 
-  constructor(maxFrameSize: number, handlers: FrameParserHandlers) {
+  constructor(maxFrameSize: number, handler: FrameHandler) {
     this.#maxFrameSize = maxFrameSize
-    this.#handlers = handlers
+    this.#handler = handler
   }
 
   /** Feed received bytes; throws ProtocolError on malformed input. */
@@ -79,8 +78,7 @@ export class FrameParser {
       let header: Buffer
       let headerAt: number
       if (this.#head.length > 0 || length - offset < FRAME_HEADER_SIZE) {
-        const need = FRAME_HEADER_SIZE - this.#head.length
-        const n = Math.min(need, length - offset)
+        const n = Math.min(FRAME_HEADER_SIZE - this.#head.length, length - offset)
         this.#head = Buffer.concat([this.#head, chunk.subarray(offset, offset + n)])
         offset += n
         if (this.#head.length < FRAME_HEADER_SIZE) return
@@ -100,11 +98,10 @@ export class FrameParser {
       if (header[headerAt + 3] !== 0) throw new ProtocolError('reserved frame byte is not zero')
       const id = header.readUInt32BE(headerAt + 4)
       const headerLength = header.readUInt32BE(headerAt + 8)
-      const bodyLength = header.readUInt32BE(headerAt + 12)
-      const size = headerLength + bodyLength
+      const size = headerLength + header.readUInt32BE(headerAt + 12)
       if (size > this.#maxFrameSize) {
         this.#skip = size
-        this.#handlers.oversize(type, id, size)
+        this.#handler.oversize(type, id, size)
         continue
       }
       if (length - offset >= size) {
@@ -126,13 +123,13 @@ export class FrameParser {
     end: number,
   ) {
     const headers = headerLength > 0 ? decodeHeaders(buf, start, start + headerLength) : undefined
-    this.#handlers.frame({ type, flags, id, headers, body: buf.subarray(start + headerLength, end) })
+    this.#handler.frame(type, flags, id, headers, buf.subarray(start + headerLength, end))
   }
 }
 
-/** Decode a header block; throws ProtocolError when it is malformed. */
+/** Decode a header block; throws ProtocolError when it is malformed. `__proto__` keys are dropped. */
 export function decodeHeaders(buf: Buffer, start: number, end: number): Headers {
-  const headers = newHeaders()
+  const headers: Headers = {}
   let at = start
   while (at < end) {
     const k = buf[at++] as number
@@ -150,7 +147,7 @@ export function decodeHeaders(buf: Buffer, start: number, end: number): Headers 
     const valueLength = buf.readUInt16BE(at)
     at += 2
     if (at + valueLength > end) throw new ProtocolError('malformed header value')
-    headers[key] = buf.toString('utf8', at, at + valueLength)
+    if (key !== '__proto__') headers[key] = buf.toString('utf8', at, at + valueLength)
     at += valueLength
   }
   return headers

@@ -1,13 +1,20 @@
 import type { Socket } from 'node:net'
 import {
   FRAME_HEADER_SIZE,
-  type FrameType,
+  FrameType,
   type Headers,
   KNOWN_HEADER_INDEX,
+  KNOWN_HEADERS,
   PROTOCOL_VERSION,
 } from './frame.js'
 
 const CHUNK_SIZE = 64 * 1024
+/**
+ * Write early once this many frames are waiting. A batch of replies then leaves in a few
+ * parts, so the peer starts on the first part while this side encodes the rest: the two
+ * processes work in parallel instead of taking turns.
+ */
+const EARLY_FLUSH_FRAMES = 32
 /** Bodies larger than this are handed to the socket as they are instead of being copied. */
 const COPY_LIMIT = 8 * 1024
 const MAX_KEY_BYTES = 127
@@ -26,8 +33,12 @@ export class FrameWriter {
   readonly #queued: Buffer[] = []
   #queuedBytes = 0
   #scheduled = false
+  #waitingFrames = 0
   #closed = false
-  readonly #flushBound = () => this.flush()
+  readonly #flushBound = () => {
+    this.#scheduled = false
+    this.flush()
+  }
 
   constructor(socket: Socket) {
     this.#socket = socket
@@ -46,10 +57,37 @@ export class FrameWriter {
     headers: Headers | undefined,
     body: Uint8Array | undefined,
   ): void {
+    this.#write(type, flags, id, undefined, undefined, headers, body)
+  }
+
+  /**
+   * Queue a Request frame. The endpoint and timeout are written as headers here, so the
+   * caller's header map is neither copied nor changed.
+   */
+  request(
+    flags: number,
+    id: number,
+    endpoint: string,
+    timeout: number | undefined,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): void {
+    this.#write(FrameType.Request, flags, id, endpoint, timeout, headers, body)
+  }
+
+  #write(
+    type: FrameType,
+    flags: number,
+    id: number,
+    endpoint: string | undefined,
+    timeout: number | undefined,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): void {
     if (this.#closed) return
     const bodyLength = body ? body.byteLength : 0
     const copyBody = bodyLength <= COPY_LIMIT
-    let headerBound = 0
+    let headerBound = endpoint === undefined ? 0 : 3 + endpoint.length * 3 + 16
     if (headers) {
       for (const key in headers) {
         headerBound +=
@@ -60,6 +98,11 @@ export class FrameWriter {
     const chunk = this.#chunk
     const frameAt = this.#pos
     let at = frameAt + FRAME_HEADER_SIZE
+    if (endpoint !== undefined) {
+      at = writeKnown(chunk, at, ENDPOINT_INDEX, endpoint)
+      if (timeout !== undefined)
+        at = writeKnown(chunk, at, TIMEOUT_INDEX, String(Math.max(0, Math.ceil(timeout))))
+    }
     if (headers) at = writeHeaders(chunk, at, headers)
     const headerLength = at - frameAt - FRAME_HEADER_SIZE
     chunk[frameAt] = PROTOCOL_VERSION
@@ -84,7 +127,9 @@ export class FrameWriter {
     } else {
       this.#pos = at
     }
-    if (!this.#scheduled) {
+    if (++this.#waitingFrames >= EARLY_FLUSH_FRAMES) {
+      this.flush()
+    } else if (!this.#scheduled) {
       this.#scheduled = true
       setImmediate(this.#flushBound)
     }
@@ -92,7 +137,7 @@ export class FrameWriter {
 
   /** Write everything queued now. Returns false when the socket asks the writer to wait for 'drain'. */
   flush(): boolean {
-    this.#scheduled = false
+    this.#waitingFrames = 0
     if (this.#closed) return false
     this.#queueChunk()
     const queued = this.#queued
@@ -135,20 +180,32 @@ export class FrameWriter {
   }
 }
 
+const ENDPOINT_INDEX = KNOWN_HEADER_INDEX.get('micro-endpoint') as number
+const TIMEOUT_INDEX = KNOWN_HEADER_INDEX.get('timeout') as number
+
+function writeKnown(chunk: Buffer, at: number, index: number, value: string): number {
+  chunk[at] = 0x80 | index
+  const valueLength = chunk.write(value, at + 3, 'utf8')
+  if (valueLength > MAX_VALUE_BYTES)
+    throw new RangeError(`header ${KNOWN_HEADERS[index]} is over ${MAX_VALUE_BYTES} bytes`)
+  chunk.writeUInt16BE(valueLength, at + 1)
+  return at + 3 + valueLength
+}
+
 function writeHeaders(chunk: Buffer, at: number, headers: Headers): number {
   for (const key in headers) {
     const value = headers[key] as string
     const known = KNOWN_HEADER_INDEX.get(key)
     if (known !== undefined) {
-      chunk[at++] = 0x80 | known
-    } else {
-      const keyLength = chunk.write(key, at + 1, 'utf8')
-      if (keyLength === 0 || keyLength > MAX_KEY_BYTES) {
-        throw new RangeError(`header name must be 1..${MAX_KEY_BYTES} bytes: ${key.slice(0, 40)}`)
-      }
-      chunk[at] = keyLength
-      at += 1 + keyLength
+      at = writeKnown(chunk, at, known, value)
+      continue
     }
+    const keyLength = chunk.write(key, at + 1, 'utf8')
+    if (keyLength === 0 || keyLength > MAX_KEY_BYTES) {
+      throw new RangeError(`header name must be 1..${MAX_KEY_BYTES} bytes: ${key.slice(0, 40)}`)
+    }
+    chunk[at] = keyLength
+    at += 1 + keyLength
     const valueLength = chunk.write(value, at + 2, 'utf8')
     if (valueLength > MAX_VALUE_BYTES) throw new RangeError(`header ${key} is over ${MAX_VALUE_BYTES} bytes`)
     chunk.writeUInt16BE(valueLength, at)

@@ -74,7 +74,7 @@ export const KNOWN_HEADER_INDEX: ReadonlyMap<string, number> = new Map(
 /** The default cap on header block plus body of one frame: 4 MiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 4 * 1024 * 1024
 
-/** A decoded frame. `body` is a view into the received bytes. */
+/** A decoded frame, as tests and tools collect them; `body` is a view into the received bytes. */
 export interface Frame {
   type: FrameType
   flags: number
@@ -83,7 +83,15 @@ export interface Frame {
   body: Buffer
 }
 
-/** A null-prototype header map, safe against keys like `__proto__`. */
+/**
+ * A new header map. A plain object (fast property access, unlike a null-prototype one);
+ * `setHeader` keeps the one dangerous key, `__proto__`, out of it.
+ */
 export function newHeaders(): Headers {
-  return Object.create(null) as Headers
+  return {}
+}
+
+/** Set a header unless its name is `__proto__`, which would rewrite the map's prototype. */
+export function setHeader(headers: Headers, key: string, value: string): void {
+  if (key !== '__proto__') headers[key] = value
 }

@@ -6,7 +6,7 @@ import {
   payloadTooLarge,
   serviceUnavailable,
 } from '../errors/errors.js'
-import { type Headers, newHeaders } from './frame.js'
+import { type Headers, newHeaders, setHeader } from './frame.js'
 import type { Dispatcher, InboundCall } from './transport.js'
 
 export interface HttpServerOptions {
@@ -72,30 +72,50 @@ async function handle(
     return
   }
   const headers = headersOf(req)
-  const call: InboundCall = {
+  const call = new HttpCall(
+    res,
     endpoint,
     headers,
-    body: formAsJson(headers, body),
-    timeout: timeoutOf(req),
-    remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-    protocol: 'http',
-    onCancel: undefined,
-  }
-  const onClose = () => {
+    formAsJson(headers, body),
+    timeoutOf(req),
+    options.isDraining,
+  )
+  res.once('close', () => {
     if (!res.writableFinished)
       call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
+  })
+  dispatcher.unary(call)
+}
+
+/** A unary call that arrived over HTTP; answering it writes the HTTP response. */
+class HttpCall implements InboundCall {
+  onCancel: ((reason: MicroError) => void) | undefined = undefined
+  readonly protocol = 'http'
+  readonly remote: string
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly endpoint: string,
+    readonly headers: Headers,
+    readonly body: Uint8Array,
+    readonly timeout: number | undefined,
+    readonly isDraining: () => boolean,
+  ) {
+    this.remote = `${res.req.socket.remoteAddress}:${res.req.socket.remotePort}`
   }
-  res.once('close', onClose)
-  try {
-    const reply = await dispatcher.unary(call)
-    const contentType = reply.headers?.['content-type'] ?? call.headers['content-type'] ?? 'application/json'
-    if (options.isDraining()) res.setHeader('Connection', 'close')
-    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': reply.body.byteLength })
-    res.end(reply.body)
-  } catch (error) {
-    writeError(res, MicroError.from(error, 'micro.server'))
-  } finally {
-    res.off('close', onClose)
+
+  respond(body: Uint8Array, headers?: Headers): void {
+    const res = this.res
+    if (res.headersSent || res.destroyed) return
+    const contentType = headers?.['content-type'] ?? this.headers['content-type'] ?? 'application/json'
+    if (this.isDraining()) res.setHeader('Connection', 'close')
+    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.byteLength })
+    res.end(body)
+  }
+
+  fail(error: MicroError): void {
+    if (this.res.destroyed) return
+    writeError(this.res, error)
   }
 }
 
@@ -115,7 +135,7 @@ function headersOf(req: IncomingMessage): Headers {
   const headers = newHeaders()
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined) continue
-    headers[key] = Array.isArray(value) ? value.join(', ') : value
+    setHeader(headers, key, Array.isArray(value) ? value.join(', ') : value)
   }
   return headers
 }

@@ -5,7 +5,7 @@ import type { StreamChannel } from './transport.js'
 
 /** What a stream needs from the connection it lives on. */
 export interface StreamHost {
-  frame(
+  send(
     type: FrameType,
     flags: number,
     id: number,
@@ -61,23 +61,23 @@ export class MicroStream implements StreamChannel {
   send(body: Uint8Array): Promise<void> {
     if (this.#over) return Promise.reject(this.#closedError())
     if (this.#sentEnd) return Promise.reject(new MicroError('micro.stream', 'send after end', 400))
-    this.#host.frame(FrameType.Data, 0, this.id, undefined, body)
+    this.#host.send(FrameType.Data, 0, this.id, undefined, body)
     return this.#host.whenWritable()
   }
 
   end(): void {
     if (this.#over || this.#sentEnd) return
     this.#sentEnd = true
-    this.#host.frame(FrameType.End, FrameFlag.End, this.id, undefined, undefined)
+    this.#host.send(FrameType.End, FrameFlag.End, this.id, undefined, undefined)
     if (this.#isServer) this.#finish(undefined)
   }
 
   fail(error: MicroError): void {
     if (this.#over) return
     if (this.#isServer) {
-      this.#host.frame(FrameType.Error, FrameFlag.End, this.id, undefined, Buffer.from(JSON.stringify(error)))
+      this.#host.send(FrameType.Error, FrameFlag.End, this.id, undefined, Buffer.from(JSON.stringify(error)))
     } else {
-      this.#host.frame(FrameType.Cancel, FrameFlag.End, this.id, undefined, undefined)
+      this.#host.send(FrameType.Cancel, FrameFlag.End, this.id, undefined, undefined)
     }
     this.#finish(error)
   }

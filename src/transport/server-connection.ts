@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { badRequest, MicroError, payloadTooLarge, serviceUnavailable } from '../errors/errors.js'
-import { type Frame, FrameFlag, FrameType, type Headers, newHeaders } from './frame.js'
+import { FrameFlag, FrameType, type Headers } from './frame.js'
 import { FrameParser, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
 import { MicroStream, type StreamHost } from './micro-stream.js'
@@ -10,9 +10,30 @@ const EMPTY = Buffer.alloc(0)
 /** Outbound bytes buffered before the connection stops reading new requests. */
 const WRITE_HIGH_WATER = 1024 * 1024
 const RESOLVED = Promise.resolve()
+const NO_HEADERS: Headers = Object.freeze({}) as Headers
 
-interface UnaryState {
-  call: InboundCall
+/** A unary call that arrived on a micro connection; answering it writes the reply frame. */
+class MicroCall implements InboundCall {
+  onCancel: ((reason: MicroError) => void) | undefined = undefined
+  readonly protocol = 'micro'
+
+  constructor(
+    readonly connection: ServerConnection,
+    readonly id: number,
+    readonly endpoint: string,
+    readonly headers: Headers,
+    readonly body: Uint8Array,
+    readonly timeout: number | undefined,
+    readonly remote: string,
+  ) {}
+
+  respond(body: Uint8Array, headers?: Headers): void {
+    this.connection.reply(this, FrameType.Data, headers, body)
+  }
+
+  fail(error: MicroError): void {
+    this.connection.reply(this, FrameType.Error, undefined, Buffer.from(JSON.stringify(error)))
+  }
 }
 
 /**
@@ -26,7 +47,7 @@ export class ServerConnection implements StreamHost {
   readonly #parser: FrameParser
   readonly #writer: FrameWriter
   readonly #remote: string
-  readonly #unary = new Map<number, UnaryState>()
+  readonly #unary = new Map<number, MicroCall>()
   readonly #streams = new Map<number, MicroStream>()
   readonly #onIdle: () => void
   #draining = false
@@ -47,10 +68,7 @@ export class ServerConnection implements StreamHost {
     this.#onIdle = onIdle
     this.#remote = `${socket.remoteAddress}:${socket.remotePort}`
     this.#writer = new FrameWriter(socket)
-    this.#parser = new FrameParser(maxFrameSize, {
-      frame: (frame) => this.#onFrame(frame),
-      oversize: (type, id, size) => this.#onOversize(type, id, size, maxFrameSize),
-    })
+    this.#parser = new FrameParser(maxFrameSize, this)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => this.#onDrain())
@@ -80,7 +98,34 @@ export class ServerConnection implements StreamHost {
     this.#socket.destroy()
   }
 
+  /** Write the answer of a unary call, unless it was canceled or already answered. */
+  reply(call: MicroCall, type: FrameType, headers: Headers | undefined, body: Uint8Array): void {
+    if (this.#unary.get(call.id) !== call) return
+    this.#unary.delete(call.id)
+    this.#writer.frame(type, FrameFlag.End, call.id, headers, body)
+    if (this.#draining) this.#closeIfIdle()
+  }
+
   frame(
+    type: FrameType,
+    flags: number,
+    id: number,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): void {
+    if (type === FrameType.Request) this.#onRequest(flags, id, headers, body as Buffer)
+    else this.#onOther(type, flags, id, body as Buffer)
+  }
+
+  /** Parser callback for frames over the size limit. */
+  oversize(type: FrameType, id: number, size: number): void {
+    const error = payloadTooLarge('micro.server', `frame of ${size} bytes is over the size limit`)
+    if (type === FrameType.Request) this.#sendError(id, error)
+    else this.#streams.get(id)?.fail(error)
+  }
+
+  /** StreamHost: streams write through the connection's writer. */
+  send(
     type: FrameType,
     flags: number,
     id: number,
@@ -118,42 +163,35 @@ export class ServerConnection implements StreamHost {
     }
   }
 
-  #onFrame(frame: Frame): void {
-    switch (frame.type) {
-      case FrameType.Request:
-        this.#onRequest(frame)
+  #onOther(type: FrameType, flags: number, id: number, body: Buffer): void {
+    switch (type) {
+      case FrameType.Data:
+        this.#streams.get(id)?.receive(body, (flags & FrameFlag.End) !== 0)
         return
-      case FrameType.Data: {
-        const stream = this.#streams.get(frame.id)
-        stream?.receive(frame.body, (frame.flags & FrameFlag.End) !== 0)
-        return
-      }
       case FrameType.End:
-        this.#streams.get(frame.id)?.receiveEnd()
+        this.#streams.get(id)?.receiveEnd()
         return
       case FrameType.Cancel:
-        this.#onCancel(frame.id)
+        this.#onCancel(id)
         return
       case FrameType.Ping:
-        this.#writer.frame(FrameType.Pong, 0, frame.id, undefined, frame.body)
+        this.#writer.frame(FrameType.Pong, 0, id, undefined, body)
         return
       case FrameType.Pong:
       case FrameType.GoAway:
         return
-      case FrameType.Error:
-        throw new ProtocolError('a client may not send Error frames')
+      default:
+        throw new ProtocolError(`a client may not send frame type ${type}`)
     }
   }
 
-  #onRequest(frame: Frame): void {
-    const id = frame.id
+  #onRequest(flags: number, id: number, headers: Headers | undefined, body: Buffer): void {
     if (this.#unary.has(id) || this.#streams.has(id)) {
       this.#sendError(id, badRequest('micro.server', `call id ${id} is already in use on this connection`))
       return
     }
-    const headers = frame.headers ?? newHeaders()
-    const endpoint = headers['micro-endpoint']
-    if (!endpoint) {
+    const endpoint = headers?.['micro-endpoint']
+    if (!headers || !endpoint) {
       this.#sendError(id, badRequest('micro.server', 'request has no micro-endpoint header'))
       return
     }
@@ -163,63 +201,34 @@ export class ServerConnection implements StreamHost {
     }
     const timeoutHeader = headers.timeout
     const timeout = timeoutHeader === undefined ? undefined : Number(timeoutHeader)
-    const isStream = (frame.flags & FrameFlag.Stream) !== 0
-    const call: InboundCall = {
-      endpoint,
-      headers,
-      body: isStream ? EMPTY : frame.body,
-      timeout: timeout !== undefined && Number.isFinite(timeout) && timeout >= 0 ? timeout : undefined,
-      remote: this.#remote,
-      protocol: 'micro',
-      onCancel: undefined,
-    }
-    if (isStream) {
-      const stream = new MicroStream(this, id, headers, true)
-      this.#streams.set(id, stream)
-      if ((frame.flags & FrameFlag.Message) !== 0)
-        stream.receive(frame.body, (frame.flags & FrameFlag.End) !== 0)
-      else if ((frame.flags & FrameFlag.End) !== 0) stream.receiveEnd()
-      this.#dispatcher.stream(call, stream)
+    const validTimeout =
+      timeout !== undefined && timeout >= 0 && Number.isFinite(timeout) ? timeout : undefined
+    if ((flags & FrameFlag.Stream) === 0) {
+      const call = new MicroCall(this, id, endpoint, headers, body, validTimeout, this.#remote)
+      this.#unary.set(id, call)
+      this.#dispatcher.unary(call)
       return
     }
-    const state: UnaryState = { call }
-    this.#unary.set(id, state)
-    this.#dispatcher.unary(call).then(
-      (reply) => {
-        if (this.#unary.get(id) !== state) return
-        this.#unary.delete(id)
-        this.#writer.frame(FrameType.Data, FrameFlag.End, id, reply.headers, reply.body)
-        this.#closeIfIdle()
-      },
-      (error: unknown) => {
-        if (this.#unary.get(id) !== state) return
-        this.#unary.delete(id)
-        this.#sendError(id, MicroError.from(error, 'micro.server'))
-        this.#closeIfIdle()
-      },
+    const stream = new MicroStream(this, id, headers ?? NO_HEADERS, true)
+    this.#streams.set(id, stream)
+    if ((flags & FrameFlag.Message) !== 0) stream.receive(body, (flags & FrameFlag.End) !== 0)
+    else if ((flags & FrameFlag.End) !== 0) stream.receiveEnd()
+    this.#dispatcher.stream(
+      { endpoint, headers, body: EMPTY, timeout: validTimeout, remote: this.#remote, protocol: 'micro' },
+      stream,
     )
   }
 
   #onCancel(id: number): void {
     const reason = new MicroError('micro.server', 'canceled by the caller', 499)
-    const state = this.#unary.get(id)
-    if (state) {
+    const call = this.#unary.get(id)
+    if (call) {
       this.#unary.delete(id)
-      state.call.onCancel?.(reason)
+      call.onCancel?.(reason)
       this.#closeIfIdle()
       return
     }
     this.#streams.get(id)?.receiveFailure(reason)
-  }
-
-  #onOversize(type: FrameType, id: number, size: number, max: number): void {
-    const error = payloadTooLarge('micro.server', `frame of ${size} bytes is over the ${max}-byte limit`)
-    if (type === FrameType.Request) {
-      this.#sendError(id, error)
-      return
-    }
-    const stream = this.#streams.get(id)
-    if (stream) stream.fail(error)
   }
 
   #sendError(id: number, error: MicroError): void {
@@ -271,7 +280,7 @@ export class ServerConnection implements StreamHost {
   #failAll(reason: MicroError): void {
     const unary = [...this.#unary.values()]
     this.#unary.clear()
-    for (const state of unary) state.call.onCancel?.(reason)
+    for (const call of unary) call.onCancel?.(reason)
     for (const stream of [...this.#streams.values()]) stream.receiveFailure(reason)
   }
 }

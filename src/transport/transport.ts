@@ -3,12 +3,8 @@ import type { Headers } from './frame.js'
 
 export type { Headers } from './frame.js'
 
-/**
- * A call as the server core sees it, whatever carried it (micro protocol, HTTP, NATS).
- * The transport sets nothing after creation but calls `onCancel` when the caller
- * cancels, its deadline header passes the transport's own limits, or the connection goes.
- */
-export interface InboundCall {
+/** What the server knows about an arriving call or stream, whatever carried it. */
+export interface CallInfo {
   readonly endpoint: string
   /** Every header the caller sent, lower-case keys (content-type, metadata, ...). */
   readonly headers: Headers
@@ -20,11 +16,23 @@ export interface InboundCall {
   readonly remote: string
   /** Which protocol carried the call: `micro`, `http`, ... */
   readonly protocol: string
-  /** Set by the server core; the transport calls it if the call is abandoned by the caller. */
-  onCancel: ((reason: MicroError) => void) | undefined
 }
 
-/** A successful unary reply. Failures are thrown (rejected) as MicroError. */
+/**
+ * A unary call as the server core sees it (micro protocol, HTTP, NATS). The server answers
+ * it exactly once with `respond` or `fail`; the transport calls `onCancel` if the caller
+ * abandons it first (cancel, disconnect).
+ */
+export interface InboundCall extends CallInfo {
+  /** Set by the server core; the transport calls it if the call is abandoned by the caller. */
+  onCancel: ((reason: MicroError) => void) | undefined
+  /** Send the reply body (unary calls). */
+  respond(body: Uint8Array, headers?: Headers): void
+  /** Send an error instead of a reply (unary calls). */
+  fail(error: MicroError): void
+}
+
+/** A successful unary reply as a client receives it. Failures are rejected as MicroError. */
 export interface Reply {
   body: Uint8Array
   headers?: Headers | undefined
@@ -51,8 +59,9 @@ export interface StreamChannel {
 
 /** What a transport hands calls to: the server core. */
 export interface Dispatcher {
-  unary(call: InboundCall): Promise<Reply>
-  stream(call: InboundCall, channel: StreamChannel): void
+  /** Serve a unary call; answer it through `call.respond` or `call.fail`. */
+  unary(call: InboundCall): void
+  stream(call: CallInfo, channel: StreamChannel): void
 }
 
 /** A call leaving this process. */

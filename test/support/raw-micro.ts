@@ -15,8 +15,8 @@ export class RawMicro {
     this.socket = socket
     this.writer = new FrameWriter(socket)
     const parser = new FrameParser(64 * 1024 * 1024, {
-      frame: (f) => {
-        this.frames.push({ ...f, body: Buffer.from(f.body) })
+      frame: (type, flags, id, headers, body) => {
+        this.frames.push({ type, flags, id, headers, body: Buffer.from(body) })
         this.#notify()
       },
       oversize: () => {},

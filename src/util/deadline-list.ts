@@ -1,0 +1,101 @@
+/** An entry of a DeadlineList: the list links live on the tracked object itself. */
+export interface Tracked {
+  /** Epoch ms after which the entry expires; undefined for none. */
+  readonly deadline: number | undefined
+  /** List links, owned by the DeadlineList. */
+  nextTracked: Tracked | undefined
+  prevTracked: Tracked | undefined
+  /** The deadline passed. */
+  expire(): void
+}
+
+const SWEEP_MS = 10
+
+/**
+ * Things in flight (calls, streams) with deadlines, as an intrusive linked list: adding
+ * and removing writes a few pointers and allocates nothing, which matters when a whole
+ * call costs little more than its handler. One interval, running only while the list is
+ * not empty, expires entries past their deadline and keeps a coarse clock.
+ */
+export class DeadlineList {
+  #head: Tracked | undefined
+  #count = 0
+  #timer: NodeJS.Timeout | undefined
+  #clock = 0
+  #idleWaiters: (() => void)[] = []
+
+  get count(): number {
+    return this.#count
+  }
+
+  /**
+   * The time in epoch ms, at most one sweep interval old while entries are tracked
+   * (reading the system clock per call costs more than the rest of a local call).
+   */
+  now(): number {
+    return this.#timer === undefined ? Date.now() : this.#clock
+  }
+
+  add(entry: Tracked): void {
+    const head = this.#head
+    entry.nextTracked = head
+    entry.prevTracked = undefined
+    if (head !== undefined) head.prevTracked = entry
+    this.#head = entry
+    this.#count++
+    if (this.#timer === undefined) {
+      this.#clock = Date.now()
+      // Ref'd on purpose: a caller waiting on a deadline must keep the process alive to
+      // hear its timeout. The interval stops itself once the list is empty.
+      this.#timer = setInterval(() => this.#sweep(), SWEEP_MS)
+    }
+  }
+
+  remove(entry: Tracked): void {
+    const prev = entry.prevTracked
+    const next = entry.nextTracked
+    if (prev !== undefined) prev.nextTracked = next
+    else if (this.#head === entry) this.#head = next
+    else return // not in the list (already removed)
+    if (next !== undefined) next.prevTracked = prev
+    entry.nextTracked = undefined
+    entry.prevTracked = undefined
+    if (--this.#count === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const waiter of waiters) waiter()
+    }
+  }
+
+  /** Resolves true once the list is empty, false if `timeoutMs` passes first. */
+  waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#count === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      const timer = setTimeout(() => {
+        this.#idleWaiters = this.#idleWaiters.filter((w) => w !== done)
+        resolve(false)
+      }, timeoutMs)
+      this.#idleWaiters.push(done)
+    })
+  }
+
+  #sweep(): void {
+    const now = Date.now()
+    this.#clock = now
+    if (this.#count === 0) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+      return
+    }
+    let entry = this.#head
+    while (entry !== undefined) {
+      const next = entry.nextTracked
+      if (entry.deadline !== undefined && entry.deadline <= now) entry.expire()
+      entry = next
+    }
+  }
+}
