@@ -1,4 +1,3 @@
-import type { Codec } from '../codec/codec.js'
 import { type Codecs, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, MicroError, newError, notFound, serviceUnavailable, timeout } from '../errors/errors.js'
 import { createLogger, type Logger } from '../logger/logger.js'

@@ -152,7 +152,7 @@ describe('frames', () => {
     const { socket, bytes } = recordingSocket()
     const writer = new FrameWriter(socket)
     const hostile = Object.create(null) as Record<string, string>
-    hostile.__proto__ = 'x'
+    Object.defineProperty(hostile, '__proto__', { value: 'x', enumerable: true })
     hostile['x-ok'] = 'fine'
     writer.frame(FrameType.Request, 0, 1, hostile, undefined)
     writer.flush()
