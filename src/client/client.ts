@@ -58,6 +58,9 @@ export class Client {
   /** Headers of a call with no metadata: shared, never mutated. */
   readonly #baseHeaders: Headers
   #wrapped: CallFn | undefined
+  /** In-process servers by service name (null: none), valid for #localVersion of the local table. */
+  readonly #localCache = new Map<string, Server | null>()
+  #localVersion = -1
 
   constructor(options: ClientOptions) {
     this.#lookup = options.lookup
@@ -177,16 +180,33 @@ export class Client {
   }
 
   #dispatch(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
-    if (this.#local !== undefined && options.address === undefined) {
-      const server = this.#local.find(options.namespace ?? this.#namespace, service, options.version)
-      if (server !== undefined) return this.#callLocal(server, endpoint, request, options)
-    }
+    const server = options.address === undefined ? this.#localServer(service, options) : undefined
+    if (server !== undefined && !server.draining) return this.#callLocal(server, endpoint, request, options)
     return this.#callRemote(service, endpoint, request, options)
+  }
+
+  /** The in-process server of a service, if any; cached per service while the local table is unchanged. */
+  #localServer(service: string, options: CallOptions): Server | undefined {
+    const local = this.#local
+    if (local === undefined) return undefined
+    if (options.namespace !== undefined || options.version !== undefined) {
+      return local.find(options.namespace ?? this.#namespace, service, options.version)
+    }
+    if (this.#localVersion !== local.version) {
+      this.#localCache.clear()
+      this.#localVersion = local.version
+    }
+    let server = this.#localCache.get(service)
+    if (server === undefined) {
+      server = local.find(this.#namespace, service) ?? null
+      this.#localCache.set(service, server)
+    }
+    return server ?? undefined
   }
 
   #callLocal(server: Server, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
     const entry = server.entry(endpoint)
-    if (entry === undefined || entry.stream || server.draining) {
+    if (entry === undefined || entry.stream) {
       return Promise.reject(server.refusal(endpoint, false))
     }
     if (options === NO_OPTIONS) return server.invoke(entry, request, NO_METADATA, this.#requestTimeout)

@@ -11,6 +11,12 @@ interface LocalService {
  */
 export class LocalServices {
   readonly #byNamespace = new Map<string, Map<string, LocalService[]>>()
+  #version = 0
+
+  /** Changes whenever a service is added or removed, so clients can cache `find` results. */
+  get version(): number {
+    return this.#version
+  }
 
   add(namespace: string, version: string, server: Server): void {
     let services = this.#byNamespace.get(namespace)
@@ -21,6 +27,7 @@ export class LocalServices {
     const list = services.get(server.name) ?? []
     list.push({ version, server })
     services.set(server.name, list)
+    this.#version++
   }
 
   remove(namespace: string, server: Server): void {
@@ -30,6 +37,7 @@ export class LocalServices {
     const rest = list.filter((s) => s.server !== server)
     if (rest.length > 0) services.set(server.name, rest)
     else services.delete(server.name)
+    this.#version++
   }
 
   /** The in-process server of a service (of that version, when given) that is not draining. */

@@ -1,67 +1,139 @@
 import type { Codec } from '../codec/codec.js'
 import { canceled, type MicroError, newError, timeout } from '../errors/errors.js'
-import type { InboundCall } from '../transport/transport.js'
+import type { CallInfo, InboundCall, StreamChannel } from '../transport/transport.js'
 import type { DeadlineList, Tracked } from '../util/deadline-list.js'
-import { CallContext, type Metadata } from './context.js'
+import type { Context, Metadata } from './context.js'
 
-/** What a ServerCall reports back to its server. */
+/** What a served call reports back to its server. */
 export interface CallOwner {
+  readonly name: string
   readonly inFlight: DeadlineList
   /** Normalise (and log) a handler failure. */
   failure(error: unknown, endpoint: string): MicroError
 }
 
 /**
- * One call being served: the handler's Context, a node in the server's in-flight list,
- * and the delivery of its outcome, either to a transport call (encoded with `codec`) or to
- * an in-process caller's promise. It settles once: with the handler's result, its
- * failure, a cancel from the caller, or its deadline.
+ * One call or stream being served: the handler's Context, a node in the server's
+ * in-flight list, and where its outcome goes (an in-process caller's promise, a transport
+ * call, or a stream channel). It settles once: with the handler's result, its failure, a
+ * cancel from the caller, or its deadline.
+ *
+ * One flat class on purpose: a call is made per request, and a constructor chain with
+ * field initialisers costs several times a flat one. The AbortController is made only if a
+ * handler reads `signal`.
  */
-export class ServerCall extends CallContext implements Tracked {
+export class ServedCall implements Context, Tracked {
+  readonly endpoint: string
+  readonly metadata: Metadata
+  readonly deadline: number | undefined
+  readonly remote: string | undefined
+  readonly protocol: string
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
-  #owner: CallOwner
+  readonly #owner: CallOwner
+  #controller: AbortController | undefined = undefined
+  #reason: unknown = undefined
   #settled = false
-  #inbound: InboundCall | undefined
-  #codec: Codec | undefined
-  #resolve: ((value: unknown) => void) | undefined
-  #reject: ((error: MicroError) => void) | undefined
-  #signal: AbortSignal | undefined
-  #onAbort: (() => void) | undefined
+  #cleanup: (() => void) | undefined = undefined
+  #resolve: ((value: unknown) => void) | undefined = undefined
+  #reject: ((error: MicroError) => void) | undefined = undefined
+  #inbound: InboundCall | undefined = undefined
+  #codec: Codec | undefined = undefined
+  #channel: StreamChannel | undefined = undefined
 
-  constructor(
+  private constructor(
     owner: CallOwner,
-    service: string,
     endpoint: string,
     metadata: Metadata,
     deadline: number | undefined,
     remote: string | undefined,
     protocol: string,
   ) {
-    super(service, endpoint, metadata, deadline, remote, protocol)
     this.#owner = owner
+    this.endpoint = endpoint
+    this.metadata = metadata
+    this.deadline = deadline
+    this.remote = remote
+    this.protocol = protocol
   }
 
-  /** Deliver the outcome to a transport call, encoding the result with `codec`. */
-  replyTo(inbound: InboundCall, codec: Codec): void {
-    this.#inbound = inbound
-    this.#codec = codec
-    inbound.onCancel = (reason) => this.fail(reason)
-    this.#owner.inFlight.add(this)
+  /** A call from this process: the outcome settles the caller's promise, with no codec. */
+  static local(
+    owner: CallOwner,
+    endpoint: string,
+    metadata: Metadata,
+    deadline: number | undefined,
+    resolve: (value: unknown) => void,
+    reject: (error: MicroError) => void,
+  ): ServedCall {
+    const call = new ServedCall(owner, endpoint, metadata, deadline, undefined, 'local')
+    call.#resolve = resolve
+    call.#reject = reject
+    owner.inFlight.add(call)
+    return call
   }
 
-  /** Deliver the outcome to an in-process caller's promise. */
-  settleTo(resolve: (value: unknown) => void, reject: (error: MicroError) => void): void {
-    this.#resolve = resolve
-    this.#reject = reject
-    this.#owner.inFlight.add(this)
+  /** A call that came through a transport: the outcome is encoded with `codec` and sent back on it. */
+  static remote(
+    owner: CallOwner,
+    inbound: InboundCall,
+    codec: Codec,
+    endpoint: string,
+    deadline: number | undefined,
+  ): ServedCall {
+    const call = new ServedCall(owner, endpoint, inbound.headers, deadline, inbound.remote, inbound.protocol)
+    call.#inbound = inbound
+    call.#codec = codec
+    inbound.onCancel = (reason) => call.fail(reason)
+    owner.inFlight.add(call)
+    return call
+  }
+
+  /** A stream: failures (deadline) end the channel; the handler's output goes on it directly. */
+  static stream(
+    owner: CallOwner,
+    info: CallInfo,
+    endpoint: string,
+    deadline: number | undefined,
+    channel: StreamChannel,
+  ) {
+    const call = new ServedCall(owner, endpoint, info.headers, deadline, info.remote, info.protocol)
+    call.#channel = channel
+    const onAbort = () => call.abort(channel.signal.reason)
+    channel.signal.addEventListener('abort', onAbort, { once: true })
+    call.#cleanup = () => channel.signal.removeEventListener('abort', onAbort)
+    owner.inFlight.add(call)
+    return call
+  }
+
+  get service(): string {
+    return this.#owner.name
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController()
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason)
+    }
+    return this.#controller.signal
+  }
+
+  get aborted(): boolean {
+    return this.#reason !== undefined
+  }
+
+  /** Abort the handler's signal (first reason wins). */
+  abort(reason: unknown): void {
+    if (this.#reason !== undefined) return
+    this.#reason = reason ?? new Error('aborted')
+    this.#controller?.abort(this.#reason)
   }
 
   /** Cancel the call when `signal` aborts (an in-process caller's signal). */
   cancelOn(signal: AbortSignal): void {
-    this.#signal = signal
-    this.#onAbort = () => this.fail(canceled('micro.client', `call to ${this.endpoint} was canceled`))
-    signal.addEventListener('abort', this.#onAbort, { once: true })
+    const onAbort = () => this.fail(canceled('micro.client', `call to ${this.endpoint} was canceled`))
+    signal.addEventListener('abort', onAbort, { once: true })
+    this.#cleanup = () => signal.removeEventListener('abort', onAbort)
   }
 
   succeed(value: unknown): void {
@@ -69,7 +141,7 @@ export class ServerCall extends CallContext implements Tracked {
     this.#settle()
     const inbound = this.#inbound
     if (inbound === undefined) {
-      ;(this.#resolve as (value: unknown) => void)(value)
+      this.#resolve?.(value)
       return
     }
     let body: Uint8Array
@@ -99,7 +171,13 @@ export class ServerCall extends CallContext implements Tracked {
     this.#settle()
     this.abort(error)
     if (this.#inbound !== undefined) this.#inbound.fail(error)
-    else (this.#reject as (error: MicroError) => void)(error)
+    else if (this.#channel !== undefined) this.#channel.fail(error)
+    else this.#reject?.(error)
+  }
+
+  /** A stream finished (its channel is ended or failed already): stop tracking it. */
+  finish(): void {
+    if (!this.#settled) this.#settle()
   }
 
   expire(): void {
@@ -109,6 +187,6 @@ export class ServerCall extends CallContext implements Tracked {
   #settle(): void {
     this.#settled = true
     this.#owner.inFlight.remove(this)
-    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.#cleanup?.()
   }
 }

@@ -1,13 +1,13 @@
 import { type Codecs, defaultCodecs } from '../codec/codecs.js'
-import { badRequest, MicroError, newError, notFound, serviceUnavailable, timeout } from '../errors/errors.js'
+import { badRequest, MicroError, newError, notFound, serviceUnavailable } from '../errors/errors.js'
 import { createLogger, type Logger } from '../logger/logger.js'
 import type { EndpointRecord } from '../registry/registry.js'
 import type { CallInfo, Dispatcher, InboundCall, StreamChannel } from '../transport/transport.js'
-import { DeadlineList, type Tracked } from '../util/deadline-list.js'
-import { CallContext, type Metadata } from './context.js'
+import { DeadlineList } from '../util/deadline-list.js'
+import type { Metadata } from './context.js'
 import { endpointsOf, type HandleOptions } from './handlers.js'
 import { validate } from './schema.js'
-import { type CallOwner, ServerCall } from './server-call.js'
+import { type CallOwner, ServedCall } from './server-call.js'
 import { type Entry, serveStream } from './stream-dispatch.js'
 import { applyWrappers, type HandlerWrapper } from './wrappers.js'
 
@@ -122,17 +122,7 @@ export class Server implements Dispatcher, CallOwner {
       return
     }
     const deadline = call.timeout === undefined ? undefined : this.inFlight.now() + call.timeout
-    const served = new ServerCall(
-      this,
-      this.name,
-      entry.name,
-      call.headers,
-      deadline,
-      call.remote,
-      call.protocol,
-    )
-    served.replyTo(call, codec)
-    this.#run(entry, req, served)
+    this.#run(entry, req, ServedCall.remote(this, call, codec, entry.name, deadline))
   }
 
   stream(call: CallInfo, channel: StreamChannel): void {
@@ -146,24 +136,8 @@ export class Server implements Dispatcher, CallOwner {
       return
     }
     const deadline = call.timeout === undefined ? undefined : this.inFlight.now() + call.timeout
-    const ctx = new CallContext(this.name, entry.name, call.headers, deadline, call.remote, call.protocol)
-    const onAbort = () => ctx.abort(channel.signal.reason)
-    channel.signal.addEventListener('abort', onAbort, { once: true })
-    const tracked: Tracked = {
-      deadline,
-      nextTracked: undefined,
-      prevTracked: undefined,
-      expire: () => {
-        const error = timeout(this.name, `${entry.name} passed its deadline`)
-        ctx.abort(error)
-        channel.fail(error)
-      },
-    }
-    this.inFlight.add(tracked)
-    serveStream(entry, codec, ctx, channel, this.name).finally(() => {
-      channel.signal.removeEventListener('abort', onAbort)
-      this.inFlight.remove(tracked)
-    })
+    const ctx = ServedCall.stream(this, call, entry.name, deadline, channel)
+    serveStream(entry, codec, ctx, channel, this.name).finally(() => ctx.finish())
   }
 
   /**
@@ -178,15 +152,14 @@ export class Server implements Dispatcher, CallOwner {
     signal?: AbortSignal,
   ): Promise<unknown> {
     const deadline = timeoutMs === undefined ? undefined : this.inFlight.now() + timeoutMs
-    const call = new ServerCall(this, this.name, entry.name, metadata, deadline, undefined, 'local')
     return new Promise<unknown>((resolve, reject) => {
-      call.settleTo(resolve, reject)
+      const call = ServedCall.local(this, entry.name, metadata, deadline, resolve, reject)
       if (signal) call.cancelOn(signal)
       this.#run(entry, req, call)
     })
   }
 
-  #run(entry: Entry, req: unknown, call: ServerCall): void {
+  #run(entry: Entry, req: unknown, call: ServedCall): void {
     let result: unknown
     try {
       result =
@@ -199,8 +172,14 @@ export class Server implements Dispatcher, CallOwner {
       call.failed(error)
       return
     }
-    if (isThenable(result)) settleWith(call, result)
-    else call.succeed(result)
+    if (isThenable(result)) {
+      result.then(
+        (value) => call.succeed(value),
+        (error: unknown) => call.failed(error),
+      )
+    } else {
+      call.succeed(result)
+    }
   }
 
   /** Normalise a handler failure; unexpected ones (plain errors) are logged with their stack. */
@@ -234,13 +213,4 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
   )
-}
-
-/** Settle `call` with the outcome of a handler's promise (an async function: no closures per call). */
-async function settleWith(call: ServerCall, result: PromiseLike<unknown>): Promise<void> {
-  try {
-    call.succeed(await result)
-  } catch (error) {
-    call.failed(error)
-  }
 }

@@ -1,9 +1,9 @@
 import type { Codec } from '../codec/codec.js'
 import { badRequest, internalServerError, MicroError } from '../errors/errors.js'
 import type { StreamChannel } from '../transport/transport.js'
-import type { CallContext } from './context.js'
 import type { EndpointDefinition, HandlerFn } from './handlers.js'
 import { validate } from './schema.js'
+import type { ServedCall } from './server-call.js'
 
 /** A registered endpoint with its wrapped invoker. */
 export interface Entry extends EndpointDefinition {
@@ -18,7 +18,7 @@ export interface Entry extends EndpointDefinition {
 export async function serveStream(
   entry: Entry,
   codec: Codec,
-  ctx: CallContext,
+  ctx: ServedCall,
   channel: StreamChannel,
   service: string,
 ): Promise<void> {
