@@ -1,8 +1,21 @@
-import { Packr } from 'msgpackr'
+import { createRequire } from 'node:module'
+import type { Packr } from 'msgpackr'
 import { asBuffer, type Codec } from './codec.js'
 
-// Plain MessagePack maps (no msgpackr record extension) so other languages can read it.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true })
+let packr: Packr | undefined
+
+/**
+ * msgpackr, loaded on first use: most services never speak MessagePack, and loading it
+ * up front would add ~20 ms to every start. Plain MessagePack maps (no msgpackr record
+ * extension) so other languages can read it.
+ */
+function packer(): Packr {
+  if (packr === undefined) {
+    const { Packr } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr')
+    packr = new Packr({ useRecords: false, mapsAsObjects: true })
+  }
+  return packr
+}
 const EMPTY = new Uint8Array(0)
 
 /** `application/msgpack` through msgpackr. An empty body decodes as `{}`. */
@@ -11,10 +24,10 @@ export const msgpackCodec: Codec = {
   aliases: ['application/x-msgpack', 'application/vnd.msgpack'],
   encode(value: unknown): Uint8Array {
     if (value === undefined) return EMPTY
-    return packr.pack(value)
+    return packer().pack(value)
   },
   decode(bytes: Uint8Array): unknown {
     if (bytes.byteLength === 0) return {}
-    return packr.unpack(asBuffer(bytes))
+    return packer().unpack(asBuffer(bytes))
   },
 }

@@ -1,6 +1,11 @@
 import { createSocket } from 'node:dgram'
+import { createRequire } from 'node:module'
 import type { Answer, Packet } from 'dns-packet'
-import makeMdns from 'multicast-dns'
+import type makeMdns from 'multicast-dns'
+
+// Loaded as CommonJS (what the package is): through the ESM loader it costs twice as much
+// start-up time, and a service's time to serving matters.
+const createMdns = createRequire(import.meta.url)('multicast-dns') as typeof makeMdns
 
 /** Where the multicast socket lives. */
 export interface MdnsSocketOptions {
@@ -35,7 +40,7 @@ export class MdnsSocket {
     const ip = options.ip ?? '224.0.0.251'
     // We create the socket so we can pin the outgoing interface once it is bound.
     const socket = createSocket({ type: 'udp4', reuseAddr: true })
-    this.#mdns = makeMdns({
+    this.#mdns = createMdns({
       socket,
       interface: iface,
       ip,

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
 import {
   badRequest,
   MicroError,
@@ -20,6 +21,8 @@ export interface HttpServerOptions {
  * as the error JSON with the error's status code and a `Micro-Error` header.
  */
 export function createHttpServer(dispatcher: Dispatcher, options: HttpServerOptions): Server {
+  // node:http is loaded when the first HTTP caller arrives, not at every service start.
+  const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http')
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
     handle(dispatcher, options, req, res).catch((error: unknown) => {
       writeError(res, MicroError.from(error, 'micro.server'))

@@ -17,7 +17,9 @@ const UNKNOWN_PROTOCOL =
 export class TcpListener implements Listener {
   readonly address: string
   readonly #server: NetServer
-  readonly #http: HttpServer
+  readonly #makeHttp: () => HttpServer
+  /** Made when the first HTTP caller connects. */
+  #http: HttpServer | undefined
   readonly #connections = new Set<ServerConnection>()
   readonly #sockets = new Set<Socket>()
   /** Accepted sockets that have not sent their first byte yet. */
@@ -26,10 +28,10 @@ export class TcpListener implements Listener {
   #drained: Promise<void> | undefined
   #whenEmpty: (() => void) | undefined
 
-  private constructor(address: string, server: NetServer, http: HttpServer) {
+  private constructor(address: string, server: NetServer, makeHttp: () => HttpServer) {
     this.address = address
     this.#server = server
-    this.#http = http
+    this.#makeHttp = makeHttp
   }
 
   /** Bind `address` (`host:port`, port 0 for any) and serve calls to `dispatcher`. */
@@ -41,10 +43,11 @@ export class TcpListener implements Listener {
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
     const { host, port } = parseAddress(address)
     let listener: TcpListener | undefined
-    const http = createHttpServer(dispatcher, {
-      maxBodySize: maxFrameSize,
-      isDraining: () => listener?.draining ?? false,
-    })
+    const http = () =>
+      createHttpServer(dispatcher, {
+        maxBodySize: maxFrameSize,
+        isDraining: () => listener?.draining ?? false,
+      })
     const server = createServer({ noDelay: true }, (socket) =>
       listener?.accept(socket, dispatcher, maxFrameSize),
     )
@@ -96,6 +99,7 @@ export class TcpListener implements Listener {
       } else if (looksLikeHttp(first)) {
         socket.pause()
         socket.unshift(first)
+        this.#http ??= this.#makeHttp()
         this.#http.emit('connection', socket)
         socket.resume()
       } else {
@@ -114,7 +118,7 @@ export class TcpListener implements Listener {
     for (const socket of this.#unclassified) socket.destroy()
     for (const connection of this.#connections) connection.drain()
     // Busy HTTP connections close after their response (Connection: close while draining).
-    this.#http.closeIdleConnections()
+    this.#http?.closeIdleConnections()
     if (this.#sockets.size === 0) this.#whenEmpty?.()
     return this.#drained
   }
@@ -122,7 +126,7 @@ export class TcpListener implements Listener {
   async close(): Promise<void> {
     void this.drain()
     for (const connection of this.#connections) connection.destroy()
-    this.#http.closeAllConnections()
+    this.#http?.closeAllConnections()
     for (const socket of this.#sockets) socket.destroy()
   }
 }
