@@ -128,6 +128,26 @@ describe('client', () => {
     assert.deepEqual([...reversed], [3, 2, 1])
   })
 
+  test('a stopped in-process service is no longer called in-process', async () => {
+    const registry = new MemoryRegistry()
+    const greeter = new Greeter()
+    const local = await startService(registry, 'greeter-gone', greeter)
+    const caller = await startService(
+      registry,
+      'caller-of-gone',
+      { Noop: async () => 0 },
+      { handlerName: 'N' },
+    )
+    for (let i = 0; i < 3; i++) await caller.client.call('greeter-gone', 'Greeter.Hello', { name: 'x' })
+    assert.equal(greeter.calls, 3)
+    await local.stop()
+    await assert.rejects(
+      caller.client.call('greeter-gone', 'Greeter.Hello', { name: 'x' }),
+      (e: MicroError) => e.code === 503,
+    )
+    assert.equal(greeter.calls, 3)
+  })
+
   test('an unknown service is a clear 503', async () => {
     const client = remoteClient(new MemoryRegistry())
     await assert.rejects(

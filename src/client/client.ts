@@ -4,6 +4,7 @@ import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
 import type { Selector } from '../selector/selector.js'
 import type { Server } from '../server/server.js'
+import type { Entry } from '../server/stream-dispatch.js'
 import type { Headers, Transport } from '../transport/transport.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
@@ -61,6 +62,8 @@ export class Client {
   /** In-process servers by service name (null: none), valid for #localVersion of the local table. */
   readonly #localCache = new Map<string, Server | null>()
   #localVersion = -1
+  /** The previous in-process call's target, reused while the local table is unchanged. */
+  #last: { service: string; entry: Entry; server: Server; version: number } | undefined
 
   constructor(options: ClientOptions) {
     this.#lookup = options.lookup
@@ -180,6 +183,19 @@ export class Client {
   }
 
   #dispatch(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
+    // Repeating the previous in-process call (the common case in a loop or a hot handler)
+    // skips both table lookups.
+    const last = this.#last
+    if (
+      last !== undefined &&
+      options === NO_OPTIONS &&
+      service === last.service &&
+      endpoint === last.entry.name &&
+      last.version === (this.#local as LocalServices).version &&
+      !last.server.draining
+    ) {
+      return last.server.invoke(last.entry, request, NO_METADATA, this.#requestTimeout)
+    }
     const server = options.address === undefined ? this.#localServer(service, options) : undefined
     if (server !== undefined && !server.draining) return this.#callLocal(server, endpoint, request, options)
     return this.#callRemote(service, endpoint, request, options)
@@ -194,6 +210,7 @@ export class Client {
     }
     if (this.#localVersion !== local.version) {
       this.#localCache.clear()
+      this.#last = undefined
       this.#localVersion = local.version
     }
     let server = this.#localCache.get(service)
@@ -209,7 +226,10 @@ export class Client {
     if (entry === undefined || entry.stream) {
       return Promise.reject(server.refusal(endpoint, false))
     }
-    if (options === NO_OPTIONS) return server.invoke(entry, request, NO_METADATA, this.#requestTimeout)
+    if (options === NO_OPTIONS) {
+      this.#last = { service: server.name, entry, server, version: (this.#local as LocalServices).version }
+      return server.invoke(entry, request, NO_METADATA, this.#requestTimeout)
+    }
     const metadata =
       options.metadata || options.context
         ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller)
