@@ -283,6 +283,58 @@ describe('client', () => {
     assert.ok(inner.deadline !== undefined && inner.deadline <= reply.outerDeadline + 5)
   })
 
+  test('breaking out of a stream cancels it on the server', async () => {
+    const registry = new MemoryRegistry()
+    let aborted = false
+    await startService(
+      registry,
+      'ticker',
+      {
+        async *Ticks(_input: AsyncIterable<unknown>, ctx: Context) {
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true
+          })
+          for (let i = 0; ; i++) {
+            yield { i }
+            await new Promise((r) => setTimeout(r, 5))
+          }
+        },
+      },
+      { handlerName: 'T' },
+    )
+    const client = remoteClient(registry)
+    const seen: number[] = []
+    for await (const { i } of client
+      .service<{ Ticks(input: AsyncIterable<unknown>): AsyncIterable<{ i: number }> }>('ticker')
+      .Ticks([{}])) {
+      seen.push(i)
+      if (i === 2) break
+    }
+    assert.deepEqual(seen, [0, 1, 2])
+    const deadline = Date.now() + 2000
+    while (!aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    assert.ok(aborted, 'the server handler saw the cancel')
+  })
+
+  test('a retry policy can name which errors to retry', async () => {
+    const registry = new MemoryRegistry()
+    const greeter = new Greeter()
+    await startService(registry, 'greeter-retry-500', greeter)
+    const client = remoteClient(registry, {
+      retry: { retries: 2, backoffBase: 1, retryOn: (error) => error.code === 500 },
+    })
+    await assert.rejects(
+      client.call('greeter-retry-500', 'Greeter.Fail', {}),
+      (e: MicroError) => e.code === 500,
+    )
+    assert.equal(greeter.calls, 3, 'the first attempt and two retries')
+    await assert.rejects(
+      client.call('greeter-retry-500', 'Greeter.Fail', {}, { retries: 0 }),
+      (e: MicroError) => e.code === 500,
+    )
+    assert.equal(greeter.calls, 4)
+  })
+
   test('client wrappers run around every call, first one outermost', async () => {
     const registry = new MemoryRegistry()
     await startService(registry, 'greeter-wrap', new Greeter())
