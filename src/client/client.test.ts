@@ -128,6 +128,19 @@ describe('client', () => {
     assert.deepEqual([...reversed], [3, 2, 1])
   })
 
+  test('wrappers added to a running in-process service apply to the next call', async () => {
+    const registry = new MemoryRegistry()
+    const service = await startService(registry, 'greeter-wrapped-late', new Greeter())
+    await service.client.call('greeter-wrapped-late', 'Greeter.Hello', { name: 'a' })
+    let wrapped = 0
+    service.wrap((next) => (req, ctx) => {
+      wrapped++
+      return next(req, ctx)
+    })
+    await service.client.call('greeter-wrapped-late', 'Greeter.Hello', { name: 'b' })
+    assert.equal(wrapped, 1)
+  })
+
   test('a stopped in-process service is no longer called in-process', async () => {
     const registry = new MemoryRegistry()
     const greeter = new Greeter()

@@ -47,14 +47,19 @@ export class Server implements Dispatcher, CallOwner {
     for (const d of definitions) {
       if (this.#entries.has(d.name)) throw new TypeError(`endpoint ${d.name} is already registered`)
     }
-    for (const d of definitions) this.#entries.set(d.name, this.#entry({ ...d, invoke: d.fn }))
+    for (const d of definitions) {
+      const entry: Entry = { ...d, invoke: d.fn }
+      this.#wrapEntry(entry)
+      this.#entries.set(d.name, entry)
+    }
     return this
   }
 
   /** Add server wrappers (middleware); they apply to every endpoint, first one outermost. */
   wrap(...wrappers: HandlerWrapper[]): this {
     this.#wrappers.push(...wrappers)
-    for (const [name, entry] of this.#entries) this.#entries.set(name, this.#entry(entry))
+    // Entries are updated in place: clients cache them for in-process calls.
+    for (const entry of this.#entries.values()) this.#wrapEntry(entry)
     return this
   }
 
@@ -191,9 +196,9 @@ export class Server implements Dispatcher, CallOwner {
     return microError
   }
 
-  #entry(definition: Entry): Entry {
-    const info = { service: this.name, name: definition.name, stream: definition.stream }
-    return { ...definition, invoke: applyWrappers(definition.fn, this.#wrappers, info) }
+  #wrapEntry(entry: Entry): void {
+    const info = { service: this.name, name: entry.name, stream: entry.stream }
+    entry.invoke = applyWrappers(entry.fn, this.#wrappers, info)
   }
 
   #unknownEndpoint(endpoint: string): MicroError {
