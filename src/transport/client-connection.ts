@@ -9,8 +9,6 @@ import { MicroStream, type StreamHost } from './micro-stream.js'
 import type { OutboundCall, OutboundStream, Reply } from './transport.js'
 import { lostError, unsentError } from './transport-errors.js'
 
-const WRITE_HIGH_WATER = 1024 * 1024
-const RESOLVED = Promise.resolve()
 const MAX_ID = 0xffffffff
 
 /** Deadlines of every outbound call and stream in this process. */
@@ -94,7 +92,6 @@ export class ClientConnection implements StreamHost {
   #lastUsed = Date.now()
   #pingSent = 0
   #keepAliveTimer: NodeJS.Timeout | undefined
-  #drainWaiters: (() => void)[] = []
   #pressuredStreams = 0
 
   constructor(
@@ -128,7 +125,6 @@ export class ClientConnection implements StreamHost {
     // A failed dial is reported through the calls waiting on `connected`.
     this.connected.catch(() => {})
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
-    socket.on('drain', () => this.#onDrain())
     socket.on('error', (error: Error) => {
       this.#closeReason ??= this.#isConnected
         ? lostError(`connection to ${address} lost: ${error.message}`)
@@ -271,8 +267,7 @@ export class ClientConnection implements StreamHost {
   }
 
   whenWritable(): Promise<void> {
-    if (this.#writer.pendingBytes < WRITE_HIGH_WATER || this.#writer.flush()) return RESOLVED
-    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+    return this.#writer.whenWritable()
   }
 
   inboundPressure(full: boolean): void {
@@ -356,12 +351,6 @@ export class ClientConnection implements StreamHost {
     this.#keepAliveTimer.unref()
   }
 
-  #onDrain(): void {
-    const waiters = this.#drainWaiters
-    this.#drainWaiters = []
-    for (const resolve of waiters) resolve()
-  }
-
   #onClose(): void {
     if (this.#closed) return
     this.#closed = true
@@ -374,8 +363,6 @@ export class ClientConnection implements StreamHost {
       pending.reject(reason)
     }
     for (const stream of [...this.#streams.values()]) stream.receiveFailure(reason)
-    for (const resolve of this.#drainWaiters) resolve()
-    this.#drainWaiters = []
     this.#onGone(this)
   }
 }

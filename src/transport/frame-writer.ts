@@ -9,6 +9,9 @@ import {
 } from './frame.js'
 
 const CHUNK_SIZE = 64 * 1024
+/** Outbound bytes buffered before senders are asked to wait (backpressure). */
+const WRITE_HIGH_WATER = 1024 * 1024
+const RESOLVED = Promise.resolve()
 /**
  * Write early once this many frames are waiting. A batch of replies then leaves in a few
  * parts, so the peer starts on the first part while this side encodes the rest: the two
@@ -35,6 +38,7 @@ export class FrameWriter {
   #scheduled = false
   #waitingFrames = 0
   #closed = false
+  #drainWaiters: (() => void)[] = []
   readonly #flushBound = () => {
     this.#scheduled = false
     this.flush()
@@ -42,6 +46,7 @@ export class FrameWriter {
 
   constructor(socket: Socket) {
     this.#socket = socket
+    socket.on('drain', () => this.#releaseWaiters())
   }
 
   /** Bytes waiting in this writer and in the socket: what backpressure is measured on. */
@@ -156,11 +161,30 @@ export class FrameWriter {
     return ok
   }
 
-  /** Stop writing; later frames are dropped. */
+  /** Whether so much is waiting to be written that readers should stop taking new work. */
+  get backedUp(): boolean {
+    return this.pendingBytes >= WRITE_HIGH_WATER && !this.flush()
+  }
+
+  /** Resolves when more may be written: at once unless over the high-water mark, else on 'drain'. */
+  whenWritable(): Promise<void> {
+    if (this.#closed || this.pendingBytes < WRITE_HIGH_WATER || this.flush()) return RESOLVED
+    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+  }
+
+  /** Stop writing; later frames are dropped and waiting senders are released. */
   close(): void {
     this.#closed = true
     this.#queued.length = 0
     this.#queuedBytes = 0
+    this.#releaseWaiters()
+  }
+
+  #releaseWaiters(): void {
+    const waiters = this.#drainWaiters
+    if (waiters.length === 0) return
+    this.#drainWaiters = []
+    for (const resolve of waiters) resolve()
   }
 
   #queueChunk(): void {

@@ -17,6 +17,7 @@ function recordingSocket() {
     },
     cork() {},
     uncork() {},
+    on() {},
   }
   return {
     socket: socket as unknown as Socket,

@@ -7,9 +7,6 @@ import { MicroStream, type StreamHost } from './micro-stream.js'
 import type { Dispatcher, InboundCall } from './transport.js'
 
 const EMPTY = Buffer.alloc(0)
-/** Outbound bytes buffered before the connection stops reading new requests. */
-const WRITE_HIGH_WATER = 1024 * 1024
-const RESOLVED = Promise.resolve()
 const NO_HEADERS: Headers = Object.freeze({}) as Headers
 
 /** A unary call that arrived on a micro connection; answering it writes the reply frame. */
@@ -54,7 +51,6 @@ export class ServerConnection implements StreamHost {
   #closed = false
   #pressuredStreams = 0
   #waitingDrain = false
-  #drainWaiters: (() => void)[] = []
 
   constructor(
     socket: Socket,
@@ -136,8 +132,7 @@ export class ServerConnection implements StreamHost {
   }
 
   whenWritable(): Promise<void> {
-    if (this.#writer.pendingBytes < WRITE_HIGH_WATER || this.#writer.flush()) return RESOLVED
-    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+    return this.#writer.whenWritable()
   }
 
   inboundPressure(full: boolean): void {
@@ -157,7 +152,7 @@ export class ServerConnection implements StreamHost {
       this.#protocolError(error)
       return
     }
-    if (this.#writer.pendingBytes >= WRITE_HIGH_WATER && !this.#writer.flush()) {
+    if (this.#writer.backedUp) {
       this.#waitingDrain = true
       this.#updateReading()
     }
@@ -249,9 +244,6 @@ export class ServerConnection implements StreamHost {
   #onDrain(): void {
     this.#waitingDrain = false
     this.#updateReading()
-    const waiters = this.#drainWaiters
-    this.#drainWaiters = []
-    for (const resolve of waiters) resolve()
   }
 
   #updateReading(): void {
@@ -272,8 +264,6 @@ export class ServerConnection implements StreamHost {
     this.#closed = true
     this.#writer.close()
     this.#failAll(new MicroError('micro.server', 'connection to the caller was lost', 499))
-    for (const resolve of this.#drainWaiters) resolve()
-    this.#drainWaiters = []
     this.#onIdle()
   }
 

@@ -53,6 +53,7 @@ export class RawMicro {
       write: (b: Buffer) => chunks.push(Buffer.from(b)) > 0,
       cork() {},
       uncork() {},
+      on() {},
     } as unknown as Socket
     const writer = new FrameWriter(fake)
     const headers = Object.assign(newHeaders(), { 'micro-endpoint': endpoint, ...extra })
