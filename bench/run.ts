@@ -28,7 +28,7 @@ import { at64, fmtX, noiseOf, opsOf, ratio, targetChecks } from './targets.js'
 
 const quick = process.env.BENCH_QUICK === '1'
 const config = {
-  inProcess: { warmupMs: quick ? 300 : 1000, durationMs: quick ? 700 : 3000, rounds: quick ? 1 : 3 },
+  inProcess: { warmupMs: quick ? 300 : 1000, durationMs: quick ? 700 : 2000, rounds: quick ? 1 : 5 },
   remote: {
     concurrency: [1, 64],
     warmupMs: quick ? 300 : 1000,

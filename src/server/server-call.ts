@@ -4,6 +4,18 @@ import type { CallInfo, InboundCall, StreamChannel } from '../transport/transpor
 import type { DeadlineList, Tracked } from '../util/deadline-list.js'
 import type { Context, Metadata } from './context.js'
 
+/**
+ * The call whose promise is being made. One shared executor (instead of a closure per
+ * call) hands the resolving functions over; the executor runs synchronously, so this is
+ * never seen by another call.
+ */
+let capturing: ServedCall | undefined
+
+function capture(resolve: (value: unknown) => void, reject: (error: MicroError) => void): void {
+  ;(capturing as ServedCall).settleTo(resolve, reject)
+  capturing = undefined
+}
+
 /** What a served call reports back to its server. */
 export interface CallOwner {
   readonly name: string
@@ -63,14 +75,16 @@ export class ServedCall implements Context, Tracked {
     endpoint: string,
     metadata: Metadata,
     deadline: number | undefined,
-    resolve: (value: unknown) => void,
-    reject: (error: MicroError) => void,
   ): ServedCall {
     const call = new ServedCall(owner, endpoint, metadata, deadline, undefined, 'local')
-    call.#resolve = resolve
-    call.#reject = reject
     owner.inFlight.add(call)
     return call
+  }
+
+  /** The promise an in-process caller awaits; settled by this call's outcome. */
+  promise(): Promise<unknown> {
+    capturing = this
+    return new Promise(capture)
   }
 
   /** A call that came through a transport: the outcome is encoded with `codec` and sent back on it. */
@@ -104,6 +118,12 @@ export class ServedCall implements Context, Tracked {
     call.#cleanup = () => channel.signal.removeEventListener('abort', onAbort)
     owner.inFlight.add(call)
     return call
+  }
+
+  /** Used by `promise()`: the resolving functions of the caller's promise. */
+  settleTo(resolve: (value: unknown) => void, reject: (error: MicroError) => void): void {
+    this.#resolve = resolve
+    this.#reject = reject
   }
 
   get service(): string {

@@ -157,11 +157,11 @@ export class Server implements Dispatcher, CallOwner {
     signal?: AbortSignal,
   ): Promise<unknown> {
     const deadline = timeoutMs === undefined ? undefined : this.inFlight.now() + timeoutMs
-    return new Promise<unknown>((resolve, reject) => {
-      const call = ServedCall.local(this, entry.name, metadata, deadline, resolve, reject)
-      if (signal) call.cancelOn(signal)
-      this.#run(entry, req, call)
-    })
+    const call = ServedCall.local(this, entry.name, metadata, deadline)
+    const promise = call.promise()
+    if (signal) call.cancelOn(signal)
+    this.#run(entry, req, call)
+    return promise
   }
 
   #run(entry: Entry, req: unknown, call: ServedCall): void {
