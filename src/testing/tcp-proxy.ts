@@ -1,0 +1,80 @@
+import { connect, createServer, type Server, type Socket } from 'node:net'
+
+/**
+ * A TCP proxy on loopback for fault tests: put it between a client and a real server,
+ * then `cut()` every connection (as if the server restarted) or `pause()` new ones.
+ */
+export class TcpProxy {
+  readonly #server: Server
+  readonly #target: { host: string; port: number }
+  readonly #pairs = new Set<[Socket, Socket]>()
+  #refusing = false
+  /** Connections accepted so far. */
+  accepted = 0
+
+  private constructor(server: Server, target: { host: string; port: number }) {
+    this.#server = server
+    this.#target = target
+  }
+
+  /** Listen on a free loopback port and forward to `target` (`host:port`). */
+  static async start(target: string): Promise<TcpProxy> {
+    const colon = target.lastIndexOf(':')
+    const host = target.slice(0, colon)
+    const port = Number(target.slice(colon + 1))
+    let proxy: TcpProxy | undefined
+    const server = createServer((socket) => proxy?.accept(socket))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    proxy = new TcpProxy(server, { host, port })
+    return proxy
+  }
+
+  /** `host:port` clients should connect to. */
+  get address(): string {
+    const a = this.#server.address()
+    return `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`
+  }
+
+  accept(client: Socket): void {
+    if (this.#refusing) {
+      client.destroy()
+      return
+    }
+    this.accepted++
+    const upstream = connect(this.#target)
+    const pair: [Socket, Socket] = [client, upstream]
+    this.#pairs.add(pair)
+    const close = () => {
+      client.destroy()
+      upstream.destroy()
+      this.#pairs.delete(pair)
+    }
+    client.on('error', close).on('close', close)
+    upstream.on('error', close).on('close', close)
+    client.pipe(upstream)
+    upstream.pipe(client)
+  }
+
+  /** Drop every open connection now (both sides see a reset). */
+  cut(): void {
+    for (const [a, b] of this.#pairs) {
+      a.resetAndDestroy()
+      b.resetAndDestroy()
+    }
+    this.#pairs.clear()
+  }
+
+  /** Refuse (close at once) new connections until `resume()`, as a server that is down. */
+  refuse(): void {
+    this.#refusing = true
+  }
+
+  resume(): void {
+    this.#refusing = false
+  }
+
+  async close(): Promise<void> {
+    this.cut()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+}

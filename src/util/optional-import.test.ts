@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { importPeer } from './optional-import.js'
+
+test('a missing peer dependency is a one-line error naming the package', async () => {
+  await assert.rejects(
+    importPeer('micro-ts-no-such-package', 'the test engine'),
+    (e: Error) =>
+      e.message ===
+      'the test engine needs the package micro-ts-no-such-package: npm install micro-ts-no-such-package',
+  )
+  const yaml = await importPeer<{ parse: (s: string) => unknown }>('yaml', 'the config file source')
+  assert.deepEqual(yaml.parse('a: 1'), { a: 1 })
+})
