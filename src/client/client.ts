@@ -3,11 +3,10 @@ import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codec
 import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
 import type { Selector } from '../selector/selector.js'
-import type { Server } from '../server/server.js'
-import type { Entry } from '../server/stream-dispatch.js'
 import type { Headers, Transport } from '../transport/transport.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
+import { InProcessCaller, NO_OPTIONS } from './in-process.js'
 import type { LocalServices } from './local.js'
 import { openLocalStream } from './local-stream.js'
 import type { ServiceLookup } from './lookup.js'
@@ -35,9 +34,6 @@ export interface ClientOptions {
   caller?: string
 }
 
-const NO_OPTIONS: CallOptions = Object.freeze({})
-const NO_METADATA = Object.freeze(Object.create(null)) as Record<string, string>
-
 /**
  * Calls services: finds nodes through the registry cache, picks one with the selector,
  * applies the deadline (sent as remaining time), retries what the policy allows on
@@ -52,18 +48,13 @@ export class Client {
   readonly #namespace: string
   readonly #requestTimeout: number
   readonly #retry: RetryPolicy
-  readonly #local: LocalServices | undefined
+  readonly #inProcess: InProcessCaller | undefined
   readonly #caller: string | undefined
   readonly #wrappers: ClientWrapper[]
   readonly #defaultCodec: Codec
   /** Headers of a call with no metadata: shared, never mutated. */
   readonly #baseHeaders: Headers
   #wrapped: CallFn | undefined
-  /** In-process servers by service name (null: none), valid for #localVersion of the local table. */
-  readonly #localCache = new Map<string, Server | null>()
-  #localVersion = -1
-  /** The previous in-process call's target, reused while the local table is unchanged. */
-  #last: { service: string; entry: Entry; server: Server; version: number } | undefined
 
   constructor(options: ClientOptions) {
     this.#lookup = options.lookup
@@ -74,8 +65,11 @@ export class Client {
     this.#namespace = options.namespace ?? DEFAULT_NAMESPACE
     this.#requestTimeout = options.requestTimeout ?? 30_000
     this.#retry = new RetryPolicy(options.retry)
-    this.#local = options.local === false ? undefined : options.local
     this.#caller = options.caller
+    this.#inProcess =
+      options.local === false || options.local === undefined
+        ? undefined
+        : new InProcessCaller(options.local, this.#namespace, this.#requestTimeout, this.#caller)
     this.#wrappers = [...(options.wrappers ?? [])]
     this.#defaultCodec = this.#codec(this.#contentType)
     this.#baseHeaders = Object.freeze(outboundHeaders(NO_OPTIONS, this.#contentType, this.#caller))
@@ -116,8 +110,7 @@ export class Client {
   ): ClientStream<Req, Res> {
     const codec = this.#codec(options.contentType)
     const namespace = options.namespace ?? this.#namespace
-    const local =
-      options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
+    const local = options.address === undefined ? this.#inProcess?.server(service, options) : undefined
     return new ClientStream<Req, Res>(codec, async () => {
       const headers = outboundHeaders(options, codec.contentType, this.#caller)
       headers['content-type'] = codec.contentType
@@ -147,8 +140,7 @@ export class Client {
   ): Promise<{ name: string; stream: boolean }[]> {
     const namespace = options.namespace ?? this.#namespace
     const suffix = method === undefined ? '' : `.${method}`
-    const local =
-      options.address === undefined ? this.#local?.find(namespace, service, options.version) : undefined
+    const local = options.address === undefined ? this.#inProcess?.server(service, options) : undefined
     if (local) {
       return local
         .endpoints(true)
@@ -183,63 +175,10 @@ export class Client {
   }
 
   #dispatch(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
-    // Repeating the previous in-process call (the common case in a loop or a hot handler)
-    // skips both table lookups.
-    const last = this.#last
-    if (
-      last !== undefined &&
-      options === NO_OPTIONS &&
-      service === last.service &&
-      endpoint === last.entry.name &&
-      last.version === (this.#local as LocalServices).version &&
-      !last.server.draining
-    ) {
-      return last.server.invoke(last.entry, request, NO_METADATA, this.#requestTimeout)
-    }
-    const server = options.address === undefined ? this.#localServer(service, options) : undefined
-    if (server !== undefined && !server.draining) return this.#callLocal(server, endpoint, request, options)
-    return this.#callRemote(service, endpoint, request, options)
-  }
-
-  /** The in-process server of a service, if any; cached per service while the local table is unchanged. */
-  #localServer(service: string, options: CallOptions): Server | undefined {
-    const local = this.#local
-    if (local === undefined) return undefined
-    if (options.namespace !== undefined || options.version !== undefined) {
-      return local.find(options.namespace ?? this.#namespace, service, options.version)
-    }
-    if (this.#localVersion !== local.version) {
-      this.#localCache.clear()
-      this.#last = undefined
-      this.#localVersion = local.version
-    }
-    let server = this.#localCache.get(service)
-    if (server === undefined) {
-      server = local.find(this.#namespace, service) ?? null
-      this.#localCache.set(service, server)
-    }
-    return server ?? undefined
-  }
-
-  #callLocal(server: Server, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
-    const entry = server.entry(endpoint)
-    if (entry === undefined || entry.stream) {
-      return Promise.reject(server.refusal(endpoint, false))
-    }
-    if (options === NO_OPTIONS) {
-      this.#last = { service: server.name, entry, server, version: (this.#local as LocalServices).version }
-      return server.invoke(entry, request, NO_METADATA, this.#requestTimeout)
-    }
-    const metadata =
-      options.metadata || options.context
-        ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller)
-        : NO_METADATA
-    let timeoutMs = options.timeout ?? this.#requestTimeout
-    const inherited = options.context?.deadline
-    if (inherited !== undefined) timeoutMs = Math.min(timeoutMs, inherited - Date.now())
-    const signal = signalOf(options)
-    if (signal?.aborted) return Promise.reject(canceled('micro.client', `call to ${endpoint} was canceled`))
-    return server.invoke(entry, request, metadata, timeoutMs, signal)
+    return (
+      this.#inProcess?.call(service, endpoint, request, options) ??
+      this.#callRemote(service, endpoint, request, options)
+    )
   }
 
   async #callRemote(
