@@ -1,0 +1,49 @@
+import type { Logger } from '../logger/logger.js'
+import { type Config, loadConfig } from './config.js'
+import { env } from './env-source.js'
+import { file } from './file-source.js'
+import { flags } from './flags-source.js'
+import type { Source } from './source.js'
+
+/** The variable naming a service's config file. */
+export const CONFIG_FILE_ENV = 'MICRO_CONFIG_FILE'
+
+/** Options of {@link serviceSources} and {@link loadServiceConfig}. */
+export interface ServiceConfigOptions {
+  /** The service name; its environment prefix is the name upper-cased, other characters as `_`. */
+  name: string
+  /** Default `process.env`. */
+  env?: NodeJS.ProcessEnv
+  /** Default `process.argv.slice(2)`. */
+  argv?: readonly string[]
+  /** Sources merged above the defaults, e.g. `store(kv)` on a platform. */
+  extra?: readonly Source[]
+  logger?: Logger
+}
+
+/** `shop-api` → `SHOP_API`: the prefix of a service's environment variables. */
+export function envPrefix(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')
+}
+
+/**
+ * A service's default sources, lowest first: the file named by MICRO_CONFIG_FILE (when
+ * set; a missing file is then an error), the environment under the service's prefix
+ * (`SHOP_API_DB_URL` → `db.url`), then flags, so a deployment overrides the file and a
+ * flag overrides both.
+ */
+export function serviceSources(options: ServiceConfigOptions): Source[] {
+  const vars = options.env ?? process.env
+  const path = vars[CONFIG_FILE_ENV]
+  return [
+    ...(path ? [file(path)] : []),
+    env({ prefix: envPrefix(options.name), env: vars }),
+    flags(options.argv),
+    ...(options.extra ?? []),
+  ]
+}
+
+/** Load a service's config from {@link serviceSources}. */
+export function loadServiceConfig(options: ServiceConfigOptions): Promise<Config> {
+  return loadConfig({ sources: serviceSources(options), env: options.env, logger: options.logger })
+}

@@ -1,0 +1,55 @@
+import type { ConfigKV } from './kv.js'
+import type { Source, Unwatch } from './source.js'
+import { ConfigDocument } from './store-document.js'
+
+/** Options of {@link store}. */
+export interface StoreSourceOptions {
+  /** The document's key. Default `config`. */
+  key?: string
+  /** Default `micro`. */
+  namespace?: string
+  /** How often the document is re-read to see changes, in ms. Default 5000. */
+  pollInterval?: number
+}
+
+/**
+ * Config from a JSON document in a key/value store (one per namespace and key, as
+ * `micro config set` writes it), so a platform can serve config to its services. The
+ * store has no change feed in this interface, so changes are seen by polling every
+ * `pollInterval` ms: a change reaches watchers within one interval. A document that is
+ * not valid JSON leaves the previous values in force.
+ */
+export function store(kv: ConfigKV, options: StoreSourceOptions = {}): Source {
+  const document = new ConfigDocument(kv, options)
+  const interval = options.pollInterval ?? 5000
+  let last: string | undefined
+  return {
+    name: document.name,
+    async read() {
+      const raw = await document.raw()
+      last = raw
+      return document.parse(raw)
+    },
+    watch(onChange, onError): Unwatch {
+      let polling = false
+      let stopped = false
+      const poll = async () => {
+        if (polling || stopped) return
+        polling = true
+        try {
+          if ((await document.raw()) !== last && !stopped) onChange()
+        } catch (error) {
+          if (!stopped) onError(error)
+        } finally {
+          polling = false
+        }
+      }
+      const timer = setInterval(poll, interval)
+      timer.unref()
+      return () => {
+        stopped = true
+        clearInterval(timer)
+      }
+    },
+  }
+}
