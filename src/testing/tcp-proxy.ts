@@ -57,9 +57,13 @@ export class TcpProxy {
 
   /** Drop every open connection now (both sides see a reset). */
   cut(): void {
-    for (const [a, b] of this.#pairs) {
-      a.resetAndDestroy()
-      b.resetAndDestroy()
+    for (const pair of this.#pairs) {
+      // resetAndDestroy() on a socket already ending fails (EINVAL) and, on Node 20, can
+      // leave the process spinning at exit: plain destroy() for those.
+      for (const socket of pair) {
+        if (socket.writableEnded || socket.destroyed) socket.destroy()
+        else socket.resetAndDestroy()
+      }
     }
     this.#pairs.clear()
   }
