@@ -13,13 +13,39 @@
  * ```
  * @module
  */
-export { Client, type ClientOptions } from './client/client.js'
+export type { Broker, Delivery, Message, Subscription } from './broker/broker.js'
+export type { MessageContext, MessageHandler, SubscriberOptions } from './broker/subscriber.js'
+export { Client, type ClientOptions, type ClientPublishOptions } from './client/client.js'
 export { ClientStream } from './client/client-stream.js'
 export type { CallOptions } from './client/options.js'
 export type { ServiceClient, ServiceClientOptions } from './client/proxy.js'
 export { type RetryOptions, retryNever, retryOnUnavailable } from './client/retry.js'
 export type { CallFn, ClientRequest, ClientWrapper } from './client/wrappers.js'
 export { type Codec, Codecs, jsonCodec, msgpackCodec, rawCodec } from './codec/index.js'
+export { Config, env, file, flags, loadConfig, memory, Secret, secret, Value } from './config/index.js'
+export {
+  type ClientSpec,
+  client,
+  DefinitionError,
+  type Deps,
+  defineService,
+  type EnvSpec,
+  type Feature,
+  type FeatureApis,
+  type Features,
+  type FetchHandler,
+  type HttpHandler,
+  type InferEnv,
+  type Kind,
+  type RunDeps,
+  registerFeature,
+  registerKind,
+  rpcHandler,
+  runService,
+  type ServiceDefinition,
+  type ServiceSpec,
+  type Worker,
+} from './definition/index.js'
 export { MicroError } from './errors/errors.js'
 export * as errors from './errors/index.js'
 export { createLogger, type Logger } from './logger/logger.js'
@@ -31,4 +57,7 @@ export type { StandardSchema } from './server/standard-schema.js'
 export type { EndpointInfo, HandlerWrapper } from './server/wrappers.js'
 export type { Hook } from './service/lifecycle.js'
 export type { ServiceOptions } from './service/options.js'
-export { createService, Service } from './service/service.js'
+export { createService, Service, type ServiceSubscribeOptions } from './service/service.js'
+export { StoreNotFoundError } from './store/errors.js'
+export type { QueryOptions, Store, StoreRecord, WriteOptions } from './store/store.js'
+export { type Leader, type Lock, type LockOptions, LockTimeoutError, type Sync } from './sync/sync.js'

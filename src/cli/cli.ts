@@ -1,8 +1,17 @@
+import { storeKV } from '../config/store-kv.js'
 import { MicroError } from '../errors/errors.js'
+import { storeFromEnv } from '../store/from-env.js'
 import { GLOBAL_HELP, UsageError } from './args.js'
 import { callCommand } from './commands/call.js'
+import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
+import { newCommand } from './commands/new.js'
+import { publishCommand } from './commands/publish.js'
+import { runCommand } from './commands/run.js'
 import { servicesCommand } from './commands/services.js'
+import { storeCommand } from './commands/store.js'
+import { streamCommand } from './commands/stream.js'
+import { subscribeCommand } from './commands/subscribe.js'
 
 const HELP = `Usage: micro <command> [options]
 
@@ -10,6 +19,14 @@ Commands:
   call <service> <endpoint> [json]   call an endpoint and print the reply
   services                           list services, versions, nodes and endpoints
   describe <service>                 show a service's endpoints with their schemas
+  publish <topic> [json]             publish a message on the broker
+  subscribe <topic>                  print messages on a topic as they arrive
+  stream publish|consume|read        durable event streams
+  store read|write|delete|list|databases|tables
+                                     read and change records in the store
+  config get|set|del <path> [value]  the store-backed config of a namespace
+  run <folder>                       run a service folder (service.toml + definition)
+  new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
 
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`
@@ -20,6 +37,13 @@ const commands: Record<string, Command> = {
   call: callCommand,
   services: servicesCommand,
   describe: describeCommand,
+  publish: publishCommand,
+  subscribe: (argv, out) => subscribeCommand(argv, out),
+  stream: (argv, out) => streamCommand(argv, out),
+  store: storeCommand,
+  config: (argv, out) => configCommand(argv, out, { openKV: () => storeKV(storeFromEnv()) }),
+  run: (argv, out) => runCommand(argv, out),
+  new: (argv, out) => newCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -1,3 +1,5 @@
+import type { Broker } from '../broker/broker.js'
+import { type PublishOptions, publish as publishMessage } from '../broker/publish.js'
 import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
@@ -13,7 +15,11 @@ import type { ServiceLookup } from './lookup.js'
 import type { CallOptions } from './options.js'
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './proxy.js'
 import { type RetryOptions, RetryPolicy } from './retry.js'
+import { TransportSet } from './transports.js'
 import type { CallFn, ClientRequest, ClientWrapper } from './wrappers.js'
+
+/** Options of `client.publish`. */
+export type ClientPublishOptions = Omit<PublishOptions, 'codecs' | 'caller'>
 
 export interface ClientOptions {
   lookup: ServiceLookup
@@ -32,6 +38,8 @@ export interface ClientOptions {
   local?: LocalServices | false
   /** This service's name, sent to servers as `micro-caller`. */
   caller?: string
+  /** Where `publish` sends messages (or a function making it on first use). */
+  broker?: Broker | (() => Broker)
 }
 
 /**
@@ -41,7 +49,8 @@ export interface ClientOptions {
  */
 export class Client {
   readonly #lookup: ServiceLookup
-  readonly #transport: Transport
+  readonly #transports: TransportSet
+  readonly #broker: Broker | (() => Broker) | undefined
   readonly #selector: Selector
   readonly #codecs: Codecs
   readonly #contentType: string
@@ -58,7 +67,8 @@ export class Client {
 
   constructor(options: ClientOptions) {
     this.#lookup = options.lookup
-    this.#transport = options.transport
+    this.#transports = new TransportSet(options.transport)
+    this.#broker = options.broker
     this.#selector = options.selector
     this.#codecs = options.codecs ?? defaultCodecs
     this.#contentType = options.contentType ?? DEFAULT_CONTENT_TYPE
@@ -102,6 +112,19 @@ export class Client {
     return this.#dispatch(service, endpoint, request, options) as Promise<T>
   }
 
+  /**
+   * Publish a message on the broker (`payload` encoded as JSON unless `contentType` says
+   * otherwise); resolves with the message id. Pass a handler's ctx as `context` to carry
+   * trace context and metadata on.
+   */
+  publish(topic: string, payload: unknown, options: ClientPublishOptions = {}): Promise<string> {
+    const broker = typeof this.#broker === 'function' ? this.#broker() : this.#broker
+    if (broker === undefined) {
+      return Promise.reject(serviceUnavailable('micro.client', 'this client has no broker to publish on'))
+    }
+    return publishMessage(broker, topic, payload, { ...options, codecs: this.#codecs, caller: this.#caller })
+  }
+
   /** Open a bidirectional stream to a streaming endpoint. */
   stream<Req = unknown, Res = unknown>(
     service: string,
@@ -119,7 +142,7 @@ export class Client {
       const request = { endpoint, headers, timeout: streamTimeout, signal: signalOf(options) }
       if (local) return openLocalStream(local, request)
       const node = await this.#pickNode(service, namespace, options, undefined)
-      return this.#transport.stream(node.address, request)
+      return this.#transports.for(node).stream(node.address, request)
     })
   }
 
@@ -162,7 +185,7 @@ export class Client {
   /** Close pooled connections and registry watches. */
   async close(): Promise<void> {
     await this.#lookup.close()
-    await this.#transport.close()
+    await this.#transports.close()
   }
 
   #compose(): void {
@@ -214,7 +237,7 @@ export class Client {
         this.#pickCachedNode(service, namespace, options, tried) ??
         (await this.#pickNode(service, namespace, options, tried))
       try {
-        const reply = await this.#transport.call(node.address, {
+        const reply = await this.#transports.for(node).call(node.address, {
           endpoint,
           headers,
           body,

@@ -40,4 +40,9 @@ export const HOP_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'user-agent',
   'expect',
+  // one broker message's own headers (see src/broker/publish.ts MESSAGE_HEADERS)
+  'micro-topic',
+  'micro-id',
+  'micro-dead-letter-reason',
+  'micro-dead-letter-topic',
 ])

@@ -28,8 +28,18 @@ test('createRegistry: memory registries of one process see each other', async ()
   await a.close()
 })
 
+test('createRegistry: nats by name, connecting only when first used', async () => {
+  for (const registry of [
+    createRegistry('nats', 'nats://127.0.0.1:4222'),
+    registryFromEnv({ MICRO_REGISTRY: 'NATS', MICRO_REGISTRY_ADDRESS: 'nats://127.0.0.1:4222' }),
+  ]) {
+    assert.equal(registry.name, 'nats')
+    await registry.close()
+  }
+})
+
 test('createRegistry: an unknown name is refused with the valid choices', () => {
-  assert.throws(() => createRegistry('consul'), /unknown registry "consul": choose one of mdns, memory/)
+  assert.throws(() => createRegistry('consul'), /unknown registry "consul": choose one of mdns, memory, nats/)
 })
 
 test('parseMdnsAddress: group[:port], or a URL naming an interface', () => {

@@ -1,10 +1,11 @@
 import { isIPv4 } from 'node:net'
 import { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
 import { sharedMemoryRegistry } from './memory-shared.js'
+import { NatsRegistry } from './nats.js'
 import type { Registry } from './registry.js'
 
 /** Registry names `createRegistry` understands. */
-export const REGISTRY_NAMES = ['mdns', 'memory'] as const
+export const REGISTRY_NAMES = ['mdns', 'memory', 'nats'] as const
 
 /**
  * A registry by name, as `MICRO_REGISTRY` / `MICRO_REGISTRY_ADDRESS` configure it:
@@ -14,6 +15,8 @@ export const REGISTRY_NAMES = ['mdns', 'memory'] as const
  *   across hosts through a LAN interface.
  * - `memory`: one registry shared by everything in this process; `close()` on what this
  *   returns ends only its own watchers.
+ * - `nats`: core NATS, across machines; `address` is the NATS servers, comma-separated URLs
+ *   (default `nats://127.0.0.1:4222`). It connects on first use.
  *
  * Throws a TypeError naming the valid choices for any other name.
  */
@@ -24,6 +27,8 @@ export function createRegistry(name?: string, address?: string): Registry {
       return new MdnsRegistry(address ? parseMdnsAddress(address) : {})
     case 'memory':
       return sharedMemoryRegistry()
+    case 'nats':
+      return new NatsRegistry(address ? { address } : {})
     default:
       throw new TypeError(`unknown registry "${name}": choose one of ${REGISTRY_NAMES.join(', ')}`)
   }

@@ -1,5 +1,5 @@
 /**
- * Service discovery: the Registry interface, the mDNS (default) and memory registries, the
+ * Service discovery: the Registry interface, the mDNS (default), memory and NATS registries, the
  * client-side cache, and `createRegistry` to pick one by name.
  *
  * The conformance suite every implementation passes lives in `./conformance.js`; it is not
@@ -11,6 +11,7 @@ export { createRegistry, parseMdnsAddress, REGISTRY_NAMES, registryFromEnv } fro
 export { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
 export { MemoryRegistry, type MemoryRegistryOptions } from './memory.js'
 export { sharedMemoryRegistry } from './memory-shared.js'
+export { NatsRegistry, type NatsRegistryOptions } from './nats.js'
 export { cloneService } from './records.js'
 export {
   ANY_NAMESPACE,

@@ -43,6 +43,17 @@ export class PeerCache {
     }
   }
 
+  /**
+   * Learn a node that existed before anyone watched, without an event: only its later
+   * change, withdrawal or expiry is news. A node already known is left as it is.
+   */
+  prime(announcement: Announcement, ttlSeconds: number, now = Date.now()): void {
+    const key = announcementKey(announcement)
+    if (ttlSeconds > 0 && !this.#entries.has(key)) {
+      this.#entries.set(key, { announcement, expires: now + ttlSeconds * 1000 })
+    }
+  }
+
   /** Forget a node without telling watchers (this process now owns it). */
   take(key: string): Announcement | undefined {
     const entry = this.#entries.get(key)

@@ -1,10 +1,15 @@
+import type { Broker } from '../broker/broker.js'
 import type { RetryOptions } from '../client/retry.js'
 import type { ClientWrapper } from '../client/wrappers.js'
 import type { Codecs } from '../codec/codecs.js'
+import type { Config } from '../config/config.js'
+import type { Events } from '../events/events.js'
 import type { Logger } from '../logger/logger.js'
 import type { Registry } from '../registry/registry.js'
 import type { Selector } from '../selector/selector.js'
 import type { HandlerWrapper } from '../server/wrappers.js'
+import type { Store } from '../store/store.js'
+import type { Sync } from '../sync/sync.js'
 import type { Transport } from '../transport/transport.js'
 
 /** Everything `createService` takes. Unset options come from MICRO_* variables, then defaults. */
@@ -21,6 +26,7 @@ export interface ServiceOptions {
   advertise?: string
   /** MICRO_REGISTRY (+ MICRO_REGISTRY_ADDRESS), default mDNS on loopback. */
   registry?: Registry
+  /** MICRO_TRANSPORT (+ MICRO_TRANSPORT_ADDRESS): `micro` (default, TCP) or `nats`. */
   transport?: Transport
   /** MICRO_SELECTOR, default least-in-flight. */
   selector?: Selector
@@ -43,4 +49,14 @@ export interface ServiceOptions {
   requestTimeout?: number
   retry?: RetryOptions
   logger?: Logger
+  /** The broker for `subscribe` and `client.publish`. MICRO_BROKER (+ _ADDRESS), default: no server needed. */
+  broker?: Broker
+  /** Durable event streams. MICRO_EVENTS (+ _ADDRESS), default: file-backed, no server needed. */
+  events?: Events
+  /** Key/value store. MICRO_STORE (+ _ADDRESS), default: file-backed (lmdb), no server needed. */
+  store?: Store
+  /** Locks and leader election. MICRO_SYNC (+ _ADDRESS), default: in this process. */
+  sync?: Sync
+  /** The service's config; default: MICRO_CONFIG_FILE < `<SERVICE>_*` env < flags, loaded at start. */
+  config?: Config
 }

@@ -1,5 +1,9 @@
+import type { Broker } from '../broker/broker.js'
+import type { MessageHandler, SubscriberOptions } from '../broker/subscriber.js'
 import { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
+import type { Config } from '../config/config.js'
+import type { Events } from '../events/events.js'
 import { createLogger, type Logger } from '../logger/logger.js'
 import { RegistryCache } from '../registry/cache.js'
 import { createRegistry } from '../registry/from-env.js'
@@ -7,14 +11,20 @@ import type { NodeRecord, Registry, ServiceRecord } from '../registry/registry.j
 import { createSelector } from '../selector/from-name.js'
 import type { HandleOptions } from '../server/handlers.js'
 import { Server } from '../server/server.js'
+import type { InferOutput, StandardSchema } from '../server/standard-schema.js'
 import type { HandlerWrapper } from '../server/wrappers.js'
-import { MicroTransport } from '../transport/micro-transport.js'
+import type { Store } from '../store/store.js'
+import type { Sync } from '../sync/sync.js'
+import { createTransport } from '../transport/from-env.js'
+import { isListenSubject, natsNodeSubject } from '../transport/nats/subject.js'
 import type { Listener, Transport } from '../transport/transport.js'
 import { uuid } from '../util/ids.js'
+import { ServiceBlocks } from './blocks.js'
 import { type Hook, Hooks } from './lifecycle.js'
 import type { ServiceOptions } from './options.js'
 import { resolveSettings, type Settings } from './settings.js'
 import { onShutdownSignal } from './signals.js'
+import { Subscriptions } from './subscriptions.js'
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -38,6 +48,9 @@ export class Service implements AsyncDisposable {
   readonly #transport: Transport
   readonly #hooks = new Hooks()
   readonly #ownsRegistry: boolean
+  readonly #blocks: ServiceBlocks
+  readonly #subscriptions = new Subscriptions()
+  readonly #codecs: ServiceOptions['codecs']
   #listener: Listener | undefined
   #record: ServiceRecord | undefined
   #renewal: NodeJS.Timeout | undefined
@@ -56,16 +69,39 @@ export class Service implements AsyncDisposable {
     this.logger = options.logger ?? createLogger({ fields: { service: options.name, version: s.version } })
     this.#ownsRegistry = options.registry === undefined
     this.registry = options.registry ?? createRegistry(s.registryName, s.registryAddress)
-    this.#transport = options.transport ?? new MicroTransport({ maxFrameSize: s.maxFrameSize })
+    this.#transport =
+      options.transport ??
+      createTransport(s.transportName, s.transportAddress, { maxFrameSize: s.maxFrameSize })
+    this.#codecs = options.codecs
+    const lookup = new RegistryCache(this.registry)
     this.server = new Server({
       name: options.name,
       codecs: options.codecs,
       wrappers: options.wrappers,
       logger: this.logger,
     })
+    this.#blocks = new ServiceBlocks(
+      {
+        name: options.name,
+        namespace: s.namespace,
+        registry: this.registry,
+        lookup,
+        transport: this.#transport,
+        logger: this.logger,
+        env: process.env,
+      },
+      {
+        broker: options.broker,
+        events: options.events,
+        store: options.store,
+        sync: options.sync,
+        config: options.config,
+      },
+    )
     this.client = new Client({
-      lookup: new RegistryCache(this.registry),
+      lookup,
       transport: this.#transport,
+      broker: () => this.#blocks.broker,
       selector: options.selector ?? createSelector(s.selectorName),
       codecs: options.codecs,
       namespace: s.namespace,
@@ -83,6 +119,64 @@ export class Service implements AsyncDisposable {
   /** The address the service serves on, once started. */
   get address(): string | undefined {
     return this.#record?.nodes[0]?.address
+  }
+
+  /** The broker `subscribe` and `client.publish` use (MICRO_BROKER; the default needs no server). */
+  get broker(): Broker {
+    return this.#blocks.broker
+  }
+
+  /** Durable event streams (MICRO_EVENTS; the file-backed default needs no server). */
+  get events(): Events {
+    return this.#blocks.events
+  }
+
+  /** Key/value records with TTLs (MICRO_STORE; the file-backed default needs no server). */
+  get store(): Store {
+    return this.#blocks.store
+  }
+
+  /** Distributed locks and leader election (MICRO_SYNC; in-process by default). */
+  get sync(): Sync {
+    return this.#blocks.sync
+  }
+
+  /**
+   * The service's config: the file named by MICRO_CONFIG_FILE, then environment variables
+   * under the service's prefix (`shop-api` → `SHOP_API_DB_URL` → `db.url`), then flags.
+   * Loaded by `start()`; call `loadConfig()` to use it before.
+   */
+  get config(): Config {
+    return this.#blocks.config
+  }
+
+  /** Load the config now (start() does it too); resolves with it. */
+  loadConfig(): Promise<Config> {
+    return this.#blocks.loadConfig()
+  }
+
+  /**
+   * Handle messages published on `topic` while the service runs. Members of one `queue`
+   * share the messages; without a queue every instance gets each one. Payloads are decoded
+   * by content type (and validated by `schema`); a message that cannot be used goes to the
+   * dead-letter topic (`<topic>.dead`) with the reason. A handler that throws is logged and
+   * the subscription goes on.
+   */
+  subscribe<S extends StandardSchema>(
+    topic: string,
+    handler: MessageHandler<InferOutput<S>>,
+    options: ServiceSubscribeOptions<S> & { schema: S },
+  ): this
+  subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options?: ServiceSubscribeOptions): this
+  subscribe(
+    topic: string,
+    handler: MessageHandler<unknown>,
+    options: ServiceSubscribeOptions<StandardSchema | undefined> = {},
+  ): this {
+    this.#subscriptions.add(topic, handler, options).catch((error: unknown) => {
+      this.logger.error(`subscribing to ${topic} failed`, { error })
+    })
+    return this
   }
 
   /** Register a handler: every method becomes an endpoint `Name.Method`. */
@@ -140,11 +234,18 @@ export class Service implements AsyncDisposable {
     if (this.#state !== 'new') throw new Error(`service ${this.name} cannot start: it is ${this.#state}`)
     this.#state = 'starting'
     try {
+      await this.#blocks.loadConfig()
       await Hooks.run(this.#hooks.beforeStart)
-      this.#listener = await this.#transport.listen(this.#settings.address, this.server, {
+      this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
         maxFrameSize: this.#settings.maxFrameSize,
       })
-      this.#record = this.#serviceRecord(this.#settings.advertise ?? this.#listener.address)
+      await this.#subscriptions.start(() => this.#blocks.broker, {
+        service: this.name,
+        codecs: this.#codecs,
+        logger: this.logger,
+      })
+      const advertise = this.#transport.name === 'micro' ? this.#settings.advertise : undefined
+      this.#record = this.#serviceRecord(advertise ?? this.#listener.address)
       await this.registry.register(this.#record, {
         ttl: this.#settings.registerTtl,
         namespace: this.namespace,
@@ -212,6 +313,8 @@ export class Service implements AsyncDisposable {
         this.logger.warn('deregistration failed', { error })
       })
     }
+    await this.#subscriptions.stop()
+    await this.#blocks.releaseLocks()
     if (this.#listener) {
       const timeout = this.#settings.shutdownTimeout
       const drained = await settlesWithin(
@@ -233,8 +336,16 @@ export class Service implements AsyncDisposable {
   }
 
   async #closeClients(): Promise<void> {
+    await this.#blocks.close()
     await this.client.close()
     if (this.#ownsRegistry) await this.registry.close()
+  }
+
+  /** Where to listen: the configured address, or this node's own subject on NATS. */
+  #listenAddress(): string {
+    const configured = this.#settings.address
+    if (this.#transport.name !== 'nats' || isListenSubject(configured)) return configured
+    return natsNodeSubject(this.namespace, this.name, this.id)
   }
 
   #renew(): void {
@@ -261,7 +372,7 @@ export class Service implements AsyncDisposable {
       name: this.name,
       version: this.version,
       metadata: { ...this.#settings.metadata },
-      endpoints: this.server.endpoints(),
+      endpoints: [...this.server.endpoints(), ...this.#subscriptions.endpoints()],
       nodes: [node],
     }
   }
@@ -296,3 +407,9 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
     )
   })
 }
+
+/** Options of `service.subscribe`. */
+export type ServiceSubscribeOptions<S extends StandardSchema | undefined = undefined> = Omit<
+  SubscriberOptions<S>,
+  'codecs' | 'service' | 'logger'
+>

@@ -8,6 +8,8 @@ export interface Settings {
   metadata: Record<string, string>
   address: string
   advertise: string | undefined
+  transportName: string | undefined
+  transportAddress: string | undefined
   registryName: string | undefined
   registryAddress: string | undefined
   selectorName: string | undefined
@@ -36,6 +38,8 @@ export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv 
     metadata: options.metadata ?? {},
     address: options.address ?? env.MICRO_SERVER_ADDRESS ?? '127.0.0.1:0',
     advertise: options.advertise ?? (env.MICRO_SERVER_ADVERTISE || undefined),
+    transportName: env.MICRO_TRANSPORT || undefined,
+    transportAddress: env.MICRO_TRANSPORT_ADDRESS || undefined,
     registryName: env.MICRO_REGISTRY || undefined,
     registryAddress: env.MICRO_REGISTRY_ADDRESS || undefined,
     selectorName: env.MICRO_SELECTOR || undefined,

@@ -1,9 +1,10 @@
 /**
- * Helpers for testing services and engines: real test servers from the environment and a
- * TCP proxy that can cut connections. (The in-process service harness arrives with the
- * service definitions.)
+ * Helpers for testing: the in-process service harness (`testService`), real test servers
+ * from the environment, and a TCP proxy that can cut connections.
  * @module
  */
 
+export { type TestedService, type TestServiceOptions, testService } from './harness.js'
+export type { HttpBody, TestResponse } from './http-call.js'
 export { TEST_SERVERS, type TestServer, testServer } from './servers.js'
 export { TcpProxy } from './tcp-proxy.js'

@@ -1,5 +1,6 @@
 /**
- * Transports: the micro protocol (binary, multiplexed) and HTTP on one TCP port.
+ * Transports: the micro protocol (binary, multiplexed) and HTTP on one TCP port, and NATS
+ * request/reply; `createTransport` picks one by name.
  * @module
  */
 export { formatAddress, parseAddress } from './address.js'
@@ -13,7 +14,15 @@ export {
 } from './frame.js'
 export { FrameParser, ProtocolError } from './frame-parser.js'
 export { FrameWriter } from './frame-writer.js'
+export {
+  type CreateTransportOptions,
+  createTransport,
+  TRANSPORT_NAMES,
+  transportFromEnv,
+} from './from-env.js'
 export { MicroTransport, type MicroTransportOptions } from './micro-transport.js'
+export { isListenSubject, natsNodeSubject } from './nats/subject.js'
+export { NatsTransport, type NatsTransportOptions } from './nats-transport.js'
 export type {
   Dispatcher,
   Headers,

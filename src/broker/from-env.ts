@@ -1,0 +1,75 @@
+import type { Logger } from '../logger/logger.js'
+import type { RegistryCache } from '../registry/cache.js'
+import type { Registry } from '../registry/registry.js'
+import type { Transport } from '../transport/transport.js'
+import { AmqpBroker } from './amqp.js'
+import type { Broker } from './broker.js'
+import { DefaultBroker } from './default.js'
+import { MemoryBroker, sharedMemoryHub } from './memory.js'
+import { MqttBroker } from './mqtt.js'
+import { NatsBroker } from './nats.js'
+import { RedisBroker } from './redis.js'
+
+/** Broker names `createBroker` understands (`rabbitmq` is accepted for `amqp`). */
+export const BROKER_NAMES = ['default', 'memory', 'nats', 'redis', 'amqp', 'mqtt'] as const
+
+/** What brokers built by name may need. */
+export interface BrokerDeps {
+  /** The default broker registers and finds subscriptions here (required for it). */
+  registry?: Registry
+  /** The default broker reads the registry through this cache (e.g. the service client's). */
+  lookup?: RegistryCache
+  /** The default broker delivers over this transport. Default: one of its own. */
+  transport?: Transport
+  /** Registry namespace of the default broker. Default `micro`. */
+  namespace?: string
+  logger?: Logger
+}
+
+/**
+ * A broker by name, as `MICRO_BROKER` / `MICRO_BROKER_ADDRESS` configure it:
+ *
+ * - `default`: no server; subscriptions in the registry, delivery over the transport.
+ *   `address` is where its listener binds (default `127.0.0.1:0`).
+ * - `memory`: in this process; every memory broker made here shares one hub.
+ * - `nats` (`nats://127.0.0.1:4222`), `redis` (`redis://127.0.0.1:6379`), `amqp` or
+ *   `rabbitmq` (`amqp://guest:guest@127.0.0.1:5672`), `mqtt` (`mqtt://127.0.0.1:1883`):
+ *   `address` is the server's URL. They connect on first use (or `connect()`).
+ *
+ * Throws a TypeError naming the valid choices for any other name.
+ */
+export function createBroker(name = 'default', address?: string, deps: BrokerDeps = {}): Broker {
+  const chosen = name.trim().toLowerCase() || 'default'
+  const { logger } = deps
+  switch (chosen) {
+    case 'default': {
+      if (!deps.registry) throw new TypeError('the default broker needs a registry (deps.registry)')
+      return new DefaultBroker({
+        registry: deps.registry,
+        lookup: deps.lookup,
+        transport: deps.transport,
+        namespace: deps.namespace,
+        address,
+        logger,
+      })
+    }
+    case 'memory':
+      return new MemoryBroker({ hub: sharedMemoryHub(), logger })
+    case 'nats':
+      return new NatsBroker({ address, logger })
+    case 'redis':
+      return new RedisBroker({ address, logger })
+    case 'amqp':
+    case 'rabbitmq':
+      return new AmqpBroker({ address, logger })
+    case 'mqtt':
+      return new MqttBroker({ address, logger })
+    default:
+      throw new TypeError(`unknown broker "${name}": choose one of ${BROKER_NAMES.join(', ')}`)
+  }
+}
+
+/** The broker `MICRO_BROKER` and `MICRO_BROKER_ADDRESS` name (the default broker when unset). */
+export function brokerFromEnv(deps: BrokerDeps = {}, env: NodeJS.ProcessEnv = process.env): Broker {
+  return createBroker(env.MICRO_BROKER || undefined, env.MICRO_BROKER_ADDRESS || undefined, deps)
+}

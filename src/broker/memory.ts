@@ -1,0 +1,161 @@
+import { createLogger, type Logger } from '../logger/logger.js'
+import type { Headers } from '../transport/frame.js'
+import type { Broker, DeliveryHandler, OutgoingMessage, SubscribeOptions, Subscription } from './broker.js'
+import { BrokerDelivery } from './delivery.js'
+import { outgoingHeaders } from './headers.js'
+import { assertTopic, closedError } from './names.js'
+import { type LocalSubscription, newSubscription, unsubscribeAll } from './subscription.js'
+
+interface Group {
+  members: LocalSubscription[]
+  next: number
+}
+
+interface TopicEntry {
+  plain: Set<LocalSubscription>
+  groups: Map<string, Group>
+}
+
+/** The routing table memory brokers share: brokers on one hub see each other's messages. */
+export class MemoryHub {
+  readonly topics = new Map<string, TopicEntry>()
+
+  entry(topic: string): TopicEntry {
+    let entry = this.topics.get(topic)
+    if (!entry) {
+      entry = { plain: new Set(), groups: new Map() }
+      this.topics.set(topic, entry)
+    }
+    return entry
+  }
+
+  add(sub: LocalSubscription): void {
+    const entry = this.entry(sub.topic)
+    if (sub.queue === undefined) {
+      entry.plain.add(sub)
+      return
+    }
+    const group = entry.groups.get(sub.queue)
+    if (group) group.members.push(sub)
+    else entry.groups.set(sub.queue, { members: [sub], next: 0 })
+  }
+
+  remove(sub: LocalSubscription): void {
+    const entry = this.topics.get(sub.topic)
+    if (!entry) return
+    entry.plain.delete(sub)
+    const group = sub.queue === undefined ? undefined : entry.groups.get(sub.queue)
+    if (group) {
+      group.members = group.members.filter((m) => m !== sub)
+      if (group.members.length === 0) entry.groups.delete(sub.queue as string)
+    }
+    if (entry.plain.size === 0 && entry.groups.size === 0) this.topics.delete(sub.topic)
+  }
+
+  /** The next member of a group, round robin. */
+  pick(topic: string, queue: string): LocalSubscription | undefined {
+    const group = this.topics.get(topic)?.groups.get(queue)
+    if (!group || group.members.length === 0) return undefined
+    const member = group.members[group.next % group.members.length]
+    group.next = (group.next + 1) % group.members.length
+    return member
+  }
+}
+
+let shared: MemoryHub | undefined
+
+/** The hub `createBroker('memory')` uses: one per process. */
+export function sharedMemoryHub(): MemoryHub {
+  shared ??= new MemoryHub()
+  return shared
+}
+
+export interface MemoryBrokerOptions {
+  /** Share routing with other memory brokers on this hub. Default: a hub of its own. */
+  hub?: MemoryHub
+  logger?: Logger
+}
+
+/**
+ * A broker inside one process, for tests and for services that run together. Queue groups
+ * are served round robin. It has real acks: `nack()` (requeue) delivers the message again,
+ * to the same plain subscription or to a member of the group, marked `redelivered`.
+ * Nothing survives the process.
+ */
+export class MemoryBroker implements Broker {
+  readonly name = 'memory'
+  readonly #hub: MemoryHub
+  readonly #logger: Logger
+  readonly #subs = new Set<LocalSubscription>()
+  #closed = false
+
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.#hub = options.hub ?? new MemoryHub()
+    this.#logger = options.logger ?? createLogger({ fields: { component: 'broker', broker: 'memory' } })
+  }
+
+  async connect(): Promise<void> {
+    if (this.#closed) throw closedError(this.name)
+  }
+
+  async publish(topic: string, message: OutgoingMessage): Promise<void> {
+    if (this.#closed) throw closedError(this.name)
+    assertTopic(topic, this.name)
+    const headers = outgoingHeaders(topic, message.headers)
+    // The publisher may reuse its buffer; subscribers get a copy of their own.
+    const body = new Uint8Array(message.body)
+    const entry = this.#hub.topics.get(topic)
+    if (!entry) return
+    for (const sub of entry.plain) this.#deliver(sub, topic, headers, body, false)
+    for (const queue of entry.groups.keys()) {
+      const member = this.#hub.pick(topic, queue)
+      if (member) this.#deliver(member, topic, headers, body, false)
+    }
+  }
+
+  async subscribe(
+    topic: string,
+    handler: DeliveryHandler,
+    options?: SubscribeOptions,
+  ): Promise<Subscription> {
+    if (this.#closed) throw closedError(this.name)
+    const sub = newSubscription(this.name, this.#subs, this.#logger, topic, handler, options)
+    this.#hub.add(sub)
+    sub.detach = async () => this.#hub.remove(sub)
+    sub.watchSignal()
+    return sub
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    await unsubscribeAll(this.#subs)
+  }
+
+  #deliver(
+    sub: LocalSubscription,
+    topic: string,
+    headers: Headers,
+    body: Uint8Array,
+    redelivered: boolean,
+  ): void {
+    const delivery = new BrokerDelivery({
+      topic,
+      queue: sub.queue,
+      headers: { ...headers },
+      body,
+      redelivered,
+      settler: {
+        ack: () => {},
+        nack: (requeue) => {
+          if (requeue) setImmediate(() => this.#redeliver(sub, topic, headers, body))
+        },
+      },
+    })
+    sub.inbox.push(delivery)
+  }
+
+  #redeliver(sub: LocalSubscription, topic: string, headers: Headers, body: Uint8Array): void {
+    const target = sub.queue === undefined ? (sub.active ? sub : undefined) : this.#hub.pick(topic, sub.queue)
+    if (target) this.#deliver(target, topic, headers, body, true)
+  }
+}

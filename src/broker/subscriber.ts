@@ -1,0 +1,182 @@
+import type { Codecs } from '../codec/codecs.js'
+import { defaultCodecs } from '../codec/codecs.js'
+import { MicroError } from '../errors/errors.js'
+import { createLogger, type Logger } from '../logger/logger.js'
+import type { Context } from '../server/context.js'
+import { validate } from '../server/schema.js'
+import type { InferOutput, StandardSchema } from '../server/standard-schema.js'
+import type { Broker, Delivery, NackOptions, Subscription } from './broker.js'
+
+/** Header naming why a message was dead-lettered. */
+export const DEAD_REASON_HEADER = 'micro-dead-letter-reason'
+/** Header naming the topic a dead-lettered message was published to. */
+export const DEAD_TOPIC_HEADER = 'micro-dead-letter-topic'
+
+/**
+ * What a subscriber knows about the message it handles. It is a handler Context, so pass it
+ * as `context` to a client call or a publish to carry trace context and metadata on.
+ */
+export interface MessageContext extends Context {
+  readonly topic: string
+  /** The message id (`micro-id`). */
+  readonly id: string
+  readonly queue: string | undefined
+  readonly redelivered: boolean
+  /** With `autoAck: false`: done with the message. */
+  ack(): Promise<void>
+  /** With `autoAck: false`: give it back (requeue by default) where the broker has acks. */
+  nack(options?: NackOptions): Promise<void>
+}
+
+export type MessageHandler<T> = (payload: T, ctx: MessageContext) => unknown
+
+export interface SubscriberOptions<S extends StandardSchema | undefined = undefined> {
+  /** Queue group: its members share the messages. */
+  queue?: string
+  /** Ack when the handler returns or throws (default true). False: `ctx.ack()`/`ctx.nack()`. */
+  autoAck?: boolean
+  /** Handlers running at once. Default 1 (in order). */
+  concurrency?: number
+  /** Validate each decoded message (zod, valibot, ...); an invalid one is dead-lettered. */
+  schema?: S
+  /**
+   * Where messages that cannot be decoded or fail the schema go, with the reason in
+   * `micro-dead-letter-reason`. Default `<topic>.dead`; false drops them (logged).
+   */
+  deadLetter?: string | false
+  codecs?: Codecs
+  /** This service's name (ctx.service). Default `micro`. */
+  service?: string
+  signal?: AbortSignal
+  logger?: Logger
+}
+
+/**
+ * Subscribe with decoding by `content-type`, optional validation and a dead-letter topic.
+ * The handler gets `(payload, ctx)` and never sees a message it cannot use. A handler that
+ * throws is logged and the subscription goes on; with `autoAck: false` the message is then
+ * nacked (requeued where the broker can) unless the handler settled it.
+ */
+export function subscribe<S extends StandardSchema>(
+  broker: Broker,
+  topic: string,
+  handler: MessageHandler<InferOutput<S>>,
+  options: SubscriberOptions<S> & { schema: S },
+): Promise<Subscription>
+export function subscribe<T = unknown>(
+  broker: Broker,
+  topic: string,
+  handler: MessageHandler<T>,
+  options?: SubscriberOptions,
+): Promise<Subscription>
+export async function subscribe(
+  broker: Broker,
+  topic: string,
+  handler: MessageHandler<unknown>,
+  options: SubscriberOptions<StandardSchema | undefined> = {},
+): Promise<Subscription> {
+  const service = options.service ?? 'micro'
+  const autoAck = options.autoAck ?? true
+  const codecs = options.codecs ?? defaultCodecs
+  const logger = options.logger ?? createLogger({ fields: { component: 'subscriber', service } })
+  const deadLetter = options.deadLetter === undefined ? `${topic}.dead` : options.deadLetter
+  const ended = new AbortController()
+  const onAbort = () => ended.abort()
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+
+  const reject = async (delivery: Delivery, reason: string): Promise<void> => {
+    if (deadLetter === false) {
+      logger.warn('dropped a message the subscriber cannot use', { topic, id: delivery.id, reason })
+      await delivery.ack()
+      return
+    }
+    try {
+      const headers = {
+        ...delivery.headers,
+        [DEAD_REASON_HEADER]: reason,
+        [DEAD_TOPIC_HEADER]: delivery.topic,
+      }
+      await broker.publish(deadLetter, { headers, body: delivery.body })
+      logger.warn('sent a message the subscriber cannot use to the dead-letter topic', {
+        topic,
+        deadLetter,
+        id: delivery.id,
+        reason,
+      })
+      await delivery.ack()
+    } catch (error) {
+      logger.error('could not dead-letter a message; giving it back', {
+        topic,
+        deadLetter,
+        id: delivery.id,
+        error,
+      })
+      await delivery.nack()
+    }
+  }
+
+  const onMessage = async (delivery: Delivery): Promise<void> => {
+    const contentType = delivery.headers['content-type']
+    const codec = codecs.get(contentType)
+    if (!codec) return reject(delivery, `unsupported content-type ${contentType}`)
+    let payload: unknown
+    try {
+      payload = codec.decode(delivery.body)
+    } catch (error) {
+      return reject(delivery, `cannot decode as ${codec.contentType}: ${(error as Error).message}`)
+    }
+    if (options.schema) {
+      try {
+        payload = await validate(options.schema, payload, service, `message on ${topic}`)
+      } catch (error) {
+        return reject(delivery, MicroError.from(error).detail)
+      }
+    }
+    try {
+      await handler(payload, messageContext(delivery, service, ended.signal))
+    } catch (error) {
+      logger.error('subscriber failed; the subscription goes on', { topic, id: delivery.id, error })
+      if (!autoAck) await delivery.nack().catch(() => {})
+    }
+  }
+
+  let subscription: Subscription
+  try {
+    subscription = await broker.subscribe(topic, onMessage, {
+      queue: options.queue,
+      autoAck,
+      concurrency: options.concurrency,
+      signal: options.signal,
+    })
+  } catch (error) {
+    options.signal?.removeEventListener('abort', onAbort)
+    throw error
+  }
+  return {
+    topic: subscription.topic,
+    queue: subscription.queue,
+    async unsubscribe() {
+      ended.abort()
+      options.signal?.removeEventListener('abort', onAbort)
+      await subscription.unsubscribe()
+    },
+  }
+}
+
+function messageContext(delivery: Delivery, service: string, signal: AbortSignal): MessageContext {
+  return {
+    service,
+    endpoint: delivery.topic,
+    metadata: Object.freeze({ ...delivery.headers }),
+    deadline: undefined,
+    signal,
+    remote: undefined,
+    protocol: 'broker',
+    topic: delivery.topic,
+    id: delivery.id,
+    queue: delivery.queue,
+    redelivered: delivery.redelivered,
+    ack: () => delivery.ack(),
+    nack: (options) => delivery.nack(options),
+  }
+}

@@ -1,0 +1,94 @@
+import { stat } from 'node:fs/promises'
+import { dirname, extname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { importPeer } from '../util/optional-import.js'
+import { isServiceDefinition, type ServiceDefinition } from './define.js'
+import { DefinitionError } from './problems.js'
+
+/** The files of the entry module looked for, in order, when the toml names no `entry`. */
+export const ENTRY_FILES = ['service.ts', 'service.js', 'main.ts', 'main.js', 'index.ts', 'index.js']
+
+const MODULE = /\.[cm]?[jt]s$/
+
+/**
+ * Where a service's toml is: `--config` when given; `<folder>/service.toml` for a folder;
+ * the file itself for a .toml; next to a module file otherwise, then in the working directory.
+ */
+export async function findToml(target: string, config?: string): Promise<string> {
+  if (config) return resolve(config)
+  const path = resolve(target)
+  if (path.endsWith('.toml')) return path
+  // A folder, or a path that names nothing: its service.toml (reported missing if so).
+  if ((await kindOf(path)) === 'dir' || !MODULE.test(path)) return join(path, 'service.toml')
+  const beside = join(dirname(path), 'service.toml')
+  if ((await kindOf(beside)) === 'file') return beside
+  const here = resolve('service.toml')
+  return (await kindOf(here)) === 'file' ? here : beside
+}
+
+/** The module holding the definition: the target when it is a module, the toml's `entry`, else by convention. */
+export async function findEntry(target: string, tomlPath: string, entry: unknown): Promise<string> {
+  const path = resolve(target)
+  if (MODULE.test(path) && (await kindOf(path)) === 'file') return path
+  const dir = dirname(tomlPath)
+  if (typeof entry === 'string') return resolve(dir, entry)
+  for (const name of ENTRY_FILES) {
+    const candidate = join(dir, name)
+    if ((await kindOf(candidate)) === 'file') return candidate
+  }
+  throw new DefinitionError(tomlPath, [
+    {
+      key: 'entry',
+      message: `no service module found in ${dir} (looked for ${ENTRY_FILES.join(', ')})`,
+      fix: 'add entry = "path/to/service.ts" to service.toml, or name the module service.ts',
+    },
+  ])
+}
+
+/**
+ * Import a service module and return its definition (the default export, or else the
+ * first exported definition). TypeScript is loaded through tsx when node cannot load it
+ * by itself.
+ */
+export async function importDefinition(path: string): Promise<ServiceDefinition> {
+  const url = pathToFileURL(path).href
+  let module: Record<string, unknown>
+  try {
+    module = await import(url)
+  } catch (error) {
+    if (
+      (error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' ||
+      !/\.[cm]?ts$/.test(extname(path))
+    )
+      throw error
+    const tsx = await importPeer<{ register: () => unknown }>(
+      'tsx/esm/api',
+      `running the TypeScript file ${path}`,
+    )
+    tsx.register()
+    // The failed import stays cached under its URL: load it again under another one.
+    module = await import(`${url}?ts`)
+  }
+  const found = isServiceDefinition(module.default)
+    ? module.default
+    : Object.values(module).find(isServiceDefinition)
+  if (!found) {
+    throw new DefinitionError(path, [
+      {
+        key: 'definition',
+        message: 'the module exports no service definition',
+        fix: 'export default defineService({ ... })',
+      },
+    ])
+  }
+  return found
+}
+
+async function kindOf(path: string): Promise<'file' | 'dir' | undefined> {
+  try {
+    const s = await stat(path)
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined
+  } catch {
+    return undefined
+  }
+}

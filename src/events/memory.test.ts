@@ -1,0 +1,5 @@
+import { createLogger } from '../logger/logger.js'
+import { eventsConformance } from './conformance.js'
+import { MemoryEvents } from './memory.js'
+
+eventsConformance('memory', () => new MemoryEvents({ logger: createLogger({ level: 'error' }) }))

@@ -1,0 +1,201 @@
+import type { Redis } from 'ioredis'
+import { MicroError, serviceUnavailable } from '../errors/errors.js'
+import { importPeer } from '../util/optional-import.js'
+import type { EventMetadata } from './events.js'
+import { EVENTS_ERROR_ID } from './names.js'
+import { JSON_TYPE, type RawEvent } from './payload.js'
+import { ADD } from './redis-scripts.js'
+
+type RedisModule = typeof import('ioredis')
+
+/** An entry as XRANGE / XREADGROUP return it with Buffer replies. */
+export type Entry = [id: Buffer, fields: Buffer[]]
+
+/** What an event's entry holds besides its id. */
+export interface EntryValues {
+  id: string
+  timestamp: number
+  metadata: EventMetadata
+  contentType: string
+  data: Uint8Array
+}
+
+/** Options of {@link RedisStreams}. */
+export interface RedisStreamsOptions {
+  address?: string
+  client?: Redis
+  prefix: string
+}
+
+/**
+ * The connection (opened on first use; ioredis reconnects by itself) and the layout: one
+ * stream per namespace and topic, at the key `<prefix><namespace>:<topic>`, whose entry ids
+ * are `0-<sequence>`.
+ */
+export class RedisStreams {
+  readonly #options: RedisStreamsOptions
+  #client: Redis | undefined
+  readonly #duplicates = new Set<Redis>()
+
+  constructor(options: RedisStreamsOptions) {
+    this.#options = options
+  }
+
+  key(namespace: string, topic: string): string {
+    return `${this.#options.prefix}${namespace}:${topic}`
+  }
+
+  async client(): Promise<Redis> {
+    if (this.#client) return this.#client
+    if (this.#options.client) {
+      this.#client = this.#options.client
+      return this.#client
+    }
+    const { Redis } = await importPeer<RedisModule>('ioredis', 'the Redis events')
+    this.#client ??= new Redis(this.#options.address || 'redis://127.0.0.1:6379', {
+      // Reconnect for ever, at most a second apart: consumers outlive a Redis restart.
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+    })
+    // ioredis reports connection trouble as 'error' events; commands fail on their own.
+    this.#client.on('error', () => {})
+    return this.#client
+  }
+
+  /** A connection of its own, for a consumer's blocking reads; closed with this object. */
+  async duplicate(): Promise<Redis> {
+    const connection = (await this.client()).duplicate()
+    connection.on('error', () => {})
+    this.#duplicates.add(connection)
+    return connection
+  }
+
+  /** Close a connection from `duplicate()`. */
+  drop(connection: Redis): void {
+    this.#duplicates.delete(connection)
+    connection.disconnect()
+  }
+
+  /** Append an event; resolves with its sequence. */
+  async add(namespace: string, topic: string, values: EntryValues): Promise<number> {
+    const redis = await this.client()
+    try {
+      const id = await ADD.run(redis, [this.key(namespace, topic)], entryArgs(values))
+      return sequenceOf(String(id))
+    } catch (error) {
+      throw redisError(error, `publishing to ${topic}`)
+    }
+  }
+
+  /** Up to `count` events of a topic from sequence `from` on. */
+  async range(namespace: string, topic: string, from: number, count: number): Promise<RawEvent[]> {
+    const redis = await this.client()
+    const key = this.key(namespace, topic)
+    const entries = (await redis.callBuffer(
+      'XRANGE',
+      key,
+      `0-${Math.max(from, 1)}`,
+      '+',
+      'COUNT',
+      count,
+    )) as Entry[]
+    return entries.map((entry) => parseEntry(topic, entry))
+  }
+
+  /** The first sequence stored at or after `time` (server time), or the one after the last. */
+  async sequenceAt(namespace: string, topic: string, time: number): Promise<number> {
+    const redis = await this.client()
+    const key = this.key(namespace, topic)
+    const last = (await redis.callBuffer('XREVRANGE', key, '+', '-', 'COUNT', 1)) as Entry[]
+    if (last.length === 0) return 1
+    // The smallest start whose first entry was stored at or after `time`: stored times grow
+    // with the sequence, so this is a binary search.
+    let low = 1
+    let high = sequenceOf(String(last[0]![0])) + 1
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2)
+      const [entry] = (await redis.callBuffer('XRANGE', key, `0-${mid}`, '+', 'COUNT', 1)) as Entry[]
+      if (!entry || Number(field(entry[1], 's') ?? 0) >= time) high = mid
+      else low = sequenceOf(String(entry[0])) + 1
+    }
+    return low
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.#duplicates) connection.disconnect()
+    this.#duplicates.clear()
+    const client = this.#client
+    this.#client = undefined
+    if (!client || this.#options.client) return
+    // QUIT lets queued commands (acks) go out first, but waits for a connection that may
+    // not come back: give it a moment, then drop the connection.
+    if (client.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise((resolve) => {
+        timer = setTimeout(resolve, 2000)
+      })
+      await Promise.race([client.quit().catch(() => undefined), late])
+      clearTimeout(timer)
+    }
+    client.disconnect()
+  }
+}
+
+/** The script arguments that store an event: id, timestamp, metadata, content type, data. */
+export function entryArgs(values: EntryValues): (string | Uint8Array)[] {
+  return [
+    values.id,
+    String(values.timestamp),
+    JSON.stringify(values.metadata),
+    values.contentType,
+    values.data,
+  ]
+}
+
+/** The sequence of an entry id `0-<n>`. */
+export function sequenceOf(id: string): number {
+  return Number(id.slice(id.indexOf('-') + 1))
+}
+
+/**
+ * An entry as a raw event. An entry written by something else than micro-ts gets what can
+ * be made of it (and, lacking a JSON payload, goes to the dead letters when consumed).
+ */
+export function parseEntry(topic: string, [id, fields]: Entry): RawEvent {
+  const entryId = String(id)
+  const timestamp = Number(field(fields, 't') ?? field(fields, 's') ?? Number.NaN)
+  return {
+    id: field(fields, 'i')?.toString() || `redis-${entryId}`,
+    topic,
+    sequence: sequenceOf(entryId),
+    timestamp: Number.isFinite(timestamp) ? timestamp : 0,
+    metadata: parseMetadata(field(fields, 'm')?.toString()),
+    contentType: field(fields, 'c')?.toString() || JSON_TYPE,
+    data: field(fields, 'd') ?? new Uint8Array(0),
+  }
+}
+
+function field(fields: Buffer[], name: string): Buffer | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1]
+  return undefined
+}
+
+function parseMetadata(text: string | undefined): EventMetadata {
+  if (!text) return {}
+  try {
+    const value: unknown = JSON.parse(text)
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const metadata: EventMetadata = {}
+      for (const [k, v] of Object.entries(value)) if (k !== '__proto__') metadata[k] = String(v)
+      return metadata
+    }
+  } catch {
+    // kept as it came, below
+  }
+  return { 'micro-metadata': text }
+}
+
+/** A Redis failure as a MicroError: a 503 (connection trouble is retried by consumers). */
+export function redisError(error: unknown, doing: string): MicroError {
+  if (error instanceof MicroError) return error
+  return serviceUnavailable(EVENTS_ERROR_ID, `Redis failed ${doing}: ${(error as Error)?.message ?? error}`)
+}

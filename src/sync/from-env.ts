@@ -1,0 +1,42 @@
+import { MemorySync } from './memory.js'
+import { NatsSync } from './nats.js'
+import { PostgresSync } from './postgres.js'
+import { RedisSync } from './redis.js'
+import type { Sync } from './sync.js'
+
+/** Sync names `createSync` understands. */
+export const SYNC_NAMES = ['memory', 'redis', 'postgres', 'nats'] as const
+
+/**
+ * A Sync by name, as `MICRO_SYNC` / `MICRO_SYNC_ADDRESS` configure it:
+ *
+ * - `memory` (the default): locks within this process (every MemorySync of the process
+ *   shares one table); `address` is ignored.
+ * - `redis`: `address` like `redis://127.0.0.1:6379`.
+ * - `postgres`: advisory locks; `address` like `postgres://user@127.0.0.1:5432/db`.
+ * - `nats`: JetStream KV; `address` like `nats://127.0.0.1:4222`.
+ *
+ * Engines connect on first use. Throws a TypeError naming the choices for any other name.
+ */
+export function createSync(name = 'memory', address?: string): Sync {
+  const chosen = name.trim().toLowerCase() || 'memory'
+  const at = address?.trim() || undefined
+  switch (chosen) {
+    case 'memory':
+      return new MemorySync()
+    case 'redis':
+      return new RedisSync({ address: at })
+    case 'postgres':
+    case 'postgresql':
+      return new PostgresSync({ address: at })
+    case 'nats':
+      return new NatsSync({ address: at })
+    default:
+      throw new TypeError(`unknown sync "${name}": choose one of ${SYNC_NAMES.join(', ')}`)
+  }
+}
+
+/** The Sync `MICRO_SYNC` and `MICRO_SYNC_ADDRESS` name (memory when unset). */
+export function syncFromEnv(env: NodeJS.ProcessEnv = process.env): Sync {
+  return createSync(env.MICRO_SYNC || undefined, env.MICRO_SYNC_ADDRESS || undefined)
+}

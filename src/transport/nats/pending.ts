@@ -1,0 +1,60 @@
+import { type MicroError, timeout as timeoutError } from '../../errors/errors.js'
+import { DeadlineList, type Tracked } from '../../util/deadline-list.js'
+import type { Reply } from '../transport.js'
+import type { NatsStream } from './stream.js'
+
+/** Deadlines of every outbound NATS call and stream in this process. */
+export const outbound = new DeadlineList()
+
+/** Who abandons a call whose deadline passed. */
+export interface CallCanceler {
+  cancel(pending: PendingCall, error: MicroError): void
+}
+
+/** A unary call waiting for its reply; a node of the outbound deadline list. */
+export class PendingCall implements Tracked {
+  nextTracked: Tracked | undefined = undefined
+  prevTracked: Tracked | undefined = undefined
+  onAbort: (() => void) | undefined = undefined
+  /** When the server was last heard about this call, and when a probe went out (0: none). */
+  lastHeard = Date.now()
+  probeSent = 0
+
+  constructor(
+    readonly owner: CallCanceler,
+    readonly id: number,
+    readonly address: string,
+    readonly endpoint: string,
+    readonly deadline: number | undefined,
+    readonly timeout: number | undefined,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (reply: Reply) => void,
+    readonly reject: (error: MicroError) => void,
+  ) {}
+
+  expire(): void {
+    this.owner.cancel(
+      this,
+      timeoutError('micro.client', `call to ${this.endpoint} timed out after ${this.timeout} ms`),
+    )
+  }
+}
+
+/** A stream's deadline, as a node of the outbound deadline list. */
+export class StreamDeadline implements Tracked {
+  nextTracked: Tracked | undefined = undefined
+  prevTracked: Tracked | undefined = undefined
+
+  constructor(
+    readonly stream: NatsStream,
+    readonly endpoint: string,
+    readonly deadline: number,
+    readonly timeout: number,
+  ) {}
+
+  expire(): void {
+    this.stream.fail(
+      timeoutError('micro.client', `stream ${this.endpoint} timed out after ${this.timeout} ms`),
+    )
+  }
+}
