@@ -21,11 +21,14 @@ const service = createService({ name: 'greeter', version: '1.0.0' })
 service.handle(new Greeter())
 await service.run()
 
-console.log(`greeter ${service.version} is serving on ${service.address} (Ctrl-C to stop)
-
+const onTcp = /:\d+$/.test(service.address ?? '')
+console.log(`greeter ${service.version} is serving on ${service.address} (Ctrl-C to stop)`)
+if (onTcp) {
+  console.log(`
 Try it:
   curl -XPOST -H 'Content-Type: application/json' -H 'Micro-Endpoint: Greeter.Hello' \\
        -d '{"name":"Alice"}' http://${service.address}
   npx micro call greeter Greeter.Hello '{"name":"Alice"}'
   npx micro services
 `)
+}
