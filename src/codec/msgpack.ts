@@ -1,19 +1,14 @@
-import { createRequire } from 'node:module'
 import type { Packr } from 'msgpackr'
+import { lazyRequire } from '../util/lazy-require.js'
 import { asBuffer, type Codec } from './codec.js'
 
+// msgpackr is loaded on first use: most services never speak MessagePack.
+const msgpackr = lazyRequire<typeof import('msgpackr')>('msgpackr')
 let packr: Packr | undefined
 
-/**
- * msgpackr, loaded on first use: most services never speak MessagePack, and loading it
- * up front would add ~20 ms to every start. Plain MessagePack maps (no msgpackr record
- * extension) so other languages can read it.
- */
+/** Plain MessagePack maps (no msgpackr record extension), so other languages can read it. */
 function packer(): Packr {
-  if (packr === undefined) {
-    const { Packr } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr')
-    packr = new Packr({ useRecords: false, mapsAsObjects: true })
-  }
+  packr ??= new (msgpackr().Packr)({ useRecords: false, mapsAsObjects: true })
   return packr
 }
 const EMPTY = new Uint8Array(0)

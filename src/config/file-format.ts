@@ -1,13 +1,14 @@
 import { extname } from 'node:path'
-import { parse as parseToml } from 'smol-toml'
-import { parseDocument, parse as parseYaml } from 'yaml'
 import { badRequest } from '../errors/errors.js'
+import { lazyRequire } from '../util/lazy-require.js'
 import { type ConfigObject, clone, isPlainObject } from './tree.js'
 
 /** The file formats config files may use, chosen by extension. */
 export type FileFormat = 'json' | 'yaml' | 'toml'
 
 const ID = 'micro.config'
+const yaml = lazyRequire<typeof import('yaml')>('yaml')
+const toml = lazyRequire<typeof import('smol-toml')>('smol-toml')
 const EXTENSIONS: Record<string, FileFormat> = {
   '.json': 'json',
   '.yaml': 'yaml',
@@ -53,8 +54,8 @@ export function parseConfigText(text: string, format: FileFormat, file: string):
 
 function parse(text: string, format: FileFormat): unknown {
   if (format === 'json') return JSON.parse(text)
-  if (format === 'yaml') return parseYaml(text, { prettyErrors: false })
-  return parseToml(text)
+  if (format === 'yaml') return yaml().parse(text, { prettyErrors: false })
+  return toml().parse(text)
 }
 
 function reason(error: unknown, text: string, format: FileFormat): string {
@@ -81,6 +82,6 @@ function reason(error: unknown, text: string, format: FileFormat): string {
 }
 
 function jsonErrorOffset(text: string): number | undefined {
-  const document = parseDocument(text, { schema: 'json', prettyErrors: false })
+  const document = yaml().parseDocument(text, { schema: 'json', prettyErrors: false })
   return document.errors[0]?.pos[0]
 }

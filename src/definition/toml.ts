@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { parse, TomlError } from 'smol-toml'
+import { lazyRequire } from '../util/lazy-require.js'
 import { DefinitionError } from './problems.js'
 import type { Table } from './table.js'
+
+const toml = lazyRequire<typeof import('smol-toml')>('smol-toml')
 
 /**
  * Parse the text of a `service.toml`. A syntax error is a DefinitionError naming the
@@ -9,9 +11,9 @@ import type { Table } from './table.js'
  */
 export function parseToml(text: string, source = 'service.toml'): Table {
   try {
-    return parse(text) as Table
+    return toml().parse(text) as Table
   } catch (error) {
-    if (error instanceof TomlError) {
+    if (error instanceof toml().TomlError) {
       const reason = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML'
       throw new DefinitionError(source, [
         {
