@@ -1,5 +1,5 @@
 /** Per-process readings from /proc (Linux): resident memory and CPU time. */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 
 /** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux Node supports. */
@@ -50,4 +50,68 @@ export async function machineBusy(ms: number): Promise<number> {
   const after = sample()
   const total = after.total - before.total
   return total > 0 ? 1 - (after.idle - before.idle) / total : 0
+}
+
+/**
+ * The pid of the process listening on a TCP `port` of this machine (the NATS or Redis
+ * server the bench talks to), found through the socket's inode in /proc/net/tcp{,6} and
+ * /proc/<pid>/fd; undefined when it is not visible (another container, no permission).
+ * The engine's CPU time is then reported on its own instead of as noise.
+ */
+export function listenerPid(port: number): number | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  const inodes = new Set<string>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = ''
+    try {
+      text = readFileSync(table, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      // local_address is ip:port in hex; state 0A is LISTEN; the inode is the tenth field.
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A' && fields[9]) inodes.add(fields[9])
+    }
+  }
+  if (inodes.size === 0) return undefined
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let fds: string[]
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${entry}/fd/${fd}`)
+        if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return Number(entry)
+      } catch {
+        // the fd closed while we looked
+      }
+    }
+  }
+  return undefined
+}
+
+/**
+ * A CPU counter (a process's, the machine's) read at the start and end of each measured
+ * window; `used` is the difference, per window key (a load level, a step).
+ */
+export class WindowCpu {
+  readonly #read: () => number
+  readonly #at = new Map<string | number, number>()
+  readonly #used = new Map<string | number, number>()
+  constructor(read: () => number) {
+    this.#read = read
+  }
+  mark(level: string | number, start: boolean): void {
+    const now = this.#read()
+    if (start) this.#at.set(level, now)
+    else this.#used.set(level, now - (this.#at.get(level) ?? now))
+  }
+  used(level: string | number): number | undefined {
+    return this.#used.get(level)
+  }
 }

@@ -36,20 +36,40 @@ export function inProcessTable(rows: InProcessSummary[]): string {
   )
 }
 
-/** One row per system and concurrency: medians over rounds, then each round's req/s. */
-export function remoteTable(rows: RemoteSummary[]): string {
+/** How a table of pair runs names things: the rate, the two processes, the engine between them. */
+export interface PairTableOptions {
+  /** Rate unit. Default `req/s`. */
+  rate?: string
+  /** Short names of server and client. Default `srv`, `cli`. */
+  roles?: [string, string]
+  /** Short name of the engine (e.g. `nats`); its CPU gets a share of its own. */
+  engine?: string
+  /** The first two columns' headers. Default `system`, `in flight`. */
+  level?: string
+  /** Show the messages lost (pub/sub). */
+  lost?: boolean
+}
+
+/** One row per system and concurrency: medians over rounds, then each round's rate. */
+export function remoteTable(rows: RemoteSummary[], options: PairTableOptions = {}): string {
   const pct = (share: number) => formatInt(100 * share)
+  const rate = options.rate ?? 'req/s'
+  const [srv, cli] = options.roles ?? ['srv', 'cli']
+  const engine = options.engine
+  const unit = rate.split('/')[0]
+  const cpuHeader = engine ? `CPU% ${srv}/${cli}/${engine}/other` : `CPU% ${srv}/${cli}/other`
   return table(
     [
       'system',
-      'in flight',
-      'req/s',
+      options.level ?? 'in flight',
+      rate,
       'p50 ms',
       'p99 ms',
       'max ms',
-      'CPU% srv/cli/other',
-      'CPU µs/call srv/cli',
-      'req/s per round',
+      cpuHeader,
+      `CPU µs/${unit} ${srv}/${cli}${engine ? `/${engine}` : ''}`,
+      `${rate} per round`,
+      ...(options.lost ? ['lost'] : []),
       'errors',
     ],
     rows.map((r) => [
@@ -59,9 +79,12 @@ export function remoteTable(rows: RemoteSummary[]): string {
       formatFixed(r.p50Ms, 3),
       formatFixed(r.p99Ms, 3),
       formatFixed(r.maxMs, 2),
-      `${pct(r.serverCpu)}/${pct(r.clientCpu)}/${pct(r.otherCpu)}`,
-      `${formatFixed(r.serverUsPerCall, 1)}/${formatFixed(r.clientUsPerCall, 1)}`,
+      engine
+        ? `${pct(r.serverCpu)}/${pct(r.clientCpu)}/${pct(r.engineCpu)}/${pct(r.otherCpu)}`
+        : `${pct(r.serverCpu)}/${pct(r.clientCpu)}/${pct(r.otherCpu)}`,
+      `${formatFixed(r.serverUsPerCall, 1)}/${formatFixed(r.clientUsPerCall, 1)}${engine ? `/${formatFixed(r.engineUsPerCall, 1)}` : ''}`,
       r.rounds.map((x) => formatInt(x.rps)).join(' '),
+      ...(options.lost ? [String(r.rounds.reduce((sum, x) => sum + (x.lost ?? 0), 0))] : []),
       r.errors > 0 ? `${r.errors} (${r.firstError})` : '0',
     ]),
   )
@@ -87,6 +110,8 @@ export interface TargetCheck {
   measured: string
   /** undefined: informational, no verdict; null: could not be measured. */
   pass: boolean | undefined | null
+  /** The phase that measures it (a run of some phases only checks theirs). */
+  phase?: number
 }
 
 /** A check of `value >= min` (or `value <= max`) shown as a ratio or a number with `unit`. */

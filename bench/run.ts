@@ -1,10 +1,12 @@
 /**
- * `npm run bench`: runs the three phases (in-process, remote, start-up), prints a report
- * with a PASS/FAIL summary of the performance targets in DESIGN.md, and writes the raw
- * results to build/bench-results.json. Every phase has its own time limit and the whole
- * run is bounded by a watchdog; fixtures are killed when this process exits.
+ * `npm run bench`: runs the seven phases (in-process call, remote call, start-up, pub/sub,
+ * durable streams, remote call over NATS, store), prints a report with a PASS/FAIL summary
+ * of the performance targets in DESIGN.md, and writes the raw results to
+ * build/bench-results.json. Every phase has its own time limit and the whole run is
+ * bounded by a watchdog; fixtures are killed when this process exits.
  *
- * BENCH_QUICK=1 shortens every phase (for checking the harness, not for numbers).
+ * BENCH_QUICK=1 shortens every phase (for checking the harness, not for numbers);
+ * BENCH_PHASES=4,5 runs only the phases listed.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -12,19 +14,13 @@ import { availableParallelism, cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { canPin } from './children.js'
-import { type InProcessCase, type InProcessResult, runInProcess, summarizeInProcess } from './inprocess.js'
-import { machineBusy } from './proc.js'
-import { type RemoteResult, type RemoteSystem, runRemote, summarizeRounds } from './remote.js'
-import { inProcessTable, remoteTable, startupTable, summaryTable } from './report.js'
-import {
-  type StartupResult,
-  type StartupRun,
-  type StartupSystem,
-  startOnce,
-  summarizeStartup,
-} from './startup.js'
-import { formatFixed } from './stats.js'
-import { at64, fmtX, noiseOf, opsOf, ratio, targetChecks } from './targets.js'
+import { findEngines } from './engines.js'
+import { summaryTable } from './report.js'
+import { runCalls } from './run-calls.js'
+import { runMessaging } from './run-messaging.js'
+import { busyBefore, errors, selectedPhases } from './session.js'
+import { noiseOf, targetChecks } from './targets.js'
+import { messagingChecks, messagingNoise } from './targets-messaging.js'
 
 const quick = process.env.BENCH_QUICK === '1'
 const config = {
@@ -36,8 +32,24 @@ const config = {
     rounds: quick ? 1 : 2,
   },
   startup: { runs: quick ? 2 : 5, idleMs: 1000 },
+  pubsub: {
+    windows: [1, 100, 1000],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 2000,
+    rounds: quick ? 1 : 2,
+  },
+  durable: { events: quick ? 5000 : 30_000, rounds: quick ? 1 : 2 },
+  natsRpc: {
+    concurrency: [64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+  },
+  store: { durationMs: quick ? 300 : 1000, rounds: quick ? 1 : 3 },
 }
-const WATCHDOG_MS = 5 * 60_000
+const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7])
+const engines = findEngines()
+const WATCHDOG_MS = 7 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
 
 // The whole run must end by itself even if a fixture hangs in a way no phase limit catches.
@@ -59,38 +71,10 @@ const meta = {
   moleculer: moleculerVersion,
   pinned: canPin,
   quick,
+  phases: [...phases],
+  engines,
   config,
 }
-const errors: Record<string, string> = {}
-/** CPU busy share of the machine just before each phase (nothing of ours runs then). */
-const busyBefore: Record<string, number> = {}
-
-/**
- * Sample the machine for half a second before a phase: other processes using the CPU
- * would skew this phase's numbers, so say so next to them.
- */
-async function checkQuiet(phase: string): Promise<void> {
-  const busy = await machineBusy(500)
-  busyBefore[phase] = busy
-  if (busy > 0.1) {
-    console.log(
-      `  WARNING: the machine was ${(busy * 100).toFixed(0)}% busy before this phase (other processes); numbers may be skewed`,
-    )
-  }
-}
-
-/** Run a phase step; a failure is reported and recorded, and the other phases still run. */
-async function attempt<T>(name: string, step: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await step()
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    errors[name] = message
-    console.log(`  ${name} FAILED: ${message.split('\n')[0]}`)
-    return undefined
-  }
-}
-
 const startedAt = performance.now()
 console.log(
   `micro-ts bench: node ${meta.node}, ${meta.cores} cores (${meta.cpu}), moleculer ${meta.moleculer}`,
@@ -101,84 +85,17 @@ console.log(
     : 'taskset or a second core is unavailable: processes are not pinned.',
 )
 if (quick) console.log('BENCH_QUICK=1: short runs, numbers are indicative only.')
+if (phases.size < 7) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
 
-// Phase 1
-const ip = config.inProcess
-console.log(
-  `\n1. In-process call: sequential awaited calls, ${ip.warmupMs / 1000} s warm-up + ${ip.durationMs / 1000} s, ` +
-    `a fresh process per case, ${ip.rounds} interleaved round(s), medians`,
-)
-await checkQuiet('phase 1')
-const inProcessRounds: InProcessResult[] = []
-for (let round = 1; round <= ip.rounds; round++) {
-  for (const which of ['micro-call', 'micro-proxy', 'moleculer', 'direct'] as InProcessCase[]) {
-    const result = await attempt(`in-process ${which} round ${round}`, () => runInProcess(which, ip))
-    if (result) inProcessRounds.push(result)
-  }
-}
-const inProcess = summarizeInProcess(inProcessRounds)
-const moleculerOps = opsOf(inProcess, 'moleculer')
-console.log(inProcessTable(inProcess))
-console.log(
-  `  micro-ts/Moleculer: client.call ${fmtX(ratio(opsOf(inProcess, 'micro-call'), moleculerOps))}, ` +
-    `typed proxy ${fmtX(ratio(opsOf(inProcess, 'micro-proxy'), moleculerOps))}`,
-)
-
-// Phase 2
-const rc = config.remote
-console.log(
-  `\n2. Remote call, 2 processes over loopback TCP: closed loop at ${rc.concurrency.join(' and ')} in flight, ` +
-    `${rc.warmupMs / 1000} s warm-up + ${rc.durationMs / 1000} s each, ${rc.rounds} interleaved round(s), medians`,
-)
-await checkQuiet('phase 2')
-const remoteRounds: RemoteResult[] = []
-// Rounds interleave the systems, so a slow patch of the machine hits all of them alike.
-for (let round = 1; round <= rc.rounds; round++) {
-  for (const system of ['micro-ts', 'moleculer', 'bare'] as RemoteSystem[]) {
-    const result = await attempt(`remote ${system} round ${round}`, () => runRemote(system, rc))
-    if (result) remoteRounds.push(result)
-  }
-}
-const remote = summarizeRounds(remoteRounds)
-const [micro64, moleculer64, bare64] = (['micro-ts', 'moleculer', 'bare'] as const).map((s) =>
-  at64(remote, s),
-)
-console.log(remoteTable(remote))
-console.log(
-  `  at 64 in flight: micro-ts/Moleculer ${fmtX(ratio(micro64?.rps, moleculer64?.rps))}, ` +
-    `micro-ts/bare ${fmtX(ratio(micro64?.rps, bare64?.rps))}, ` +
-    `p99 micro-ts ${formatFixed(micro64?.p99Ms ?? Number.NaN, 3)} ms vs Moleculer ${formatFixed(moleculer64?.p99Ms ?? Number.NaN, 3)} ms`,
-)
-const strided = remote.filter((r) => r.sampleEvery > 1)
-if (strided.length > 0) {
-  console.log(
-    `  latency percentiles of ${strided.map((r) => `${r.system}@${r.concurrency} (1 in ${r.sampleEvery} calls)`).join(', ')} come from a subsample`,
-  )
-}
-
-// Phase 3
-const sc = config.startup
-console.log(
-  `\n3. Start to serving and idle RSS: one service, ${sc.runs} starts each (alternating), medians; RSS after ${sc.idleMs / 1000} s idle`,
-)
-await checkQuiet('phase 3')
-const startRuns: Record<StartupSystem, StartupRun[]> = { 'micro-ts': [], moleculer: [] }
-for (let i = 0; i < sc.runs; i++) {
-  for (const system of ['micro-ts', 'moleculer'] as StartupSystem[]) {
-    const run = await attempt(`startup ${system}`, () => startOnce(system, sc.idleMs))
-    if (run) startRuns[system].push(run)
-  }
-}
-const startup: StartupResult[] = (['micro-ts', 'moleculer'] as StartupSystem[])
-  .filter((s) => startRuns[s].length > 0)
-  .map((s) => summarizeStartup(s, startRuns[s]))
-console.log(startupTable(startup))
-console.log('  "serving at" is performance.now() in the fixture once serving: ms since its process started.')
+const calls = await runCalls(config, phases)
+const messaging = await runMessaging(config, phases, engines)
 
 // Summary
-const results = { inProcess, remote, startup }
-const checks = targetChecks(results)
-const noise = noiseOf(results)
+const checks = [
+  ...targetChecks(calls),
+  ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
+].filter((c) => c.phase === undefined || phases.has(c.phase))
+const noise = { ...noiseOf(calls), ...messagingNoise(messaging) }
 console.log('\nSummary')
 console.log(summaryTable(checks))
 const noisy = Object.entries(noise).filter(([, share]) => share > 0.1)
@@ -195,7 +112,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, inProcess, inProcessRounds, remote, remoteRounds, startup, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

@@ -1,161 +1,106 @@
 /**
- * Store benchmark (standalone for now): `node --import tsx bench/store.ts`.
- *
- * - file store (the default; LMDB in a temporary directory): reads/s (one at a time,
- *   awaited) and durable writes/s (each write resolves once flushed to disk; 256 in
- *   flight, so LMDB batches them into shared commits).
- * - Redis store next to bare ioredis doing the same GET/SET of the same JSON in the same
- *   run, one at a time and 32 in flight; framework overhead as a ratio.
- *
- * Targets: Redis store >= 0.8x bare ioredis; file store >= 50k reads/s and >= 10k durable
- * writes/s. Redis comes from MICRO_BENCH_REDIS or MICRO_TEST_REDIS (default
- * redis://127.0.0.1:6379) and is skipped when unreachable. BENCH_QUICK=1 for a short run.
- * The whole run is bounded by a watchdog.
+ * Phase 7: the store. One fixture process (pinned to core 1) measures the file store
+ * (reads/s, durable writes/s) and the Redis store next to bare ioredis doing the same
+ * GET/SET, in interleaved rounds. The orchestrator owns the temporary directory and the
+ * Redis namespace, so both are removed even when the fixture dies.
  */
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
-import { FileStore, RedisStore, type Store } from 'micro-ts/store'
+import { fileURLToPath } from 'node:url'
+import { spawnFixture } from './children.js'
+import { settleAndDeleteKeys } from './cleanup.js'
+import { uniqueName } from './remote.js'
+import { median } from './stats.js'
 
-const quick = process.env.BENCH_QUICK === '1'
-const ROUND_MS = quick ? 300 : 1500
-const ROUNDS = quick ? 1 : 3
-const KEYS = 1000
-const WATCHDOG_MS = 3 * 60_000
+/** Every round's ops/s per case, as the fixture measured them. */
+export type Rounds = Record<string, number[]>
 
-setTimeout(() => {
-  console.error(`bench/store: still running after ${WATCHDOG_MS / 1000} s; giving up`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
-
-const sampleValue = (i: number) => ({ name: 'Alice', n: i, tags: ['a', 'b'], active: true })
-const keyOf = (i: number) => `user:${i % KEYS}`
-
-/** Ops/s of `op` run by `concurrency` loops for `ms`. */
-async function rate(op: (i: number) => Promise<unknown>, concurrency: number, ms: number): Promise<number> {
-  let done = 0
-  let next = 0
-  const start = performance.now()
-  const end = start + ms
-  const loop = async () => {
-    while (performance.now() < end) {
-      await op(next++)
-      done++
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, loop))
-  return done / ((performance.now() - start) / 1000)
+/** The store fixture's result line. */
+export interface StoreRaw {
+  file: Rounds
+  /** Per level of in-flight operations (`1`, `32`): bareGet, storeRead, bareSet, storeWrite. */
+  redis: Record<string, Rounds> | { skipped: string }
 }
 
-/** The median of `ROUNDS` rounds, the cases interleaved round by round so drift hits all alike. */
-async function interleaved(cases: Record<string, () => Promise<number>>): Promise<Record<string, number>> {
-  const samples: Record<string, number[]> = {}
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(cases)) {
-      const list = samples[name] ?? []
-      list.push(await run())
-      samples[name] = list
-    }
-  }
-  return Object.fromEntries(
-    Object.entries(samples).map(([name, values]) => [
-      name,
-      values.sort((a, b) => a - b)[values.length >> 1]!,
-    ]),
-  )
+/** One line of the store table: a case's median ops/s, and the bare baseline it is compared with. */
+export interface StoreRow {
+  name: string
+  opsPerSec: number
+  /** Median ops/s of the bare ioredis command doing the same, when there is one. */
+  bare: number | undefined
+  rounds: number[]
 }
 
-const rows: [string, string, string][] = []
-const verdicts: [string, boolean][] = []
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+/** The store phase's rows, in report order, and the raw rounds. */
+export interface StoreResult {
+  rows: StoreRow[]
+  /** Why Redis was not measured, if it was not. */
+  redisSkipped: string | undefined
+  raw: StoreRaw
+}
 
-async function benchFile(): Promise<void> {
-  const directory = mkdtempSync(join(tmpdir(), 'micro-bench-store-'))
-  const store = new FileStore({ directory })
+const script = fileURLToPath(new URL('./fixtures/store-case.js', import.meta.url))
+
+/** Run the store fixture once (all cases, all rounds) and clean up after it. */
+export async function runStore(
+  options: { durationMs: number; rounds: number },
+  redisAddress: string,
+): Promise<StoreResult> {
+  const directory = await mkdtemp(join(tmpdir(), 'micro-bench-store-'))
+  const namespace = uniqueName('bench-store')
+  const child = spawnFixture(script, {
+    core: 1,
+    env: {
+      BENCH_STORE_DIR: directory,
+      BENCH_NAMESPACE: namespace,
+      BENCH_REDIS: redisAddress,
+      BENCH_DURATION_MS: String(options.durationMs),
+      BENCH_ROUNDS: String(options.rounds),
+    },
+  })
   try {
-    for (let i = 0; i < KEYS; i++) await store.write(keyOf(i), sampleValue(i))
-    await rate((i) => store.read(keyOf(i)), 1, ROUND_MS / 3) // warm-up
-    const results = await interleaved({
-      read: () => rate((i) => store.read(keyOf(i)), 1, ROUND_MS),
-      write: () => rate((i) => store.write(keyOf(i), sampleValue(i)), 256, ROUND_MS),
-    })
-    rows.push(['file store read (1 at a time)', `${fmt(results.read!)} ops/s`, 'target >= 50,000'])
-    rows.push([
-      'file store durable write (256 in flight)',
-      `${fmt(results.write!)} ops/s`,
-      'target >= 10,000',
-    ])
-    verdicts.push(['file store >= 50k reads/s', results.read! >= 50_000])
-    verdicts.push(['file store >= 10k durable writes/s', results.write! >= 10_000])
+    // 2 file cases and 2 levels of 4 Redis cases per round, plus warm-ups and filling.
+    const budget = options.rounds * 10 * options.durationMs + 60_000
+    const line = await child.waitFor('result', budget)
+    return summarizeStore(line.data as unknown as StoreRaw)
   } finally {
-    await store.close()
-    rmSync(directory, { recursive: true, force: true })
+    await child.stop()
+    await rm(directory, { recursive: true, force: true })
+    for (const pattern of [`micro:bench:${namespace}:*`, `micro:store:*${namespace}*`]) {
+      await settleAndDeleteKeys(redisAddress, pattern).catch(() => {})
+    }
   }
 }
 
-async function benchRedis(address: string): Promise<void> {
-  const { Redis } = await import('ioredis')
-  const bare = new Redis(address, { maxRetriesPerRequest: 1, lazyConnect: true })
-  bare.on('error', () => {})
-  try {
-    await bare.connect()
-  } catch (error) {
-    rows.push(['redis', `skipped: ${(error as Error).message}`, ''])
-    bare.disconnect()
-    return
-  }
-  const namespace = `bench-${randomUUID()}`
-  const bareKey = (i: number) => `micro:bench:${namespace}:${keyOf(i)}`
-  const store: Store = new RedisStore({ address })
-  try {
-    for (let i = 0; i < KEYS; i++) {
-      await store.write(keyOf(i), sampleValue(i), { namespace })
-      await bare.set(bareKey(i), JSON.stringify(sampleValue(i)))
+/** Medians per case, in the order of the report. */
+export function summarizeStore(raw: StoreRaw): StoreResult {
+  const row = (name: string, rounds: number[] | undefined, bare?: number[]): StoreRow => ({
+    name,
+    opsPerSec: median(rounds ?? []),
+    bare: bare ? median(bare) : undefined,
+    rounds: rounds ?? [],
+  })
+  const rows = [
+    row('file store read (1 at a time)', raw.file.read),
+    row('file store durable write (256 in flight)', raw.file.durableWrite),
+  ]
+  const skipped = 'skipped' in raw.redis ? String(raw.redis.skipped) : undefined
+  if (!('skipped' in raw.redis)) {
+    for (const [level, cases] of Object.entries(raw.redis)) {
+      const n = `${level} in flight`
+      rows.push(
+        row(`redis bare GET (${n})`, cases.bareGet),
+        row(`redis store read (${n})`, cases.storeRead, cases.bareGet),
+        row(`redis bare SET (${n})`, cases.bareSet),
+        row(`redis store write (${n})`, cases.storeWrite, cases.bareSet),
+      )
     }
-    for (const concurrency of [1, 32]) {
-      const results = await interleaved({
-        bareGet: () =>
-          rate(async (i) => JSON.parse((await bare.get(bareKey(i))) as string), concurrency, ROUND_MS),
-        storeRead: () => rate((i) => store.read(keyOf(i), { namespace }), concurrency, ROUND_MS),
-        bareSet: () =>
-          rate((i) => bare.set(bareKey(i), JSON.stringify(sampleValue(i))), concurrency, ROUND_MS),
-        storeWrite: () =>
-          rate((i) => store.write(keyOf(i), sampleValue(i), { namespace }), concurrency, ROUND_MS),
-      })
-      const readRatio = results.storeRead! / results.bareGet!
-      const writeRatio = results.storeWrite! / results.bareSet!
-      const n = `${concurrency} in flight`
-      rows.push([`redis bare GET (${n})`, `${fmt(results.bareGet!)} ops/s`, ''])
-      rows.push([
-        `redis store read (${n})`,
-        `${fmt(results.storeRead!)} ops/s`,
-        `${readRatio.toFixed(2)}x bare`,
-      ])
-      rows.push([`redis bare SET (${n})`, `${fmt(results.bareSet!)} ops/s`, ''])
-      rows.push([
-        `redis store write (${n})`,
-        `${fmt(results.storeWrite!)} ops/s`,
-        `${writeRatio.toFixed(2)}x bare`,
-      ])
-      verdicts.push([`redis store read >= 0.8x bare GET (${n})`, readRatio >= 0.8])
-      verdicts.push([`redis store write >= 0.8x bare SET (${n})`, writeRatio >= 0.8])
-    }
-  } finally {
-    for (let i = 0; i < KEYS; i++) await store.delete(keyOf(i), { namespace }).catch(() => {})
-    const keys = await bare.keys(`micro:bench:${namespace}:*`)
-    if (keys.length > 0) await bare.del(...keys)
-    await store.close()
-    bare.disconnect()
   }
+  return { rows, redisSkipped: skipped, raw }
 }
 
-await benchFile()
-await benchRedis(process.env.MICRO_BENCH_REDIS || process.env.MICRO_TEST_REDIS || 'redis://127.0.0.1:6379')
-
-const width = Math.max(...rows.map((r) => r[0].length))
-console.log(`store benchmark (${ROUNDS} round${ROUNDS === 1 ? '' : 's'} of ${ROUND_MS} ms, median)\n`)
-for (const [name, value, note] of rows) console.log(`  ${name.padEnd(width)}  ${value.padStart(16)}  ${note}`)
-console.log('')
-for (const [name, pass] of verdicts) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${name}`)
+/** The median ops/s of the row named `name`. */
+export function storeOps(result: StoreResult | undefined, name: string): number | undefined {
+  return result?.rows.find((r) => r.name === name)?.opsPerSec
+}
