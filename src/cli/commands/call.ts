@@ -2,6 +2,7 @@ import { MicroError } from '../../errors/errors.js'
 import type { ServiceRecord } from '../../registry/registry.js'
 import { parseDuration } from '../../util/duration.js'
 import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
+import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
 import { openSession } from '../session.js'
 
 export const CALL_HELP = `Usage: micro call [options] <service> <endpoint> [request-json]
@@ -37,7 +38,10 @@ export async function callCommand(argv: string[], out: (text: string) => void): 
     )
   if (positionals.length > 3)
     throw new UsageError(`call takes at most 3 arguments; got ${positionals.length} (quote the JSON request)`)
-  const request = parseRequest(requestText === '-' ? await readStdin() : (requestText ?? '{}'))
+  const request = parseJsonArgument(
+    requestText === '-' ? await readStdin() : (requestText ?? '{}'),
+    'request',
+  )
   const timeout = values.timeout === undefined ? 10_000 : parseDuration(values.timeout as string, '--timeout')
   const metadata = parseMetadata((values.metadata as string[] | undefined) ?? [])
   const address = values.address as string | undefined
@@ -62,25 +66,6 @@ export async function callCommand(argv: string[], out: (text: string) => void): 
   } finally {
     await session.close()
   }
-}
-
-function parseRequest(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    const shown = text.length > 60 ? `${text.slice(0, 60)}...` : text
-    throw new UsageError(`the request is not valid JSON (${(error as Error).message}): ${shown}`)
-  }
-}
-
-function parseMetadata(pairs: string[]): Record<string, string> {
-  const metadata: Record<string, string> = {}
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new UsageError(`--metadata wants key=value, got ${pair}`)
-    metadata[pair.slice(0, eq)] = pair.slice(eq + 1)
-  }
-  return metadata
 }
 
 /** Fail early, naming the choices, when the service or endpoint does not exist. */
@@ -111,10 +96,4 @@ async function checkEndpoint(
       404,
     )
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }

@@ -4,6 +4,7 @@ import { publish } from '../../broker/publish.js'
 import { createRegistry } from '../../registry/from-env.js'
 import type { Registry } from '../../registry/registry.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
+import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
 
 /** Broker options shared by `micro publish` and `micro subscribe`. */
 export const BROKER_HELP = `  --broker <name>           default, memory, nats, redis, amqp, mqtt (MICRO_BROKER)
@@ -76,7 +77,10 @@ export async function publishCommand(argv: string[], out: (text: string) => void
     throw new UsageError(
       `publish takes at most 2 arguments; got ${positionals.length} (quote the JSON message)`,
     )
-  const message = parseJson(messageText === '-' ? await readStdin() : (messageText ?? '{}'))
+  const message = parseJsonArgument(
+    messageText === '-' ? await readStdin() : (messageText ?? '{}'),
+    'message',
+  )
   const metadata = parseMetadata((values.metadata as string[] | undefined) ?? [])
   const session = openBroker(global, values)
   try {
@@ -86,29 +90,4 @@ export async function publishCommand(argv: string[], out: (text: string) => void
   } finally {
     await session.close()
   }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    const shown = text.length > 60 ? `${text.slice(0, 60)}...` : text
-    throw new UsageError(`the message is not valid JSON (${(error as Error).message}): ${shown}`)
-  }
-}
-
-function parseMetadata(pairs: string[]): Record<string, string> {
-  const metadata: Record<string, string> = {}
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new UsageError(`--metadata wants key=value, got ${pair}`)
-    metadata[pair.slice(0, eq)] = pair.slice(eq + 1)
-  }
-  return metadata
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }

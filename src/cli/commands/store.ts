@@ -2,6 +2,7 @@ import { createStore } from '../../store/from-env.js'
 import type { QueryOptions, Store, StoreRecord } from '../../store/store.js'
 import { parseDuration } from '../../util/duration.js'
 import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
+import { readStdin } from '../input.js'
 
 export const STORE_HELP = `Usage: micro store <read|write|delete|list|databases|tables> [options]
 
@@ -195,10 +196,4 @@ function printRecords(records: StoreRecord[], json: boolean, out: (text: string)
 function printList(items: string[], json: boolean, out: (text: string) => void): void {
   if (json) out(JSON.stringify(items))
   else if (items.length > 0) out(items.join('\n'))
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }

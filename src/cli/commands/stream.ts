@@ -1,6 +1,7 @@
-import type { EventMetadata, EventOffset, Events, StoredEvent } from '../../events/events.js'
+import type { EventOffset, Events, StoredEvent } from '../../events/events.js'
 import { createEvents, EVENTS_NAMES } from '../../events/from-env.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
+import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
 
 /** The help text of `micro stream`. */
 export const STREAM_HELP = `Usage: micro stream publish <topic> <json> [options]
@@ -76,7 +77,7 @@ async function publish(
   values: Record<string, unknown>,
   out: (text: string) => void,
 ): Promise<number> {
-  const payload = parseJson(body === '-' ? await readStdin() : body)
+  const payload = parseJsonArgument(body === '-' ? await readStdin() : body, 'payload')
   const metadata = parseMetadata((values.metadata as string[] | undefined) ?? [])
   const record = await events.publish(topic, payload, { namespace: global.namespace, metadata })
   out(JSON.stringify(record))
@@ -184,29 +185,4 @@ function parseCount(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1)
     throw new UsageError(`--limit wants a whole number >= 1, not ${text}`)
   return Number(text)
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    const shown = text.length > 60 ? `${text.slice(0, 60)}...` : text
-    throw new UsageError(`the payload is not valid JSON (${(error as Error).message}): ${shown}`)
-  }
-}
-
-function parseMetadata(pairs: string[]): EventMetadata {
-  const metadata: EventMetadata = {}
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new UsageError(`--metadata wants key=value, got ${pair}`)
-    metadata[pair.slice(0, eq)] = pair.slice(eq + 1)
-  }
-  return metadata
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }
