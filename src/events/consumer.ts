@@ -1,30 +1,44 @@
 import { canceled, MicroError } from '../errors/errors.js'
 import type { Logger } from '../logger/logger.js'
-import { AsyncQueue } from '../util/async-queue.js'
 import type { EventConsumer, ReceivedEvent } from './events.js'
+import { HandOff } from './hand-off.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import type { ConsumePlan } from './options.js'
-import { decodePayload } from './payload.js'
-import { type Delivery, type DeliverySource, isFatal } from './source.js'
+import { DecodeFailure, decodeValue } from './payload.js'
+import { type Delivery, type DeliverySource, isFatal, SETTLED } from './source.js'
 
 const MIN_BACKOFF = 100
 const MAX_BACKOFF = 2000
 
 /** A delivery this consumer holds: fetched ahead (not taken) or taken and not yet settled. */
-interface Held {
-  delivery: Delivery
-  taken: boolean
-  settled: boolean
+class Held<T> {
+  taken = false
+  settled = false
+  event: ReceivedEvent<T> | undefined
+  readonly delivery: Delivery
   /** When the engine will have given it to someone else (claimed + ackWait). */
-  expires: number
+  readonly expires: number
+
+  constructor(delivery: Delivery, expires: number) {
+    this.delivery = delivery
+    this.expires = expires
+  }
+}
+
+/** A pull in progress: how many of the deliveries it asked for have not arrived yet. */
+interface Pull {
+  remaining: number
 }
 
 /**
- * The consumer loop every implementation shares: it pulls deliveries from the engine's
- * source while it holds fewer than `maxInFlight`, dead-letters what is out of retries or
- * cannot be decoded, hands the rest to the iterator, acks on take in auto mode, and gives
- * back what it fetched but never handed out when it stops. Connection failures are
- * retried with back-off; only a MicroError below 500 ends the iteration with an error.
+ * The consumer loop every implementation shares. It keeps pulls going while it holds fewer
+ * than `maxInFlight` events (counting those asked for and not yet arrived), overlapping
+ * them when the source allows, so that the next events are on their way while the last
+ * ones are processed. It dead-letters what is out of retries or cannot be decoded, hands the
+ * rest to the iterator, acks on take in auto mode, and gives back what it fetched but never
+ * handed out when it stops. Connection failures are retried with back-off; only a
+ * MicroError below 500 ends the iteration with an error. Everything is driven by events
+ * (a delivery, a settlement, a pull ending, a timer): nothing runs per event but the event.
  */
 export class StreamConsumer<T> implements EventConsumer<T> {
   readonly ready: Promise<void>
@@ -33,16 +47,34 @@ export class StreamConsumer<T> implements EventConsumer<T> {
   readonly #source: DeliverySource
   readonly #plan: ConsumePlan
   readonly #logger: Logger
-  readonly #queue = new AsyncQueue<ReceivedEvent<T>>()
-  readonly #held = new Set<Held>()
-  readonly #byEvent = new WeakMap<ReceivedEvent<T>, Held>()
+  readonly #queue: HandOff<Held<T>, ReceivedEvent<T>>
+  readonly #held = new Set<Held<T>>()
   readonly #stop = new AbortController()
-  #wake: (() => void) | undefined
+  /** A pull is started while others are in progress only for at least this many events. */
+  readonly #batch: number
+  readonly #pulls = new Set<Promise<void>>()
+  /** Dead letters being written: they count as in flight until done. */
+  readonly #settling = new Set<Promise<void>>()
+  /** Deliveries asked for and not arrived yet, over the pulls in progress. */
+  #requested = 0
+  #running = false
+  #backoff = MIN_BACKOFF
+  #resumeAt = 0
+  #timer: NodeJS.Timeout | undefined
+  #timerAt = 0
+  #failure: unknown
+  #halted!: () => void
+  readonly #halt: Promise<void>
 
   constructor(source: DeliverySource, plan: ConsumePlan, logger: Logger) {
     this.#source = source
     this.#plan = plan
     this.#logger = logger
+    this.#batch = Math.max(1, Math.floor(plan.maxInFlight / 4))
+    this.#queue = new HandOff((held) => this.#take(held))
+    this.#halt = new Promise((resolve) => {
+      this.#halted = resolve
+    })
     let started!: () => void
     let failed!: (error: unknown) => void
     this.ready = new Promise<void>((resolve, reject) => {
@@ -59,59 +91,46 @@ export class StreamConsumer<T> implements EventConsumer<T> {
   stop(): void {
     if (this.#stop.signal.aborted) return
     this.#stop.abort()
-    this.#queue.return()
-    this.#wake?.()
+    this.#queue.end()
+    this.#halted()
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedEvent<T>> {
     return {
-      next: async () => {
-        const result = await this.#queue.next()
-        if (!result.done) this.#take(result.value)
-        return result
-      },
-      return: async () => {
+      next: () => this.#queue.next(),
+      return: () => {
         this.stop()
-        return { done: true, value: undefined }
+        return Promise.resolve({ done: true, value: undefined })
       },
     }
   }
 
   async #run(started: () => void, failed: (error: unknown) => void): Promise<void> {
-    const signal = this.#stop.signal
     try {
       await this.#retrying(() => this.#source.start())
-      if (signal.aborted) throw canceled(EVENTS_ERROR_ID, 'the consumer stopped before it started')
+      if (this.#stop.signal.aborted) throw canceled(EVENTS_ERROR_ID, 'the consumer stopped before it started')
       started()
-      let backoff = MIN_BACKOFF
-      while (!signal.aborted) {
-        const room = await this.#room()
-        if (room === 0) continue
-        try {
-          for await (const delivery of this.#source.pull(room, signal)) {
-            backoff = MIN_BACKOFF
-            await this.#accept(delivery)
-          }
-        } catch (error) {
-          if (signal.aborted) break
-          if (isFatal(error)) throw error
-          this.#warn('consuming failed; retrying', error)
-          await this.#pause(backoff)
-          backoff = Math.min(backoff * 2, MAX_BACKOFF)
-        }
-      }
+      this.#running = true
+      this.#refill()
+      await this.#halt
+      if (this.#failure !== undefined) throw this.#failure
     } catch (error) {
       const failure = MicroError.from(error, EVENTS_ERROR_ID)
       failed(failure)
       this.#queue.fail(failure)
       this.#stop.abort()
     } finally {
+      this.#running = false
+      clearTimeout(this.#timer)
+      // Sources end their pulls promptly on abort; what still arrives is given back by #accept.
+      await Promise.all(this.#pulls)
       for (const held of this.#held) {
         if (held.taken || held.settled) continue
         held.settled = true
-        held.delivery.release().catch((error) => this.#warn('giving an event back failed', error))
+        this.#giveBack(held.delivery)
       }
       this.#held.clear()
+      await Promise.all(this.#settling)
       await this.#source.close().catch((error) => this.#warn('closing the consumer failed', error))
     }
   }
@@ -125,58 +144,170 @@ export class StreamConsumer<T> implements EventConsumer<T> {
       } catch (error) {
         if (isFatal(error) || this.#stop.signal.aborted) throw error
         this.#warn('starting the consumer failed; retrying', error)
-        await this.#pause(backoff)
+        await this.#sleep(backoff)
         backoff = Math.min(backoff * 2, MAX_BACKOFF)
       }
     }
   }
 
-  /** How many more deliveries the consumer may take now, waiting for a slot; 0 once stopped. */
-  async #room(): Promise<number> {
-    for (;;) {
-      if (this.#stop.signal.aborted) return 0
-      const now = Date.now()
-      let live = 0
-      let nextExpiry = Number.POSITIVE_INFINITY
-      for (const held of this.#held) {
-        // A taken event past its ackWait belongs to whoever the engine gave it to next.
-        if (held.settled || (held.taken && held.expires <= now)) {
-          this.#held.delete(held)
-          continue
-        }
-        live++
-        if (held.taken) nextExpiry = Math.min(nextExpiry, held.expires)
+  /** Wait `ms`, or less when the consumer stops. */
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#stop.signal
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        resolve()
       }
-      if (live < this.#plan.maxInFlight) return this.#plan.maxInFlight - live
-      await this.#pause(nextExpiry - now)
-    }
+      const timer = setTimeout(done, ms)
+      signal.addEventListener('abort', done, { once: true })
+    })
   }
 
-  async #accept(delivery: Delivery): Promise<void> {
+  /** Start a pull if there is room for one (called whenever room may have appeared). */
+  #refill(): void {
+    if (!this.#running || this.#pulls.size >= this.#source.overlap) return
+    let room = this.#room()
+    if (room <= 0 && this.#pulls.size === 0) room = this.#expire()
+    if (room <= 0 || (this.#pulls.size > 0 && room < this.#batch)) return
+    if (this.#resumeAt !== 0) {
+      const wait = this.#resumeAt - Date.now()
+      if (wait > 0) {
+        this.#wakeIn(wait)
+        return
+      }
+      this.#resumeAt = 0
+    }
+    this.#pull(room)
+  }
+
+  #room(): number {
+    return this.#plan.maxInFlight - this.#held.size - this.#requested - this.#settling.size
+  }
+
+  /**
+   * Stop counting taken events past their ackWait (they belong to whoever the engine gave
+   * them to next), and wake up when the next one expires if that is what room waits for.
+   */
+  #expire(): number {
+    const now = Date.now()
+    let next = Number.POSITIVE_INFINITY
+    for (const held of this.#held) {
+      if (!held.taken) continue
+      if (held.expires <= now) this.#held.delete(held)
+      else if (held.expires < next) next = held.expires
+    }
+    const room = this.#room()
+    if (room <= 0 && next !== Number.POSITIVE_INFINITY) this.#wakeIn(next - now)
+    return room
+  }
+
+  #wakeIn(ms: number): void {
+    const at = Date.now() + ms
+    if (this.#timer !== undefined && this.#timerAt <= at) return
+    clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#refill()
+    }, ms)
+  }
+
+  #pull(max: number): void {
+    const pull: Pull = { remaining: max }
+    this.#requested += max
+    const accept = (delivery: Delivery): void => {
+      if (pull.remaining > 0) {
+        pull.remaining--
+        this.#requested--
+      }
+      this.#accept(delivery)
+    }
+    let pulling: Promise<void>
+    try {
+      pulling = this.#source.pull(max, this.#stop.signal, accept)
+    } catch (error) {
+      pulling = Promise.reject(error)
+    }
+    const done: Promise<void> = pulling.then(
+      () => this.#pullEnded(pull, done, undefined),
+      (error: unknown) => this.#pullEnded(pull, done, error ?? new Error('the pull failed')),
+    )
+    this.#pulls.add(done)
+  }
+
+  #pullEnded(pull: Pull, done: Promise<void>, error: unknown): void {
+    this.#pulls.delete(done)
+    this.#requested -= pull.remaining
+    pull.remaining = 0
+    if (error !== undefined && !this.#stop.signal.aborted) {
+      if (isFatal(error)) {
+        this.#fail(error)
+        return
+      }
+      const now = Date.now()
+      // Overlapping pulls fail together when the connection goes: count that once.
+      if (this.#resumeAt <= now) {
+        this.#warn('consuming failed; retrying', error)
+        this.#resumeAt = now + this.#backoff
+        this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF)
+      }
+    }
+    this.#refill()
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failure !== undefined) return
+    this.#failure = error
+    this.#stop.abort()
+    this.#halted()
+  }
+
+  #accept(delivery: Delivery): void {
+    if (this.#stop.signal.aborted) {
+      this.#giveBack(delivery)
+      return
+    }
+    this.#backoff = MIN_BACKOFF
     const plan = this.#plan
     if (delivery.attempt > plan.maxAttempts) {
       const reason = `not acknowledged within ${plan.ackWait} ms on delivery ${plan.maxAttempts} of ${plan.maxAttempts}`
-      return this.#deadLetter(delivery, reason, false)
+      this.#deadLetter(delivery, reason, false)
+      return
     }
-    const decoded = decodePayload(delivery.event)
-    if ('error' in decoded) return this.#deadLetter(delivery, decoded.error, true)
-    const held: Held = { delivery, taken: false, settled: false, expires: Date.now() + plan.ackWait }
-    const event = this.#received(held, decoded.payload as T)
+    const payload = decodeValue(delivery.event)
+    if (payload instanceof DecodeFailure) {
+      this.#deadLetter(delivery, payload.message, true)
+      return
+    }
+    const held = new Held<T>(delivery, Date.now() + plan.ackWait)
+    held.event = this.#received(held, payload as T)
     this.#held.add(held)
-    this.#byEvent.set(event, held)
-    this.#queue.push(event)
+    this.#queue.push(held)
   }
 
-  async #deadLetter(delivery: Delivery, reason: string, undecodable: boolean): Promise<void> {
-    try {
-      await delivery.deadLetter(reason, undecodable)
-    } catch (error) {
-      // Still pending in the group: it comes back after ackWait and is dead-lettered then.
-      this.#warn('dead-lettering an event failed', error, { event: delivery.event.id })
-    }
+  #deadLetter(delivery: Delivery, reason: string, undecodable: boolean): void {
+    const settling: Promise<void> = delivery.deadLetter(reason, undecodable).then(
+      () => this.#settled(settling),
+      (error) => {
+        // Still pending in the group: it comes back after ackWait and is dead-lettered then.
+        this.#warn('dead-lettering an event failed', error, { event: delivery.event.id })
+        this.#settled(settling)
+      },
+    )
+    this.#settling.add(settling)
   }
 
-  #received(held: Held, payload: T): ReceivedEvent<T> {
+  #settled(settling: Promise<void>): void {
+    this.#settling.delete(settling)
+    this.#refill()
+  }
+
+  #giveBack(delivery: Delivery): void {
+    delivery.release().catch((error) => this.#warn('giving an event back failed', error))
+  }
+
+  #received(held: Held<T>, payload: T): ReceivedEvent<T> {
     const { event, attempt } = held.delivery
     return {
       id: event.id,
@@ -193,47 +324,35 @@ export class StreamConsumer<T> implements EventConsumer<T> {
     }
   }
 
-  #take(event: ReceivedEvent<T>): void {
-    const held = this.#byEvent.get(event)
-    if (!held) return
+  #take(held: Held<T>): ReceivedEvent<T> {
     held.taken = true
     if (this.#plan.ack === 'auto') {
-      this.#settle(held, 'ack').catch((error) => this.#warn('acknowledging an event failed', error))
+      const acking = this.#settle(held, 'ack')
+      if (acking !== SETTLED) acking.catch((error) => this.#warn('acknowledging an event failed', error))
     }
+    return held.event as ReceivedEvent<T>
   }
 
-  async #settle(held: Held, how: 'ack' | 'nack', reason?: string): Promise<void> {
-    if (held.settled) return
+  #settle(held: Held<T>, how: 'ack' | 'nack', reason?: string): Promise<void> {
+    if (held.settled) return SETTLED
     held.settled = true
-    this.#held.delete(held)
-    this.#wake?.()
+    if (this.#held.delete(held)) this.#refill()
     const { delivery } = held
     const { maxAttempts } = this.#plan
+    let settling: Promise<void>
     try {
-      if (how === 'ack') return await delivery.ack()
-      if (delivery.attempt < maxAttempts) return await delivery.nack()
-      const why = `nacked on delivery ${delivery.attempt} of ${maxAttempts}${reason ? `: ${reason}` : ''}`
-      return await delivery.deadLetter(why)
-    } catch (error) {
-      throw MicroError.from(error, EVENTS_ERROR_ID)
-    }
-  }
-
-  /** Wait `ms` (forever when infinite), or until woken or stopped. */
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.#stop.signal
-      if (signal.aborted) return resolve()
-      let timer: NodeJS.Timeout | undefined
-      const done = () => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', done)
-        if (this.#wake === done) this.#wake = undefined
-        resolve()
+      if (how === 'ack') settling = delivery.ack()
+      else if (delivery.attempt < maxAttempts) settling = delivery.nack()
+      else {
+        const why = `nacked on delivery ${delivery.attempt} of ${maxAttempts}${reason ? `: ${reason}` : ''}`
+        settling = delivery.deadLetter(why)
       }
-      if (Number.isFinite(ms)) timer = setTimeout(done, Math.max(0, ms))
-      signal.addEventListener('abort', done, { once: true })
-      this.#wake = done
+    } catch (error) {
+      return Promise.reject(MicroError.from(error, EVENTS_ERROR_ID))
+    }
+    if (settling === SETTLED) return settling
+    return settling.catch((error) => {
+      throw MicroError.from(error, EVENTS_ERROR_ID)
     })
   }
 

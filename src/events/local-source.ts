@@ -1,6 +1,6 @@
 import type { Claim, GroupRef, GroupStart, LocalLog, Peek } from './local-log.js'
 import type { ConsumePlan } from './options.js'
-import type { Delivery, DeliverySource } from './source.js'
+import type { Accept, Delivery, DeliverySource } from './source.js'
 
 /** A wait armed before looking, so a wake-up between looking and waiting is not lost. */
 interface Armed {
@@ -34,6 +34,8 @@ export class WakeHub {
       until: async (ms, signal) => {
         let timer: NodeJS.Timeout | undefined
         const onAbort = () => wake()
+        // An abort during the look before this wait fires no event: check for it here.
+        if (signal.aborted) wake()
         signal.addEventListener('abort', onAbort, { once: true })
         if (Number.isFinite(ms)) timer = setTimeout(wake, Math.max(0, ms))
         try {
@@ -65,6 +67,8 @@ export class WakeHub {
  * interval (which is how changes made by other processes are noticed).
  */
 export class LocalSource implements DeliverySource {
+  /** Claims are local and cheap: one at a time. */
+  readonly overlap = 1
   readonly #log: LocalLog
   readonly #hub: WakeHub
   readonly #poll: number
@@ -90,7 +94,7 @@ export class LocalSource implements DeliverySource {
     await this.#log.joinGroup(this.#ref, start, this.#plan.private)
   }
 
-  async *pull(max: number, signal: AbortSignal): AsyncIterable<Delivery> {
+  async pull(max: number, signal: AbortSignal, accept: Accept): Promise<void> {
     const { namespace, topic, ackWait } = this.#plan
     while (!signal.aborted) {
       const armed = this.#hub.arm(namespace, topic)
@@ -106,7 +110,7 @@ export class LocalSource implements DeliverySource {
       }
       if (claims.length > 0) {
         armed.cancel()
-        for (const claim of claims) yield this.#delivery(claim)
+        for (const claim of claims) accept(this.#delivery(claim))
         return
       }
       await armed.until(Math.min(this.#poll, peek.nextDeadline - now), signal)

@@ -1,9 +1,16 @@
-import type { Consumer, ConsumerConfig, JsMsg } from '@nats-io/jetstream'
-import { durableName, readMessage } from './nats-codec.js'
+import type { ConsumerConfig } from '@nats-io/jetstream'
+import type { Msg } from '@nats-io/transport-node'
+import { serviceUnavailable } from '../errors/errors.js'
+import { EVENTS_ERROR_ID } from './names.js'
+import { deliveredEvent, durableName, parseDeliveryInfo } from './nats-codec.js'
+import { NatsPuller } from './nats-pull.js'
 import { type NatsLink, type NatsStreams, natsError } from './nats-streams.js'
 import type { ConsumePlan } from './options.js'
 import type { RawEvent } from './payload.js'
-import { type Delivery, type DeliverySource, deadLetterOf } from './source.js'
+import { type Accept, type Delivery, type DeliverySource, deadLetterOf, SETTLED } from './source.js'
+
+const NAK = Uint8Array.of(45, 78, 65, 75) // -NAK
+const encoder = new TextEncoder()
 
 /**
  * A consumer over JetStream: a durable pull consumer per group (named after the group and
@@ -11,14 +18,20 @@ import { type Delivery, type DeliverySource, deadLetterOf } from './source.js'
  * dropped by the server if its process dies. Acks are explicit, `ack_wait` is the
  * consumer's ackWait and `max_deliver` is unlimited: the retry limit is counted here
  * (from the delivery count) so that the last failure can be dead-lettered with a reason.
+ * Pull requests overlap (see NatsPuller); acks of one turn go out in one write.
  */
 export class NatsSource implements DeliverySource {
+  /** Pull requests in flight at once, at most (the consumer asks for batches of a quarter of maxInFlight). */
+  readonly overlap = 16
   readonly #streams: NatsStreams
   readonly #plan: ConsumePlan
   readonly #pullTimeout: number
   #stream = ''
   #name = ''
-  #consumer: Consumer | undefined
+  #link: NatsLink | undefined
+  #puller: NatsPuller | undefined
+  #starting: Promise<void> | undefined
+  #missing = false
 
   constructor(streams: NatsStreams, plan: ConsumePlan, pullTimeout: number) {
     this.#streams = streams
@@ -26,54 +39,54 @@ export class NatsSource implements DeliverySource {
     this.#pullTimeout = pullTimeout
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    // Overlapping pulls that all find the consumer missing make it once.
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined
+    })
+    return this.#starting
+  }
+
+  pull(max: number, signal: AbortSignal, accept: Accept): Promise<void> {
+    if (this.#missing || !this.#puller)
+      return this.start().then(() => this.#puller?.pull(max, signal, accept))
+    return this.#puller.pull(max, signal, accept)
+  }
+
+  async close(): Promise<void> {
+    this.#puller?.close()
+    const link = this.#link
+    if (!link) return
+    await link.acks.flush()
+    if (this.#plan.private) await link.jsm.consumers.delete(this.#stream, this.#name).catch(() => false)
+  }
+
+  async #start(): Promise<void> {
     const link = await this.#streams.link()
     this.#stream = await this.#streams.ensureStream(this.#plan.namespace)
     const plan = this.#plan
     this.#name = plan.private ? plan.group : durableName(plan.group, plan.topic)
     try {
-      if (!plan.private && (await this.#exists(link))) {
-        this.#consumer = await link.js.consumers.get(this.#stream, this.#name)
-        return
-      }
-      await link.jsm.consumers.add(this.#stream, this.#config(link))
+      if (plan.private || !(await this.#exists(link)))
+        await link.jsm.consumers.add(this.#stream, this.#config(link))
     } catch (error) {
       // Another member made it between our look and our add: join it.
       if (plan.private || !(await this.#exists(link).catch(() => false)))
         throw natsError(error, 'creating the consumer')
     }
-    this.#consumer = await link.js.consumers.get(this.#stream, this.#name)
-  }
-
-  async *pull(max: number, signal: AbortSignal): AsyncIterable<Delivery> {
-    const consumer = this.#consumer
-    if (!consumer) return
-    let messages: Awaited<ReturnType<Consumer['fetch']>>
-    try {
-      messages = await consumer.fetch({ max_messages: max, expires: this.#pullTimeout })
-    } catch (error) {
-      throw natsError(error, 'fetching events')
-    }
-    const stop = () => messages.stop()
-    signal.addEventListener('abort', stop, { once: true })
-    if (signal.aborted) stop()
-    // The server keeps this pull open until it expires, even after we stop listening.
-    const expires = Date.now() + this.#pullTimeout
-    try {
-      for await (const m of messages) yield this.#delivery(m, expires)
-    } catch (error) {
-      // The consumer went away (an ephemeral one outlived by a long disconnect): make it again.
-      if ((error as Error).name === 'ConsumerNotFoundError') await this.start()
-      throw natsError(error, 'fetching events')
-    } finally {
-      signal.removeEventListener('abort', stop)
-    }
-  }
-
-  async close(): Promise<void> {
-    if (!this.#plan.private || !this.#consumer) return
-    const link = await this.#streams.link()
-    await link.jsm.consumers.delete(this.#stream, this.#name).catch(() => false)
+    this.#link = link
+    this.#missing = false
+    this.#puller ??= new NatsPuller(
+      link,
+      {
+        subject: `$JS.API.CONSUMER.MSG.NEXT.${this.#stream}.${this.#name}`,
+        delivery: (msg) => this.#delivery(msg),
+        missing: () => {
+          this.#missing = true
+        },
+      },
+      this.#pullTimeout,
+    )
   }
 
   async #exists(link: NatsLink): Promise<boolean> {
@@ -116,38 +129,99 @@ export class NatsSource implements DeliverySource {
     return config
   }
 
-  #delivery(m: JsMsg, pullExpires: number): Delivery {
-    const plan = this.#plan
-    const event: RawEvent = readMessage(m, plan.topic, this.#stream)
-    return {
-      event,
-      attempt: m.info.deliveryCount,
-      ack: async () => m.ack(),
-      nack: async () => m.nak(),
-      // Given back after the pull it came with has expired: until then the server may hand
-      // it to that pull again, whose reader is gone, and it would wait out ackWait.
-      release: async () => m.nak(Math.max(0, pullExpires - Date.now()) + 250),
-      deadLetter: async (reason, undecodable) => {
-        if (plan.deadLetter !== false) {
-          const { metadata, contentType } = deadLetterOf(event, {
-            reason,
-            group: plan.group,
-            attempt: m.info.deliveryCount,
-            undecodable,
-          })
-          const { id, timestamp, data } = event
-          // One dead letter per event and group, even when this is repeated after a failure.
-          const msgId = `${id}.dead.${plan.group}`
-          await this.#streams.publish(
-            plan.namespace,
-            plan.deadLetter,
-            data,
-            { id, timestamp, metadata, contentType },
-            msgId,
-          )
-        }
-        m.ack()
-      },
+  #delivery(msg: Msg): Delivery | undefined {
+    const reply = msg.reply
+    if (!reply) return undefined
+    const info = parseDeliveryInfo(reply)
+    if (!info) return undefined
+    const event = deliveredEvent(msg, info, this.#plan.topic, this.#stream)
+    return new NatsDelivery(this, reply, event, info.deliveryCount)
+  }
+
+  /** Queue the ack of a delivery (sent at the end of the turn with the others). */
+  ack(reply: string): Promise<void> {
+    const link = this.#link
+    if (!link || link.nc.isClosed())
+      return Promise.reject(
+        serviceUnavailable(EVENTS_ERROR_ID, 'NATS failed acknowledging: the connection is closed'),
+      )
+    link.acks.add(reply)
+    return SETTLED
+  }
+
+  /** Nak a delivery, redelivered after `delay` ms (at once without). */
+  nak(reply: string, delay?: number): Promise<void> {
+    try {
+      const body = delay ? encoder.encode(`-NAK {"delay":${Math.ceil(delay) * 1_000_000}}`) : NAK
+      this.#link?.nc.publish(reply, body)
+      return SETTLED
+    } catch (error) {
+      return Promise.reject(natsError(error, 'giving an event back'))
     }
+  }
+
+  /**
+   * Give back an event fetched but not handed out. Not before the pull requests that were
+   * open when the consumer stopped have expired: until then the server may hand it to one
+   * of them again, whose reader is gone, and it would wait out ackWait.
+   */
+  release(reply: string): Promise<void> {
+    const until = this.#puller?.abandonedUntil ?? 0
+    return this.nak(reply, until === 0 ? 0 : Math.max(0, until - Date.now()) + 250)
+  }
+
+  async deadLetter(delivery: NatsDelivery, reply: string, reason: string, undecodable?: boolean) {
+    const plan = this.#plan
+    if (plan.deadLetter !== false) {
+      const { event, attempt } = delivery
+      const { metadata, contentType } = deadLetterOf(event, {
+        reason,
+        group: plan.group,
+        attempt,
+        undecodable,
+      })
+      const { id, timestamp, data } = event
+      // One dead letter per event and group, even when this is repeated after a failure.
+      const msgId = `${id}.dead.${plan.group}`
+      await this.#streams.publish(
+        plan.namespace,
+        plan.deadLetter,
+        data,
+        { id, timestamp, metadata, contentType },
+        msgId,
+      )
+    }
+    return this.ack(reply)
+  }
+}
+
+/** One delivered JetStream message: settled through its ack subject. */
+class NatsDelivery implements Delivery {
+  readonly event: RawEvent
+  readonly attempt: number
+  readonly #source: NatsSource
+  readonly #reply: string
+
+  constructor(source: NatsSource, reply: string, event: RawEvent, attempt: number) {
+    this.#source = source
+    this.#reply = reply
+    this.event = event
+    this.attempt = attempt
+  }
+
+  ack(): Promise<void> {
+    return this.#source.ack(this.#reply)
+  }
+
+  nack(): Promise<void> {
+    return this.#source.nak(this.#reply)
+  }
+
+  release(): Promise<void> {
+    return this.#source.release(this.#reply)
+  }
+
+  deadLetter(reason: string, undecodable?: boolean): Promise<void> {
+    return this.#source.deadLetter(this, this.#reply, reason, undecodable)
   }
 }

@@ -1,9 +1,11 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node'
 import { conflict, MicroError, serviceUnavailable } from '../errors/errors.js'
+import type { Logger } from '../logger/logger.js'
 import { importPeer } from '../util/optional-import.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import { type HeaderValues, writeHeaders } from './nats-codec.js'
+import { SettleBatch } from './settle-batch.js'
 
 type NatsModule = typeof import('@nats-io/transport-node')
 type JetStreamModule = typeof import('@nats-io/jetstream')
@@ -16,7 +18,13 @@ export interface NatsLink {
   /** The jetstream module (its enums are values). */
   jsmod: JetStreamModule
   headers: () => MsgHdrs
+  createInbox: () => string
+  /** Acks (the ack subjects of delivered messages) waiting for the end of the turn. */
+  acks: SettleBatch<string>
 }
+
+/** The body of a JetStream ack. */
+const ACK = Uint8Array.of(43, 65, 67, 75) // +ACK
 
 /** How the NATS implementation maps namespaces and topics onto JetStream. */
 export interface NatsStreamsOptions {
@@ -30,6 +38,8 @@ export interface NatsStreamsOptions {
   /** Oldest age a stream keeps, in ms; 0 keeps events until removed. */
   maxAge: number
   replicas: number
+  /** Where acks that could not be sent are reported. */
+  logger: Logger
 }
 
 const STREAM_EXISTS_DIFFERENTLY = 10058
@@ -93,7 +103,7 @@ export class NatsStreams {
       try {
         const ack = await link.js.publish(this.subject(namespace, topic), data, {
           msgID: msgId,
-          headers: writeHeaders(link.headers(), values),
+          headers: writeHeaders(link.headers(), values, msgId),
         })
         return ack.seq
       } catch (error) {
@@ -110,9 +120,16 @@ export class NatsStreams {
   async close(): Promise<void> {
     const linking = this.#link
     this.#link = undefined
-    if (!linking || this.#options.connection) return
+    if (!linking) return
+    if (this.#options.connection) {
+      // Not ours to close, but what we queued on it goes out.
+      await (await linking.catch(() => undefined))?.acks.flush()
+      return
+    }
     const link = await linking.catch(() => undefined)
-    await link?.nc.close()
+    if (!link) return
+    await link.acks.flush()
+    await link.nc.close()
   }
 
   async #connect(): Promise<NatsLink> {
@@ -141,7 +158,17 @@ export class NatsStreams {
       }
     }
     const jsm = await jsmod.jetstreamManager(nc)
-    return { nc, js: jsm.jetstream(), jsm, jsmod, headers: nats.headers }
+    const connection = nc
+    const acks = new SettleBatch<string>(
+      (subjects) => {
+        for (const subject of subjects) connection.publish(subject, ACK)
+        return undefined
+      },
+      (error, subjects) =>
+        // The events come back after their ackWait.
+        this.#options.logger.warn('events: sending acks to NATS failed', { count: subjects.length, error }),
+    )
+    return { nc, js: jsm.jetstream(), jsm, jsmod, headers: nats.headers, createInbox: nats.createInbox, acks }
   }
 
   async #createStream(namespace: string): Promise<string> {

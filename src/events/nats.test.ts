@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { describe, test } from 'node:test'
 import { createLogger } from '../logger/logger.js'
 import { testServer } from '../testing/servers.js'
 import { eventsConformance } from './conformance.js'
@@ -26,4 +28,38 @@ function isolatedNats(options: NatsEventsOptions = {}): NatsEvents {
 eventsConformance('nats', () => isolatedNats(), {
   skip: nats.skip,
   cleanup: (events) => removeNatsStreams(nats.address ?? '', prefixes.get(events) ?? '-'),
+})
+
+describe('nats events: overlapping pulls', { skip: nats.skip }, () => {
+  // JetStream delivers pulled messages under the event's subject, not the request's reply
+  // subject; a puller that told requests apart by subject lost count and waited for each
+  // request to expire. With a one-minute expiry such a stall overruns this test's timeout.
+  test('many times maxInFlight events arrive without waiting for a pull to expire', {
+    timeout: 30_000,
+  }, async () => {
+    const events = isolatedNats({ pullTimeout: 60_000 })
+    try {
+      const count = 600
+      await Promise.all(Array.from({ length: count }, (_, n) => events.publish('bulk', { n })))
+      const seen: number[] = []
+      const consumer = events.consume<{ n: number }>('bulk', {
+        group: 'g',
+        ack: 'manual',
+        offset: 1,
+        maxInFlight: 8,
+      })
+      for await (const event of consumer) {
+        seen.push(event.payload.n)
+        await event.ack()
+        if (seen.length === count) break
+      }
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        Array.from({ length: count }, (_, n) => n),
+      )
+    } finally {
+      await events.close()
+      await removeNatsStreams(nats.address ?? '', prefixes.get(events) ?? '-')
+    }
+  })
 })

@@ -48,14 +48,32 @@ export function isJsonType(contentType: string): boolean {
   return base === JSON_TYPE || base.endsWith('+json')
 }
 
+/** Why a payload could not be decoded (see {@link decodeValue}). */
+export class DecodeFailure {
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
+/**
+ * The payload of a raw event: the JSON value, or the bytes; a DecodeFailure when the JSON
+ * is bad. (No wrapper object per event: consumers decode every event they receive.)
+ */
+export function decodeValue(event: RawEvent): unknown {
+  const type = event.contentType
+  if (type !== JSON_TYPE && !isJsonType(type)) return event.data
+  try {
+    return JSON.parse(decoder.decode(event.data))
+  } catch (error) {
+    return new DecodeFailure(`undecodable ${type} payload: ${(error as Error).message}`)
+  }
+}
+
 /** The payload of a raw event: the JSON value, or the bytes; an error message when the JSON is bad. */
 export function decodePayload(event: RawEvent): { payload: unknown } | { error: string } {
-  if (!isJsonType(event.contentType)) return { payload: event.data }
-  try {
-    return { payload: JSON.parse(decoder.decode(event.data)) }
-  } catch (error) {
-    return { error: `undecodable ${event.contentType} payload: ${(error as Error).message}` }
-  }
+  const value = decodeValue(event)
+  return value instanceof DecodeFailure ? { error: value.message } : { payload: value }
 }
 
 /** A raw event as `read` returns it: decoded, with `decodeError` when that failed. */

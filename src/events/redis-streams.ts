@@ -156,21 +156,61 @@ export function sequenceOf(id: string): number {
   return Number(id.slice(id.indexOf('-') + 1))
 }
 
+// The field names' bytes: i(d), t(imestamp), s(tored), m(etadata), c(ontent type), d(ata).
+const I = 0x69
+const T = 0x74
+const S = 0x73
+const M = 0x6d
+const C = 0x63
+const D = 0x64
+
 /**
  * An entry as a raw event. An entry written by something else than micro-ts gets what can
  * be made of it (and, lacking a JSON payload, goes to the dead letters when consumed).
  */
 export function parseEntry(topic: string, [id, fields]: Entry): RawEvent {
   const entryId = String(id)
-  const timestamp = Number(field(fields, 't') ?? field(fields, 's') ?? Number.NaN)
+  // One pass over the fields, matching the one-letter names by their byte.
+  let eventId: Buffer | undefined
+  let time: Buffer | undefined
+  let stored: Buffer | undefined
+  let metadata: Buffer | undefined
+  let contentType: Buffer | undefined
+  let data: Buffer | undefined
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as Buffer
+    if (name.length !== 1) continue
+    const value = fields[i + 1] as Buffer
+    switch (name[0]) {
+      case I:
+        eventId ??= value
+        break
+      case T:
+        time ??= value
+        break
+      case S:
+        stored ??= value
+        break
+      case M:
+        metadata ??= value
+        break
+      case C:
+        contentType ??= value
+        break
+      case D:
+        data ??= value
+        break
+    }
+  }
+  const timestamp = Number(time ?? stored ?? Number.NaN)
   return {
-    id: field(fields, 'i')?.toString() || `redis-${entryId}`,
+    id: eventId?.toString() || `redis-${entryId}`,
     topic,
     sequence: sequenceOf(entryId),
     timestamp: Number.isFinite(timestamp) ? timestamp : 0,
-    metadata: parseMetadata(field(fields, 'm')?.toString()),
-    contentType: field(fields, 'c')?.toString() || JSON_TYPE,
-    data: field(fields, 'd') ?? new Uint8Array(0),
+    metadata: parseMetadata(metadata?.toString()),
+    contentType: contentType?.toString() || JSON_TYPE,
+    data: data ?? new Uint8Array(0),
   }
 }
 
@@ -180,7 +220,7 @@ function field(fields: Buffer[], name: string): Buffer | undefined {
 }
 
 function parseMetadata(text: string | undefined): EventMetadata {
-  if (!text) return {}
+  if (!text || text === '{}') return {}
   try {
     const value: unknown = JSON.parse(text)
     if (value && typeof value === 'object' && !Array.isArray(value)) {

@@ -46,7 +46,7 @@ export class RedisEvents extends BaseEvents {
   }
 
   protected source(plan: ConsumePlan): DeliverySource {
-    return new RedisSource(this.#streams, plan, this.#block)
+    return new RedisSource(this.#streams, plan, this.#block, this.logger)
   }
 
   protected async readRaw(plan: ReadPlan): Promise<RawEvent[]> {

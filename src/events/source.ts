@@ -2,14 +2,21 @@ import { MicroError } from '../errors/errors.js'
 import type { EventMetadata } from './events.js'
 import { BYTES_TYPE, type RawEvent } from './payload.js'
 
+/** The promise a settlement returns when there is nothing to wait for (shared: no allocation). */
+export const SETTLED: Promise<void> = Promise.resolve()
+
 /**
  * One delivery of an event to a consumer, as an engine hands it to the shared consumer
  * loop (src/events/consumer.ts), which decodes it, enforces the retry limit and settles it.
  */
 export interface Delivery {
-  event: RawEvent
+  readonly event: RawEvent
   /** 1 on the first delivery to the group. */
-  attempt: number
+  readonly attempt: number
+  /**
+   * Done with it. It may resolve once the ack is queued, in order, on the engine's
+   * connection rather than confirmed: a lost ack only means the event comes back.
+   */
   ack(): Promise<void>
   /** Failed: make it available to the group again promptly; counts as an attempt. */
   nack(): Promise<void>
@@ -22,16 +29,26 @@ export interface Delivery {
   deadLetter(reason: string, undecodable?: boolean): Promise<void>
 }
 
+/** Takes each delivery of a pull as it arrives, synchronously and in order. */
+export type Accept = (delivery: Delivery) => void
+
 /** An engine's side of one consumer: its group, and deliveries from it. */
 export interface DeliverySource {
+  /**
+   * How many pulls may be outstanding at once. More than 1 lets the consumer ask for the
+   * next events while earlier ones are still on their way, instead of a round trip per batch.
+   */
+  readonly overlap: number
   /** Create or join the group and fix the start. */
   start(): Promise<void>
   /**
-   * Up to `max` deliveries. It may end without any (e.g. a poll timed out): the caller
-   * asks again. It ends promptly when `signal` aborts.
+   * Ask for up to `max` deliveries and hand each to `accept` as it comes. Resolves once the
+   * pull is over: `max` delivered, or it ended with fewer (e.g. a poll timed out: the caller
+   * asks again). It ends promptly when `signal` aborts; a delivery that still arrives after
+   * that is handed to `accept` too, which gives it back.
    */
-  pull(max: number, signal: AbortSignal): AsyncIterable<Delivery>
-  /** Stop: release what the source holds; a private group is removed. */
+  pull(max: number, signal: AbortSignal, accept: Accept): Promise<void>
+  /** Stop: send what is queued (acks), release what the source holds; a private group is removed. */
   close(): Promise<void>
 }
 
