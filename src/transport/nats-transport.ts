@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node'
+import { acquireNats, loadNats, type NatsLink, type NatsModule } from '../nats/connection.js'
 import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
 import { NatsClient } from './nats/client.js'
-import { acquireNats, loadNats, type NatsLink, type NatsModule } from './nats/connection.js'
 import { NatsListener } from './nats/listener.js'
 import { isListenSubject } from './nats/subject.js'
 import type {

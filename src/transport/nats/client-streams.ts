@@ -1,14 +1,11 @@
-import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node'
 import { canceled, type MicroError } from '../../errors/errors.js'
 import type { OutboundStream, StreamChannel } from '../transport.js'
 import { lostError, unsentError } from '../transport-errors.js'
-import { decodeFrame, encodeFrame, NatsFrame } from './frames.js'
-import { isNoResponders } from './headers.js'
+import { MuxFlag, MuxFrame } from './mux-frame.js'
+import { frameValue } from './mux-reader.js'
 import { outbound, StreamDeadline } from './pending.js'
+import type { Route } from './route.js'
 import { NatsStream, type NatsStreamHost } from './stream.js'
-import { publishFailure } from './subject.js'
-
-const EMPTY = new Uint8Array(0)
 
 /** Settings of the client's streams. */
 export interface ClientStreamOptions {
@@ -17,28 +14,31 @@ export interface ClientStreamOptions {
   maxMessageSize: number
 }
 
+interface ClientStream {
+  stream: NatsStream
+  route: Route
+  /** Set while the server has not accepted the stream yet. */
+  opened: (() => void) | undefined
+  cleanup: () => void
+}
+
 /**
- * The client's open streams. A stream's subject is `<client inbox>.<id>`; it is opened by a
- * request to the node subject and usable once the server's Open frame names the server's
- * stream subject.
+ * The client's open streams. A stream is opened by a Request (flag Stream) in a request
+ * batch to the node; the instance that takes it answers Open from its own subject, where
+ * the stream's frames go from then on.
  */
 export class ClientStreams implements NatsStreamHost {
-  readonly #nc: NatsConnection
-  readonly #inbox: string
   readonly #options: ClientStreamOptions
-  readonly #streams = new Map<number, NatsStream>()
-  /** Streams waiting for the server's Open: what to call when it comes. */
-  readonly #opening = new Map<number, { address: string; opened: () => void }>()
-  readonly #cleanup = new Map<number, () => void>()
+  readonly #maxPayload: () => number
+  readonly #streams = new Map<number, ClientStream>()
 
-  constructor(nc: NatsConnection, inbox: string, options: ClientStreamOptions) {
-    this.#nc = nc
-    this.#inbox = inbox
+  constructor(options: ClientStreamOptions, maxPayload: () => number) {
     this.#options = options
+    this.#maxPayload = maxPayload
   }
 
   get maxPayload(): number {
-    return this.#nc.info?.max_payload ?? 1024 * 1024
+    return this.#maxPayload()
   }
 
   get size(): number {
@@ -49,98 +49,103 @@ export class ClientStreams implements NatsStreamHost {
     return this.#streams.has(id)
   }
 
-  /** Open a stream with the given request headers; resolves once the server accepted it. */
-  async open(id: number, address: string, call: OutboundStream, headers: MsgHdrs): Promise<StreamChannel> {
+  /** Open a stream; resolves once the server accepted it. Throws what encoding the request throws. */
+  open(id: number, route: Route, call: OutboundStream): Promise<StreamChannel> {
     const window = this.#options.streamWindow
-    const stream = new NatsStream(
-      this,
+    const stream = new NatsStream(this, id, {}, undefined, {
+      isServer: false,
+      window,
+      peerWindow: window,
+      maxMessageSize: this.#options.maxMessageSize,
+      lost: (detail) => lostError(`stream ${call.endpoint} on ${route.address}: ${detail}`),
+    })
+    stream.batch = route.requests.request(
+      MuxFlag.Stream,
       id,
-      `${this.#inbox}.${id}`,
+      call.endpoint,
+      call.timeout,
+      call.headers,
       undefined,
-      {},
-      {
-        isServer: false,
-        window,
-        peerWindow: window,
-        maxMessageSize: this.#options.maxMessageSize,
-        lost: (detail) => lostError(`stream ${call.endpoint} on ${address}: ${detail}`),
-      },
+      window,
     )
-    this.#streams.set(id, stream)
-    this.#track(stream, call)
-    try {
-      this.#nc.publish(address, EMPTY, { reply: stream.subject, headers })
-    } catch (error) {
-      stream.finish(publishFailure(address, error))
-    }
-    await this.#whenOpen(stream, address, call.endpoint)
-    return stream
+    const entry: ClientStream = { stream, route, opened: undefined, cleanup: () => {} }
+    this.#streams.set(id, entry)
+    route.inFlight++
+    this.#track(entry, call)
+    return this.#whenOpen(entry, call.endpoint).then(() => stream)
   }
 
-  /** A message on stream `id`'s subject; false when there is no such stream. */
-  receive(id: number, msg: Msg): boolean {
-    const stream = this.#streams.get(id)
-    if (stream === undefined) return false
-    if (isNoResponders(msg.headers) && msg.data.length === 0) {
-      const opening = this.#opening.get(id)
-      stream.finish(
-        opening
-          ? unsentError(`no server listens on ${opening.address}`)
-          : lostError('the server of this stream is gone'),
-      )
+  /** A frame about stream `id`; false when there is no such stream. */
+  receive(type: number, flags: number, id: number, body: Buffer, reply: string): boolean {
+    const entry = this.#streams.get(id)
+    if (entry === undefined) return false
+    if (type === MuxFrame.Open) {
+      const opened = entry.opened
+      if (opened !== undefined && reply !== '') {
+        entry.opened = undefined
+        const peer = entry.route.peer(reply)
+        entry.stream.opened(peer.outbox, peer.number, frameValue(body))
+        entry.stream.lastHeard = Date.now()
+        opened()
+      }
       return true
     }
-    const frame = decodeFrame(msg.data)
-    if (frame === undefined) return true
-    if (frame.type !== NatsFrame.Open) {
-      stream.receive(frame)
-      return true
-    }
-    const opening = this.#opening.get(id)
-    if (opening !== undefined && msg.reply) {
-      this.#opening.delete(id)
-      stream.opened(msg.reply, frame.value)
-      stream.lastHeard = Date.now()
-      opening.opened()
-    }
+    entry.stream.receive(type, flags, body)
     return true
   }
 
-  /** A frame for a stream that is over: tell its server to stop. */
-  stray(msg: Msg): void {
-    if (!msg.reply || isNoResponders(msg.headers)) return
-    const frame = decodeFrame(msg.data)
-    if (frame === undefined) return
-    if (frame.type === NatsFrame.Cancel || frame.type === NatsFrame.Error || frame.type === NatsFrame.Pong)
-      return
-    this.#nc.publish(msg.reply, encodeFrame(NatsFrame.Cancel))
-  }
-
-  /** NatsStreamHost: frames to the server's stream subject, our stream subject as the reply. */
-  publish(stream: NatsStream, frame: Uint8Array): void {
-    if (stream.peer !== undefined) this.#nc.publish(stream.peer, frame, { reply: stream.subject })
-  }
-
-  release(stream: NatsStream): void {
-    this.#streams.delete(stream.id)
-    this.#opening.delete(stream.id)
-    const cleanup = this.#cleanup.get(stream.id)
-    if (cleanup) {
-      this.#cleanup.delete(stream.id)
-      cleanup()
+  /** NATS had nobody for request batch `batch` of `route`: streams it was opening were not sent. */
+  unsent(route: Route, batch: number): void {
+    for (const entry of [...this.#streams.values()]) {
+      if (entry.route === route && entry.opened !== undefined && entry.stream.batch === batch) {
+        entry.stream.finish(unsentError(`no server listens on ${route.address}`))
+      }
     }
   }
 
-  checkAlive(now: number, keepAlive: number, keepAliveTimeout: number): void {
-    for (const stream of [...this.#streams.values()]) stream.checkAlive(now, keepAlive, keepAliveTimeout)
+  /** NATS had nobody at instance `peer` of `route`: its streams are over. */
+  peerGone(route: Route, peer: number): void {
+    for (const entry of [...this.#streams.values()]) {
+      if (entry.route === route && entry.stream.peer === peer) {
+        entry.stream.finish(lostError('the server of this stream is gone'))
+      }
+    }
   }
 
-  failAll(reason: MicroError): void {
-    for (const stream of [...this.#streams.values()]) stream.finish(reason)
+  /** NatsStreamHost: to the instance serving the stream; a Cancel before Open goes to every instance. */
+  send(stream: NatsStream, type: number, flags: number, body: Uint8Array | undefined): void {
+    if (stream.out !== undefined) stream.out.frame(type, flags, stream.id, undefined, body)
+    else if (type === MuxFrame.Cancel)
+      this.#streams.get(stream.id)?.route.sendControl(MuxFrame.Cancel, stream.id)
+  }
+
+  sendValue(stream: NatsStream, type: number, value: number): void {
+    stream.out?.value(type, stream.id, value)
+  }
+
+  release(stream: NatsStream): void {
+    const entry = this.#streams.get(stream.id)
+    if (entry === undefined || entry.stream !== stream) return
+    this.#streams.delete(stream.id)
+    entry.route.inFlight--
+    entry.cleanup()
+  }
+
+  checkAlive(now: number, keepAlive: number, keepAliveTimeout: number): void {
+    for (const entry of [...this.#streams.values()]) entry.stream.checkAlive(now, keepAlive, keepAliveTimeout)
+  }
+
+  /** Fail every stream; those whose request was never sent are unsent. */
+  failAll(lost: MicroError, unsent: MicroError): void {
+    for (const entry of [...this.#streams.values()]) {
+      const sent = entry.route.sent(entry.stream.batch)
+      entry.stream.finish(sent ? lost : unsent)
+    }
   }
 
   /** The stream's deadline and abort signal. */
-  #track(stream: NatsStream, call: OutboundStream): void {
+  #track(entry: ClientStream, call: OutboundStream): void {
+    const stream = entry.stream
     const deadline =
       call.timeout === undefined
         ? undefined
@@ -149,33 +154,31 @@ export class ClientStreams implements NatsStreamHost {
     const signal = call.signal
     const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))
     signal?.addEventListener('abort', onAbort, { once: true })
-    this.#cleanup.set(stream.id, () => {
+    entry.cleanup = () => {
       if (deadline) outbound.remove(deadline)
       signal?.removeEventListener('abort', onAbort)
-    })
+    }
   }
 
   /** Wait for the server's Open; the deadline, the abort signal and the open timeout apply. */
-  #whenOpen(stream: NatsStream, address: string, endpoint: string): Promise<void> {
+  #whenOpen(entry: ClientStream, endpoint: string): Promise<void> {
+    const stream = entry.stream
     if (stream.over) return Promise.reject(stream.signal.reason)
     const wait = this.#options.openTimeout
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        stream.fail(lostError(`${address} did not accept stream ${endpoint} within ${wait} ms`))
+        stream.fail(lostError(`${entry.route.address} did not accept stream ${endpoint} within ${wait} ms`))
       }, wait)
       const onAbort = () => {
         clearTimeout(timer)
         reject(stream.signal.reason)
       }
       stream.signal.addEventListener('abort', onAbort, { once: true })
-      this.#opening.set(stream.id, {
-        address,
-        opened: () => {
-          clearTimeout(timer)
-          stream.signal.removeEventListener('abort', onAbort)
-          resolve()
-        },
-      })
+      entry.opened = () => {
+        clearTimeout(timer)
+        stream.signal.removeEventListener('abort', onAbort)
+        resolve()
+      }
     })
   }
 }

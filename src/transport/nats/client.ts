@@ -1,29 +1,21 @@
-import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node'
-import { canceled, MicroError, payloadTooLarge } from '../../errors/errors.js'
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import { badRequest, canceled, MicroError, payloadTooLarge } from '../../errors/errors.js'
+import type { NatsLink, NatsModule } from '../../nats/connection.js'
+import type { Headers } from '../frame.js'
 import type { OutboundCall, OutboundStream, Reply, StreamChannel } from '../transport.js'
 import { lostError, unsentError } from '../transport-errors.js'
 import { type ClientStreamOptions, ClientStreams } from './client-streams.js'
-import type { NatsLink, NatsModule } from './connection.js'
-import { encodeFrame, NatsFrame } from './frames.js'
-import {
-  CONTROL_HEADER,
-  ENDPOINT_HEADER,
-  ERROR_HEADER,
-  fromNatsHeaders,
-  isNoResponders,
-  natsHeader,
-  natsHeaderSize,
-  STREAM_HEADER,
-  TIMEOUT_HEADER,
-  toNatsHeaders,
-  WINDOW_HEADER,
-} from './headers.js'
+import { isNoResponders } from './headers.js'
+import { MuxFlag, MuxFrame, type MuxSink } from './mux-frame.js'
+import { readMuxFrames } from './mux-reader.js'
+import { Mailer, OversizeFrame } from './outbox.js'
 import { type CallCanceler, outbound, PendingCall } from './pending.js'
-import { CONTROL_SUFFIX, lastTokenId, publishFailure } from './subject.js'
+import { Route } from './route.js'
+import { isNatsSubject } from './subject.js'
 
 const MAX_ID = 0x7fffffff
-/** Headers are counted exactly only when a body comes this close to max_payload. */
-const HEADER_ALLOWANCE = 8192
+/** A route nobody has used for this long is forgotten (its node may be gone for good). */
+const ROUTE_IDLE_MS = 60_000
 
 /** Settings of the client end, resolved by NatsTransport. */
 export interface NatsClientOptions extends ClientStreamOptions {
@@ -32,31 +24,34 @@ export interface NatsClientOptions extends ClientStreamOptions {
 }
 
 /**
- * The calling end of the NATS transport: one inbox subscription (`<inbox>.>`) receives the
- * replies of every unary call (`<inbox>.<id>`) and the frames of every stream. Requests go to
- * the node subject with the reply subject set, so NATS itself answers 503 when nobody serves
- * it; cancels and liveness probes go to `<node subject>._ctl`.
+ * The calling end of the NATS transport. One inbox subscription (`<inbox>.>`) receives the
+ * frames of every call and stream; a Route per node subject batches what goes to that node.
+ * The client enforces deadlines and abort signals and cancels on the server; calls the
+ * server has been silent about are probed.
  */
-export class NatsClient implements CallCanceler {
-  readonly #nc: NatsConnection
-  readonly #nats: NatsModule
+export class NatsClient implements CallCanceler, MuxSink {
   readonly #link: NatsLink
   readonly #inbox: string
   readonly #subscription: Subscription
   readonly #options: NatsClientOptions
+  readonly #mailer: Mailer
+  readonly #routes = new Map<string, Route>()
+  readonly #routeById = new Map<number, Route>()
   readonly #calls = new Map<number, PendingCall>()
   readonly #streams: ClientStreams
   #nextId = 1
+  #nextRoute = 1
   #timer: NodeJS.Timeout | undefined
   #closed = false
+  /** The message being read: where stray stream frames are answered. */
+  #current: Msg | undefined
 
   constructor(nc: NatsConnection, nats: NatsModule, link: NatsLink, options: NatsClientOptions) {
-    this.#nc = nc
-    this.#nats = nats
     this.#link = link
     this.#options = options
     this.#inbox = nats.createInbox()
-    this.#streams = new ClientStreams(nc, this.#inbox, options)
+    this.#mailer = new Mailer(nc)
+    this.#streams = new ClientStreams(options, () => this.#mailer.maxPayload)
     this.#subscription = nc.subscribe(`${this.#inbox}.>`, {
       callback: (error, msg) => {
         if (!error) this.#onMessage(msg)
@@ -64,28 +59,17 @@ export class NatsClient implements CallCanceler {
     })
     link.onStatus((status) => {
       if (status.type === 'disconnect' || status.type === 'close') {
-        this.#failAll(lostError('the NATS connection was lost while the call was in flight'))
+        this.#failAll('the NATS connection was lost while the call was in flight')
       }
     })
   }
 
-  get maxPayload(): number {
-    return this.#nc.info?.max_payload ?? 1024 * 1024
-  }
-
   /** One unary call. The client enforces `timeout` and `signal`; both cancel it on the server. */
   call(address: string, call: OutboundCall): Promise<Reply> {
-    const refused = this.#refusal(address)
-    if (refused) return Promise.reject(refused)
+    const route = this.#routeFor(address)
+    if (route instanceof MicroError) return Promise.reject(route)
     const signal = call.signal
     if (signal?.aborted) return Promise.reject(canceled('micro.client', 'call canceled before it was sent'))
-    let headers: MsgHdrs
-    try {
-      headers = this.#requestHeaders(call.headers, call.endpoint, call.timeout, undefined)
-      this.#checkSize(call.body, headers)
-    } catch (error) {
-      return Promise.reject(MicroError.from(error, 'micro.client'))
-    }
     const id = this.#allocateId()
     const timeout = call.timeout
     return new Promise<Reply>((resolve, reject) => {
@@ -93,7 +77,7 @@ export class NatsClient implements CallCanceler {
       const pending = new PendingCall(
         this,
         id,
-        address,
+        route,
         call.endpoint,
         deadline,
         timeout,
@@ -102,18 +86,27 @@ export class NatsClient implements CallCanceler {
         reject,
       )
       this.#calls.set(id, pending)
+      route.inFlight++
+      pending.batch = route.requests.seq
+      try {
+        pending.batch = route.requests.request(
+          MuxFlag.Message | MuxFlag.End,
+          id,
+          call.endpoint,
+          timeout,
+          call.headers,
+          call.body,
+        )
+      } catch (error) {
+        this.#settle(pending)
+        reject(requestError(error))
+        return
+      }
       outbound.add(pending)
       if (signal) {
         pending.onAbort = () =>
           this.cancel(pending, canceled('micro.client', `call to ${call.endpoint} was canceled`))
         signal.addEventListener('abort', pending.onAbort, { once: true })
-      }
-      try {
-        this.#nc.publish(address, call.body, { reply: `${this.#inbox}.${id}`, headers })
-      } catch (error) {
-        this.#settle(pending)
-        reject(publishFailure(address, error))
-        return
       }
       this.#startTimer()
     })
@@ -121,26 +114,26 @@ export class NatsClient implements CallCanceler {
 
   /** Open a stream; resolves once the server accepted it. */
   stream(address: string, call: OutboundStream): Promise<StreamChannel> {
-    const refused = this.#refusal(address)
-    if (refused) return Promise.reject(refused)
+    const route = this.#routeFor(address)
+    if (route instanceof MicroError) return Promise.reject(route)
     if (call.signal?.aborted) {
       return Promise.reject(canceled('micro.client', 'stream canceled before it was opened'))
     }
-    let headers: MsgHdrs
+    let opening: Promise<StreamChannel>
     try {
-      headers = this.#requestHeaders(call.headers, call.endpoint, call.timeout, this.#options.streamWindow)
+      opening = this.#streams.open(this.#allocateId(), route, call)
     } catch (error) {
-      return Promise.reject(MicroError.from(error, 'micro.client'))
+      return Promise.reject(requestError(error))
     }
     this.#startTimer()
-    return this.#streams.open(this.#allocateId(), address, call, headers)
+    return opening
   }
 
   /** Abandon a unary call: tell the server, fail the caller with `error`. */
   cancel(pending: PendingCall, error: MicroError): void {
     if (this.#calls.get(pending.id) !== pending) return
     this.#settle(pending)
-    this.#control(pending, NatsFrame.Cancel)
+    pending.route.sendControl(MuxFrame.Cancel, pending.id)
     pending.reject(error)
   }
 
@@ -148,108 +141,140 @@ export class NatsClient implements CallCanceler {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#failAll(lostError('the NATS transport was closed'))
+    this.#failAll('the NATS transport was closed')
     this.#subscription.unsubscribe()
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
   }
 
-  #refusal(address: string): MicroError | undefined {
-    if (this.#closed) return unsentError('the NATS transport is closed')
-    if (!this.#link.connected)
-      return unsentError(`not connected to NATS (reconnecting); ${address} not called`)
-    return undefined
-  }
-
-  #requestHeaders(
-    given: Record<string, string>,
-    endpoint: string,
-    timeout: number | undefined,
-    window: number | undefined,
-  ): MsgHdrs {
-    const extra: Record<string, string> = { [ENDPOINT_HEADER]: endpoint }
-    if (timeout !== undefined) extra[TIMEOUT_HEADER] = String(Math.max(0, Math.ceil(timeout)))
-    if (window !== undefined) {
-      extra[STREAM_HEADER] = '1'
-      extra[WINDOW_HEADER] = String(window)
+  /** MuxSink: one frame from a server. */
+  frame(type: number, flags: number, id: number, headers: Headers | undefined, body: Buffer): void {
+    const pending = this.#calls.get(id)
+    if (pending !== undefined) {
+      if (type === MuxFrame.Data) {
+        this.#settle(pending)
+        pending.resolve({ body, headers })
+        return
+      }
+      if (type === MuxFrame.Error) {
+        this.#settle(pending)
+        const error = MicroError.parse(body.toString('utf8'), 'micro.server')
+        pending.reject((flags & MuxFlag.Lost) !== 0 ? lostError(error.detail) : error)
+        return
+      }
+      if (type === MuxFrame.Pong) {
+        pending.lastHeard = outbound.now()
+        pending.probeSent = 0
+      }
+      return
     }
-    return toNatsHeaders(this.#nats, given, extra)
-  }
-
-  #checkSize(body: Uint8Array, headers: MsgHdrs): void {
-    const max = this.maxPayload
-    if (body.length + HEADER_ALLOWANCE <= max) return
-    const size = body.length + natsHeaderSize(headers)
-    if (size > max) {
-      throw payloadTooLarge(
-        'micro.client',
-        `request of ${size} bytes is over the NATS server's max_payload of ${max} bytes`,
-      )
+    const reply = this.#current?.reply ?? ''
+    if (this.#streams.receive(type, flags, id, body, reply)) return
+    // A frame of a stream that is over: tell the instance to stop it. Late unary replies and
+    // final frames need no answer.
+    const stray = type === MuxFrame.Ping || type === MuxFrame.Credit || type === MuxFrame.Open
+    if ((stray || (type === MuxFrame.Data && (flags & MuxFlag.End) === 0)) && reply !== '') {
+      this.#routeOfSubject(this.#current?.subject ?? '')
+        ?.peer(reply)
+        .outbox.frame(MuxFrame.Cancel, 0, id, undefined, undefined)
     }
   }
 
   #onMessage(msg: Msg): void {
-    const id = lastTokenId(msg.subject)
-    const pending = this.#calls.get(id)
-    if (pending !== undefined) this.#onReply(pending, msg)
-    else if (!this.#streams.receive(id, msg)) this.#streams.stray(msg)
-  }
-
-  #onReply(pending: PendingCall, msg: Msg): void {
-    const headers = msg.headers
-    if (headers !== undefined) {
-      if (isNoResponders(headers) && msg.data.length === 0) {
-        this.#settle(pending)
-        pending.reject(
-          pending.probeSent > 0
-            ? lostError(`${pending.address} went away while ${pending.endpoint} was in flight`)
-            : unsentError(`no server listens on ${pending.address}`),
-        )
-        return
-      }
-      if (natsHeader(headers, CONTROL_HEADER) !== undefined) {
-        pending.lastHeard = Date.now()
-        pending.probeSent = 0
-        return
-      }
-      const error = natsHeader(headers, ERROR_HEADER)
-      if (error !== undefined) {
-        this.#settle(pending)
-        const parsed = MicroError.parse(Buffer.from(msg.data).toString('utf8'), 'micro.server')
-        pending.reject(error === 'lost' ? lostError(parsed.detail) : parsed)
-        return
-      }
+    const data = msg.data
+    if (data.length === 0) {
+      if (isNoResponders(msg.headers)) this.#undelivered(msg.subject)
+      return
     }
-    this.#settle(pending)
-    pending.resolve({ body: msg.data, headers: headers === undefined ? undefined : fromNatsHeaders(headers) })
-  }
-
-  /** Send a Cancel or a liveness Ping about a unary call to its node's control subject. */
-  #control(pending: PendingCall, type: typeof NatsFrame.Cancel | typeof NatsFrame.Ping): void {
-    const reply = `${this.#inbox}.${pending.id}`
+    this.#current = msg
     try {
-      this.#nc.publish(
-        pending.address + CONTROL_SUFFIX,
-        encodeFrame(type, 0, Buffer.from(reply)),
-        type === NatsFrame.Ping ? { reply } : undefined,
-      )
+      readMuxFrames(data, this)
     } catch {
-      // the connection is gone: the server learns nothing, the caller is failed anyway
+      // A malformed message: the frames before the bad one were taken, the rest is dropped.
+    } finally {
+      this.#current = undefined
     }
+  }
+
+  /** NATS answered "no responders" to the reply subject `<inbox>.<route>.<tag>`. */
+  #undelivered(subject: string): void {
+    const rest = subject.slice(this.#inbox.length + 1)
+    const dot = rest.indexOf('.')
+    const route = this.#routeById.get(Number(rest.slice(0, dot)))
+    const what = dot > 0 ? route?.undelivered(rest.slice(dot + 1)) : undefined
+    if (route === undefined || what === undefined) return
+    if (what.kind === 'peer') {
+      this.#streams.peerGone(route, what.peer)
+      return
+    }
+    for (const pending of [...this.#calls.values()]) {
+      if (pending.route !== route) continue
+      if (what.kind === 'requests' && pending.batch === what.batch) {
+        this.#settle(pending)
+        pending.reject(unsentError(`no server listens on ${route.address}`))
+      } else if (what.kind === 'control' && pending.batch <= what.batch) {
+        this.#settle(pending)
+        pending.reject(lostError(`${route.address} went away while ${pending.endpoint} was in flight`))
+      }
+    }
+    if (what.kind === 'requests') this.#streams.unsent(route, what.batch)
+  }
+
+  /** The route to `address`, or why there is none (closed, reconnecting, not a subject). */
+  #routeFor(address: string): Route | MicroError {
+    if (this.#closed) return unsentError('the NATS transport is closed')
+    if (!this.#link.connected)
+      return unsentError(`not connected to NATS (reconnecting); ${address} not called`)
+    let route = this.#routes.get(address)
+    if (route === undefined) {
+      if (!isNatsSubject(address))
+        return badRequest('micro.client', `${JSON.stringify(address)} is not a NATS subject`)
+      const id = this.#nextRoute++
+      route = new Route(this.#mailer, id, address, this.#inbox, (r, batch, error) =>
+        this.#requestsFailed(r, batch, error),
+      )
+      this.#routes.set(address, route)
+      this.#routeById.set(id, route)
+    }
+    route.lastUsed = outbound.now()
+    return route
+  }
+
+  #routeOfSubject(subject: string): Route | undefined {
+    return this.#routeById.get(Number(subject.slice(this.#inbox.length + 1)))
+  }
+
+  /** nats.js refused a request batch (the connection is closing): its calls were not sent. */
+  #requestsFailed(route: Route, batch: number, error: unknown): void {
+    const reason = unsentError(`cannot send to ${route.address}: ${(error as Error).message}`, error)
+    for (const pending of [...this.#calls.values()]) {
+      if (pending.route === route && pending.batch === batch) {
+        this.#settle(pending)
+        pending.reject(reason)
+      }
+    }
+    this.#streams.unsent(route, batch)
   }
 
   #settle(pending: PendingCall): void {
     this.#calls.delete(pending.id)
+    pending.route.inFlight--
     outbound.remove(pending)
     if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
   }
 
-  #failAll(reason: MicroError): void {
+  /** Fail every call and stream (unsent if its request never left) and start over with new routes. */
+  #failAll(detail: string): void {
+    const lost = lostError(detail)
+    const unsent = unsentError(detail)
     for (const pending of [...this.#calls.values()]) {
       this.#settle(pending)
-      pending.reject(reason)
+      pending.reject(pending.route.sent(pending.batch) ? lost : unsent)
     }
-    this.#streams.failAll(reason)
+    this.#streams.failAll(lost, unsent)
+    for (const route of this.#routes.values()) route.discard()
+    this.#routes.clear()
+    this.#routeById.clear()
   }
 
   #allocateId(): number {
@@ -259,7 +284,7 @@ export class NatsClient implements CallCanceler {
     return id
   }
 
-  /** Keep-alive: probe calls and streams the server has been silent about. */
+  /** Keep-alive: probe calls and streams the server has been silent about; forget idle routes. */
   #startTimer(): void {
     if (this.#timer !== undefined) return
     const { keepAlive, keepAliveTimeout } = this.#options
@@ -269,24 +294,43 @@ export class NatsClient implements CallCanceler {
   }
 
   #checkAlive(): void {
-    if (this.#calls.size === 0 && this.#streams.size === 0) {
+    const now = Date.now()
+    for (const [address, route] of this.#routes) {
+      if (route.inFlight === 0 && now - route.lastUsed > ROUTE_IDLE_MS) {
+        route.discard()
+        this.#routes.delete(address)
+        this.#routeById.delete(route.id)
+      }
+    }
+    if (this.#calls.size === 0 && this.#streams.size === 0 && this.#routes.size === 0) {
       clearInterval(this.#timer)
       this.#timer = undefined
       return
     }
-    const now = Date.now()
     const { keepAlive, keepAliveTimeout } = this.#options
     for (const pending of [...this.#calls.values()]) {
       if (pending.probeSent > 0) {
         if (now - pending.probeSent > keepAliveTimeout) {
-          const detail = `${pending.address} did not answer a liveness probe within ${keepAliveTimeout} ms`
+          const detail = `${pending.route.address} did not answer a liveness probe within ${keepAliveTimeout} ms`
           this.cancel(pending, lostError(detail))
         }
       } else if (now - pending.lastHeard >= keepAlive) {
         pending.probeSent = now
-        this.#control(pending, NatsFrame.Ping)
+        pending.route.sendControl(MuxFrame.Ping, pending.id)
       }
     }
     this.#streams.checkAlive(now, keepAlive, keepAliveTimeout)
   }
+}
+
+/** Why a request could not be queued: too large for NATS (413) or a header that cannot be encoded (400). */
+function requestError(error: unknown): MicroError {
+  if (error instanceof OversizeFrame) {
+    return payloadTooLarge(
+      'micro.client',
+      `request of ${error.size} bytes is over the NATS server's max_payload of ${error.max} bytes`,
+    )
+  }
+  if (error instanceof RangeError) return badRequest('micro.client', error.message)
+  return MicroError.from(error, 'micro.client')
 }

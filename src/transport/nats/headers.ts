@@ -5,12 +5,8 @@ import type { NatsModule } from './connection.js'
 
 /** On a reply: the body is the error JSON. `lost` when the server went away mid-call. */
 export const ERROR_HEADER = 'micro-error'
-/** On a request: open a stream rather than make a unary call. */
+/** On a plain request: a stream, which plain requests cannot carry (refused with a 400). */
 export const STREAM_HEADER = 'micro-stream'
-/** On a stream request: how many messages the client lets the server send ahead of its reads. */
-export const WINDOW_HEADER = 'micro-window'
-/** On a unary reply subject: not the reply but an answer to a liveness probe. */
-export const CONTROL_HEADER = 'micro-control'
 export const ENDPOINT_HEADER = 'micro-endpoint'
 export const TIMEOUT_HEADER = 'timeout'
 
@@ -46,13 +42,6 @@ export function fromNatsHeaders(headers: MsgHdrs | undefined): Headers {
     if (value !== undefined) setHeader(result, key.toLowerCase(), value)
   }
   return result
-}
-
-/** One header of a NATS message, whatever the case of its name. */
-export function natsHeader(headers: MsgHdrs | undefined, key: string): string | undefined {
-  if (headers === undefined) return undefined
-  for (const [name, values] of headers) if (name.toLowerCase() === key) return values[0]
-  return undefined
 }
 
 /** Bytes `headers` take on the wire (`NATS/1.0` line, `key: value` lines, blank line). */

@@ -1,77 +1,77 @@
-import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { badRequest, canceled, MicroError, payloadTooLarge, serviceUnavailable } from '../../errors/errors.js'
+import type { NatsLink, NatsModule } from '../../nats/connection.js'
 import type { Headers } from '../frame.js'
-import type { Dispatcher, InboundCall, Listener } from '../transport.js'
-import type { NatsLink, NatsModule } from './connection.js'
-import { decodeFrame, encodeFrame, NatsFrame } from './frames.js'
-import {
-  CONTROL_HEADER,
-  ENDPOINT_HEADER,
-  ERROR_HEADER,
-  fromNatsHeaders,
-  natsHeaderSize,
-  STREAM_HEADER,
-  TIMEOUT_HEADER,
-  toNatsHeaders,
-} from './headers.js'
-import { type ServerStreamOptions, ServerStreams } from './server-streams.js'
-import { CONTROL_SUFFIX } from './subject.js'
+import type { Dispatcher, Listener } from '../transport.js'
+import { isNoResponders } from './headers.js'
+import { MuxFlag, MuxFrame, type MuxSink, WINDOW_HEADER } from './mux-frame.js'
+import { readMuxFrames } from './mux-reader.js'
+import { Mailer } from './outbox.js'
+import { PlainRequests, timeoutOf } from './plain.js'
+import { MuxCall, ServerSession } from './session.js'
+import { NatsStream } from './stream.js'
+import { CONTROL_SUFFIX, MUX_SUFFIX } from './subject.js'
 
 const EMPTY = new Uint8Array(0)
+const MAX_SESSION = 0x7fffffff
+/** A session with nothing running for this long is forgotten; the caller's next batch starts a new one. */
+const SESSION_IDLE_MS = 60_000
 
 /** Settings of the serving end, resolved by NatsTransport. */
-export interface NatsListenerOptions extends ServerStreamOptions {
+export interface NatsListenerOptions {
   /** Queue group: instances listening on one subject share its calls. */
   queue: string
-}
-
-/** A unary call that arrived over NATS; answering it publishes to its reply subject. */
-class NatsCall implements InboundCall {
-  onCancel: ((reason: MicroError) => void) | undefined = undefined
-  readonly protocol = 'nats'
-
-  constructor(
-    readonly listener: NatsListener,
-    readonly reply: string,
-    readonly endpoint: string,
-    readonly headers: Headers,
-    readonly body: Uint8Array,
-    readonly timeout: number | undefined,
-    readonly remote: string,
-  ) {}
-
-  respond(body: Uint8Array, headers?: Headers): void {
-    this.listener.answer(this, body, headers, undefined)
-  }
-
-  fail(error: MicroError): void {
-    this.listener.answer(this, Buffer.from(JSON.stringify(error)), undefined, 'error')
-  }
+  streamWindow: number
+  maxFrameSize: number
+  keepAlive: number
+  keepAliveTimeout: number
 }
 
 /**
- * The serving end of the NATS transport for one subject. Requests arrive on the subject (in
- * the queue group); cancels and liveness probes of unary calls on `<subject>._ctl` (every
- * instance hears them; the one running the call acts); stream frames on this listener's own
- * inbox, `<inbox>.<stream id>`.
+ * The serving end of the NATS transport for one subject. Subscriptions: `<subject>._mux`
+ * (queue group: batches of requests from micro-ts clients), `<subject>._ctl` (every instance:
+ * cancels and probes), `<inbox>.>` (this instance: stream frames, and NATS's "no responders"
+ * when a caller is gone) and `<subject>` (queue group: plain NATS requests, see plain.ts).
+ * Each caller route gets a ServerSession; replies of one event-loop turn leave as one NATS
+ * message per caller.
  */
 export class NatsListener implements Listener {
   readonly address: string
+  readonly dispatcher: Dispatcher
+  readonly maxFrameSize: number
   readonly #nc: NatsConnection
-  readonly #nats: NatsModule
-  readonly #dispatcher: Dispatcher
-  readonly #maxFrameSize: number
+  readonly #options: NatsListenerOptions
+  readonly #inbox: string
+  readonly #mailer: Mailer
+  readonly #plain: PlainRequests
   readonly #subscriptions: Subscription[]
-  readonly #calls = new Map<string, NatsCall>()
-  readonly #streams: ServerStreams
-  readonly #errorHeaders: MsgHdrs
-  readonly #lostHeaders: MsgHdrs
-  readonly #pongHeaders: MsgHdrs
+  readonly #sessions = new Map<string, ServerSession>()
+  readonly #byNumber = new Map<number, ServerSession>()
   readonly #stopStatus: () => void
+  #nextSession = 1
+  #inFlight = 0
   #draining = false
+  #closing = false
   #closed = false
   #drained: Promise<void> | undefined
   #whenIdle: (() => void) | undefined
+  #timer: NodeJS.Timeout | undefined
+  /** The message being read: its caller's subject, and its session once known. */
+  #key = ''
+  #session: ServerSession | undefined
+  readonly #requestSink: MuxSink = {
+    frame: (type, flags, id, headers, body) => this.#onRequest(type, flags, id, headers, body),
+  }
+  readonly #controlSink: MuxSink = { frame: (type, _flags, id) => this.#onControl(type, id) }
+  readonly #streamSink: MuxSink = {
+    frame: (type, flags, id, _headers, body) => this.#session?.streamFrame(type, flags, id, body),
+  }
+  readonly #owner = {
+    ended: () => this.#ended(),
+    started: () => {
+      this.#inFlight++
+    },
+  }
 
   constructor(
     subject: string,
@@ -82,32 +82,45 @@ export class NatsListener implements Listener {
     options: NatsListenerOptions,
   ) {
     this.address = subject
+    this.dispatcher = dispatcher
+    this.maxFrameSize = options.maxFrameSize
     this.#nc = nc
-    this.#nats = nats
-    this.#dispatcher = dispatcher
-    this.#maxFrameSize = options.maxFrameSize
-    const inbox = nats.createInbox()
-    this.#streams = new ServerStreams(nc, inbox, options, () => this.#checkIdle())
-    this.#errorHeaders = toNatsHeaders(nats, { [ERROR_HEADER]: '1' })
-    this.#lostHeaders = toNatsHeaders(nats, { [ERROR_HEADER]: 'lost' })
-    this.#pongHeaders = toNatsHeaders(nats, { [CONTROL_HEADER]: 'pong' })
+    this.#options = options
+    this.#inbox = nats.createInbox()
+    this.#mailer = new Mailer(nc)
+    const listener = this
+    this.#plain = new PlainRequests(nc, nats, {
+      dispatcher,
+      maxFrameSize: options.maxFrameSize,
+      get draining() {
+        return listener.#draining
+      },
+      ...this.#owner,
+    })
     const on = (handle: (msg: Msg) => void) => (error: Error | null, msg: Msg) => {
       if (error) return
       try {
         handle(msg)
       } catch {
         // Nothing a peer sends may take the listener down.
+      } finally {
+        this.#session = undefined
       }
     }
+    const queue = options.queue
     this.#subscriptions = [
-      nc.subscribe(subject, { queue: options.queue, callback: on((msg) => this.#onRequest(msg)) }),
-      nc.subscribe(subject + CONTROL_SUFFIX, { callback: on((msg) => this.#onControl(msg)) }),
-      nc.subscribe(`${inbox}.>`, { callback: on((msg) => this.#streams.receive(msg)) }),
+      nc.subscribe(subject + MUX_SUFFIX, { queue, callback: on((msg) => this.#onRequests(msg)) }),
+      nc.subscribe(subject + CONTROL_SUFFIX, { callback: on((msg) => this.#onControls(msg)) }),
+      nc.subscribe(`${this.#inbox}.>`, { callback: on((msg) => this.#onDirect(msg)) }),
+      nc.subscribe(subject, { queue, callback: on((msg) => this.#plain.receive(msg)) }),
     ]
     this.#stopStatus = link.onStatus((status) => {
       // Whatever the caller sent while we were away is lost: streams cannot go on.
       if (status.type === 'disconnect' || status.type === 'close') {
-        this.#streams.finishAll(canceled('micro.server', 'the NATS connection was lost'))
+        const reason = canceled('micro.server', 'the NATS connection was lost')
+        for (const session of this.#sessions.values()) {
+          for (const stream of [...session.streams.values()]) stream.finish(reason)
+        }
       }
     })
   }
@@ -128,40 +141,7 @@ export class NatsListener implements Listener {
 
   /** Calls and streams running now. */
   get inFlight(): number {
-    return this.#calls.size + this.#streams.size
-  }
-
-  /** Publish the answer of a unary call, unless it was canceled or answered already. */
-  answer(
-    call: NatsCall,
-    body: Uint8Array,
-    headers: Headers | undefined,
-    kind: 'error' | 'lost' | undefined,
-  ): void {
-    if (this.#calls.get(call.reply) !== call) return
-    this.#calls.delete(call.reply)
-    let natsHeaders: MsgHdrs | undefined
-    if (kind === 'error') natsHeaders = this.#errorHeaders
-    else if (kind === 'lost') natsHeaders = this.#lostHeaders
-    else if (headers !== undefined && Object.keys(headers).length > 0) {
-      try {
-        natsHeaders = toNatsHeaders(this.#nats, headers)
-      } catch (error) {
-        body = Buffer.from(JSON.stringify(MicroError.from(error, 'micro.server')))
-        natsHeaders = this.#errorHeaders
-      }
-    }
-    const max = this.#nc.info?.max_payload ?? 1024 * 1024
-    if (body.length + natsHeaderSize(natsHeaders) > max) {
-      const error = payloadTooLarge(
-        'micro.server',
-        `reply of ${body.length} bytes is over the NATS server's max_payload of ${max} bytes`,
-      )
-      body = Buffer.from(JSON.stringify(error))
-      natsHeaders = this.#errorHeaders
-    }
-    this.#publish(call.reply, body, natsHeaders)
-    this.#checkIdle()
+    return this.#inFlight
   }
 
   drain(): Promise<void> {
@@ -177,111 +157,172 @@ export class NatsListener implements Listener {
   async close(): Promise<void> {
     if (this.#closed) return
     void this.drain()
+    this.#closing = true
     const reason = canceled('micro.server', 'the server closed the listener')
     const lost = serviceUnavailable('micro.server', `${this.address} closed while the call was in flight`)
-    for (const call of [...this.#calls.values()]) {
-      this.answer(call, Buffer.from(JSON.stringify(lost)), undefined, 'lost')
-      call.onCancel?.(reason)
-    }
-    this.#streams.abortAll(lost, reason)
+    for (const session of this.#sessions.values()) session.closeAll(lost, reason)
+    this.#plain.closeAll(lost, reason)
     this.#stop()
   }
 
-  #onRequest(msg: Msg): void {
-    const reply = msg.reply
-    // Without a reply subject nobody can be answered, so there is nothing to do.
-    if (!reply) return
-    let headers: Headers
-    try {
-      headers = fromNatsHeaders(msg.headers)
-    } catch {
-      this.#refuse(reply, false, badRequest('micro.server', 'malformed NATS headers'))
-      return
+  /** A batch of requests; its reply subject is `<caller subject>.<batch>`. */
+  #onRequests(msg: Msg): void {
+    const reply = msg.reply ?? ''
+    const dot = reply.lastIndexOf('.')
+    if (dot <= 0) return
+    this.#key = reply.slice(0, dot)
+    const session = this.#sessions.get(this.#key)
+    if (session !== undefined) session.lastUsed = Date.now()
+    this.#session = session
+    readMuxFrames(msg.data, this.#requestSink)
+  }
+
+  #onRequest(type: number, flags: number, id: number, headers: Headers | undefined, body: Buffer): void {
+    if (type !== MuxFrame.Request) return
+    let session = this.#session
+    if (session === undefined) {
+      session = this.#newSession(this.#key)
+      this.#session = session
     }
-    const stream = headers[STREAM_HEADER] === '1'
-    const endpoint = headers[ENDPOINT_HEADER]
-    if (!endpoint) {
-      this.#refuse(reply, stream, badRequest('micro.server', 'request has no micro-endpoint header'))
-    } else if (msg.data.length > this.#maxFrameSize) {
-      const detail = `request of ${msg.data.length} bytes is over the size limit`
-      this.#refuse(reply, stream, payloadTooLarge('micro.server', detail))
+    const endpoint = headers?.['micro-endpoint']
+    if (session.calls.has(id) || session.streams.has(id)) {
+      session.error(id, badRequest('micro.server', `call id ${id} is already in use`), 0)
+    } else if (headers === undefined || !endpoint) {
+      session.error(id, badRequest('micro.server', 'request has no micro-endpoint header'), 0)
+    } else if (body.length > this.maxFrameSize) {
+      const detail = `request of ${body.length} bytes is over the size limit`
+      session.error(id, payloadTooLarge('micro.server', detail), 0)
     } else if (this.#draining) {
-      this.#refuse(reply, stream, serviceUnavailable('micro.server', 'server is shutting down'))
-    } else if (stream) {
-      const info = { endpoint, headers, body: EMPTY, timeout: timeoutOf(headers), remote: remoteOf(reply) }
-      this.#streams.open(reply, { ...info, protocol: 'nats' }, this.#dispatcher)
-    } else if (this.#calls.has(reply)) {
-      this.#refuse(reply, false, badRequest('micro.server', 'reply subject already in use by a call'))
+      session.error(id, serviceUnavailable('micro.server', 'server is shutting down'), 0)
+    } else if ((flags & MuxFlag.Stream) !== 0) {
+      this.#openStream(session, id, endpoint, headers)
     } else {
-      const call = new NatsCall(this, reply, endpoint, headers, msg.data, timeoutOf(headers), remoteOf(reply))
-      this.#calls.set(reply, call)
+      const call = new MuxCall(session, id, endpoint, headers, body, timeoutOf(headers), session.subject)
+      session.calls.set(id, call)
+      this.#inFlight++
       try {
-        this.#dispatcher.unary(call)
+        this.dispatcher.unary(call)
       } catch (error) {
         call.fail(MicroError.from(error, 'micro.server'))
       }
     }
   }
 
-  /** A Cancel or a liveness Ping about a unary call, named by its reply subject. */
-  #onControl(msg: Msg): void {
-    const frame = decodeFrame(msg.data)
-    if (frame === undefined) return
-    const call = this.#calls.get(Buffer.from(frame.body).toString('utf8'))
-    if (call === undefined) return
-    if (frame.type === NatsFrame.Cancel) {
-      this.#calls.delete(call.reply)
-      call.onCancel?.(canceled('micro.server', 'canceled by the caller'))
-      this.#checkIdle()
-    } else if (frame.type === NatsFrame.Ping && msg.reply === call.reply) {
-      this.#publish(call.reply, EMPTY, this.#pongHeaders)
-    }
-  }
-
-  /** Answer a request we will not serve: an error reply, or an Error frame for a stream. */
-  #refuse(reply: string, stream: boolean, error: MicroError): void {
-    const body = Buffer.from(JSON.stringify(error))
-    if (stream) this.#publish(reply, encodeFrame(NatsFrame.Error, 0, body), undefined)
-    else this.#publish(reply, body, this.#errorHeaders)
-  }
-
-  #publish(subject: string, body: Uint8Array, headers: MsgHdrs | undefined): void {
-    if (this.#nc.isClosed()) return
+  #openStream(session: ServerSession, id: number, endpoint: string, headers: Headers): void {
+    const window = Number(headers[WINDOW_HEADER])
+    const streamWindow = this.#options.streamWindow
+    const stream = new NatsStream(session, id, headers, session.outbox, {
+      isServer: true,
+      window: streamWindow,
+      peerWindow: Number.isInteger(window) && window > 0 ? window : streamWindow,
+      maxMessageSize: this.maxFrameSize,
+      lost: (detail) => canceled('micro.server', `the caller is gone: ${detail}`),
+    })
+    session.streams.set(id, stream)
+    this.#inFlight++
+    session.outbox.value(MuxFrame.Open, id, streamWindow)
+    const info = { endpoint, headers, body: EMPTY, timeout: timeoutOf(headers), remote: session.subject }
     try {
-      this.#nc.publish(subject, body, headers === undefined ? undefined : { headers })
-    } catch {
-      // A reply that cannot be sent (connection closing) is a call the caller sees fail.
+      this.dispatcher.stream({ ...info, protocol: 'nats' }, stream)
+    } catch (error) {
+      stream.fail(MicroError.from(error, 'micro.server'))
     }
+  }
+
+  /** Cancels and probes, sent to every instance; the one running the call acts. */
+  #onControls(msg: Msg): void {
+    const reply = msg.reply ?? ''
+    const dot = reply.lastIndexOf('.')
+    if (dot <= 0) return
+    this.#session = this.#sessions.get(reply.slice(0, dot))
+    if (this.#session !== undefined) readMuxFrames(msg.data, this.#controlSink)
+  }
+
+  #onControl(type: number, id: number): void {
+    const session = this.#session as ServerSession
+    if (type === MuxFrame.Cancel) session.cancel(id)
+    else if (type === MuxFrame.Ping && session.calls.has(id)) {
+      session.outbox.frame(MuxFrame.Pong, 0, id, undefined, undefined)
+    }
+  }
+
+  /** Stream frames from a caller, on `<inbox>.<session>`; "no responders" there: the caller is gone. */
+  #onDirect(msg: Msg): void {
+    const number = Number(msg.subject.slice(this.#inbox.length + 1))
+    const session = this.#byNumber.get(number)
+    if (session === undefined) return
+    if (msg.data.length === 0) {
+      if (isNoResponders(msg.headers)) {
+        this.#forget(session)
+        session.abandon(canceled('micro.server', 'the caller is gone'))
+      }
+      return
+    }
+    session.lastUsed = Date.now()
+    this.#session = session
+    readMuxFrames(msg.data, this.#streamSink)
+  }
+
+  #newSession(key: string): ServerSession {
+    const number = this.#nextSession
+    this.#nextSession = number >= MAX_SESSION ? 1 : number + 1
+    const session = new ServerSession(this.#owner, this.#mailer, key, number, `${this.#inbox}.${number}`)
+    this.#sessions.set(key, session)
+    this.#byNumber.set(number, session)
+    this.#startTimer()
+    return session
+  }
+
+  #forget(session: ServerSession): void {
+    if (this.#sessions.get(session.subject) === session) this.#sessions.delete(session.subject)
+    this.#byNumber.delete(session.number)
+  }
+
+  #ended(): void {
+    this.#inFlight--
+    if (this.#draining) this.#checkIdle()
   }
 
   #checkIdle(): void {
-    if (this.#draining && !this.#closed && this.inFlight === 0) this.#stop()
+    if (this.#draining && !this.#closing && !this.#closed && this.#inFlight === 0) this.#stop()
   }
 
-  /** Unsubscribe and let drain() resolve; replies already published stay queued in nats.js. */
+  /** Unsubscribe, send the last frames and let drain() resolve. */
   #stop(): void {
     if (this.#closed) return
     this.#closed = true
     this.#stopStatus()
-    this.#streams.stop()
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
     for (const subscription of this.#subscriptions) subscription.unsubscribe()
+    this.#mailer.flushAll()
+    this.#sessions.clear()
+    this.#byNumber.clear()
     // Flushing sends the last replies before whoever drained us closes the connection.
     void this.#nc
       .flush()
       .catch(() => {})
       .then(() => this.#whenIdle?.())
   }
-}
 
-function timeoutOf(headers: Headers): number | undefined {
-  const text = headers[TIMEOUT_HEADER]
-  if (text === undefined) return undefined
-  const value = Number(text)
-  return Number.isFinite(value) && value >= 0 ? value : undefined
-}
+  /** Keep-alive of streams, and forgetting sessions idle for a while; runs while there are sessions. */
+  #startTimer(): void {
+    if (this.#timer !== undefined) return
+    const { keepAlive, keepAliveTimeout } = this.#options
+    this.#timer = setInterval(() => this.#tick(), Math.max(50, Math.min(keepAlive, keepAliveTimeout) / 2))
+    this.#timer.unref()
+  }
 
-/** Who called: the caller's inbox (NATS does not tell the peer's address). */
-function remoteOf(reply: string): string {
-  const dot = reply.lastIndexOf('.')
-  return dot > 0 ? reply.slice(0, dot) : reply
+  #tick(): void {
+    const now = Date.now()
+    const { keepAlive, keepAliveTimeout } = this.#options
+    for (const session of [...this.#sessions.values()]) {
+      for (const stream of [...session.streams.values()]) stream.checkAlive(now, keepAlive, keepAliveTimeout)
+      if (session.inFlight === 0 && now - session.lastUsed > SESSION_IDLE_MS) this.#forget(session)
+    }
+    if (this.#sessions.size === 0) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { type MicroError, timeout as timeoutError } from '../../errors/errors.js'
 import { DeadlineList, type Tracked } from '../../util/deadline-list.js'
 import type { Reply } from '../transport.js'
+import type { Route } from './route.js'
 import type { NatsStream } from './stream.js'
 
 /** Deadlines of every outbound NATS call and stream in this process. */
@@ -17,13 +18,15 @@ export class PendingCall implements Tracked {
   prevTracked: Tracked | undefined = undefined
   onAbort: (() => void) | undefined = undefined
   /** When the server was last heard about this call, and when a probe went out (0: none). */
-  lastHeard = Date.now()
+  lastHeard = outbound.now()
   probeSent = 0
+  /** The number of the request batch that carries it. */
+  batch = 0
 
   constructor(
     readonly owner: CallCanceler,
     readonly id: number,
-    readonly address: string,
+    readonly route: Route,
     readonly endpoint: string,
     readonly deadline: number | undefined,
     readonly timeout: number | undefined,

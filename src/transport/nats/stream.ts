@@ -2,12 +2,16 @@ import { canceled, MicroError, payloadTooLarge } from '../../errors/errors.js'
 import { AsyncQueue } from '../../util/async-queue.js'
 import type { Headers } from '../frame.js'
 import type { StreamChannel } from '../transport.js'
-import { type DecodedFrame, encodeFrame, NATS_FRAME_HEADER, NatsFrame, NatsFrameFlag } from './frames.js'
+import { MUX_HEADER_SIZE, MuxFlag, MuxFrame } from './mux-frame.js'
+import { frameValue } from './mux-reader.js'
+import type { Outbox } from './outbox.js'
 
 /** What a stream needs from the end of the transport it lives on. */
 export interface NatsStreamHost {
-  /** Publish to the peer's subject with the stream's own subject as the reply. */
-  publish(stream: NatsStream, frame: Uint8Array): void
+  /** Queue a frame of this stream for its peer (dropped when the peer is not known yet). */
+  send(stream: NatsStream, type: number, flags: number, body: Uint8Array | undefined): void
+  /** Queue a frame whose body is one u32. */
+  sendValue(stream: NatsStream, type: number, value: number): void
   /** The stream is over; forget it. */
   release(stream: NatsStream): void
   /** Largest NATS message the server takes (its max_payload). */
@@ -36,20 +40,21 @@ interface PendingSend {
 const RESOLVED = Promise.resolve()
 
 /**
- * One bidirectional stream over NATS, used by both ends. Flow control is a window of
- * messages per direction: a sender has at most `window` messages not yet read by the peer's
- * reader; the reader grants more (Credit, cumulative) each time it has read half a window.
- * Data frames carry a sequence number, so a message lost in NATS (a reconnect) fails the
- * stream instead of silently skipping.
+ * One bidirectional stream over the NATS transport, used by both ends. Flow control is a
+ * window of messages per direction: a sender has at most `window` messages not yet read by
+ * the peer's reader; the reader grants more (Credit, cumulative) each time it has read half
+ * a window. Its frames travel in the batches of the host's outbox for the peer.
  */
 export class NatsStream implements StreamChannel {
+  /** The call id, chosen by the client; unique within the client's session. */
   readonly id: number
-  /** This end's subject: the peer publishes here. */
-  readonly subject: string
-  /** The peer's subject; the client learns it from the Open frame. */
-  peer: string | undefined
   readonly headers: Headers
   readonly messages: AsyncIterable<Uint8Array>
+  /** Where this stream's frames go (client: the serving instance, known once Open came). */
+  out: Outbox | undefined
+  /** Client: the number of the request batch that opened it, and of the instance that took it. */
+  batch = 0
+  peer = -1
   /** When we last heard from the peer, and when we pinged it (0: no ping outstanding). */
   lastHeard = Date.now()
   pingSent = 0
@@ -73,16 +78,14 @@ export class NatsStream implements StreamChannel {
   constructor(
     host: NatsStreamHost,
     id: number,
-    subject: string,
-    peer: string | undefined,
     headers: Headers,
+    out: Outbox | undefined,
     options: NatsStreamOptions,
   ) {
     this.#host = host
     this.id = id
-    this.subject = subject
-    this.peer = peer
     this.headers = headers
+    this.out = out
     this.#options = options
     this.#peerWindow = options.peerWindow
     this.#queue = new AsyncQueue<Uint8Array>({
@@ -115,8 +118,9 @@ export class NatsStream implements StreamChannel {
     return this.#over
   }
 
-  /** Client: the server accepted the stream; it listens on `peer` and grants `window`. */
-  opened(peer: string, window: number): void {
+  /** Client: the server accepted the stream, sending from `out`, and grants `window`. */
+  opened(out: Outbox, peer: number, window: number): void {
+    this.out = out
     this.peer = peer
     if (window > 0) this.#peerWindow = window
   }
@@ -124,7 +128,7 @@ export class NatsStream implements StreamChannel {
   send(body: Uint8Array): Promise<void> {
     if (this.#over) return Promise.reject(this.#closedError())
     if (this.#sentEnd) return Promise.reject(new MicroError('micro.stream', 'send after end', 400))
-    if (body.length + NATS_FRAME_HEADER > this.#host.maxPayload) {
+    if (body.length + MUX_HEADER_SIZE > this.#host.maxPayload) {
       return Promise.reject(
         payloadTooLarge(
           'micro.stream',
@@ -133,7 +137,7 @@ export class NatsStream implements StreamChannel {
       )
     }
     if (this.#pending.length === 0 && this.#sent - this.#peerConsumed < this.#peerWindow) {
-      this.#publishData(body)
+      this.#sendData(body)
       return RESOLVED
     }
     return new Promise<void>((resolve, reject) => this.#pending.push({ body, resolve, reject }))
@@ -148,48 +152,41 @@ export class NatsStream implements StreamChannel {
 
   fail(error: MicroError): void {
     if (this.#over) return
-    if (this.#options.isServer) {
-      this.#publish(encodeFrame(NatsFrame.Error, 0, Buffer.from(JSON.stringify(error))))
-    } else if (this.peer !== undefined) {
-      this.#publish(encodeFrame(NatsFrame.Cancel))
-    }
+    if (this.#options.isServer) this.#send(MuxFrame.Error, 0, Buffer.from(JSON.stringify(error)))
+    else this.#send(MuxFrame.Cancel, 0, undefined)
     this.finish(error)
   }
 
   /** A frame from the peer. */
-  receive(frame: DecodedFrame): void {
+  receive(type: number, flags: number, body: Buffer): void {
     this.lastHeard = Date.now()
     this.pingSent = 0
     if (this.#over) return
-    switch (frame.type) {
-      case NatsFrame.Data:
-        this.#receiveData(frame.value, frame.body)
+    switch (type) {
+      case MuxFrame.Data:
+        this.#receiveData(body)
         return
-      case NatsFrame.End:
-        if (frame.value !== this.#received) {
-          this.finish(this.#options.lost(`${frame.value - this.#received} stream messages were lost`))
-        } else {
-          this.#queue.end()
-          if (!this.#options.isServer) this.finish(undefined)
-        }
+      case MuxFrame.End:
+        this.#queue.end()
+        if (!this.#options.isServer) this.finish(undefined)
         return
-      case NatsFrame.Error: {
-        const error = MicroError.parse(Buffer.from(frame.body).toString('utf8'), 'micro.server')
-        this.finish((frame.flags & NatsFrameFlag.Lost) !== 0 ? this.#options.lost(error.detail) : error)
+      case MuxFrame.Error: {
+        const error = MicroError.parse(body.toString('utf8'), 'micro.server')
+        this.finish((flags & MuxFlag.Lost) !== 0 ? this.#options.lost(error.detail) : error)
         return
       }
-      case NatsFrame.Cancel:
+      case MuxFrame.Cancel:
         this.finish(
           this.#options.isServer
             ? canceled('micro.server', 'canceled by the caller')
             : this.#options.lost('the server no longer knows this stream'),
         )
         return
-      case NatsFrame.Ping:
-        this.#publish(encodeFrame(NatsFrame.Pong))
+      case MuxFrame.Ping:
+        this.#send(MuxFrame.Pong, 0, undefined)
         return
-      case NatsFrame.Credit:
-        this.#receiveCredit(frame.value)
+      case MuxFrame.Credit:
+        this.#receiveCredit(frameValue(body))
         return
       default:
       // Pong, and types a newer peer may send: hearing from the peer is all that matters.
@@ -198,14 +195,14 @@ export class NatsStream implements StreamChannel {
 
   /** Ping a silent peer; fail the stream when a ping goes unanswered. */
   checkAlive(now: number, keepAlive: number, keepAliveTimeout: number): void {
-    if (this.#over || this.peer === undefined) return
+    if (this.#over || this.out === undefined) return
     if (this.pingSent > 0) {
       if (now - this.pingSent > keepAliveTimeout) {
         this.finish(this.#options.lost(`the peer did not answer a ping within ${keepAliveTimeout} ms`))
       }
     } else if (now - this.lastHeard >= keepAlive) {
       this.pingSent = now
-      this.#publish(encodeFrame(NatsFrame.Ping))
+      this.#send(MuxFrame.Ping, 0, undefined)
     }
   }
 
@@ -228,14 +225,8 @@ export class NatsStream implements StreamChannel {
     this.#host.release(this)
   }
 
-  #receiveData(seq: number, body: Uint8Array): void {
-    if (seq !== this.#received + 1) {
-      this.finish(
-        this.#options.lost(`stream messages were lost (expected #${this.#received + 1}, got #${seq})`),
-      )
-      return
-    }
-    this.#received = seq
+  #receiveData(body: Uint8Array): void {
+    this.#received++
     if (body.length > this.#options.maxMessageSize) {
       this.fail(
         payloadTooLarge('micro.stream', `stream message of ${body.length} bytes is over the size limit`),
@@ -258,7 +249,7 @@ export class NatsStream implements StreamChannel {
     this.#peerConsumed = consumed
     while (this.#pending.length > 0 && this.#sent - this.#peerConsumed < this.#peerWindow) {
       const next = this.#pending.shift() as PendingSend
-      this.#publishData(next.body)
+      this.#sendData(next.body)
       if (this.#over) {
         next.reject(this.#closedError())
         return
@@ -276,24 +267,27 @@ export class NatsStream implements StreamChannel {
     this.#consumed += count
     if (this.#over || this.#consumed - this.#credited < Math.max(1, this.#options.window >> 1)) return
     this.#credited = this.#consumed
-    this.#publish(encodeFrame(NatsFrame.Credit, this.#consumed))
+    try {
+      this.#host.sendValue(this, MuxFrame.Credit, this.#consumed)
+    } catch (error) {
+      this.finish(this.#options.lost(`cannot send: ${(error as Error).message}`))
+    }
   }
 
-  #publishData(body: Uint8Array): void {
+  #sendData(body: Uint8Array): void {
     this.#sent++
-    this.#publish(encodeFrame(NatsFrame.Data, this.#sent, body))
+    this.#send(MuxFrame.Data, 0, body)
   }
 
   #sendEnd(): void {
-    this.#publish(encodeFrame(NatsFrame.End, this.#sent))
+    this.#send(MuxFrame.End, 0, undefined)
     // The server's End completes the call; the client's only half-closes it.
     if (this.#options.isServer) this.finish(undefined)
   }
 
-  #publish(frame: Uint8Array): void {
-    if (this.peer === undefined) return
+  #send(type: number, flags: number, body: Uint8Array | undefined): void {
     try {
-      this.#host.publish(this, frame)
+      this.#host.send(this, type, flags, body)
     } catch (error) {
       this.finish(this.#options.lost(`cannot send: ${(error as Error).message}`))
     }

@@ -7,7 +7,9 @@ const SUBJECT = new RegExp(`^${TOKEN}(\\.${TOKEN})*$`)
 /** `host:port` and `[v6]:port`: what the micro transport listens on, not a subject. */
 const HOST_PORT = /:\d+$/
 
-/** The suffix of a node subject that carries cancels and liveness probes of unary calls. */
+/** The suffix of a node subject that carries batches of requests (queue group: one instance takes each). */
+export const MUX_SUFFIX = '._mux'
+/** The suffix of a node subject that carries cancels and probes (every instance hears them). */
 export const CONTROL_SUFFIX = '._ctl'
 
 /** Whether `subject` is a NATS subject one may publish to (no wildcards, no empty tokens). */

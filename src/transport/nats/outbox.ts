@@ -1,0 +1,247 @@
+import type { NatsConnection } from '@nats-io/transport-node'
+import type { Headers } from '../frame.js'
+import {
+  ENDPOINT_INDEX,
+  entryBound,
+  headersBound,
+  TIMEOUT_INDEX,
+  writeHeader,
+  writeHeaders,
+  writeKnown,
+} from './mux-encode.js'
+import { MUX_HEADER_SIZE, MUX_VERSION, MuxFrame, WINDOW_HEADER } from './mux-frame.js'
+
+const CHUNK_SIZE = 16 * 1024
+/**
+ * Send a batch early once it holds this many frames (or bytes): the peer starts on the
+ * first part while this side encodes the rest, as the micro transport's FrameWriter does.
+ */
+const EARLY_FLUSH_FRAMES = 32
+const EARLY_FLUSH_BYTES = 64 * 1024
+const EMPTY = Buffer.alloc(0)
+
+/** A frame that cannot travel at all: it alone is over the NATS server's max_payload. */
+export class OversizeFrame extends Error {
+  constructor(
+    readonly size: number,
+    readonly max: number,
+  ) {
+    super(`frame of ${size} bytes is over the NATS server's max_payload of ${max} bytes`)
+    this.name = 'OversizeFrame'
+  }
+}
+
+/**
+ * Sends the batches of every outbox of one client or listener: an outbox with frames is
+ * flushed at the end of the event-loop turn (setImmediate), all of them together, so the
+ * frames of one turn leave as one NATS message per destination and nats.js writes them
+ * with one socket write.
+ */
+export class Mailer {
+  readonly #nc: NatsConnection
+  #dirty: Outbox[] = []
+  #scheduled = false
+  readonly #flushBound = () => {
+    this.#scheduled = false
+    this.flushAll()
+  }
+
+  constructor(nc: NatsConnection) {
+    this.#nc = nc
+  }
+
+  /** The largest NATS message the server takes. */
+  get maxPayload(): number {
+    return this.#nc.info?.max_payload ?? 1024 * 1024
+  }
+
+  schedule(outbox: Outbox): void {
+    outbox.queued = true
+    this.#dirty.push(outbox)
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#flushBound)
+    }
+  }
+
+  /** Send every waiting batch now. */
+  flushAll(): void {
+    const dirty = this.#dirty
+    if (dirty.length === 0) return
+    this.#dirty = []
+    for (const outbox of dirty) {
+      outbox.queued = false
+      outbox.flush()
+    }
+  }
+
+  /** Publish one batch; throws when nats.js refuses it (connection closed). */
+  send(subject: string, data: Uint8Array, reply: string): void {
+    this.#nc.publish(subject, data, { reply })
+  }
+}
+
+/** How an outbox names the reply subject of batch number `seq`. */
+export type ReplyOf = string | ((seq: number) => string)
+
+/**
+ * The frames waiting for one destination subject, encoded back to back into a chunk.
+ * Batches are numbered from 1 (`seq` is the one being filled); the reply subject may name
+ * the batch, so that NATS's "no responders" answer says which frames were not delivered.
+ * Sent regions of a chunk are never rewritten: nats.js may still hold them (it keeps what
+ * is published while it reconnects).
+ */
+export class Outbox {
+  readonly subject: string
+  /** Number of the batch being filled. */
+  seq = 1
+  /** In the mailer's list of outboxes to flush. */
+  queued = false
+  readonly #mailer: Mailer
+  readonly #reply: ReplyOf
+  readonly #onError: ((seq: number, error: unknown) => void) | undefined
+  #chunk: Buffer = EMPTY
+  #start = 0
+  #pos = 0
+  #frames = 0
+  #closed = false
+
+  constructor(
+    mailer: Mailer,
+    subject: string,
+    reply: ReplyOf,
+    onError?: (seq: number, error: unknown) => void,
+  ) {
+    this.#mailer = mailer
+    this.subject = subject
+    this.#reply = reply
+    this.#onError = onError
+  }
+
+  /** The largest NATS message the server takes. */
+  get maxPayload(): number {
+    return this.#mailer.maxPayload
+  }
+
+  /** Frames waiting to be sent. */
+  get pending(): number {
+    return this.#frames
+  }
+
+  /**
+   * Queue one frame; returns the number of the batch it is in. Throws OversizeFrame (or a
+   * RangeError for a bad header) without queueing anything.
+   */
+  frame(
+    type: number,
+    flags: number,
+    id: number,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+  ): number {
+    return this.#encode(type, flags, id, undefined, undefined, headers, body, undefined)
+  }
+
+  /** Queue a Request frame; endpoint, timeout and window are written as headers here. */
+  request(
+    flags: number,
+    id: number,
+    endpoint: string,
+    timeout: number | undefined,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+    window?: number,
+  ): number {
+    return this.#encode(MuxFrame.Request, flags, id, endpoint, timeout, headers, body, window)
+  }
+
+  /** Queue a frame whose body is one u32 (Credit, Open). */
+  value(type: number, id: number, value: number): number {
+    const body = Buffer.allocUnsafe(4)
+    body.writeUInt32BE(value >>> 0)
+    return this.#encode(type, 0, id, undefined, undefined, undefined, body, undefined)
+  }
+
+  /** Send what is waiting as one NATS message. */
+  flush(): void {
+    if (this.#pos > this.#start) this.#send(this.#pos)
+  }
+
+  /** Drop what is waiting and queue nothing more. */
+  discard(): void {
+    this.#closed = true
+    this.#start = this.#pos
+    this.#frames = 0
+  }
+
+  #encode(
+    type: number,
+    flags: number,
+    id: number,
+    endpoint: string | undefined,
+    timeout: number | undefined,
+    headers: Headers | undefined,
+    body: Uint8Array | undefined,
+    window: number | undefined,
+  ): number {
+    if (this.#closed) return this.seq
+    const bodyLength = body === undefined ? 0 : body.byteLength
+    let bound = MUX_HEADER_SIZE + bodyLength + headersBound(headers)
+    if (endpoint !== undefined) bound += 3 + endpoint.length * 3 + 20
+    if (window !== undefined) bound += entryBound(WINDOW_HEADER, '4294967295')
+    this.#reserve(bound)
+    const chunk = this.#chunk
+    const frameAt = this.#pos
+    let at = frameAt + MUX_HEADER_SIZE
+    if (endpoint !== undefined) {
+      at = writeKnown(chunk, at, ENDPOINT_INDEX, endpoint)
+      if (timeout !== undefined)
+        at = writeKnown(chunk, at, TIMEOUT_INDEX, String(Math.max(0, Math.ceil(timeout))))
+    }
+    if (headers !== undefined) at = writeHeaders(chunk, at, headers)
+    if (window !== undefined) at = writeHeader(chunk, at, WINDOW_HEADER, String(window))
+    const headerLength = at - frameAt - MUX_HEADER_SIZE
+    const end = at + bodyLength
+    const max = this.#mailer.maxPayload
+    if (end - frameAt > max) throw new OversizeFrame(end - frameAt, max)
+    chunk[frameAt] = MUX_VERSION
+    chunk[frameAt + 1] = type
+    chunk[frameAt + 2] = flags
+    chunk[frameAt + 3] = 0
+    chunk.writeUInt32BE(id >>> 0, frameAt + 4)
+    chunk.writeUInt32BE(headerLength, frameAt + 8)
+    chunk.writeUInt32BE(bodyLength, frameAt + 12)
+    if (bodyLength > 0) chunk.set(body as Uint8Array, at)
+    // The batch would outgrow max_payload with this frame: what came before goes alone.
+    if (end - this.#start > max) this.#send(frameAt)
+    this.#pos = end
+    const seq = this.seq
+    if (++this.#frames >= EARLY_FLUSH_FRAMES || end - this.#start >= EARLY_FLUSH_BYTES) this.#send(end)
+    else if (!this.queued) this.#mailer.schedule(this)
+    return seq
+  }
+
+  #send(end: number): void {
+    const data = this.#chunk.subarray(this.#start, end)
+    this.#start = end
+    this.#frames = 0
+    const seq = this.seq++
+    const reply = typeof this.#reply === 'string' ? this.#reply : this.#reply(seq)
+    try {
+      this.#mailer.send(this.subject, data, reply)
+    } catch (error) {
+      this.#onError?.(seq, error)
+    }
+  }
+
+  /** Room for `bound` more bytes; the batch being filled moves to a new chunk if need be. */
+  #reserve(bound: number): void {
+    if (this.#chunk.length - this.#pos >= bound) return
+    const waiting = this.#pos - this.#start
+    const next = Buffer.allocUnsafeSlow(Math.max(CHUNK_SIZE, waiting + bound))
+    if (waiting > 0) this.#chunk.copy(next, 0, this.#start, this.#pos)
+    this.#chunk = next
+    this.#start = 0
+    this.#pos = waiting
+  }
+}
