@@ -1,14 +1,20 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib'
-import { badRequest, MicroError, serviceUnavailable } from '../errors/errors.js'
-import { createLogger, type Logger } from '../logger/logger.js'
+import { badRequest } from '../errors/errors.js'
+import type { Logger } from '../logger/logger.js'
 import { importPeer } from '../util/optional-import.js'
-import type { Broker, DeliveryHandler, OutgoingMessage, SubscribeOptions, Subscription } from './broker.js'
+import { BaseBroker } from './base.js'
+import type { OutgoingMessage } from './broker.js'
 import { BrokerDelivery } from './delivery.js'
 import { incomingHeaders, outgoingHeaders } from './headers.js'
 import { assertTopic, closedError } from './names.js'
-import { type LocalSubscription, newSubscription, unsubscribeAll } from './subscription.js'
+import type { LocalSubscription } from './subscription.js'
 
 type AmqpModule = typeof import('amqplib')
+
+interface Connected {
+  model: ChannelModel
+  publisher: ConfirmChannel
+}
 
 export interface AmqpBrokerOptions {
   /** `amqp://user:pass@host:port/vhost`. Default `amqp://guest:guest@127.0.0.1:5672`. */
@@ -35,28 +41,19 @@ export interface AmqpBrokerOptions {
  * `requeue: false`); a message a consumer held when it stopped or died is delivered again.
  * If the connection is lost, subscriptions end (logged) and the next publish reconnects.
  */
-export class AmqpBroker implements Broker {
-  readonly name = 'amqp'
+export class AmqpBroker extends BaseBroker<Connected> {
   readonly #options: AmqpBrokerOptions
   readonly #exchange: string
-  readonly #logger: Logger
-  readonly #subs = new Set<LocalSubscription>()
-  #connection: Promise<{ model: ChannelModel; publisher: ConfirmChannel }> | undefined
-  #closed = false
 
   constructor(options: AmqpBrokerOptions = {}) {
+    super('amqp', options.logger)
     this.#options = options
     this.#exchange = options.exchange ?? 'micro'
-    this.#logger = options.logger ?? createLogger({ fields: { component: 'broker', broker: 'amqp' } })
-  }
-
-  async connect(): Promise<void> {
-    await this.#connect()
   }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     assertTopic(topic, this.name)
-    const { publisher } = await this.#connect()
+    const { publisher } = await this.connection()
     const headers = outgoingHeaders(topic, message.headers)
     const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength)
     try {
@@ -75,69 +72,49 @@ export class AmqpBroker implements Broker {
         )
       })
     } catch (error) {
-      throw this.#failure(error)
+      throw this.failure(error)
     }
   }
 
-  async subscribe(
-    topic: string,
-    handler: DeliveryHandler,
-    options?: SubscribeOptions,
-  ): Promise<Subscription> {
-    if (this.#closed) throw closedError(this.name)
-    const sub = newSubscription(this.name, this.#subs, this.#logger, topic, handler, options)
+  protected async attach(sub: LocalSubscription): Promise<void> {
+    const topic = sub.topic
     const queueName =
       sub.queue === undefined ? '' : `${this.#options.queuePrefix ?? 'micro'}.${sub.queue}.${topic}`
-    if (Buffer.byteLength(queueName) > 255) {
-      await sub.unsubscribe()
+    if (Buffer.byteLength(queueName) > 255)
       throw badRequest('micro.broker', `amqp broker: queue name ${queueName} is over 255 bytes`)
+    const { model } = await this.connection()
+    const channel = await model.createChannel()
+    let consumerTag: string | undefined
+    sub.detach = async () => {
+      if (consumerTag !== undefined) await channel.cancel(consumerTag).catch(() => {})
+      await channel.close().catch(() => {})
     }
-    let channel: Channel | undefined
-    try {
-      const { model } = await this.#connect()
-      channel = await model.createChannel()
-      channel.on('error', (error) =>
-        this.#logger.warn('amqp broker: a subscription channel failed', { topic, error }),
-      )
-      const open = channel
-      await open.prefetch(Math.max(this.#options.prefetch ?? 16, options?.concurrency ?? 1))
-      const { queue } = await open.assertQueue(
-        queueName,
-        sub.queue === undefined
-          ? { exclusive: true, autoDelete: true, durable: false }
-          : { durable: true, arguments: this.#options.groupQueueArguments },
-      )
-      await open.bindQueue(queue, this.#exchange, topic)
-      const { consumerTag } = await open.consume(queue, (msg) => this.#receive(sub, open, msg), {
-        noAck: false,
-      })
-      sub.detach = async () => {
-        await open.cancel(consumerTag).catch(() => {})
-        await open.close().catch(() => {})
-      }
-    } catch (error) {
-      await channel?.close().catch(() => {})
-      await sub.unsubscribe()
-      throw this.#failure(error)
-    }
-    sub.watchSignal()
-    return sub
+    channel.on('error', (error) =>
+      this.logger.warn('amqp broker: a subscription channel failed', { topic, error }),
+    )
+    await channel.prefetch(Math.max(this.#options.prefetch ?? 16, sub.inbox.concurrency))
+    const { queue } = await channel.assertQueue(
+      queueName,
+      sub.queue === undefined
+        ? { exclusive: true, autoDelete: true, durable: false }
+        : { durable: true, arguments: this.#options.groupQueueArguments },
+    )
+    await channel.bindQueue(queue, this.#exchange, topic)
+    const consuming = await channel.consume(queue, (msg) => this.#receive(sub, channel, msg), {
+      noAck: false,
+    })
+    consumerTag = consuming.consumerTag
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await unsubscribeAll(this.#subs)
-    const connected = await this.#connection?.catch(() => undefined)
-    if (connected) {
-      await connected.publisher.close().catch(() => {})
-      await connected.model.close().catch(() => {})
-    }
+  protected async release(connected: Connected | undefined): Promise<void> {
+    if (!connected) return
+    await connected.publisher.close().catch(() => {})
+    await connected.model.close().catch(() => {})
   }
 
   #receive(sub: LocalSubscription, channel: Channel, msg: ConsumeMessage | null): void {
     if (!msg) {
-      this.#logger.warn('amqp broker: the server canceled a subscription (queue deleted?)', {
+      this.logger.warn('amqp broker: the server canceled a subscription (queue deleted?)', {
         topic: sub.topic,
       })
       void sub.unsubscribe()
@@ -161,55 +138,32 @@ export class AmqpBroker implements Broker {
     )
   }
 
-  #connect(): Promise<{ model: ChannelModel; publisher: ConfirmChannel }> {
-    if (this.#closed) return Promise.reject(closedError(this.name))
-    if (!this.#connection) {
-      const connecting = this.#open()
-      this.#connection = connecting
-      connecting.catch(() => {
-        if (this.#connection === connecting) this.#connection = undefined
-      })
-    }
-    return this.#connection
-  }
-
-  async #open(): Promise<{ model: ChannelModel; publisher: ConfirmChannel }> {
+  protected async open(): Promise<Connected> {
     const amqp = await importPeer<AmqpModule>('amqplib', 'the amqp broker')
     const address = this.#options.address ?? 'amqp://guest:guest@127.0.0.1:5672'
     let model: ChannelModel
     try {
       model = await amqp.connect(address)
     } catch (error) {
-      throw serviceUnavailable(
-        'micro.broker',
-        `amqp broker: cannot connect to ${redact(address)}: ${(error as Error).message}`,
-      )
+      throw this.unreachable(redact(address), error)
     }
-    const current = this.#connection
-    model.on('error', (error) => this.#logger.error('amqp broker connection failed', { error }))
-    model.on('close', () => {
-      if (this.#closed) return
-      this.#logger.error('amqp broker connection lost; its subscriptions have ended, publish reconnects')
-      if (this.#connection === current) this.#connection = undefined
-    })
+    model.on('error', (error) => this.logger.error('amqp broker connection failed', { error }))
     try {
       const publisher = await model.createConfirmChannel()
-      publisher.on('error', (error) =>
-        this.#logger.warn('amqp broker: the publish channel failed', { error }),
-      )
+      publisher.on('error', (error) => this.logger.warn('amqp broker: the publish channel failed', { error }))
       await publisher.assertExchange(this.#exchange, 'topic', { durable: true })
-      if (this.#closed) throw closedError(this.name)
-      return { model, publisher }
+      if (this.closed) throw closedError(this.name)
+      const connected = { model, publisher }
+      model.on('close', () => {
+        if (this.closed) return
+        this.logger.error('amqp broker connection lost; its subscriptions have ended, publish reconnects')
+        this.forgetConnection(connected)
+      })
+      return connected
     } catch (error) {
       await model.close().catch(() => {})
       throw error
     }
-  }
-
-  #failure(error: unknown): MicroError {
-    if (error instanceof MicroError) return error
-    if (this.#closed) return closedError(this.name)
-    return serviceUnavailable('micro.broker', `amqp broker: ${(error as Error).message}`)
   }
 }
 

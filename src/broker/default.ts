@@ -1,25 +1,27 @@
 import { MicroError, notFound, serviceUnavailable } from '../errors/errors.js'
-import { createLogger, type Logger } from '../logger/logger.js'
+import type { Logger } from '../logger/logger.js'
 import { RegistryCache } from '../registry/cache.js'
-import { DEFAULT_NAMESPACE, type NodeRecord, type Registry } from '../registry/registry.js'
-import type { Headers } from '../transport/frame.js'
+import { DEFAULT_NAMESPACE, type Registry, type ServiceRecord } from '../registry/registry.js'
 import { MicroTransport } from '../transport/micro-transport.js'
 import type { Dispatcher, Listener, Transport } from '../transport/transport.js'
 import { uuid } from '../util/ids.js'
-import type { Broker, DeliveryHandler, OutgoingMessage, SubscribeOptions, Subscription } from './broker.js'
-import { BROKER_KEY, BROKER_KIND, BrokerNodes } from './default-nodes.js'
-import { DELIVER_ENDPOINT, receive, SUBSCRIPTION_HEADER } from './default-receive.js'
-import { retryable, SetAside } from './default-route.js'
-import { BrokerDelivery } from './delivery.js'
-import { encodeEnvelope } from './envelope.js'
-import { outgoingHeaders } from './headers.js'
+import { BaseBroker } from './base.js'
+import { BATCH_HEADER, BATCH_VERSION } from './batch.js'
+import type { OutgoingMessage } from './broker.js'
+import { Coalescer } from './coalescer.js'
+import { BrokerNodes } from './default-nodes.js'
+import { acceptBatch, DELIVER_ENDPOINT, receive, SUBSCRIPTION_HEADER } from './default-receive.js'
+import { buildRoute, type Route, retryable, SetAside, type Target } from './default-route.js'
+import { messageHeaders } from './headers.js'
 import { assertTopic, closedError } from './names.js'
-import { type LocalSubscription, newSubscription, unsubscribeAll } from './subscription.js'
+import type { LocalSubscription } from './subscription.js'
 
 export { DELIVER_ENDPOINT } from './default-receive.js'
 
 /** The registry service whose nodes are the default broker's subscriptions. */
 export const DEFAULT_BROKER_SERVICE = 'micro.broker'
+
+const RESOLVED = Promise.resolve()
 
 export interface DefaultBrokerOptions {
   /** Where subscriptions are registered and found. */
@@ -44,13 +46,22 @@ export interface DefaultBrokerOptions {
   logger?: Logger
 }
 
+/** The route of a topic, valid while the registry answer and this broker's subscriptions are unchanged. */
+interface CachedRoute {
+  route: Route
+  version: number
+}
+
 /**
  * The broker that needs no server. Each subscription is a node of the registry service
  * `micro.broker` (metadata `topic`, `queue`) at this broker's listener, opened on the first
  * subscribe. Publishing looks the nodes up (cached, kept current by watch) and sends the
  * message over the transport: to every plain subscriber, and to one member of each queue
- * group, trying the next member when one cannot be reached, has gone (404) or is draining
- * (503). Subscriptions of this broker get their messages without the network.
+ * group (at random), trying the next member when one cannot be reached, has gone (404) or
+ * is draining (503). Subscriptions of this broker get their messages without the network.
+ *
+ * Messages published in one event-loop turn to the same subscription travel together as
+ * one call (a batch, batch.ts); each message still picks its own group member.
  *
  * `publish` resolves once every queue group has taken the message (rejects with a 503 when
  * no member of a group could) and every plain subscriber was tried; a plain subscriber that
@@ -59,9 +70,7 @@ export interface DefaultBrokerOptions {
  * and a message is lost if that process dies before handling it: at most once per
  * subscriber. A connection lost after sending is not retried (the message may have arrived).
  */
-export class DefaultBroker implements Broker {
-  readonly name = 'default'
-  readonly #registry: Registry
+export class DefaultBroker extends BaseBroker<void> {
   readonly #lookup: RegistryCache
   readonly #ownsLookup: boolean
   readonly #transport: Transport
@@ -71,17 +80,21 @@ export class DefaultBroker implements Broker {
   readonly #address: string
   readonly #advertise: string | undefined
   readonly #timeout: number
-  readonly #logger: Logger
   readonly #nodes: BrokerNodes
-  readonly #subs = new Set<LocalSubscription>()
+  /** This broker's subscriptions by node id. */
   readonly #byId = new Map<string, LocalSubscription>()
+  /** Bumped whenever `#byId` changes, which invalidates cached routes. */
+  #version = 0
+  readonly #routes = new Map<string, CachedRoute>()
+  /** The registry answer the cached routes were built from. */
+  #routesFrom: readonly ServiceRecord[] | undefined
   readonly #setAside = new SetAside()
+  readonly #batches = new Coalescer<Target>({ send: (target, batch) => this.#sendBatch(target, batch) })
   #listener: Promise<Listener> | undefined
-  #closed = false
 
   constructor(options: DefaultBrokerOptions) {
     if (!options?.registry) throw new TypeError('the default broker needs a registry')
-    this.#registry = options.registry
+    super('default', options.logger)
     this.#ownsLookup = options.lookup === undefined
     this.#lookup = options.lookup ?? new RegistryCache(options.registry)
     this.#ownsTransport = options.transport === undefined
@@ -91,81 +104,48 @@ export class DefaultBroker implements Broker {
     this.#address = options.address ?? '127.0.0.1:0'
     this.#advertise = options.advertise
     this.#timeout = options.timeout ?? 10_000
-    this.#logger = options.logger ?? createLogger({ fields: { component: 'broker', broker: 'default' } })
     this.#nodes = new BrokerNodes({
-      registry: this.#registry,
+      registry: options.registry,
       namespace: this.#namespace,
       service: this.#service,
       ttl: options.ttl ?? 30_000,
       interval: options.interval ?? 10_000,
-      logger: this.#logger,
+      logger: this.logger,
     })
   }
 
-  async connect(): Promise<void> {
-    if (this.#closed) throw closedError(this.name)
-  }
-
-  async publish(topic: string, message: OutgoingMessage): Promise<void> {
-    if (this.#closed) throw closedError(this.name)
-    assertTopic(topic, this.name)
-    const headers = outgoingHeaders(topic, message.headers)
-    const nodes = await this.#targets(topic)
-    if (nodes.length === 0) return
-    const envelope = encodeEnvelope(headers, message.body)
-    const groups = new Map<string, NodeRecord[]>()
-    const sends: Promise<void>[] = []
-    for (const node of nodes) {
-      const queue = node.metadata.queue
-      if (queue === undefined) {
-        sends.push(this.#toPlain(node, headers, message.body, envelope))
-        continue
-      }
-      const members = groups.get(queue)
-      if (members) members.push(node)
-      else groups.set(queue, [node])
-    }
-    for (const [queue, members] of groups)
-      sends.push(this.#toGroup(topic, queue, members, headers, message.body, envelope))
-    const results = await Promise.allSettled(sends)
-    const failed = results.find((r) => r.status === 'rejected')
-    if (failed) throw (failed as PromiseRejectedResult).reason
-  }
-
-  async subscribe(
-    topic: string,
-    handler: DeliveryHandler,
-    options?: SubscribeOptions,
-  ): Promise<Subscription> {
-    if (this.#closed) throw closedError(this.name)
-    const sub = newSubscription(this.name, this.#subs, this.#logger, topic, handler, options)
-    const id = `${this.#service}-${uuid()}`
+  publish(topic: string, message: OutgoingMessage): Promise<void> {
     try {
-      const listener = await this.#listen()
-      if (this.#closed) throw closedError(this.name)
-      this.#byId.set(id, sub)
-      await this.#nodes.add(id, this.#advertise ?? listener.address, topic, sub.queue)
+      if (this.closed) throw closedError(this.name)
+      assertTopic(topic, this.name)
+      const route = this.#cachedRoute(topic)
+      if (route !== undefined) return this.#publishOn(route, topic, message)
     } catch (error) {
-      this.#byId.delete(id)
-      await sub.unsubscribe()
-      throw MicroError.from(error, 'micro.broker')
+      return Promise.reject(error)
     }
+    return this.#lookupRoute(topic).then((route) => this.#publishOn(route, topic, message))
+  }
+
+  protected async open(): Promise<void> {}
+
+  protected async attach(sub: LocalSubscription): Promise<void> {
+    const id = `${this.#service}-${uuid()}`
     sub.detach = async () => {
-      this.#byId.delete(id)
+      if (this.#byId.delete(id)) this.#version++
       try {
         await this.#nodes.remove(id)
       } catch (error) {
-        this.#logger.warn('could not deregister a broker subscription', { topic, error })
+        this.logger.warn('could not deregister a broker subscription', { topic: sub.topic, error })
       }
     }
-    sub.watchSignal()
-    return sub
+    const listener = await this.#listen()
+    if (this.closed) throw closedError(this.name)
+    this.#byId.set(id, sub)
+    this.#version++
+    await this.#nodes.add(id, this.#advertise ?? listener.address, sub.topic, sub.queue)
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await unsubscribeAll(this.#subs)
+  protected async release(): Promise<void> {
     this.#nodes.close()
     const listener = await this.#listener?.catch(() => undefined)
     await listener?.close()
@@ -173,83 +153,102 @@ export class DefaultBroker implements Broker {
     if (this.#ownsTransport) await this.#transport.close()
   }
 
-  /** The registered subscriptions to the topic, plus this broker's own (known before the registry says). */
-  async #targets(topic: string): Promise<NodeRecord[]> {
-    const found = new Map<string, NodeRecord>()
+  /** The route of a topic without waiting, when the registry cache is fresh. */
+  #cachedRoute(topic: string): Route | undefined {
+    const records = this.#lookup.peek(this.#service, this.#namespace)
+    if (records === undefined) return undefined
+    if (records !== this.#routesFrom) {
+      this.#routes.clear()
+      this.#routesFrom = records
+    }
+    const cached = this.#routes.get(topic)
+    if (cached !== undefined && cached.version === this.#version) return cached.route
+    const route = buildRoute(topic, records, this.#byId)
+    this.#routes.set(topic, { route, version: this.#version })
+    return route
+  }
+
+  async #lookupRoute(topic: string): Promise<Route> {
+    let records: readonly ServiceRecord[] = []
     try {
-      for (const record of await this.#lookup.getService(this.#service, this.#namespace)) {
-        for (const node of record.nodes) {
-          if (node.metadata[BROKER_KEY] === BROKER_KIND && node.metadata.topic === topic)
-            found.set(node.id, node)
-        }
-      }
+      records = await this.#lookup.getService(this.#service, this.#namespace)
     } catch (error) {
       if (!(error instanceof MicroError && error.code === 404)) throw error
     }
-    for (const [id, sub] of this.#byId) {
-      if (sub.topic !== topic || found.has(id)) continue
-      const metadata: Record<string, string> = { topic }
-      if (sub.queue !== undefined) metadata.queue = sub.queue
-      found.set(id, { id, address: '', metadata })
-    }
-    return [...found.values()]
+    return buildRoute(topic, records, this.#byId)
   }
 
-  async #toPlain(node: NodeRecord, headers: Headers, body: Uint8Array, envelope: Uint8Array): Promise<void> {
-    try {
-      await this.#send(node, headers, body, envelope)
-    } catch (error) {
-      this.#logger.warn('a subscriber could not take a message; skipped', { node: node.address, error })
+  #publishOn(route: Route, topic: string, message: OutgoingMessage): Promise<void> {
+    const { plain, groups } = route
+    if (plain.length + groups.length === 0) return RESOLVED
+    const json = JSON.stringify(messageHeaders(topic, message.headers))
+    const body = message.body
+    if (plain.length === 0 && groups.length === 1) {
+      const target = this.#setAside.pick((groups[0] as Route['groups'][number]).members)
+      return this.#batches.add(target.node.id, target, json, body)
     }
+    const sends: Promise<void>[] = []
+    for (const target of plain) sends.push(this.#batches.add(target.node.id, target, json, body))
+    for (const group of groups) {
+      const target = this.#setAside.pick(group.members)
+      sends.push(this.#batches.add(target.node.id, target, json, body))
+    }
+    return Promise.allSettled(sends).then((results) => {
+      const failed = results.find((r) => r.status === 'rejected')
+      if (failed) throw (failed as PromiseRejectedResult).reason
+    })
   }
 
-  async #toGroup(
-    topic: string,
-    queue: string,
-    members: NodeRecord[],
-    headers: Headers,
-    body: Uint8Array,
-    envelope: Uint8Array,
-  ): Promise<void> {
-    let last: unknown
-    for (const node of this.#setAside.order(members)) {
+  /**
+   * Send one batch: to a plain subscriber (failure logged and skipped), or to a queue
+   * group, starting with the member picked and trying the others while the failure shows
+   * that the member did not get it.
+   */
+  async #sendBatch(target: Target, batch: Buffer): Promise<void> {
+    const group = target.group
+    if (group === undefined) {
       try {
-        await this.#send(node, headers, body, envelope)
+        await this.#deliver(target, batch)
+      } catch (error) {
+        this.logger.warn('a subscriber could not take a message; skipped', {
+          node: target.node.address,
+          error,
+        })
+      }
+      return
+    }
+    const tried = new Set<string>()
+    let member: Target | undefined = target
+    let last: unknown
+    while (member !== undefined) {
+      tried.add(member.node.id)
+      try {
+        await this.#deliver(member, batch)
         return
       } catch (error) {
         last = error
         // A lost connection may have delivered it: trying another member could deliver twice.
         if (!retryable(error)) break
-        this.#setAside.mark(node.id, MicroError.from(error).code === 404 ? 30_000 : 5000)
+        this.#setAside.mark(member.node.id, MicroError.from(error).code === 404 ? 30_000 : 5000)
+        member = this.#setAside.next(group.members, tried)
       }
     }
     throw serviceUnavailable(
       'micro.broker',
-      `no member of queue group ${queue} on ${topic} took the message: ${MicroError.from(last).detail}`,
+      `no member of queue group ${group.queue} on ${target.topic} took the message: ${MicroError.from(last).detail}`,
     )
   }
 
-  async #send(node: NodeRecord, headers: Headers, body: Uint8Array, envelope: Uint8Array): Promise<void> {
+  async #deliver(target: Target, batch: Buffer): Promise<void> {
+    const node = target.node
     const local = this.#byId.get(node.id)
-    if (local) {
-      await local.inbox.whenRoom()
-      if (!local.active) throw notFound('micro.broker', `subscription ${node.id} has ended`)
-      local.inbox.push(
-        new BrokerDelivery({
-          topic: local.topic,
-          queue: local.queue,
-          headers: { ...headers },
-          body: new Uint8Array(body),
-        }),
-      )
-      return
-    }
+    if (local) return acceptBatch(local, batch)
     // No address: one of ours that ended between the lookup and now.
     if (node.address === '') throw notFound('micro.broker', `subscription ${node.id} has ended`)
     await this.#transport.call(node.address, {
       endpoint: DELIVER_ENDPOINT,
-      headers: { [SUBSCRIPTION_HEADER]: node.id },
-      body: envelope,
+      headers: { [SUBSCRIPTION_HEADER]: node.id, [BATCH_HEADER]: BATCH_VERSION },
+      body: batch,
       timeout: this.#timeout,
       signal: undefined,
     })

@@ -43,14 +43,22 @@ export class BrokerDelivery implements Delivery {
   }
 
   async ack(): Promise<void> {
-    if (this.#settled) return
-    this.#settled = true
-    await this.#settler?.ack()
+    await this.settle(true)
   }
 
   async nack(options: NackOptions = {}): Promise<void> {
+    await this.settle(false, options.requeue ?? true)
+  }
+
+  /**
+   * Ack (or nack) once, as `ack()`/`nack()` do, returning the engine's promise only when it
+   * has one: what the inbox uses to auto-ack without a promise per message. May throw.
+   */
+  settle(ack: boolean, requeue = true): Promise<void> | void {
     if (this.#settled) return
     this.#settled = true
-    await this.#settler?.nack(options.requeue ?? true)
+    const settler = this.#settler
+    if (settler === undefined) return
+    return ack ? settler.ack() : settler.nack(requeue)
   }
 }

@@ -23,6 +23,8 @@ export interface BrokerDeps {
   transport?: Transport
   /** Registry namespace of the default broker. Default `micro`. */
   namespace?: string
+  /** NATS broker: send what one turn publishes to a subject as one NATS message (`MICRO_BROKER_BATCH`, default true). */
+  batch?: boolean
   logger?: Logger
 }
 
@@ -56,7 +58,7 @@ export function createBroker(name = 'default', address?: string, deps: BrokerDep
     case 'memory':
       return new MemoryBroker({ hub: sharedMemoryHub(), logger })
     case 'nats':
-      return new NatsBroker({ address, logger })
+      return new NatsBroker({ address, logger, batch: deps.batch })
     case 'redis':
       return new RedisBroker({ address, logger })
     case 'amqp':
@@ -69,7 +71,22 @@ export function createBroker(name = 'default', address?: string, deps: BrokerDep
   }
 }
 
-/** The broker `MICRO_BROKER` and `MICRO_BROKER_ADDRESS` name (the default broker when unset). */
+/**
+ * The broker `MICRO_BROKER` and `MICRO_BROKER_ADDRESS` name (the default broker when unset).
+ * `MICRO_BROKER_BATCH=false` makes the NATS broker send one plain NATS message per publish.
+ */
 export function brokerFromEnv(deps: BrokerDeps = {}, env: NodeJS.ProcessEnv = process.env): Broker {
-  return createBroker(env.MICRO_BROKER || undefined, env.MICRO_BROKER_ADDRESS || undefined, deps)
+  const batch = parseBatch(env.MICRO_BROKER_BATCH)
+  return createBroker(env.MICRO_BROKER || undefined, env.MICRO_BROKER_ADDRESS || undefined, {
+    ...deps,
+    batch: deps.batch ?? batch,
+  })
+}
+
+function parseBatch(value: string | undefined): boolean | undefined {
+  const text = value?.trim().toLowerCase()
+  if (!text) return undefined
+  if (text === 'true' || text === '1') return true
+  if (text === 'false' || text === '0') return false
+  throw new TypeError(`MICRO_BROKER_BATCH must be true or false, not "${value}"`)
 }

@@ -1,10 +1,11 @@
-import { createLogger, type Logger } from '../logger/logger.js'
+import type { Logger } from '../logger/logger.js'
 import type { Headers } from '../transport/frame.js'
-import type { Broker, DeliveryHandler, OutgoingMessage, SubscribeOptions, Subscription } from './broker.js'
+import { BaseBroker } from './base.js'
+import type { OutgoingMessage } from './broker.js'
 import { BrokerDelivery } from './delivery.js'
 import { outgoingHeaders } from './headers.js'
 import { assertTopic, closedError } from './names.js'
-import { type LocalSubscription, newSubscription, unsubscribeAll } from './subscription.js'
+import type { LocalSubscription } from './subscription.js'
 
 interface Group {
   members: LocalSubscription[]
@@ -82,24 +83,16 @@ export interface MemoryBrokerOptions {
  * to the same plain subscription or to a member of the group, marked `redelivered`.
  * Nothing survives the process.
  */
-export class MemoryBroker implements Broker {
-  readonly name = 'memory'
+export class MemoryBroker extends BaseBroker<void> {
   readonly #hub: MemoryHub
-  readonly #logger: Logger
-  readonly #subs = new Set<LocalSubscription>()
-  #closed = false
 
   constructor(options: MemoryBrokerOptions = {}) {
+    super('memory', options.logger)
     this.#hub = options.hub ?? new MemoryHub()
-    this.#logger = options.logger ?? createLogger({ fields: { component: 'broker', broker: 'memory' } })
-  }
-
-  async connect(): Promise<void> {
-    if (this.#closed) throw closedError(this.name)
   }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
-    if (this.#closed) throw closedError(this.name)
+    if (this.closed) throw closedError(this.name)
     assertTopic(topic, this.name)
     const headers = outgoingHeaders(topic, message.headers)
     // The publisher may reuse its buffer; subscribers get a copy of their own.
@@ -113,23 +106,14 @@ export class MemoryBroker implements Broker {
     }
   }
 
-  async subscribe(
-    topic: string,
-    handler: DeliveryHandler,
-    options?: SubscribeOptions,
-  ): Promise<Subscription> {
-    if (this.#closed) throw closedError(this.name)
-    const sub = newSubscription(this.name, this.#subs, this.#logger, topic, handler, options)
+  protected async open(): Promise<void> {}
+
+  protected async attach(sub: LocalSubscription): Promise<void> {
     this.#hub.add(sub)
     sub.detach = async () => this.#hub.remove(sub)
-    sub.watchSignal()
-    return sub
   }
 
-  async close(): Promise<void> {
-    this.#closed = true
-    await unsubscribeAll(this.#subs)
-  }
+  protected async release(): Promise<void> {}
 
   #deliver(
     sub: LocalSubscription,

@@ -1,13 +1,14 @@
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt'
-import { badRequest, MicroError, serviceUnavailable } from '../errors/errors.js'
-import { createLogger, type Logger } from '../logger/logger.js'
+import { badRequest } from '../errors/errors.js'
+import type { Logger } from '../logger/logger.js'
 import { uuid } from '../util/ids.js'
 import { importPeer } from '../util/optional-import.js'
-import type { Broker, DeliveryHandler, OutgoingMessage, SubscribeOptions, Subscription } from './broker.js'
+import { BaseBroker } from './base.js'
+import type { OutgoingMessage } from './broker.js'
 import { BrokerDelivery } from './delivery.js'
 import { incomingHeaders, outgoingHeaders } from './headers.js'
 import { assertTopic, closedError } from './names.js'
-import { type LocalSubscription, newSubscription, unsubscribeAll } from './subscription.js'
+import type { LocalSubscription } from './subscription.js'
 
 type MqttModule = typeof import('mqtt')
 
@@ -40,29 +41,20 @@ export interface MqttBrokerOptions {
  * client acknowledges on receipt, so ack/nack are no-ops. Subscriptions in one broker to the
  * same filter share one server subscription (fanned out, or round robin for a group).
  */
-export class MqttBroker implements Broker {
-  readonly name = 'mqtt'
+export class MqttBroker extends BaseBroker<MqttClient> {
   readonly #options: MqttBrokerOptions
-  readonly #logger: Logger
-  readonly #subs = new Set<LocalSubscription>()
   readonly #filters = new Map<string, Filter>()
   readonly #byId = new Map<number, Filter>()
   #nextId = 1
-  #client: Promise<MqttClient> | undefined
-  #closed = false
 
   constructor(options: MqttBrokerOptions = {}) {
+    super('mqtt', options.logger)
     this.#options = options
-    this.#logger = options.logger ?? createLogger({ fields: { component: 'broker', broker: 'mqtt' } })
-  }
-
-  async connect(): Promise<void> {
-    await this.#connect()
   }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     assertTopic(topic, this.name)
-    const client = await this.#connect()
+    const client = await this.connection()
     const headers = outgoingHeaders(topic, message.headers)
     const properties: NonNullable<IPublishPacket['properties']> = { userProperties: headers }
     const contentType = headers['content-type']
@@ -77,43 +69,24 @@ export class MqttBroker implements Broker {
         },
       )
     } catch (error) {
-      throw this.#failure(error)
+      throw this.failure(error)
     }
   }
 
-  async subscribe(
-    topic: string,
-    handler: DeliveryHandler,
-    options?: SubscribeOptions,
-  ): Promise<Subscription> {
-    if (this.#closed) throw closedError(this.name)
-    const sub = newSubscription(this.name, this.#subs, this.#logger, topic, handler, options)
-    const name = sub.queue === undefined ? topic : `$share/${sub.queue}/${topic}`
-    try {
-      const client = await this.#connect()
-      let filter = this.#filters.get(name)
-      if (!filter) filter = this.#open(client, name, sub.queue !== undefined)
-      filter.subs.push(sub)
-      const entry = filter
-      sub.detach = () => this.#leave(client, entry, sub)
-      await entry.ready
-    } catch (error) {
-      await sub.unsubscribe()
-      throw this.#failure(error)
-    }
-    sub.watchSignal()
-    return sub
+  protected async attach(sub: LocalSubscription): Promise<void> {
+    const name = sub.queue === undefined ? sub.topic : `$share/${sub.queue}/${sub.topic}`
+    const client = await this.connection()
+    const filter = this.#filters.get(name) ?? this.#subscribe(client, name, sub.queue !== undefined)
+    filter.subs.push(sub)
+    sub.detach = () => this.#leave(client, filter, sub)
+    await filter.ready
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await unsubscribeAll(this.#subs)
-    const client = await this.#client?.catch(() => undefined)
+  protected async release(client: MqttClient | undefined): Promise<void> {
     await client?.endAsync().catch(() => client.end(true))
   }
 
-  #open(client: MqttClient, name: string, shared: boolean): Filter {
+  #subscribe(client: MqttClient, name: string, shared: boolean): Filter {
     const id = this.#nextId
     this.#nextId = (this.#nextId % 268_435_455) + 1
     const filter: Filter = { filter: name, id, shared, subs: [], next: 0, ready: Promise.resolve() }
@@ -175,19 +148,7 @@ export class MqttBroker implements Broker {
     }
   }
 
-  #connect(): Promise<MqttClient> {
-    if (this.#closed) return Promise.reject(closedError(this.name))
-    if (!this.#client) {
-      const connecting = this.#dial()
-      this.#client = connecting
-      connecting.catch(() => {
-        if (this.#client === connecting) this.#client = undefined
-      })
-    }
-    return this.#client
-  }
-
-  async #dial(): Promise<MqttClient> {
+  protected async open(): Promise<MqttClient> {
     const mqtt = await importPeer<MqttModule>('mqtt', 'the mqtt broker')
     const address = this.#options.address ?? 'mqtt://127.0.0.1:1883'
     let client: MqttClient
@@ -205,24 +166,15 @@ export class MqttBroker implements Broker {
         false,
       )
     } catch (error) {
-      throw serviceUnavailable(
-        'micro.broker',
-        `mqtt broker: cannot connect to ${address}: ${(error as Error).message}`,
-      )
+      throw this.unreachable(address, error)
     }
     client.on('message', (topic, payload, packet) => this.#receive(topic, payload, packet))
-    client.on('error', (error) => this.#logger.warn('mqtt broker connection error', { error }))
-    client.on('offline', () => this.#logger.warn('mqtt broker disconnected; reconnecting'))
-    if (this.#closed) {
+    client.on('error', (error) => this.logger.warn('mqtt broker connection error', { error }))
+    client.on('offline', () => this.logger.warn('mqtt broker disconnected; reconnecting'))
+    if (this.closed) {
       await client.endAsync(true)
       throw closedError(this.name)
     }
     return client
-  }
-
-  #failure(error: unknown): MicroError {
-    if (error instanceof MicroError) return error
-    if (this.#closed) return closedError(this.name)
-    return serviceUnavailable('micro.broker', `mqtt broker: ${(error as Error).message}`)
   }
 }

@@ -3,8 +3,8 @@ import { type Codecs, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, MicroError } from '../errors/errors.js'
 import type { Context } from '../server/context.js'
 import { newHeaders } from '../transport/frame.js'
-import { uuid } from '../util/ids.js'
 import { type Broker, ID_HEADER, TOPIC_HEADER } from './broker.js'
+import { newMessageId } from './message-id.js'
 
 /** Headers that describe one message and are never carried from a handler's context to the next. */
 export const MESSAGE_HEADERS: ReadonlySet<string> = new Set([
@@ -28,7 +28,7 @@ export interface PublishOptions {
   codecs?: Codecs
   /** This service's name, sent as `micro-caller`. */
   caller?: string
-  /** The message id (`micro-id`). Default a new UUID. */
+  /** The message id (`micro-id`). Default a new one (message-id.ts). */
   id?: string
 }
 
@@ -37,48 +37,54 @@ export interface PublishOptions {
  * `micro-caller` and the metadata carried from `options.context`. Resolves with the message
  * id. A content type without a codec is a 415, a payload the codec cannot encode a 400.
  */
-export async function publish(
+export function publish(
   broker: Broker,
   topic: string,
   payload: unknown,
   options: PublishOptions = {},
 ): Promise<string> {
-  const codecs = options.codecs ?? defaultCodecs
-  const contentType =
-    options.contentType ?? (payload instanceof Uint8Array ? 'application/octet-stream' : 'application/json')
-  const codec = codecs.get(contentType)
-  if (!codec) {
-    throw new MicroError(
-      'micro.broker',
-      `no codec for content type ${contentType}; known: ${codecs.contentTypes().join(', ')}`,
-      415,
-    )
-  }
-  let body: Uint8Array
+  let id: string
+  let sent: Promise<void>
   try {
-    body = codec.encode(payload)
-  } catch (error) {
-    throw badRequest(
-      'micro.broker',
-      `cannot encode the message as ${codec.contentType}: ${(error as Error).message}`,
-    )
-  }
-  const headers = newHeaders()
-  const inherited = options.context?.metadata
-  if (inherited) {
-    for (const key in inherited) {
-      if (!HOP_HEADERS.has(key) && !MESSAGE_HEADERS.has(key)) headers[key] = inherited[key] as string
+    const codecs = options.codecs ?? defaultCodecs
+    const contentType =
+      options.contentType ?? (payload instanceof Uint8Array ? 'application/octet-stream' : 'application/json')
+    const codec = codecs.get(contentType)
+    if (!codec) {
+      throw new MicroError(
+        'micro.broker',
+        `no codec for content type ${contentType}; known: ${codecs.contentTypes().join(', ')}`,
+        415,
+      )
     }
+    let body: Uint8Array
+    try {
+      body = codec.encode(payload)
+    } catch (error) {
+      throw badRequest(
+        'micro.broker',
+        `cannot encode the message as ${codec.contentType}: ${(error as Error).message}`,
+      )
+    }
+    const headers = newHeaders()
+    const inherited = options.context?.metadata
+    if (inherited) {
+      for (const key in inherited) {
+        if (!HOP_HEADERS.has(key) && !MESSAGE_HEADERS.has(key)) headers[key] = inherited[key] as string
+      }
+    }
+    const own = options.metadata
+    if (own)
+      for (const key in own)
+        if (key.toLowerCase() !== '__proto__') headers[key.toLowerCase()] = String(own[key])
+    id = options.id ?? newMessageId()
+    headers['content-type'] = codec.contentType
+    headers[ID_HEADER] = id
+    headers[TOPIC_HEADER] = topic
+    if (options.caller) headers['micro-caller'] = options.caller
+    sent = broker.publish(topic, { headers, body })
+  } catch (error) {
+    return Promise.reject(error)
   }
-  const own = options.metadata
-  if (own)
-    for (const key in own)
-      if (key.toLowerCase() !== '__proto__') headers[key.toLowerCase()] = String(own[key])
-  const id = options.id ?? uuid()
-  headers['content-type'] = codec.contentType
-  headers[ID_HEADER] = id
-  headers[TOPIC_HEADER] = topic
-  if (options.caller) headers['micro-caller'] = options.caller
-  await broker.publish(topic, { headers, body })
-  return id
+  return sent.then(() => id)
 }

@@ -2,7 +2,7 @@ import type { Codecs } from '../codec/codecs.js'
 import { defaultCodecs } from '../codec/codecs.js'
 import { MicroError } from '../errors/errors.js'
 import { createLogger, type Logger } from '../logger/logger.js'
-import type { Context } from '../server/context.js'
+import type { Context, Metadata } from '../server/context.js'
 import { validate } from '../server/schema.js'
 import type { InferOutput, StandardSchema } from '../server/standard-schema.js'
 import type { Broker, Delivery, NackOptions, Subscription } from './broker.js'
@@ -115,7 +115,26 @@ export async function subscribe(
     }
   }
 
-  const onMessage = async (delivery: Delivery): Promise<void> => {
+  const failed = async (delivery: Delivery, error: unknown): Promise<void> => {
+    logger.error('subscriber failed; the subscription goes on', { topic, id: delivery.id, error })
+    if (!autoAck) await delivery.nack().catch(() => {})
+  }
+
+  /** Run the handler; a promise only when the handler returns one. */
+  const handle = (payload: unknown, delivery: Delivery): Promise<void> | undefined => {
+    let result: unknown
+    try {
+      result = handler(payload, new DeliveryContext(delivery, service, ended.signal))
+    } catch (error) {
+      return failed(delivery, error)
+    }
+    if (result instanceof Promise) return result.then(noop, (error: unknown) => failed(delivery, error))
+    return undefined
+  }
+
+  // Synchronous unless something on the way is not (a schema, the handler), so a message a
+  // plain handler takes costs no promise here.
+  const onMessage = (delivery: Delivery): Promise<void> | undefined => {
     const contentType = delivery.headers['content-type']
     const codec = codecs.get(contentType)
     if (!codec) return reject(delivery, `unsupported content-type ${contentType}`)
@@ -125,19 +144,19 @@ export async function subscribe(
     } catch (error) {
       return reject(delivery, `cannot decode as ${codec.contentType}: ${(error as Error).message}`)
     }
-    if (options.schema) {
-      try {
-        payload = await validate(options.schema, payload, service, `message on ${topic}`)
-      } catch (error) {
-        return reject(delivery, MicroError.from(error).detail)
-      }
-    }
+    const schema = options.schema
+    if (!schema) return handle(payload, delivery)
+    let checked: unknown
     try {
-      await handler(payload, messageContext(delivery, service, ended.signal))
+      checked = validate(schema, payload, service, `message on ${topic}`)
     } catch (error) {
-      logger.error('subscriber failed; the subscription goes on', { topic, id: delivery.id, error })
-      if (!autoAck) await delivery.nack().catch(() => {})
+      return reject(delivery, MicroError.from(error).detail)
     }
+    if (!(checked instanceof Promise)) return handle(checked, delivery)
+    return checked.then(
+      (value: unknown) => handle(value, delivery),
+      (error: unknown) => reject(delivery, MicroError.from(error).detail),
+    )
   }
 
   let subscription: Subscription
@@ -163,20 +182,42 @@ export async function subscribe(
   }
 }
 
-function messageContext(delivery: Delivery, service: string, signal: AbortSignal): MessageContext {
-  return {
-    service,
-    endpoint: delivery.topic,
-    metadata: Object.freeze({ ...delivery.headers }),
-    deadline: undefined,
-    signal,
-    remote: undefined,
-    protocol: 'broker',
-    topic: delivery.topic,
-    id: delivery.id,
-    queue: delivery.queue,
-    redelivered: delivery.redelivered,
-    ack: () => delivery.ack(),
-    nack: (options) => delivery.nack(options),
+function noop(): void {}
+
+/** A subscriber's ctx: the handler Context of one delivery, with its ack and nack. */
+class DeliveryContext implements MessageContext {
+  readonly endpoint: string
+  readonly metadata: Metadata
+  readonly deadline = undefined
+  readonly remote = undefined
+  readonly protocol = 'broker'
+  readonly topic: string
+  readonly id: string
+  readonly queue: string | undefined
+  readonly redelivered: boolean
+  readonly #delivery: Delivery
+
+  constructor(
+    delivery: Delivery,
+    readonly service: string,
+    readonly signal: AbortSignal,
+  ) {
+    this.#delivery = delivery
+    this.endpoint = delivery.topic
+    // The delivery's headers are its own (every broker builds them per delivery), so they
+    // are frozen in place rather than copied.
+    this.metadata = Object.freeze(delivery.headers)
+    this.topic = delivery.topic
+    this.id = delivery.id
+    this.queue = delivery.queue
+    this.redelivered = delivery.redelivered
+  }
+
+  ack(): Promise<void> {
+    return this.#delivery.ack()
+  }
+
+  nack(options?: NackOptions): Promise<void> {
+    return this.#delivery.nack(options)
   }
 }
