@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Database, Key, RootDatabase } from 'lmdb'
 import { serviceUnavailable } from '../errors/errors.js'
+import { type LmdbHandle, openLmdb } from '../util/lmdb-env.js'
 import type { EventMetadata } from './events.js'
 import type { Claim, GroupRef, GroupStart, LocalLog, LogEntry, Peek, TopicRef } from './local-log.js'
 import { EVENTS_ERROR_ID } from './names.js'
@@ -46,12 +47,15 @@ const END = Number.MAX_SAFE_INTEGER
  */
 export class FileLog implements LocalLog {
   readonly #root: RootDatabase
+  readonly #handle: LmdbHandle
   readonly #events: Database<Stored, Key>
   readonly #topics: Database<TopicMeta, Key>
   readonly #groups: Database<GroupMeta, Key>
   readonly #pending: Database<PendingMeta, Key>
 
-  private constructor(root: RootDatabase) {
+  private constructor(handle: LmdbHandle) {
+    this.#handle = handle
+    const root = handle.root
     this.#root = root
     this.#events = root.openDB<Stored, Key>({ name: 'events' })
     this.#topics = root.openDB<TopicMeta, Key>({ name: 'topics' })
@@ -61,11 +65,9 @@ export class FileLog implements LocalLog {
 
   /** Open (creating it when missing) the log in `directory`. */
   static async open(directory: string): Promise<FileLog> {
-    // Loaded on first use: the native module costs ~50 ms to load.
-    const lmdb = await import('lmdb')
     try {
       await mkdir(directory, { recursive: true })
-      return new FileLog(lmdb.open({ path: join(directory, 'events.mdb'), maxDbs: 8 }))
+      return new FileLog(await openLmdb(join(directory, 'events.mdb'), { maxDbs: 8 }))
     } catch (error) {
       throw serviceUnavailable(
         EVENTS_ERROR_ID,
@@ -198,7 +200,7 @@ export class FileLog implements LocalLog {
   }
 
   async close(): Promise<void> {
-    await this.#root.close()
+    await this.#handle.release()
   }
 
   /** Append inside the current write transaction. */

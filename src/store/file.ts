@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
+import { type LmdbHandle, openLmdb } from '../util/lmdb-env.js'
 import { BaseStore } from './base.js'
 import { above, keyOf, namespacePrefix, recordKey, tableOf, tablePrefix } from './file-keys.js'
 import { makeRecord, type Query, type Scope } from './scope.js'
@@ -34,6 +35,7 @@ export class FileStore extends BaseStore {
   readonly #durable: boolean
   readonly #sweepInterval: number
   #db: Db | undefined
+  #handle: LmdbHandle<Buffer, Buffer> | undefined
   #opening: Promise<Db> | undefined
   #sweeper: NodeJS.Timeout | undefined
   readonly #prefixes = new Map<string, Buffer>()
@@ -118,9 +120,11 @@ export class FileStore extends BaseStore {
 
   protected async closeEngine(): Promise<void> {
     clearInterval(this.#sweeper)
-    const db = this.#db ?? (await this.#opening?.catch(() => undefined))
+    await this.#opening?.catch(() => undefined)
+    const handle = this.#handle
     this.#db = undefined
-    await db?.close()
+    this.#handle = undefined
+    await handle?.release()
   }
 
   async #scan(
@@ -164,18 +168,18 @@ export class FileStore extends BaseStore {
 
   #open(): Promise<Db> {
     this.#opening ??= (async () => {
-      const { open } = await import('lmdb')
       mkdirSync(this.directory, { recursive: true })
-      const db = open<Buffer, Buffer>({
-        path: join(this.directory, 'store.mdb'),
+      const handle = await openLmdb<Buffer, Buffer>(join(this.directory, 'store.mdb'), {
         keyEncoding: 'binary',
         encoding: 'binary',
         separateFlushed: true,
       })
       if (this.closed) {
-        await db.close()
+        await handle.release()
         throw new Error('closed while opening')
       }
+      const db = handle.root
+      this.#handle = handle
       this.#db = db
       this.#sweeper = setInterval(() => void this.#sweep(db).catch(() => {}), this.#sweepInterval)
       this.#sweeper.unref()
