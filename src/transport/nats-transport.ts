@@ -41,11 +41,12 @@ export interface NatsTransportOptions {
 }
 
 /**
- * Calls and streams over NATS request/reply: a node listens on a subject (its address in
- * the registry) in a queue group; a unary call is one request with our headers as NATS
- * headers and one reply; a stream is two inbox subjects with windowed flow control.
- * Everything a process does over NATS shares one connection per server list. See
- * `src/transport/nats/README.md` for the wire format.
+ * Calls and streams over core NATS: a node listens on a subject (its address in the
+ * registry) in a queue group. Between micro-ts processes, the micro frames of one event-loop
+ * turn travel together, several per NATS message, on a session per node (requests to
+ * `<subject>._mux`, answers to the client's session subject), streams with windowed flow
+ * control; any NATS client can also call with a plain request. The transport and the
+ * registry share one connection per server list. See `src/transport/nats/README.md`.
  */
 export class NatsTransport implements Transport {
   readonly name = 'nats'

@@ -68,6 +68,13 @@ export class ClientStreams implements NatsStreamHost {
       undefined,
       window,
     )
+    if (route.requests.failedSeq === stream.batch) {
+      // Its batch was sent at once (early flush) and that failed: nothing reached a server.
+      throw unsentError(
+        `cannot send to ${route.address}: ${(route.requests.failure as Error)?.message ?? 'the send failed'}`,
+        route.requests.failure,
+      )
+    }
     const entry: ClientStream = { stream, route, opened: undefined, cleanup: () => {} }
     this.#streams.set(id, entry)
     route.inFlight++

@@ -85,11 +85,12 @@ export class NatsClient implements CallCanceler, MuxSink {
         resolve,
         reject,
       )
-      this.#calls.set(id, pending)
-      route.inFlight++
-      pending.batch = route.requests.seq
+      // Until the request is queued its batch is unknown: a batch that fails to send while
+      // it is being queued (flushed to make room) is not this call's.
+      pending.batch = -1
+      let batch: number
       try {
-        pending.batch = route.requests.request(
+        batch = route.requests.request(
           MuxFlag.Message | MuxFlag.End,
           id,
           call.endpoint,
@@ -98,10 +99,22 @@ export class NatsClient implements CallCanceler, MuxSink {
           call.body,
         )
       } catch (error) {
-        this.#settle(pending)
         reject(requestError(error))
         return
       }
+      if (route.requests.failedSeq === batch) {
+        // Its batch was sent at once (early flush) and that failed.
+        reject(
+          unsentError(
+            `cannot send to ${route.address}: ${(route.requests.failure as Error)?.message ?? 'the send failed'}`,
+            route.requests.failure,
+          ),
+        )
+        return
+      }
+      pending.batch = batch
+      this.#calls.set(id, pending)
+      route.inFlight++
       outbound.add(pending)
       if (signal) {
         pending.onAbort = () =>

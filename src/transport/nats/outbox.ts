@@ -95,6 +95,13 @@ export class Outbox {
   readonly subject: string
   /** Number of the batch being filled. */
   seq = 1
+  /**
+   * The last batch whose send failed (0: none). A frame can be sent, and fail, inside the
+   * call that queued it (early flush): its caller checks this against the returned number.
+   */
+  failedSeq = 0
+  /** Why that batch failed. */
+  failure: unknown
   /** In the mailer's list of outboxes to flush. */
   queued = false
   readonly #mailer: Mailer
@@ -230,6 +237,8 @@ export class Outbox {
     try {
       this.#mailer.send(this.subject, data, reply)
     } catch (error) {
+      this.failedSeq = seq
+      this.failure = error
       this.#onError?.(seq, error)
     }
   }

@@ -1,6 +1,3 @@
-import { badRequest, type MicroError } from '../../errors/errors.js'
-import { unsentError } from '../transport-errors.js'
-
 /** A subject token: no dots, wildcards or whitespace. */
 const TOKEN = '[^\\s.*>]+'
 const SUBJECT = new RegExp(`^${TOKEN}(\\.${TOKEN})*$`)
@@ -42,18 +39,4 @@ export function natsNodeSubject(
   prefix = 'micro',
 ): string {
   return `${prefix}.${subjectToken(namespace)}.${subjectToken(service)}.${subjectToken(nodeId)}`
-}
-
-/** The numeric id in the last token of `subject`, or -1. */
-export function lastTokenId(subject: string): number {
-  const id = Number(subject.slice(subject.lastIndexOf('.') + 1))
-  return Number.isInteger(id) && id > 0 ? id : -1
-}
-
-/** Why a publish to `address` failed: a 400 for a bad subject, else an unsent 503. */
-export function publishFailure(address: string, error: unknown): MicroError {
-  if (error instanceof Error && error.name === 'InvalidSubjectError') {
-    return badRequest('micro.client', `${JSON.stringify(address)} is not a NATS subject`)
-  }
-  return unsentError(`cannot send to ${address}: ${(error as Error).message}`, error)
 }
