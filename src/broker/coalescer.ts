@@ -1,4 +1,5 @@
-import { encodeBatch, PER_MESSAGE_OVERHEAD } from './batch.js'
+import type { Headers } from '../transport/frame.js'
+import { BatchParts, encodeBatch } from './batch.js'
 
 /** Sends one batch to its destination; resolves once the destination has it (engine's sense). */
 export type BatchSender<D> = (destination: D, batch: Buffer, count: number) => Promise<void> | void
@@ -13,9 +14,7 @@ export interface CoalescerOptions<D> {
 
 /** The messages for one destination gathered in this turn, and the promise they share. */
 class Pending<D> {
-  readonly parts: (string | Uint8Array)[] = []
-  count = 0
-  bytes = 0
+  readonly parts = new BatchParts()
   readonly sent: Promise<void>
   resolve: () => void = () => {}
   reject: (error: unknown) => void = () => {}
@@ -55,10 +54,10 @@ export class Coalescer<D> {
   }
 
   /**
-   * Queue one message (its header JSON and body) for `destination`, known by `key`.
-   * Resolves (or rejects) with the batch it joins.
+   * Queue one message for `destination`, known by `key`. Resolves (or rejects) with the batch
+   * it joins.
    */
-  add(key: string, destination: D, headerJson: string, body: Uint8Array): Promise<void> {
+  add(key: string, destination: D, headers: Headers, body: Uint8Array): Promise<void> {
     let batch = this.#pending.get(key)
     if (batch === undefined) {
       batch = new Pending(destination)
@@ -68,11 +67,10 @@ export class Coalescer<D> {
         queueMicrotask(this.#flush)
       }
     }
-    batch.parts.push(headerJson, body)
-    batch.count++
-    batch.bytes += PER_MESSAGE_OVERHEAD + headerJson.length + body.byteLength
+    const parts = batch.parts
+    parts.add(headers, body)
     const sent = batch.sent
-    if (batch.count >= this.#maxMessages || batch.bytes >= this.#maxBytes) {
+    if (parts.count >= this.#maxMessages || parts.bytes >= this.#maxBytes) {
       this.#pending.delete(key)
       this.#dispatch(batch)
     }
@@ -82,7 +80,7 @@ export class Coalescer<D> {
   #dispatch(batch: Pending<D>): void {
     let sending: Promise<void> | void
     try {
-      sending = this.#send(batch.destination, encodeBatch(batch.parts), batch.count)
+      sending = this.#send(batch.destination, encodeBatch(batch.parts), batch.parts.count)
     } catch (error) {
       batch.reject(error)
       return

@@ -181,17 +181,17 @@ export class DefaultBroker extends BaseBroker<void> {
   #publishOn(route: Route, topic: string, message: OutgoingMessage): Promise<void> {
     const { plain, groups } = route
     if (plain.length + groups.length === 0) return RESOLVED
-    const json = JSON.stringify(messageHeaders(topic, message.headers))
+    const headers = messageHeaders(topic, message.headers)
     const body = message.body
     if (plain.length === 0 && groups.length === 1) {
       const target = this.#setAside.pick((groups[0] as Route['groups'][number]).members)
-      return this.#batches.add(target.node.id, target, json, body)
+      return this.#batches.add(target.node.id, target, headers, body)
     }
     const sends: Promise<void>[] = []
-    for (const target of plain) sends.push(this.#batches.add(target.node.id, target, json, body))
+    for (const target of plain) sends.push(this.#batches.add(target.node.id, target, headers, body))
     for (const group of groups) {
       const target = this.#setAside.pick(group.members)
-      sends.push(this.#batches.add(target.node.id, target, json, body))
+      sends.push(this.#batches.add(target.node.id, target, headers, body))
     }
     return Promise.allSettled(sends).then((results) => {
       const failed = results.find((r) => r.status === 'rejected')

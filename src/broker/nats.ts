@@ -35,7 +35,7 @@ export interface NatsBrokerOptions {
   reconnectWait?: number
   /**
    * Send what is published in one event-loop turn to one subject as one NATS message (a
-   * batch, `micro-batch: 1`). Default true. False: one NATS message per publish, with the
+   * batch, `micro-batch: 2`). Default true. False: one NATS message per publish, with the
    * headers as NATS headers, which any NATS client can read. Subscribers take both.
    */
   batch?: boolean
@@ -53,7 +53,7 @@ export interface NatsBrokerOptions {
  * are no-ops.
  *
  * Messages published in one event-loop turn to the same subject travel as one NATS message,
- * a batch (batch.ts) marked by the header `micro-batch: 1`, so NATS and both clients handle
+ * a batch (batch.ts) marked by the header `micro-batch: 2`, so NATS and both clients handle
  * one message where there were many. A queue group then shares batches: every message of a
  * batch goes to the same member. With `batch: false` each message is its own NATS message,
  * its headers NATS headers (values must not contain CR/LF and lose surrounding spaces).
@@ -82,12 +82,7 @@ export class NatsBroker extends BaseBroker<Connected> {
     if (connected === undefined || this.closed || !this.#batching) return this.#publishOne(topic, message)
     try {
       assertTopic(topic, this.name)
-      return this.#batches.add(
-        topic,
-        topic,
-        JSON.stringify(messageHeaders(topic, message.headers)),
-        message.body,
-      )
+      return this.#batches.add(topic, topic, messageHeaders(topic, message.headers), message.body)
     } catch (error) {
       return Promise.reject(error)
     }
