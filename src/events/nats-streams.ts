@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node'
 import { conflict, MicroError, serviceUnavailable } from '../errors/errors.js'
 import type { Logger } from '../logger/logger.js'
+import { LASTING_CONNECTION } from '../nats/connection.js'
 import { importPeer } from '../util/optional-import.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import { type HeaderValues, writeHeaders } from './nats-codec.js'
@@ -142,13 +143,7 @@ export class NatsStreams {
         nc = await nats.connect({
           servers,
           name: 'micro-ts events',
-          // Keep trying for ever: consumers outlive a NATS restart.
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 250,
-          reconnectJitter: 100,
-          pingInterval: 10_000,
-          maxPingOut: 2,
-          timeout: 5000,
+          ...LASTING_CONNECTION,
         })
       } catch (error) {
         throw serviceUnavailable(

@@ -5,6 +5,20 @@ import { importPeer } from '../util/optional-import.js'
 /** The lazily loaded `@nats-io/transport-node` module. */
 export type NatsModule = typeof import('@nats-io/transport-node')
 
+/**
+ * Connection options of every NATS client micro-ts opens: keep reconnecting for ever
+ * (services outlive a NATS restart), and notice a server that vanished without closing the
+ * socket within ~30 s.
+ */
+export const LASTING_CONNECTION = {
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 250,
+  reconnectJitter: 100,
+  pingInterval: 10_000,
+  maxPingOut: 2,
+  timeout: 5000,
+} as const
+
 /** Where NATS is looked for when no address is given. */
 export const DEFAULT_NATS_ADDRESS = 'nats://127.0.0.1:4222'
 
@@ -139,14 +153,7 @@ async function connectTo(servers: string[], usedBy: string): Promise<NatsConnect
     return await nats.connect({
       servers,
       name: 'micro-ts',
-      // Keep trying for ever: services outlive a NATS restart.
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      reconnectJitter: 100,
-      // A server that vanished without closing the socket is noticed within ~30 s.
-      pingInterval: 10_000,
-      maxPingOut: 2,
-      timeout: 5000,
+      ...LASTING_CONNECTION,
     })
   } catch (error) {
     throw unsentError(`cannot connect to NATS at ${servers.join(',')}: ${(error as Error).message}`, error)

@@ -1,12 +1,6 @@
 import type { Socket } from 'node:net'
-import {
-  FRAME_HEADER_SIZE,
-  FrameType,
-  type Headers,
-  KNOWN_HEADER_INDEX,
-  KNOWN_HEADERS,
-  PROTOCOL_VERSION,
-} from './frame.js'
+import { FRAME_HEADER_SIZE, FrameType, type Headers, PROTOCOL_VERSION } from './frame.js'
+import { ENDPOINT_INDEX, headersBound, TIMEOUT_INDEX, writeHeaders, writeKnown } from './header-block.js'
 
 const CHUNK_SIZE = 64 * 1024
 /** Outbound bytes buffered before senders are asked to wait (backpressure). */
@@ -20,8 +14,6 @@ const RESOLVED = Promise.resolve()
 const EARLY_FLUSH_FRAMES = 32
 /** Bodies larger than this are handed to the socket as they are instead of being copied. */
 const COPY_LIMIT = 8 * 1024
-const MAX_KEY_BYTES = 127
-const MAX_VALUE_BYTES = 0xffff
 
 /**
  * Encodes frames into a shared chunk and writes everything queued in one event-loop turn
@@ -92,13 +84,7 @@ export class FrameWriter {
     if (this.#closed) return
     const bodyLength = body ? body.byteLength : 0
     const copyBody = bodyLength <= COPY_LIMIT
-    let headerBound = endpoint === undefined ? 0 : 3 + endpoint.length * 3 + 16
-    if (headers) {
-      for (const key in headers) {
-        headerBound +=
-          3 + (KNOWN_HEADER_INDEX.has(key) ? 0 : key.length * 3) + (headers[key] as string).length * 3
-      }
-    }
+    const headerBound = (endpoint === undefined ? 0 : 3 + endpoint.length * 3 + 16) + headersBound(headers)
     this.#reserve(FRAME_HEADER_SIZE + headerBound + (copyBody ? bodyLength : 0))
     const chunk = this.#chunk
     const frameAt = this.#pos
@@ -202,38 +188,4 @@ export class FrameWriter {
     this.#start = 0
     this.#pos = 0
   }
-}
-
-const ENDPOINT_INDEX = KNOWN_HEADER_INDEX.get('micro-endpoint') as number
-const TIMEOUT_INDEX = KNOWN_HEADER_INDEX.get('timeout') as number
-
-function writeKnown(chunk: Buffer, at: number, index: number, value: string): number {
-  chunk[at] = 0x80 | index
-  const valueLength = chunk.write(value, at + 3, 'utf8')
-  if (valueLength > MAX_VALUE_BYTES)
-    throw new RangeError(`header ${KNOWN_HEADERS[index]} is over ${MAX_VALUE_BYTES} bytes`)
-  chunk.writeUInt16BE(valueLength, at + 1)
-  return at + 3 + valueLength
-}
-
-function writeHeaders(chunk: Buffer, at: number, headers: Headers): number {
-  for (const key in headers) {
-    const value = headers[key] as string
-    const known = KNOWN_HEADER_INDEX.get(key)
-    if (known !== undefined) {
-      at = writeKnown(chunk, at, known, value)
-      continue
-    }
-    const keyLength = chunk.write(key, at + 1, 'utf8')
-    if (keyLength === 0 || keyLength > MAX_KEY_BYTES) {
-      throw new RangeError(`header name must be 1..${MAX_KEY_BYTES} bytes: ${key.slice(0, 40)}`)
-    }
-    chunk[at] = keyLength
-    at += 1 + keyLength
-    const valueLength = chunk.write(value, at + 2, 'utf8')
-    if (valueLength > MAX_VALUE_BYTES) throw new RangeError(`header ${key} is over ${MAX_VALUE_BYTES} bytes`)
-    chunk.writeUInt16BE(valueLength, at)
-    at += 2 + valueLength
-  }
-  return at
 }

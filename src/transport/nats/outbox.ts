@@ -8,7 +8,7 @@ import {
   writeHeader,
   writeHeaders,
   writeKnown,
-} from './mux-encode.js'
+} from '../header-block.js'
 import { MUX_HEADER_SIZE, MUX_VERSION, MuxFrame, WINDOW_HEADER } from './mux-frame.js'
 
 const CHUNK_SIZE = 16 * 1024

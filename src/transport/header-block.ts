@@ -1,4 +1,7 @@
-import { type Headers, KNOWN_HEADER_INDEX, KNOWN_HEADERS } from '../frame.js'
+import { type Headers, KNOWN_HEADER_INDEX, KNOWN_HEADERS } from './frame.js'
+
+// Writing the header block of a micro frame (layout in frame.ts), shared by the TCP writer
+// and the NATS transport's outbox.
 
 const MAX_KEY_BYTES = 127
 const MAX_VALUE_BYTES = 0xffff
