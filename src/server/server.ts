@@ -126,7 +126,7 @@ export class Server implements Dispatcher, CallOwner {
       call.fail(badRequest(this.name, `invalid ${codec.contentType} body: ${(error as Error).message}`))
       return
     }
-    const deadline = call.timeout === undefined ? undefined : this.inFlight.now() + call.timeout
+    const deadline = call.timeout === undefined ? undefined : this.inFlight.deadlineAfter(call.timeout)
     this.#run(entry, req, ServedCall.remote(this, call, codec, entry.name, deadline))
   }
 
@@ -140,7 +140,7 @@ export class Server implements Dispatcher, CallOwner {
       channel.fail(refusal ?? this.#unknownEndpoint(call.endpoint))
       return
     }
-    const deadline = call.timeout === undefined ? undefined : this.inFlight.now() + call.timeout
+    const deadline = call.timeout === undefined ? undefined : this.inFlight.deadlineAfter(call.timeout)
     const ctx = ServedCall.stream(this, call, entry.name, deadline, channel)
     serveStream(entry, codec, ctx, channel, this.name).finally(() => ctx.finish())
   }
@@ -156,7 +156,7 @@ export class Server implements Dispatcher, CallOwner {
     timeoutMs: number | undefined,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const deadline = timeoutMs === undefined ? undefined : this.inFlight.now() + timeoutMs
+    const deadline = timeoutMs === undefined ? undefined : this.inFlight.deadlineAfter(timeoutMs)
     const call = ServedCall.local(this, entry.name, metadata, deadline)
     const promise = call.promise()
     if (signal) call.cancelOn(signal)

@@ -74,7 +74,8 @@ describe('service', () => {
     const caller = createService({ name: 'caller', registry, logger: quiet, handleSignals: false })
     const address = server.address as string
     const inFlight = caller.client.call('drain', 'H.Hold', {}, { address })
-    await new Promise((r) => setTimeout(r, 50))
+    // Stop only once the server runs the call (a fixed pause is too short on a busy machine).
+    while (server.server.activeCalls === 0) await new Promise((r) => setTimeout(r, 5))
     const stopping = server.stop()
     await new Promise((r) => setTimeout(r, 50))
     assert.equal(server.server.activeCalls, 1)

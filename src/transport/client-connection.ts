@@ -156,7 +156,7 @@ export class ClientConnection implements StreamHost {
     const id = this.#allocateId()
     const timeout = call.timeout
     return new Promise<Reply>((resolve, reject) => {
-      const deadline = timeout === undefined ? undefined : outbound.now() + timeout
+      const deadline = timeout === undefined ? undefined : outbound.deadlineAfter(timeout)
       const pending = new PendingUnary(this, id, call.endpoint, deadline, timeout, signal, resolve, reject)
       this.#unary.set(id, pending)
       outbound.add(pending)
@@ -186,7 +186,7 @@ export class ClientConnection implements StreamHost {
     const deadline =
       call.timeout === undefined
         ? undefined
-        : new StreamDeadline(stream, call.endpoint, outbound.now() + call.timeout, call.timeout)
+        : new StreamDeadline(stream, call.endpoint, outbound.deadlineAfter(call.timeout), call.timeout)
     if (deadline) outbound.add(deadline)
     const signal = call.signal
     const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))

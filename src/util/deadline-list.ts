@@ -29,11 +29,20 @@ export class DeadlineList {
   }
 
   /**
-   * The time in epoch ms, at most one sweep interval old while entries are tracked
-   * (reading the system clock per call costs more than the rest of a local call).
+   * The time in epoch ms, as of the last sweep while entries are tracked: cheap, for
+   * liveness bookkeeping. It lags when the event loop is busy (by far more than the sweep
+   * interval under load), so deadlines are not computed from it: see `deadlineAfter`.
    */
   now(): number {
     return this.#timer === undefined ? Date.now() : this.#clock
+  }
+
+  /**
+   * The deadline `ms` from now, read from the system clock: a deadline computed from a
+   * lagging clock would fire early, failing a call within the time its caller gave it.
+   */
+  deadlineAfter(ms: number): number {
+    return Date.now() + ms
   }
 
   add(entry: Tracked): void {

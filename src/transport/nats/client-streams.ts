@@ -156,7 +156,7 @@ export class ClientStreams implements NatsStreamHost {
     const deadline =
       call.timeout === undefined
         ? undefined
-        : new StreamDeadline(stream, call.endpoint, outbound.now() + call.timeout, call.timeout)
+        : new StreamDeadline(stream, call.endpoint, outbound.deadlineAfter(call.timeout), call.timeout)
     if (deadline) outbound.add(deadline)
     const signal = call.signal
     const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))

@@ -73,7 +73,7 @@ export class NatsClient implements CallCanceler, MuxSink {
     const id = this.#allocateId()
     const timeout = call.timeout
     return new Promise<Reply>((resolve, reject) => {
-      const deadline = timeout === undefined ? undefined : outbound.now() + timeout
+      const deadline = timeout === undefined ? undefined : outbound.deadlineAfter(timeout)
       const pending = new PendingCall(
         this,
         id,
