@@ -39,11 +39,18 @@ export interface AmqpBrokerOptions {
  * subscriber has an exclusive, auto-deleted queue of its own. Acks are real: a message is
  * acked after the handler (auto-ack) or by `ack()`; `nack()` requeues it (or drops it with
  * `requeue: false`); a message a consumer held when it stopped or died is delivered again.
- * If the connection is lost, subscriptions end (logged) and the next publish reconnects.
+ * If the connection is lost, it is opened again (with back-off, while there are
+ * subscriptions, or by the next publish) and every subscription consumes again: a group's
+ * messages waited in its durable queue, and those a subscriber held unacknowledged are
+ * delivered again; a plain subscriber's queue went with the connection, so what was
+ * published meanwhile is lost to it.
  */
 export class AmqpBroker extends BaseBroker<Connected> {
   readonly #options: AmqpBrokerOptions
   readonly #exchange: string
+  /** The connection each subscription consumes on (to tell which need restoring). */
+  readonly #consumingOn = new WeakMap<LocalSubscription, ChannelModel>()
+  #restoring = false
 
   constructor(options: AmqpBrokerOptions = {}) {
     super('amqp', options.logger)
@@ -77,12 +84,16 @@ export class AmqpBroker extends BaseBroker<Connected> {
   }
 
   protected async attach(sub: LocalSubscription): Promise<void> {
-    const topic = sub.topic
-    const queueName =
-      sub.queue === undefined ? '' : `${this.#options.queuePrefix ?? 'micro'}.${sub.queue}.${topic}`
+    const queueName = this.#queueName(sub)
     if (Buffer.byteLength(queueName) > 255)
       throw badRequest('micro.broker', `amqp broker: queue name ${queueName} is over 255 bytes`)
     const { model } = await this.connection()
+    await this.#consume(sub, model, queueName)
+  }
+
+  /** Consume `sub`'s queue on a new channel of `model`; `sub.detach` undoes it. */
+  async #consume(sub: LocalSubscription, model: ChannelModel, queueName: string): Promise<void> {
+    const topic = sub.topic
     const channel = await model.createChannel()
     let consumerTag: string | undefined
     sub.detach = async () => {
@@ -104,12 +115,45 @@ export class AmqpBroker extends BaseBroker<Connected> {
       noAck: false,
     })
     consumerTag = consuming.consumerTag
+    this.#consumingOn.set(sub, model)
   }
 
   protected async release(connected: Connected | undefined): Promise<void> {
     if (!connected) return
     await connected.publisher.close().catch(() => {})
     await connected.model.close().catch(() => {})
+  }
+
+  /** Reconnect and consume again, with back-off, until every subscription is back or the broker closes. */
+  async #restore(): Promise<void> {
+    if (this.#restoring) return
+    this.#restoring = true
+    let wait = 250
+    try {
+      while (!this.closed && this.subscriptions.size > 0) {
+        try {
+          const { model } = await this.connection()
+          for (const sub of this.subscriptions) {
+            if (!sub.active || this.#consumingOn.get(sub) === model) continue
+            await this.#consume(sub, model, this.#queueName(sub))
+          }
+          this.logger.info('amqp broker reconnected; subscriptions restored', {
+            count: this.subscriptions.size,
+          })
+          return
+        } catch (error) {
+          this.logger.warn('amqp broker: reconnecting failed; retrying', { error, retryInMs: wait })
+          await new Promise((resolve) => setTimeout(resolve, wait))
+          wait = Math.min(wait * 2, 5000)
+        }
+      }
+    } finally {
+      this.#restoring = false
+    }
+  }
+
+  #queueName(sub: LocalSubscription): string {
+    return sub.queue === undefined ? '' : `${this.#options.queuePrefix ?? 'micro'}.${sub.queue}.${sub.topic}`
   }
 
   #receive(sub: LocalSubscription, channel: Channel, msg: ConsumeMessage | null): void {
@@ -156,8 +200,9 @@ export class AmqpBroker extends BaseBroker<Connected> {
       const connected = { model, publisher }
       model.on('close', () => {
         if (this.closed) return
-        this.logger.error('amqp broker connection lost; its subscriptions have ended, publish reconnects')
+        this.logger.error('amqp broker connection lost; reconnecting')
         this.forgetConnection(connected)
+        void this.#restore()
       })
       return connected
     } catch (error) {

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createLogger } from '../logger/logger.js'
 import { testServer } from '../testing/servers.js'
 import { TcpProxy } from '../testing/tcp-proxy.js'
+import { AmqpBroker } from './amqp.js'
 import type { Broker } from './broker.js'
 import { bytes, type Collector, collect, waitUntil } from './conformance-kit.js'
 import { NatsBroker } from './nats.js'
@@ -14,6 +15,7 @@ import { deleteKeys } from './redis-testing.js'
 const logger = createLogger({ level: 'silent' })
 const nats = testServer('nats')
 const redis = testServer('redis')
+const amqp = testServer('amqp')
 
 /**
  * Let connections the brokers closed gracefully finish closing before the proxy is closed:
@@ -181,6 +183,55 @@ describe('broker faults: redis connection cut', { skip: redis.skip }, () => {
       )
     } finally {
       proxy.resume()
+      await pub.close()
+      await subBroker.close()
+    }
+  })
+})
+
+describe('broker faults: amqp connection cut', { skip: amqp.skip }, () => {
+  let proxy: TcpProxy
+  const queuePrefix = `test-faults-${randomUUID().slice(0, 8)}`
+  const make = (address: string) =>
+    new AmqpBroker({ address, logger, queuePrefix, groupQueueArguments: { 'x-expires': 60_000 } })
+  before(async () => {
+    proxy = await TcpProxy.start(new URL(amqp.address as string).host)
+  })
+  after(async () => {
+    await settleProxy()
+    await proxy.close()
+  })
+
+  test('amqp: subscriptions come back after the connection is cut; the group loses nothing', async () => {
+    const direct = new URL(amqp.address as string)
+    const proxied = new URL(amqp.address as string)
+    proxied.host = proxy.address
+    const pub = make(direct.toString())
+    const subBroker = make(proxied.toString())
+    try {
+      const topic = `faults.${randomUUID().slice(0, 8)}`
+      const plain = await collect(subBroker, topic)
+      const group = await collect(subBroker, topic, { queue: 'workers' })
+      await publishMany(pub, topic, 'before', 20)
+      await plain.waitFor(20)
+      await waitUntil(() => count(group, 'before') === 20)
+      proxy.cut()
+      await publishMany(pub, topic, 'during', 20)
+      await untilFlowing(pub, topic, [plain, group])
+      await publishMany(pub, topic, 'after', 20)
+      const unique = (c: Collector, label: string) =>
+        new Set(c.bodies().filter((b) => b.startsWith(`${label}-`))).size
+      await waitUntil(
+        () =>
+          unique(plain, 'after') === 20 && unique(group, 'after') === 20 && unique(group, 'during') === 20,
+        20_000,
+        () =>
+          `plain after ${unique(plain, 'after')}, group during ${unique(group, 'during')} after ${unique(group, 'after')}`,
+      )
+      // The group's durable queue kept what was published while it was cut off (at least once).
+      assert.equal(unique(group, 'during'), 20)
+      assert.equal(unique(plain, 'before'), 20)
+    } finally {
       await pub.close()
       await subBroker.close()
     }
