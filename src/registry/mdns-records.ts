@@ -9,8 +9,8 @@ import {
   namespaceTypeName,
   srvData,
 } from './mdns-names.js'
-import { cloneService } from './records.js'
-import type { EndpointRecord, NodeRecord, ServiceRecord } from './registry.js'
+import { cloneService, isEndpoint, isNode, isObject, isStringMap } from './records.js'
+import type { NodeRecord, ServiceRecord } from './registry.js'
 
 /** One node of one service version in one namespace: what one mDNS response carries. */
 export interface Announcement {
@@ -115,7 +115,7 @@ export function decodePayload(data: unknown): Announcement | undefined {
   }
   if (!isObject(value) || value.v !== FORMAT_VERSION || typeof value.namespace !== 'string') return undefined
   const { service, node } = value
-  if (!isObject(service) || !isObject(node)) return undefined
+  if (!isObject(service)) return undefined
   if (typeof service.name !== 'string' || service.name === '' || typeof service.version !== 'string')
     return undefined
   if (
@@ -125,8 +125,7 @@ export function decodePayload(data: unknown): Announcement | undefined {
   ) {
     return undefined
   }
-  if (typeof node.id !== 'string' || node.id === '' || typeof node.address !== 'string') return undefined
-  if (!isStringMap(node.metadata)) return undefined
+  if (!isNode(node)) return undefined
   const record: ServiceRecord = {
     name: service.name,
     version: service.version,
@@ -136,22 +135,4 @@ export function decodePayload(data: unknown): Announcement | undefined {
   }
   // Copy through the record helpers so stray fields of the JSON are dropped.
   return { namespace: value.namespace, service: cloneService(record) }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return isObject(value) && Object.values(value).every((v) => typeof v === 'string')
-}
-
-function isEndpoint(value: unknown): value is EndpointRecord {
-  return (
-    isObject(value) &&
-    typeof value.name === 'string' &&
-    isStringMap(value.metadata) &&
-    (value.request === undefined || isObject(value.request)) &&
-    (value.response === undefined || isObject(value.response))
-  )
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Announcement } from './mdns-records.js'
-import { cloneService } from './records.js'
-import { ANY_NAMESPACE, type EndpointRecord, type NodeRecord, type ServiceRecord } from './registry.js'
+import { cloneService, isEndpoint, isNode, isObject, isStringMap } from './records.js'
+import { ANY_NAMESPACE, type ServiceRecord } from './registry.js'
 
 /**
  * The NATS registry's messages, JSON on core NATS subjects under a prefix (`micro.registry`):
@@ -150,32 +150,4 @@ function readService(value: unknown): ServiceRecord | undefined {
     endpoints: value.endpoints,
     nodes: value.nodes,
   })
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return isObject(value) && Object.values(value).every((v) => typeof v === 'string')
-}
-
-function isNode(value: unknown): value is NodeRecord {
-  return (
-    isObject(value) &&
-    typeof value.id === 'string' &&
-    value.id !== '' &&
-    typeof value.address === 'string' &&
-    isStringMap(value.metadata)
-  )
-}
-
-function isEndpoint(value: unknown): value is EndpointRecord {
-  return (
-    isObject(value) &&
-    typeof value.name === 'string' &&
-    isStringMap(value.metadata) &&
-    (value.request === undefined || isObject(value.request)) &&
-    (value.response === undefined || isObject(value.response))
-  )
 }

@@ -60,3 +60,35 @@ export function assertValidService(service: ServiceRecord): void {
       throw new TypeError(`node ${node.id} of ${service.name} needs an address`)
   }
 }
+
+/** Whether a decoded JSON value is a plain object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Whether a decoded JSON value is an object of string values. */
+export function isStringMap(value: unknown): value is Record<string, string> {
+  return isObject(value) && Object.values(value).every((v) => typeof v === 'string')
+}
+
+/** Whether a decoded JSON value has the shape of a node record. */
+export function isNode(value: unknown): value is NodeRecord {
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    value.id !== '' &&
+    typeof value.address === 'string' &&
+    isStringMap(value.metadata)
+  )
+}
+
+/** Whether a decoded JSON value has the shape of an endpoint record. */
+export function isEndpoint(value: unknown): value is EndpointRecord {
+  return (
+    isObject(value) &&
+    typeof value.name === 'string' &&
+    isStringMap(value.metadata) &&
+    (value.request === undefined || isObject(value.request)) &&
+    (value.response === undefined || isObject(value.response))
+  )
+}
