@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { JsMsg } from '@nats-io/jetstream'
 import type { Msg, MsgHdrs } from '@nats-io/transport-node'
 import type { EventMetadata } from './events.js'
-import { JSON_TYPE, type RawEvent } from './payload.js'
+import { JSON_TYPE, metadataFromJson, type RawEvent } from './payload.js'
 
 /** Headers an event carries in JetStream. */
 export const HEADER = {
@@ -163,25 +163,10 @@ function rawEvent(
     topic,
     sequence,
     timestamp: Number.isFinite(timestamp) ? timestamp : storedMs,
-    metadata: readMetadata(fields.metadata),
+    metadata: metadataFromJson(fields.metadata, HEADER.metadata),
     contentType: fields.contentType || JSON_TYPE,
     data,
   }
-}
-
-function readMetadata(text: string): EventMetadata {
-  if (!text) return {}
-  try {
-    const value: unknown = JSON.parse(text)
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const metadata: EventMetadata = {}
-      for (const [k, v] of Object.entries(value)) if (k !== '__proto__') metadata[k] = String(v)
-      return metadata
-    }
-  } catch {
-    // kept as it came, below
-  }
-  return { [HEADER.metadata]: text }
 }
 
 /**

@@ -92,3 +92,22 @@ export function toStoredEvent<T>(event: RawEvent): StoredEvent<T> {
   if ('error' in decoded) stored.decodeError = decoded.error
   return stored
 }
+
+/**
+ * Metadata stored as JSON text, as events carry it on the engines that keep it as one
+ * field. Text that is not a JSON object is kept whole under `fallbackKey`, not dropped.
+ */
+export function metadataFromJson(text: string | undefined, fallbackKey: string): EventMetadata {
+  if (!text || text === '{}') return {}
+  try {
+    const value: unknown = JSON.parse(text)
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const metadata: EventMetadata = {}
+      for (const [k, v] of Object.entries(value)) if (k !== '__proto__') metadata[k] = String(v)
+      return metadata
+    }
+  } catch {
+    // kept as it came, below
+  }
+  return { [fallbackKey]: text }
+}

@@ -3,7 +3,7 @@ import { MicroError, serviceUnavailable } from '../errors/errors.js'
 import { importPeer } from '../util/optional-import.js'
 import type { EventMetadata } from './events.js'
 import { EVENTS_ERROR_ID } from './names.js'
-import { JSON_TYPE, type RawEvent } from './payload.js'
+import { JSON_TYPE, metadataFromJson, type RawEvent } from './payload.js'
 import { ADD } from './redis-scripts.js'
 
 type RedisModule = typeof import('ioredis')
@@ -208,7 +208,7 @@ export function parseEntry(topic: string, [id, fields]: Entry): RawEvent {
     topic,
     sequence: sequenceOf(entryId),
     timestamp: Number.isFinite(timestamp) ? timestamp : 0,
-    metadata: parseMetadata(metadata?.toString()),
+    metadata: metadataFromJson(metadata?.toString(), 'micro-metadata'),
     contentType: contentType?.toString() || JSON_TYPE,
     data: data ?? new Uint8Array(0),
   }
@@ -217,21 +217,6 @@ export function parseEntry(topic: string, [id, fields]: Entry): RawEvent {
 function field(fields: Buffer[], name: string): Buffer | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1]
   return undefined
-}
-
-function parseMetadata(text: string | undefined): EventMetadata {
-  if (!text || text === '{}') return {}
-  try {
-    const value: unknown = JSON.parse(text)
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const metadata: EventMetadata = {}
-      for (const [k, v] of Object.entries(value)) if (k !== '__proto__') metadata[k] = String(v)
-      return metadata
-    }
-  } catch {
-    // kept as it came, below
-  }
-  return { 'micro-metadata': text }
 }
 
 /** A Redis failure as a MicroError: a 503 (connection trouble is retried by consumers). */

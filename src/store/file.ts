@@ -34,7 +34,6 @@ export class FileStore extends BaseStore {
   readonly directory: string
   readonly #durable: boolean
   readonly #sweepInterval: number
-  #db: Db | undefined
   #handle: LmdbHandle<Buffer, Buffer> | undefined
   #opening: Promise<Db> | undefined
   #sweeper: NodeJS.Timeout | undefined
@@ -48,7 +47,7 @@ export class FileStore extends BaseStore {
   }
 
   protected async getOne(scope: Scope, key: string): Promise<StoreRecord | undefined> {
-    const db = this.#db ?? (await this.#open())
+    const db = this.#handle?.root ?? (await this.#open())
     const entry = db.get(recordKey(this.#prefix(scope), key))
     if (!entry) return undefined
     const now = Date.now()
@@ -64,7 +63,7 @@ export class FileStore extends BaseStore {
     metadata: string,
     expiresAt: number,
   ): Promise<void> {
-    const db = this.#db ?? (await this.#open())
+    const db = this.#handle?.root ?? (await this.#open())
     const written = db.put(
       recordKey(this.#prefix(scope), key),
       storedBytes(encodeEntry(value, metadata, expiresAt)),
@@ -74,7 +73,7 @@ export class FileStore extends BaseStore {
   }
 
   protected async deleteOne(scope: Scope, key: string): Promise<void> {
-    const db = this.#db ?? (await this.#open())
+    const db = this.#handle?.root ?? (await this.#open())
     const removed = db.remove(recordKey(this.#prefix(scope), key))
     await removed
     if (this.#durable) await flushedOf(removed)
@@ -97,7 +96,7 @@ export class FileStore extends BaseStore {
   }
 
   protected async listTables(namespace: string): Promise<TableRef[]> {
-    const db = this.#db ?? (await this.#open())
+    const db = this.#handle?.root ?? (await this.#open())
     const now = Date.now()
     const end = above(namespacePrefix(namespace))
     const out: TableRef[] = []
@@ -122,7 +121,6 @@ export class FileStore extends BaseStore {
     clearInterval(this.#sweeper)
     await this.#opening?.catch(() => undefined)
     const handle = this.#handle
-    this.#db = undefined
     this.#handle = undefined
     await handle?.release()
   }
@@ -133,7 +131,7 @@ export class FileStore extends BaseStore {
     now: number,
     hit: (key: string, entry: Buffer) => void,
   ): Promise<void> {
-    const db = this.#db ?? (await this.#open())
+    const db = this.#handle?.root ?? (await this.#open())
     const prefix = this.#prefix(scope)
     const lower = recordKey(prefix, query.prefix)
     const upper = above(lower)
@@ -180,7 +178,6 @@ export class FileStore extends BaseStore {
       }
       const db = handle.root
       this.#handle = handle
-      this.#db = db
       this.#sweeper = setInterval(() => void this.#sweep(db).catch(() => {}), this.#sweepInterval)
       this.#sweeper.unref()
       return db
