@@ -6,6 +6,7 @@ import { FrameFlag, FrameType, type Headers } from './frame.js'
 import { FrameParser, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
 import { MicroStream, type StreamHost } from './micro-stream.js'
+import { StreamDeadline } from './stream-deadline.js'
 import type { OutboundCall, OutboundStream, Reply } from './transport.js'
 import { lostError, unsentError } from './transport-errors.js'
 
@@ -44,25 +45,6 @@ class PendingUnary implements Tracked {
     this.connection.cancel(
       this.id,
       timeoutError('micro.client', `call to ${this.endpoint} timed out after ${this.timeout} ms`),
-    )
-  }
-}
-
-/** A stream's deadline, as a node of the outbound deadline list. */
-class StreamDeadline implements Tracked {
-  nextTracked: Tracked | undefined = undefined
-  prevTracked: Tracked | undefined = undefined
-
-  constructor(
-    readonly stream: MicroStream,
-    readonly endpoint: string,
-    readonly deadline: number,
-    readonly timeout: number,
-  ) {}
-
-  expire(): void {
-    this.stream.fail(
-      timeoutError('micro.client', `stream ${this.endpoint} timed out after ${this.timeout} ms`),
     )
   }
 }

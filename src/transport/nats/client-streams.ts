@@ -1,9 +1,10 @@
 import { canceled, type MicroError } from '../../errors/errors.js'
+import { StreamDeadline } from '../stream-deadline.js'
 import type { OutboundStream, StreamChannel } from '../transport.js'
 import { lostError, unsentError } from '../transport-errors.js'
 import { MuxFlag, MuxFrame } from './mux-frame.js'
 import { frameValue } from './mux-reader.js'
-import { outbound, StreamDeadline } from './pending.js'
+import { outbound } from './pending.js'
 import type { Route } from './route.js'
 import { NatsStream, type NatsStreamHost } from './stream.js'
 

@@ -2,7 +2,6 @@ import { type MicroError, timeout as timeoutError } from '../../errors/errors.js
 import { DeadlineList, type Tracked } from '../../util/deadline-list.js'
 import type { Reply } from '../transport.js'
 import type { Route } from './route.js'
-import type { NatsStream } from './stream.js'
 
 /** Deadlines of every outbound NATS call and stream in this process. */
 export const outbound = new DeadlineList()
@@ -39,25 +38,6 @@ export class PendingCall implements Tracked {
     this.owner.cancel(
       this,
       timeoutError('micro.client', `call to ${this.endpoint} timed out after ${this.timeout} ms`),
-    )
-  }
-}
-
-/** A stream's deadline, as a node of the outbound deadline list. */
-export class StreamDeadline implements Tracked {
-  nextTracked: Tracked | undefined = undefined
-  prevTracked: Tracked | undefined = undefined
-
-  constructor(
-    readonly stream: NatsStream,
-    readonly endpoint: string,
-    readonly deadline: number,
-    readonly timeout: number,
-  ) {}
-
-  expire(): void {
-    this.stream.fail(
-      timeoutError('micro.client', `stream ${this.endpoint} timed out after ${this.timeout} ms`),
     )
   }
 }
