@@ -1,7 +1,7 @@
 import { canceled, MicroError } from '../errors/errors.js'
 import type { Logger } from '../logger/logger.js'
+import { AsyncQueue } from '../util/async-queue.js'
 import type { EventConsumer, ReceivedEvent } from './events.js'
-import { HandOff } from './hand-off.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import type { ConsumePlan } from './options.js'
 import { DecodeFailure, decodeValue } from './payload.js'
@@ -47,7 +47,8 @@ export class StreamConsumer<T> implements EventConsumer<T> {
   readonly #source: DeliverySource
   readonly #plan: ConsumePlan
   readonly #logger: Logger
-  readonly #queue: HandOff<Held<T>, ReceivedEvent<T>>
+  /** Deliveries waiting for the iterator; each is taken (and auto-acked) as it is handed out. */
+  readonly #queue: AsyncQueue<Held<T>, ReceivedEvent<T>>
   readonly #held = new Set<Held<T>>()
   readonly #stop = new AbortController()
   /** A pull is started while others are in progress only for at least this many events. */
@@ -71,7 +72,7 @@ export class StreamConsumer<T> implements EventConsumer<T> {
     this.#plan = plan
     this.#logger = logger
     this.#batch = Math.max(1, Math.floor(plan.maxInFlight / 4))
-    this.#queue = new HandOff((held) => this.#take(held))
+    this.#queue = new AsyncQueue({ take: (held) => this.#take(held) })
     this.#halt = new Promise((resolve) => {
       this.#halted = resolve
     })
@@ -91,7 +92,8 @@ export class StreamConsumer<T> implements EventConsumer<T> {
   stop(): void {
     if (this.#stop.signal.aborted) return
     this.#stop.abort()
-    this.#queue.end()
+    // Queued deliveries are dropped, not taken: #run gives them back.
+    void this.#queue.return()
     this.#halted()
   }
 

@@ -1,4 +1,9 @@
-export interface AsyncQueueOptions {
+export interface AsyncQueueOptions<T = unknown, V = T> {
+  /**
+   * Turns a pushed item into what the consumer gets, at the moment it is handed out (not
+   * when pushed): an item still buffered when the queue is returned is never taken.
+   */
+  take?: (item: T) => V
   /** Called with `true` when the buffered count reaches highWaterMark, `false` once it is drained. */
   onPressure?: (full: boolean) => void
   highWaterMark?: number
@@ -11,17 +16,19 @@ export interface AsyncQueueOptions {
  * Values pushed before the consumer asks are buffered; `onPressure` lets the producer
  * pause its source while the buffer is full.
  */
-export class AsyncQueue<T> implements AsyncIterableIterator<T> {
+export class AsyncQueue<T, V = T> implements AsyncIterableIterator<V> {
   readonly #buffer: T[] = []
   #head = 0
-  #waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined
+  #waiter: { resolve: (r: IteratorResult<V>) => void; reject: (e: unknown) => void } | undefined
   #done = false
   #error: unknown
   #full = false
-  readonly #options: AsyncQueueOptions
+  readonly #options: AsyncQueueOptions<T, V>
+  readonly #take: (item: T) => V
 
-  constructor(options: AsyncQueueOptions = {}) {
+  constructor(options: AsyncQueueOptions<T, V> = {}) {
     this.#options = options
+    this.#take = options.take ?? ((item: T) => item as unknown as V)
   }
 
   /** Whether end, fail or return has happened. */
@@ -38,7 +45,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     const waiter = this.#waiter
     if (waiter) {
       this.#waiter = undefined
-      waiter.resolve({ value, done: false })
+      waiter.resolve({ value: this.#take(value), done: false })
       return
     }
     this.#buffer.push(value)
@@ -64,7 +71,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.#settleWaiter()
   }
 
-  next(): Promise<IteratorResult<T>> {
+  next(): Promise<IteratorResult<V>> {
     if (this.#head < this.#buffer.length) {
       const value = this.#buffer[this.#head] as T
       this.#buffer[this.#head++] = undefined as T
@@ -79,7 +86,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
         this.#full = false
         this.#options.onPressure?.(false)
       }
-      return Promise.resolve({ value, done: false })
+      return Promise.resolve({ value: this.#take(value), done: false })
     }
     if (this.#done) {
       if (this.#error !== undefined) {
@@ -94,7 +101,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     })
   }
 
-  return(): Promise<IteratorResult<T>> {
+  return(): Promise<IteratorResult<V>> {
     const wasDone = this.#done
     this.#done = true
     this.#error = undefined
@@ -105,7 +112,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return Promise.resolve({ value: undefined, done: true })
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<V> {
     return this
   }
 
