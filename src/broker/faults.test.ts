@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createLogger } from '../logger/logger.js'
+import { removeRedisKeys } from '../testing/cleanup.js'
 import { testServer } from '../testing/servers.js'
 import { TcpProxy } from '../testing/tcp-proxy.js'
 import { AmqpBroker } from './amqp.js'
@@ -10,7 +11,6 @@ import type { Broker } from './broker.js'
 import { bytes, type Collector, collect, waitUntil } from './conformance-kit.js'
 import { NatsBroker } from './nats.js'
 import { RedisBroker } from './redis.js'
-import { deleteKeys } from './redis-testing.js'
 
 const logger = createLogger({ level: 'silent' })
 const nats = testServer('nats')
@@ -142,7 +142,7 @@ describe('broker faults: redis connection cut', { skip: redis.skip }, () => {
   after(async () => {
     await settleProxy()
     await proxy.close()
-    await deleteKeys(redis.address as string, prefix)
+    await removeRedisKeys(redis.address as string, prefix)
   })
   cutScenario(
     (where) =>

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, describe, test } from 'node:test'
+import { removeNatsStreams, removeRedisKeys } from '../testing/cleanup.js'
 import { testServer } from '../testing/servers.js'
 import { TcpProxy } from '../testing/tcp-proxy.js'
 import { importPeer } from '../util/optional-import.js'
@@ -8,7 +9,6 @@ import { reader, sleep, waitFor } from './conformance-kit.js'
 import type { Events } from './events.js'
 import { fixtureEvents } from './fixtures/consumer.js'
 import { DEAD_LETTER_KEYS } from './source.js'
-import { removeNatsStreams, removeRedisKeys } from './testing-cleanup.js'
 
 type NatsModule = typeof import('@nats-io/transport-node')
 type RedisModule = typeof import('ioredis')

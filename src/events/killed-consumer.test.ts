@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { type Child, spawnNode } from '../../test/support/process.js'
+import { removeNatsStreams, removeRedisKeys } from '../testing/cleanup.js'
 import { testServer } from '../testing/servers.js'
 import { sleep, waitFor } from './conformance-kit.js'
 import type { ReceivedEvent } from './events.js'
 import { type ConsumerFixture, fixtureEvents } from './fixtures/consumer.js'
-import { removeNatsStreams, removeRedisKeys } from './testing-cleanup.js'
 
 const FIXTURE = 'src/events/fixtures/consumer.ts'
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { createLogger } from '../logger/logger.js'
+import { removeNatsStreams } from '../testing/cleanup.js'
 import { testServer } from '../testing/servers.js'
 import { eventsConformance } from './conformance.js'
 import type { Events } from './events.js'
 import { NatsEvents, type NatsEventsOptions } from './nats.js'
-import { removeNatsStreams } from './testing-cleanup.js'
 
 const nats = testServer('nats')
 const prefixes = new WeakMap<Events, string>()

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { createLogger } from '../logger/logger.js'
+import { removeRedisKeys } from '../testing/cleanup.js'
 import { testServer } from '../testing/servers.js'
 import { eventsConformance } from './conformance.js'
 import type { Events } from './events.js'
 import { RedisEvents } from './redis.js'
-import { removeRedisKeys } from './testing-cleanup.js'
 
 const redis = testServer('redis')
 const prefixes = new WeakMap<Events, string>()
