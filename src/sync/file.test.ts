@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
 import { openLmdb } from '../util/lmdb-env.js'
 import { syncConformance } from './conformance.js'
@@ -27,7 +28,37 @@ describe('file sync', () => {
   })
 })
 
+/** A FileSync whose waiters, once they have tried, sleep an hour unless a release wakes them. */
+class SleepyFileSync extends FileSync {
+  attempts = 0
+  protected override pollDelay(): number {
+    this.attempts++
+    return 3_600_000
+  }
+}
+
 describe('file sync on disk', () => {
+  test('a release wakes the waiters of every FileSync of the process at once, not by polling', async () => {
+    const directory = join(root, 'wake')
+    const holder = new FileSync({ directory })
+    const waiters = [new SleepyFileSync({ directory }), new SleepyFileSync({ directory })]
+    try {
+      // A long TTL: the waiters' pauses are cut to the holder's TTL, so only a wake-up ends them.
+      const held = await holder.lock('job', { ttl: 600_000 })
+      const waiting = waiters.map((sync) => sync.lock('job', { ttl: 600_000 }))
+      while (waiters.some((sync) => sync.attempts === 0)) await sleep(5)
+      await held.unlock()
+      const first = await Promise.race(waiting)
+      assert.ok(first.token > held.token)
+      await first.unlock()
+      const both = await Promise.all(waiting)
+      assert.ok(both.every((lock) => lock.token > held.token))
+      await Promise.all(both.map((lock) => lock.unlock()))
+    } finally {
+      await Promise.all([holder, ...waiters].map((sync) => sync.close()))
+    }
+  })
+
   test('fencing tokens keep increasing after every handle of the directory is closed', async () => {
     const directory = join(root, 'restart')
     const first = new FileSync({ directory })
