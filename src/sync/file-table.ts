@@ -90,7 +90,15 @@ export class FileLockTable {
       this.#locks.put(key, encodeHolder({ owner, expiresAt: now + ttl, ttl }))
       return { token }
     })
-    if (typeof got !== 'number' && durable) await this.#root.flushed
+    if (typeof got !== 'number' && durable) {
+      try {
+        await this.#root.flushed
+      } catch (error) {
+        // Not handed out, so not held either: free it rather than block others for a TTL.
+        await this.release(namespace, id, owner).catch(() => {})
+        throw error
+      }
+    }
     return got
   }
 
