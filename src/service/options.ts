@@ -55,7 +55,7 @@ export interface ServiceOptions {
   events?: Events
   /** Key/value store. MICRO_STORE (+ _ADDRESS), default: file-backed (lmdb), no server needed. */
   store?: Store
-  /** Locks and leader election. MICRO_SYNC (+ _ADDRESS), default: in this process. */
+  /** Locks and leader election. MICRO_SYNC (+ _ADDRESS), default: file (every process on this machine). */
   sync?: Sync
   /** The service's config; default: MICRO_CONFIG_FILE < `<SERVICE>_*` env < flags, loaded at start. */
   config?: Config

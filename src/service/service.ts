@@ -136,7 +136,7 @@ export class Service implements AsyncDisposable {
     return this.#blocks.store
   }
 
-  /** Distributed locks and leader election (MICRO_SYNC; in-process by default). */
+  /** Distributed locks and leader election (MICRO_SYNC; by default every process on this machine). */
   get sync(): Sync {
     return this.#blocks.sync
   }

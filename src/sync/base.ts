@@ -47,7 +47,7 @@ export abstract class BaseSync implements Sync {
     signal: AbortSignal | undefined,
   ): Promise<Lease> {
     const deadline = wait === undefined ? Number.POSITIVE_INFINITY : Date.now() + wait
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw canceled(id)
       const sentAt = Date.now()
       const got = await this.tryAcquire(namespace, id, ttl)
@@ -57,9 +57,18 @@ export abstract class BaseSync implements Sync {
       }
       const left = deadline - Date.now()
       if (left <= 0) throw new LockTimeoutError(id, namespace, wait ?? 0)
-      const jittered = this.pollInterval * (0.75 + Math.random() * 0.5)
-      await this.#pause(namespace, id, Math.min(Math.max(got, 1), jittered, left), signal)
+      const pause = this.pollDelay(attempt)
+      await this.#pause(namespace, id, Math.min(Math.max(got, 1), pause, left), signal)
     }
+  }
+
+  /**
+   * The pause after failed attempt number `attempt` (from 0) of one wait, before it is cut
+   * to the holder's remaining TTL and to what is left of `wait`: `pollInterval` with
+   * jitter, so waiters in several processes do not poll in step.
+   */
+  protected pollDelay(_attempt: number): number {
+    return this.pollInterval * (0.75 + Math.random() * 0.5)
   }
 
   /** Wakes this instance's waiters for a lock (it was just released). */

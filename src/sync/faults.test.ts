@@ -117,6 +117,17 @@ async function killedHolder(engine: string, address: string, options: object, fr
   )
 }
 
+describe('file sync faults', () => {
+  test('a holder killed with SIGKILL: freed after its TTL, no overlap by fencing token', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'micro-sync-file-faults-'))
+    try {
+      await killedHolder('file', directory, {}, TTL + 3000)
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
+  })
+})
+
 const redis = testServer('redis')
 describe('redis sync faults', { skip: redis.skip }, () => {
   const prefix = `micro:sync-test:${randomUUID()}:`

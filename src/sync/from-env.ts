@@ -1,3 +1,4 @@
+import { FileSync } from './file.js'
 import { MemorySync } from './memory.js'
 import { NatsSync } from './nats.js'
 import { PostgresSync } from './postgres.js'
@@ -5,23 +6,27 @@ import { RedisSync } from './redis.js'
 import type { Sync } from './sync.js'
 
 /** Sync names `createSync` understands. */
-export const SYNC_NAMES = ['memory', 'redis', 'postgres', 'nats'] as const
+export const SYNC_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats'] as const
 
 /**
  * A Sync by name, as `MICRO_SYNC` / `MICRO_SYNC_ADDRESS` configure it:
  *
- * - `memory` (the default): locks within this process (every MemorySync of the process
- *   shares one table); `address` is ignored.
+ * - `file` (the default): locks shared by every process on this machine, in an LMDB file;
+ *   `address` is the directory (default `~/.micro/sync`).
+ * - `memory`: locks within this process (every MemorySync of the process shares one
+ *   table); `address` is ignored.
  * - `redis`: `address` like `redis://127.0.0.1:6379`.
  * - `postgres`: advisory locks; `address` like `postgres://user@127.0.0.1:5432/db`.
  * - `nats`: JetStream KV; `address` like `nats://127.0.0.1:4222`.
  *
  * Engines connect on first use. Throws a TypeError naming the choices for any other name.
  */
-export function createSync(name = 'memory', address?: string): Sync {
-  const chosen = name.trim().toLowerCase() || 'memory'
+export function createSync(name = 'file', address?: string): Sync {
+  const chosen = name.trim().toLowerCase() || 'file'
   const at = address?.trim() || undefined
   switch (chosen) {
+    case 'file':
+      return new FileSync({ directory: at })
     case 'memory':
       return new MemorySync()
     case 'redis':
@@ -36,7 +41,7 @@ export function createSync(name = 'memory', address?: string): Sync {
   }
 }
 
-/** The Sync `MICRO_SYNC` and `MICRO_SYNC_ADDRESS` name (memory when unset). */
+/** The Sync `MICRO_SYNC` and `MICRO_SYNC_ADDRESS` name (the file sync when unset). */
 export function syncFromEnv(env: NodeJS.ProcessEnv = process.env): Sync {
   return createSync(env.MICRO_SYNC || undefined, env.MICRO_SYNC_ADDRESS || undefined)
 }

@@ -75,7 +75,7 @@ export interface Leader extends AsyncDisposable {
 
 /** Distributed locks and leader election. */
 export interface Sync {
-  /** The implementation's name: `memory`, `redis`, `postgres`, `nats`. */
+  /** The implementation's name: `file`, `memory`, `redis`, `postgres`, `nats`. */
   readonly name: string
   /** Wait for the lock `id` and hold it; rejects with a {@link LockTimeoutError} after `wait`. */
   lock(id: string, options?: LockOptions): Promise<Lock>
