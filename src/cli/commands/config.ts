@@ -13,7 +13,7 @@ import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../ar
 export const CONFIG_HELP = `Usage: micro config get [path] [options]
        micro config set|del <path> [value] [options]
 
-Read and change the config services load with the store() source: one JSON document
+Read and change the config services load with the storeSource() source: one JSON document
 per namespace, addressed by dotted paths. A value that parses as JSON is stored as
 JSON (numbers, booleans, objects), anything else as a string.
 
