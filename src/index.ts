@@ -22,10 +22,20 @@ export type { ServiceClient, ServiceClientOptions } from './client/proxy.js'
 export { type RetryOptions, retryNever, retryOnUnavailable } from './client/retry.js'
 export type { CallFn, ClientRequest, ClientWrapper } from './client/wrappers.js'
 export { type Codec, Codecs, jsonCodec, msgpackCodec, rawCodec } from './codec/index.js'
-export { Config, env, file, flags, loadConfig, memory, Secret, secret, Value } from './config/index.js'
+export {
+  Config,
+  envSource,
+  fileSource,
+  flagsSource,
+  loadConfig,
+  memorySource,
+  Secret,
+  secret,
+  Value,
+} from './config/index.js'
 export {
   type ClientSpec,
-  client,
+  clientSpec,
   DefinitionError,
   type Deps,
   defineService,

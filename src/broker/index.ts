@@ -28,9 +28,8 @@ export {
   DefaultBroker,
   type DefaultBrokerOptions,
 } from './default.js'
-export { decodeEnvelope, encodeEnvelope } from './envelope.js'
 export { BROKER_NAMES, type BrokerDeps, brokerFromEnv, createBroker } from './from-env.js'
-export { MemoryBroker, type MemoryBrokerOptions, MemoryHub, sharedMemoryHub } from './memory.js'
+export { MemoryBroker, type MemoryBrokerOptions, MemoryHub } from './memory.js'
 export { MqttBroker, type MqttBrokerOptions } from './mqtt.js'
 export { NatsBroker, type NatsBrokerOptions } from './nats.js'
 export { MESSAGE_HEADERS, type PublishOptions, publish } from './publish.js'

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { REGISTRY_NAMES } from '../registry/from-env.js'
 
 /** A usage mistake: printed with the command's help hint, exit code 2. */
 export class UsageError extends Error {
@@ -19,7 +20,7 @@ export interface GlobalOptions {
 
 export const GLOBAL_HELP = `Global options:
   --namespace <ns>          registry namespace (MICRO_NAMESPACE, default micro)
-  --registry <name>         mdns (default) or memory (MICRO_REGISTRY)
+  --registry <name>         ${REGISTRY_NAMES.join(', ')} (MICRO_REGISTRY, default mdns)
   --registry_address <addr> registry address (MICRO_REGISTRY_ADDRESS)
   --json                    machine-readable output
   -h, --help                show help`

@@ -21,9 +21,29 @@ export function parseMetadata(pairs: readonly string[]): Record<string, string> 
   return metadata
 }
 
-/** Everything on standard input, as UTF-8 (for arguments given as `-`). */
-export async function readStdin(): Promise<string> {
+/** Everything on standard input (or `input`), as UTF-8 (for arguments given as `-`). */
+export async function readStdin(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
   const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * The JSON values of a JSON Lines input, one per non-blank line, as the lines arrive (so a
+ * stream can send while its input is still being typed). A line that is not JSON is a
+ * usage error naming its number.
+ */
+export async function* jsonLines(input: NodeJS.ReadableStream, what: string): AsyncGenerator<unknown> {
+  const { createInterface } = await import('node:readline')
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
+  let number = 0
+  try {
+    for await (const line of lines) {
+      number++
+      if (line.trim() === '') continue
+      yield parseJsonArgument(line, `${what} on line ${number}`)
+    }
+  } finally {
+    lines.close()
+  }
 }

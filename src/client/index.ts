@@ -4,9 +4,8 @@
  */
 export { Client, type ClientOptions } from './client.js'
 export { ClientStream } from './client-stream.js'
-export { LocalServices, localServices } from './local.js'
 export type { ServiceLookup } from './lookup.js'
 export type { CallOptions } from './options.js'
 export type { ServiceClient, ServiceClientOptions } from './proxy.js'
-export { type RetryOptions, RetryPolicy, retryNever, retryOnUnavailable } from './retry.js'
+export { type RetryOptions, retryNever, retryOnUnavailable } from './retry.js'
 export type { CallFn, ClientRequest, ClientWrapper } from './wrappers.js'

@@ -6,9 +6,9 @@ import { MicroError } from '../errors/errors.js'
 import { generateSecretKey } from './cipher.js'
 import { loadConfig } from './config.js'
 import { MemoryConfigKV } from './memory-kv.js'
-import { store } from './store-source.js'
+import { storeSource } from './store-source.js'
 
-// `micro config` against the in-memory KV, read back through the store() source as a
+// `micro config` against the in-memory KV, read back through the storeSource() source as a
 // service would see it.
 
 function cli(env: NodeJS.ProcessEnv = {}) {
@@ -32,7 +32,7 @@ describe('micro config', () => {
     assert.equal((await run('get', 'db.url')).out, 'postgres://db/shop')
     assert.equal((await run('get', 'db.url', '--json')).out, '"postgres://db/shop"')
     assert.deepEqual(JSON.parse((await run('get', 'db')).out), { url: 'postgres://db/shop', pool: 10 })
-    const config = await loadConfig({ sources: [store(kv)], watch: false })
+    const config = await loadConfig({ sources: [storeSource(kv)], watch: false })
     assert.equal(config.get('features.checkout').bool(), true)
     assert.equal(config.get('db.pool').int(), 10)
     assert.equal(closed(), 6, 'the store is closed after every command')
@@ -77,7 +77,7 @@ describe('micro config', () => {
       password: '{"looks":"like json"}',
       user: 'app',
     })
-    const config = await loadConfig({ sources: [store(kv)], env, watch: false })
+    const config = await loadConfig({ sources: [storeSource(kv)], env, watch: false })
     assert.equal(config.get('db.password').string(), '{"looks":"like json"}')
     assert.equal(String(config.get('db.password').raw), '[secret]')
   })
@@ -100,7 +100,7 @@ describe('micro config', () => {
     for (const argv of [
       [],
       ['list'],
-      ['get'],
+      ['del'],
       ['set', 'a'],
       ['get', 'a', 'b'],
       ['set', 'a', 'b', 'c'],
@@ -115,7 +115,7 @@ describe('micro config', () => {
 
   test('--help prints usage; without a store factory the command says so', async () => {
     const { run } = cli()
-    assert.match((await run('--help')).out, /Usage: micro config get\|set\|del/)
+    assert.match((await run('--help')).out, /Usage: micro config get \[path\]/)
     await assert.rejects(
       configCommand(['get', 'a'], () => undefined),
       (e: unknown) => e instanceof MicroError && e.code === 503,

@@ -4,9 +4,9 @@ import { getEventListeners } from 'node:events'
 import { describe, test } from 'node:test'
 import { loadConfig } from './config.js'
 import { within } from './conformance.js'
-import { env } from './env-source.js'
-import { flags } from './flags-source.js'
-import { memory } from './memory-source.js'
+import { envSource } from './env-source.js'
+import { flagsSource } from './flags-source.js'
+import { memorySource } from './memory-source.js'
 import type { Source } from './source.js'
 import type { Value } from './value.js'
 
@@ -28,10 +28,10 @@ describe('loadConfig: merging', () => {
   test('later sources win; objects merge key by key; arrays are replaced, not concatenated', async () => {
     const config = await loadConfig({
       sources: [
-        memory({ db: { url: 'file-url', pool: 5 }, hosts: ['a', 'b'], keep: true }),
-        env({ prefix: 'SHOP', env: { SHOP_DB_URL: 'env-url' } }),
-        memory({ hosts: ['c'] }),
-        flags(['--db-pool=9']),
+        memorySource({ db: { url: 'file-url', pool: 5 }, hosts: ['a', 'b'], keep: true }),
+        envSource({ prefix: 'SHOP', env: { SHOP_DB_URL: 'env-url' } }),
+        memorySource({ hosts: ['c'] }),
+        flagsSource(['--db-pool=9']),
       ],
       logger: quiet,
     })
@@ -42,7 +42,7 @@ describe('loadConfig: merging', () => {
 
   test('a later scalar replaces an object and a later object replaces a scalar', async () => {
     const config = await loadConfig({
-      sources: [memory({ a: { b: 1 }, c: 'text' }), memory({ a: 'flat', c: { d: 2 } })],
+      sources: [memorySource({ a: { b: 1 }, c: 'text' }), memorySource({ a: 'flat', c: { d: 2 } })],
     })
     assert.deepEqual(config.all(), { a: 'flat', c: { d: 2 } })
     await config.close()
@@ -51,7 +51,7 @@ describe('loadConfig: merging', () => {
   test('${VAR} and ${VAR:-default} expand from the environment in every string, $${ escapes', async () => {
     const config = await loadConfig({
       sources: [
-        memory({
+        memorySource({
           db: { url: 'postgres://${DB_HOST}:${DB_PORT:-5432}/shop' },
           list: ['${DB_HOST}', 'plain $HOME'],
           empty: '${EMPTY:-fallback}',
@@ -72,7 +72,7 @@ describe('loadConfig: merging', () => {
   })
 
   test('the loaded tree is frozen: callers cannot change it', async () => {
-    const config = await loadConfig({ sources: [memory({ a: { b: [1] } })] })
+    const config = await loadConfig({ sources: [memorySource({ a: { b: [1] } })] })
     const a = config.get('a').map<number[]>({})
     assert.throws(() => {
       ;(a as Record<string, unknown>).c = 1
@@ -88,13 +88,16 @@ describe('loadConfig: merging', () => {
         throw new Error('cannot reach the config server')
       },
     }
-    await assert.rejects(loadConfig({ sources: [memory({}), broken] }), /cannot reach the config server/)
+    await assert.rejects(
+      loadConfig({ sources: [memorySource({}), broken] }),
+      /cannot reach the config server/,
+    )
   })
 })
 
 describe('Config: get, set, delete', () => {
   test('set overrides every source until deleted; get sees it at once', async () => {
-    const config = await loadConfig({ sources: [memory({ a: { b: 'source', c: 1 } })] })
+    const config = await loadConfig({ sources: [memorySource({ a: { b: 'source', c: 1 } })] })
     config.set('a.b', 'override')
     assert.equal(config.get('a.b').string(), 'override')
     assert.equal(config.get('a.c').int(), 1)
@@ -110,7 +113,7 @@ describe('Config: get, set, delete', () => {
   })
 
   test('null masks a value from an earlier source', async () => {
-    const config = await loadConfig({ sources: [memory({ a: 'x' })] })
+    const config = await loadConfig({ sources: [memorySource({ a: 'x' })] })
     config.set('a', null)
     assert.equal(config.get('a').exists, false)
     assert.equal(config.get('a').string('default'), 'default')
@@ -118,7 +121,7 @@ describe('Config: get, set, delete', () => {
   })
 
   test('exists, and getters on missing paths return their defaults or undefined', async () => {
-    const config = await loadConfig({ sources: [memory({ a: { b: 0 } })] })
+    const config = await loadConfig({ sources: [memorySource({ a: { b: 0 } })] })
     assert.equal(config.get('a.b').exists, true)
     assert.equal(config.get('a.x').exists, false)
     assert.equal(config.get('a.b.c').exists, false)
@@ -131,7 +134,7 @@ describe('Config: get, set, delete', () => {
 
 describe('Config.watch', () => {
   test('yields the new value when the path changes, and nothing for other changes', async () => {
-    const source = memory({ features: { checkout: false }, other: 1 })
+    const source = memorySource({ features: { checkout: false }, other: 1 })
     const config = await loadConfig({ sources: [source] })
     const seen = collect(config.watch('features.checkout'))
     source.set('other', 2)
@@ -150,7 +153,7 @@ describe('Config.watch', () => {
   })
 
   test('config.set and delete fire watchers; a parent path sees child changes', async () => {
-    const config = await loadConfig({ sources: [memory({ db: { url: 'a' } })] })
+    const config = await loadConfig({ sources: [memorySource({ db: { url: 'a' } })] })
     const watcher = config.watch('db')
     config.set('db.url', 'b')
     assert.deepEqual((await watcher.next()).value?.raw, { url: 'b' })
@@ -163,7 +166,7 @@ describe('Config.watch', () => {
   })
 
   test('a slow consumer gets the latest value, not every intermediate one', async () => {
-    const source = memory({ n: 0 })
+    const source = memorySource({ n: 0 })
     const config = await loadConfig({ sources: [source] })
     const watcher = config.watch('n')
     for (let i = 1; i <= 5; i++) source.set('n', i)
@@ -173,7 +176,7 @@ describe('Config.watch', () => {
   })
 
   test('initial: true yields the current value first', async () => {
-    const config = await loadConfig({ sources: [memory({ n: 1 })] })
+    const config = await loadConfig({ sources: [memorySource({ n: 1 })] })
     const watcher = config.watch('n', { initial: true })
     assert.equal((await watcher.next()).value?.int(), 1)
     config.set('n', 2)
@@ -182,7 +185,7 @@ describe('Config.watch', () => {
   })
 
   test('an AbortSignal ends the iteration; break ends it too; both stop receiving', async () => {
-    const source = memory({ n: 0 })
+    const source = memorySource({ n: 0 })
     const config = await loadConfig({ sources: [source] })
     const controller = new AbortController()
     const seen: number[] = []
@@ -206,14 +209,14 @@ describe('Config.watch', () => {
   })
 
   test('watching after close ends at once; values stay readable', async () => {
-    const config = await loadConfig({ sources: [memory({ n: 1 })] })
+    const config = await loadConfig({ sources: [memorySource({ n: 1 })] })
     await config.close()
     assert.deepEqual(await config.watch('n').next(), { value: undefined, done: true })
     assert.equal(config.get('n').int(), 1)
   })
 
   test('watch: false reads once and never re-reads', async () => {
-    const source = memory({ n: 1 })
+    const source = memorySource({ n: 1 })
     const config = await loadConfig({ sources: [source], watch: false })
     source.set('n', 2)
     assert.equal(config.get('n').int(), 1)
@@ -239,7 +242,7 @@ describe('Config.watch', () => {
   })
 
   test('an AbortSignal shared by many watches does not collect listeners', async () => {
-    const config = await loadConfig({ sources: [memory({ n: 1 })] })
+    const config = await loadConfig({ sources: [memorySource({ n: 1 })] })
     const controller = new AbortController()
     for (let i = 0; i < 5; i++) {
       for await (const _ of config.watch('n', { signal: controller.signal, initial: true })) break

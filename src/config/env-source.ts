@@ -19,7 +19,7 @@ const UNSAFE = new Set(['__proto__', 'constructor', 'prototype'])
  * are set the nested one wins, since `a.b` cannot be both a value and an object. The
  * environment is read on every `read()`; it is not watched.
  */
-export function env(options: EnvSourceOptions = {}): Source {
+export function envSource(options: EnvSourceOptions = {}): Source {
   const prefixes = (typeof options.prefix === 'string' ? [options.prefix] : (options.prefix ?? [])).map((p) =>
     (p.endsWith('_') ? p : `${p}_`).toUpperCase(),
   )

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { describe, test } from 'node:test'
 import { MicroError } from '../errors/errors.js'
 import { sourceConformance } from './conformance.js'
-import { file } from './file-source.js'
+import { fileSource } from './file-source.js'
 import { replaceByRename, tempDir } from './test-files.js'
 
 const FILES = {
@@ -29,7 +29,7 @@ for (const [format, [name, first, second]] of Object.entries(FILES)) {
     const tmp = await tempDir()
     await writeFile(tmp.path(name), first)
     return {
-      source: file(tmp.path(name), { debounce: 20 }),
+      source: fileSource(tmp.path(name), { debounce: 20 }),
       expected: { db: { url: 'postgres://a', pool: 5 }, tags: ['x', 'y'] },
       change: () => writeFile(tmp.path(name), second),
       changed: { db: { url: 'postgres://b', pool: 5 }, tags: ['x', 'y'] },
@@ -42,7 +42,7 @@ sourceConformance('file (yaml, replaced by rename)', async () => {
   const tmp = await tempDir()
   await writeFile(tmp.path('config.yml'), 'a: 1\n')
   return {
-    source: file(tmp.path('config.yml'), { debounce: 20 }),
+    source: fileSource(tmp.path('config.yml'), { debounce: 20 }),
     expected: { a: 1 },
     change: () => replaceByRename(tmp.path('config.yml'), 'a: 2\n'),
     changed: { a: 2 },
@@ -56,14 +56,14 @@ describe('file source', () => {
     try {
       const missing = tmp.path('absent.yaml')
       await assert.rejects(
-        async () => file(missing).read(),
+        async () => fileSource(missing).read(),
         (e: unknown) =>
           e instanceof MicroError &&
           e.code === 404 &&
           e.detail.includes(missing) &&
           e.detail.includes('optional'),
       )
-      assert.deepEqual(await file(missing, { optional: true }).read(), {})
+      assert.deepEqual(await fileSource(missing, { optional: true }).read(), {})
     } finally {
       await tmp.cleanup()
     }
@@ -72,9 +72,9 @@ describe('file source', () => {
   test('an unknown extension is refused at once unless a format is given', async () => {
     const tmp = await tempDir()
     try {
-      assert.throws(() => file(tmp.path('config.ini')), /unknown extension/)
+      assert.throws(() => fileSource(tmp.path('config.ini')), /unknown extension/)
       await writeFile(tmp.path('config.conf'), 'a: 1\n')
-      assert.deepEqual(await file(tmp.path('config.conf'), { format: 'yaml' }).read(), { a: 1 })
+      assert.deepEqual(await fileSource(tmp.path('config.conf'), { format: 'yaml' }).read(), { a: 1 })
     } finally {
       await tmp.cleanup()
     }
@@ -84,11 +84,14 @@ describe('file source', () => {
     const tmp = await tempDir()
     try {
       await writeFile(tmp.path('a.yaml'), '# nothing yet\n')
-      assert.deepEqual(await file(tmp.path('a.yaml')).read(), {})
+      assert.deepEqual(await fileSource(tmp.path('a.yaml')).read(), {})
       await writeFile(tmp.path('b.json'), '   \n')
-      assert.deepEqual(await file(tmp.path('b.json')).read(), {})
+      assert.deepEqual(await fileSource(tmp.path('b.json')).read(), {})
       await writeFile(tmp.path('c.yaml'), '- a\n- b\n')
-      await assert.rejects(async () => file(tmp.path('c.yaml')).read(), /mapping of keys at the top level/)
+      await assert.rejects(
+        async () => fileSource(tmp.path('c.yaml')).read(),
+        /mapping of keys at the top level/,
+      )
     } finally {
       await tmp.cleanup()
     }
@@ -98,7 +101,7 @@ describe('file source', () => {
     const tmp = await tempDir()
     try {
       await assert.rejects(
-        async () => file(`${tmp.dir}/.`, { format: 'json' }).read(),
+        async () => fileSource(`${tmp.dir}/.`, { format: 'json' }).read(),
         (e: unknown) => e instanceof MicroError && e.code === 500 && e.detail.includes('cannot be read'),
       )
     } finally {
@@ -110,9 +113,9 @@ describe('file source', () => {
     const tmp = await tempDir()
     try {
       await writeFile(tmp.path('c.toml'), 'at = 2024-01-02T03:04:05Z\n')
-      assert.deepEqual(await file(tmp.path('c.toml')).read(), { at: '2024-01-02T03:04:05.000Z' })
+      assert.deepEqual(await fileSource(tmp.path('c.toml')).read(), { at: '2024-01-02T03:04:05.000Z' })
       await writeFile(tmp.path('c.json'), '{"__proto__":{"polluted":1},"ok":{"__proto__":{"x":1},"y":2}}')
-      const data = await file(tmp.path('c.json')).read()
+      const data = await fileSource(tmp.path('c.json')).read()
       assert.deepEqual(data, { ok: { y: 2 } })
       assert.equal(({} as Record<string, unknown>).polluted, undefined)
     } finally {
@@ -122,7 +125,7 @@ describe('file source', () => {
 
   test('watching a directory that does not exist reports an error instead of throwing', async () => {
     const errors: unknown[] = []
-    const unwatch = file('/nonexistent-micro-config-dir/config.yaml').watch?.(
+    const unwatch = fileSource('/nonexistent-micro-config-dir/config.yaml').watch?.(
       () => undefined,
       (e) => errors.push(e),
     )

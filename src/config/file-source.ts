@@ -23,7 +23,7 @@ const ID = 'micro.config'
  * written in place; events are debounced so a save that takes several writes is read once.
  * A file that fails to parse leaves the previous values in force (see loadConfig).
  */
-export function file(path: string, options: FileSourceOptions = {}): Source {
+export function fileSource(path: string, options: FileSourceOptions = {}): Source {
   const absolute = resolve(path)
   const format = options.format ?? formatOf(path)
   const debounce = options.debounce ?? 100

@@ -10,7 +10,7 @@ const UNSAFE = new Set(['__proto__', 'constructor', 'prototype'])
  * with environment variables. Single-dash options, positionals and everything after `--`
  * are ignored. `argv` defaults to `process.argv.slice(2)`.
  */
-export function flags(argv: readonly string[] = process.argv.slice(2)): Source {
+export function flagsSource(argv: readonly string[] = process.argv.slice(2)): Source {
   const args = [...argv]
   return {
     name: 'flags',

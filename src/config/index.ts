@@ -4,7 +4,9 @@
  * encrypted with AES-256-GCM.
  *
  * ```ts
- * const cfg = await loadConfig({ sources: [env({ prefix: 'SHOP' }), file('config.yaml'), flags()] })
+ * const cfg = await loadConfig({
+ *   sources: [envSource({ prefix: 'SHOP' }), fileSource('config.yaml'), flagsSource()],
+ * })
  * cfg.get('db.url').string('postgres://localhost/shop')
  * for await (const v of cfg.watch('features.checkout')) console.log(v.bool(false))
  * ```
@@ -24,13 +26,13 @@ export {
   secretKeyFromEnv,
 } from './cipher.js'
 export { Config, type ConfigWatchOptions, type LoadConfigOptions, loadConfig } from './config.js'
-export { type EnvSourceOptions, env } from './env-source.js'
+export { type EnvSourceOptions, envSource } from './env-source.js'
 export { type FileFormat, formatOf, parseConfigText } from './file-format.js'
-export { type FileSourceOptions, file } from './file-source.js'
-export { flags } from './flags-source.js'
+export { type FileSourceOptions, fileSource } from './file-source.js'
+export { flagsSource } from './flags-source.js'
 export type { ConfigKV, KVOptions } from './kv.js'
 export { MemoryConfigKV } from './memory-kv.js'
-export { type MemorySource, memory } from './memory-source.js'
+export { type MemorySource, memorySource } from './memory-source.js'
 export { Secret, secret } from './secret.js'
 export {
   CONFIG_FILE_ENV,
@@ -41,6 +43,6 @@ export {
 } from './service-config.js'
 export type { Source, Unwatch } from './source.js'
 export { ConfigDocument, type ConfigDocumentOptions, DEFAULT_CONFIG_KEY } from './store-document.js'
-export { type StoreSourceOptions, store } from './store-source.js'
+export { type StoreSourceOptions, storeSource } from './store-source.js'
 export type { ConfigObject } from './tree.js'
 export { Value } from './value.js'

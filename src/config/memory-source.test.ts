@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { sourceConformance } from './conformance.js'
-import { memory } from './memory-source.js'
+import { memorySource } from './memory-source.js'
 
 sourceConformance('memory', () => {
-  const source = memory({ db: { url: 'postgres://a', pool: 5 }, tags: ['x'] })
+  const source = memorySource({ db: { url: 'postgres://a', pool: 5 }, tags: ['x'] })
   return {
     source,
     expected: { db: { url: 'postgres://a', pool: 5 }, tags: ['x'] },
@@ -16,7 +16,7 @@ sourceConformance('memory', () => {
 describe('memory source', () => {
   test('copies what it is given and what it is set to', () => {
     const data = { a: { b: 1 } }
-    const source = memory(data)
+    const source = memorySource(data)
     data.a.b = 2
     const value = { c: [1] }
     source.set('x', value)
@@ -25,7 +25,7 @@ describe('memory source', () => {
   })
 
   test('set creates parents, replaces scalars on the way, and undefined deletes', () => {
-    const source = memory({ a: 'scalar' })
+    const source = memorySource({ a: 'scalar' })
     source.set('a.b.c', true)
     assert.deepEqual(source.read(), { a: { b: { c: true } } })
     source.set('a.b.c', undefined)
@@ -33,7 +33,7 @@ describe('memory source', () => {
   })
 
   test('delete reports whether something was removed, and notifies only then', () => {
-    const source = memory({ a: 1 })
+    const source = memorySource({ a: 1 })
     let calls = 0
     const unwatch = source.watch?.(
       () => calls++,
@@ -47,7 +47,7 @@ describe('memory source', () => {
   })
 
   test('the root can be replaced by an object only; bad paths are TypeErrors', () => {
-    const source = memory({ a: 1 })
+    const source = memorySource({ a: 1 })
     source.set('', { b: 2 })
     assert.deepEqual(source.read(), { b: 2 })
     assert.throws(() => source.set('', 'text'), TypeError)

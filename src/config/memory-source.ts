@@ -16,7 +16,7 @@ export interface MemorySource extends Source {
  * A config source holding `data` in memory (copied). Changes through `set`, `delete` and
  * `replace` reach every config loaded from it synchronously.
  */
-export function memory(data: ConfigObject = {}, options: { name?: string } = {}): MemorySource {
+export function memorySource(data: ConfigObject = {}, options: { name?: string } = {}): MemorySource {
   let tree = clone(data) as ConfigObject
   const listeners = new Set<() => void>()
   const changed = () => {

@@ -4,9 +4,9 @@ import { describe, test } from 'node:test'
 import { MicroError } from '../errors/errors.js'
 import { createLogger } from '../logger/logger.js'
 import { loadConfig } from './config.js'
-import { file } from './file-source.js'
+import { fileSource } from './file-source.js'
 import { MemoryConfigKV } from './memory-kv.js'
-import { store } from './store-source.js'
+import { storeSource } from './store-source.js'
 import { replaceByRename, tempDir, until } from './test-files.js'
 import type { Value } from './value.js'
 
@@ -61,7 +61,10 @@ describe('hot reload with bad input', () => {
         const log = capture()
         try {
           await writeFile(path, c.good('postgres://one'))
-          const config = await loadConfig({ sources: [file(path, { debounce: 20 })], logger: log.logger })
+          const config = await loadConfig({
+            sources: [fileSource(path, { debounce: 20 })],
+            logger: log.logger,
+          })
           const seen = collect(config.watch('db.url'))
 
           await save(c.bad)
@@ -93,7 +96,7 @@ describe('hot reload with bad input', () => {
     const log = capture()
     try {
       await writeFile(path, 'a: 1\n')
-      const config = await loadConfig({ sources: [file(path, { debounce: 10 })], logger: log.logger })
+      const config = await loadConfig({ sources: [fileSource(path, { debounce: 10 })], logger: log.logger })
       const seen = collect(config.watch('a'))
       await writeFile(path, 'a: [\n')
       await until(() => log.errors().length > 0, 'the first error')
@@ -115,7 +118,7 @@ describe('hot reload with bad input', () => {
     const log = capture()
     try {
       await writeFile(path, '{"a":1}')
-      const config = await loadConfig({ sources: [file(path, { debounce: 20 })], logger: log.logger })
+      const config = await loadConfig({ sources: [fileSource(path, { debounce: 20 })], logger: log.logger })
       const seen = collect(config.watch('a'))
       await rm(path)
       await until(() => log.errors().length > 0, 'the missing file to be logged')
@@ -135,10 +138,10 @@ describe('hot reload with bad input', () => {
     const path = tmp.path('later.toml')
     try {
       await assert.rejects(
-        loadConfig({ sources: [file(path)] }),
+        loadConfig({ sources: [fileSource(path)] }),
         (e: unknown) => e instanceof MicroError && e.code === 404 && e.detail.includes(path),
       )
-      const config = await loadConfig({ sources: [file(path, { optional: true, debounce: 20 })] })
+      const config = await loadConfig({ sources: [fileSource(path, { optional: true, debounce: 20 })] })
       assert.equal(config.get('a').exists, false)
       const seen = collect(config.watch('a'))
       await writeFile(path, 'a = "here"\n')
@@ -156,7 +159,7 @@ describe('hot reload with bad input', () => {
     try {
       await writeFile(path, 'a: 1\nb: [\n')
       await assert.rejects(
-        loadConfig({ sources: [file(path)] }),
+        loadConfig({ sources: [fileSource(path)] }),
         (e: unknown) =>
           e instanceof MicroError && e.code === 400 && e.detail.includes(path) && /line \d+/.test(e.detail),
       )
@@ -169,7 +172,7 @@ describe('hot reload with bad input', () => {
     const kv = new MemoryConfigKV()
     const log = capture()
     await kv.write('config', '{"a":1}', { namespace: 'micro' })
-    const config = await loadConfig({ sources: [store(kv, { pollInterval: 20 })], logger: log.logger })
+    const config = await loadConfig({ sources: [storeSource(kv, { pollInterval: 20 })], logger: log.logger })
     const seen = collect(config.watch('a'))
     await kv.write('config', '{"a":', { namespace: 'micro' })
     await until(() => log.errors().length > 0, 'the bad document to be logged')

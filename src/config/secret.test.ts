@@ -7,8 +7,8 @@ import { MicroError } from '../errors/errors.js'
 import { createLogger } from '../logger/logger.js'
 import { generateSecretKey, openSecret, parseSecretKey, sealSecret, secretKeyFromEnv } from './cipher.js'
 import { loadConfig } from './config.js'
-import { file } from './file-source.js'
-import { memory } from './memory-source.js'
+import { fileSource } from './file-source.js'
+import { memorySource } from './memory-source.js'
 import { Secret, secret } from './secret.js'
 import { tempDir } from './test-files.js'
 
@@ -73,7 +73,7 @@ describe('Secret values', () => {
 
   test('enc:v1 values load as secrets, decrypted lazily with the key', async () => {
     const sealed = sealSecret(PLAIN, KEY)
-    const source = memory({ db: { password: sealed, user: 'app' } })
+    const source = memorySource({ db: { password: sealed, user: 'app' } })
     const withKey = await loadConfig({ sources: [source], env: { MICRO_CONFIG_SECRET_KEY: KEY_TEXT } })
     assert.equal(withKey.get('db.password').string(), PLAIN)
     assert.ok(withKey.get('db.password').raw instanceof Secret)
@@ -95,7 +95,7 @@ describe('Secret values', () => {
 
   test('a secret that does not convert is an error that does not echo it', async () => {
     const config = await loadConfig({
-      sources: [memory({ port: secret(PLAIN), sealed: sealSecret(PLAIN, KEY) })],
+      sources: [memorySource({ port: secret(PLAIN), sealed: sealSecret(PLAIN, KEY) })],
       secretKey: KEY,
     })
     assert.throws(() => config.get('port').int(), neverShows(PLAIN))
@@ -109,7 +109,7 @@ describe('Secret values', () => {
     try {
       await writeFile(tmp.path('c.yaml'), `db:\n  password: \${DB_PASSWORD}\n`)
       const config = await loadConfig({
-        sources: [file(tmp.path('c.yaml'))],
+        sources: [fileSource(tmp.path('c.yaml'))],
         env: { DB_PASSWORD: sealSecret(PLAIN, KEY), MICRO_CONFIG_SECRET_KEY: KEY.toString('hex') },
       })
       assert.equal(config.get('db.password').string(), PLAIN)
@@ -122,7 +122,7 @@ describe('Secret values', () => {
 
   test('secrets compare by value for watch: the same ciphertext or plaintext fires nothing', async () => {
     const sealed = sealSecret(PLAIN, KEY)
-    const source = memory({ a: sealed, b: secret('x') })
+    const source = memorySource({ a: sealed, b: secret('x') })
     const config = await loadConfig({ sources: [source], secretKey: KEY })
     const watcher = config.watch('')
     source.set('a', sealed)

@@ -74,7 +74,7 @@ export class Secret {
   }
 }
 
-/** Mark a value as a secret (masked when printed), e.g. `memory({ db: { password: secret(pw) } })`. */
+/** Mark a value as a secret (masked when printed), e.g. `memorySource({ db: { password: secret(pw) } })`. */
 export function secret(plaintext: string): Secret {
   return Secret.of(plaintext)
 }

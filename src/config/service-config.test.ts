@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { describe, test } from 'node:test'
 import { MicroError } from '../errors/errors.js'
-import { memory } from './memory-source.js'
+import { memorySource } from './memory-source.js'
 import { envPrefix, loadServiceConfig } from './service-config.js'
 import { tempDir } from './test-files.js'
 
@@ -27,7 +27,7 @@ describe('service config', () => {
           OTHER_A: 'x',
         },
         argv: ['--c=flag', '--d', 'flag'],
-        extra: [memory({ d: 'extra' })],
+        extra: [memorySource({ d: 'extra' })],
       })
       assert.deepEqual(config.all(), { a: 'file', b: 'env', c: 'flag', d: 'extra' })
       await config.close()

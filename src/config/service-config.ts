@@ -1,8 +1,8 @@
 import type { Logger } from '../logger/logger.js'
 import { type Config, loadConfig } from './config.js'
-import { env } from './env-source.js'
-import { file } from './file-source.js'
-import { flags } from './flags-source.js'
+import { envSource } from './env-source.js'
+import { fileSource } from './file-source.js'
+import { flagsSource } from './flags-source.js'
 import type { Source } from './source.js'
 
 /** The variable naming a service's config file. */
@@ -16,7 +16,7 @@ export interface ServiceConfigOptions {
   env?: NodeJS.ProcessEnv
   /** Default `process.argv.slice(2)`. */
   argv?: readonly string[]
-  /** Sources merged above the defaults, e.g. `store(kv)` on a platform. */
+  /** Sources merged above the defaults, e.g. `storeSource(kv)` on a platform. */
   extra?: readonly Source[]
   logger?: Logger
 }
@@ -36,9 +36,9 @@ export function serviceSources(options: ServiceConfigOptions): Source[] {
   const vars = options.env ?? process.env
   const path = vars[CONFIG_FILE_ENV]
   return [
-    ...(path ? [file(path)] : []),
-    env({ prefix: envPrefix(options.name), env: vars }),
-    flags(options.argv),
+    ...(path ? [fileSource(path)] : []),
+    envSource({ prefix: envPrefix(options.name), env: vars }),
+    flagsSource(options.argv),
     ...(options.extra ?? []),
   ]
 }

@@ -21,7 +21,7 @@ export interface ConfigDocumentOptions {
 
 /**
  * Config kept as one JSON document per namespace and key in a key/value store: what the
- * `store()` source reads and `micro config set` writes. Secrets are stored as `enc:v1:`
+ * `storeSource()` reads and `micro config set` writes. Secrets are stored as `enc:v1:`
  * strings. `set` and `delete` read, change and write the whole document; they are
  * serialised within this object, but two processes changing the same document at the same
  * moment can lose one change (the store interface has no compare-and-set).

@@ -6,7 +6,7 @@ import { sourceConformance } from './conformance.js'
 import { MemoryConfigKV } from './memory-kv.js'
 import { secret } from './secret.js'
 import { ConfigDocument } from './store-document.js'
-import { store } from './store-source.js'
+import { storeSource } from './store-source.js'
 
 sourceConformance(
   'store (memory kv, polled)',
@@ -16,7 +16,7 @@ sourceConformance(
     const document = new ConfigDocument(kv, { namespace })
     await document.set('db', { url: 'postgres://a', pool: 5 })
     return {
-      source: store(kv, { namespace, pollInterval: 20 }),
+      source: storeSource(kv, { namespace, pollInterval: 20 }),
       expected: { db: { url: 'postgres://a', pool: 5 } },
       change: () => document.set('db.url', 'postgres://b'),
       changed: { db: { url: 'postgres://b', pool: 5 } },
@@ -30,24 +30,24 @@ describe('store source and config document', () => {
     const kv = new MemoryConfigKV()
     await new ConfigDocument(kv, { namespace: 'a' }).set('x', 1)
     await new ConfigDocument(kv, { namespace: 'a', key: 'other' }).set('x', 2)
-    assert.deepEqual(await store(kv, { namespace: 'b' }).read(), {})
-    assert.deepEqual(await store(kv, { namespace: 'a' }).read(), { x: 1 })
-    assert.deepEqual(await store(kv, { namespace: 'a', key: 'other' }).read(), { x: 2 })
-    assert.equal(store(kv).name, 'store:micro/config')
+    assert.deepEqual(await storeSource(kv, { namespace: 'b' }).read(), {})
+    assert.deepEqual(await storeSource(kv, { namespace: 'a' }).read(), { x: 1 })
+    assert.deepEqual(await storeSource(kv, { namespace: 'a', key: 'other' }).read(), { x: 2 })
+    assert.equal(storeSource(kv).name, 'store:micro/config')
   })
 
   test('a document that is not a JSON object is a 400 naming it, never overwritten by set', async () => {
     const kv = new MemoryConfigKV()
     await kv.write('config', '{broken', { namespace: 'micro' })
     await assert.rejects(
-      async () => store(kv).read(),
+      async () => storeSource(kv).read(),
       (e: unknown) => e instanceof MicroError && e.code === 400 && e.detail.includes('store:micro/config'),
     )
     const document = new ConfigDocument(kv)
     await assert.rejects(document.set('a', 1), /not valid JSON/)
     assert.equal(await kv.read('config', { namespace: 'micro' }), '{broken')
     await kv.write('config', '[1]', { namespace: 'micro' })
-    await assert.rejects(async () => store(kv).read(), /not a JSON object/)
+    await assert.rejects(async () => storeSource(kv).read(), /not a JSON object/)
   })
 
   test('concurrent sets through one document are not lost', async () => {
@@ -91,7 +91,7 @@ describe('store source and config document', () => {
     }
     const errors: unknown[] = []
     let changes = 0
-    const unwatch = store(flaky, { pollInterval: 10 }).watch?.(
+    const unwatch = storeSource(flaky, { pollInterval: 10 }).watch?.(
       () => changes++,
       (e) => errors.push(e),
     )

@@ -19,7 +19,7 @@ export interface StoreSourceOptions {
  * `pollInterval` ms: a change reaches watchers within one interval. A document that is
  * not valid JSON leaves the previous values in force.
  */
-export function store(kv: ConfigKV, options: StoreSourceOptions = {}): Source {
+export function storeSource(kv: ConfigKV, options: StoreSourceOptions = {}): Source {
   const document = new ConfigDocument(kv, options)
   const interval = options.pollInterval ?? 5000
   let last: string | undefined

@@ -13,7 +13,7 @@ export interface ClientSpecOptions {
   handler?: string
 }
 
-/** A declared client of type `T` (a handler class or interface); see `client<T>()`. */
+/** A declared client of type `T` (a handler class or interface); see `clientSpec<T>()`. */
 export interface ClientSpec<T extends object = any> {
   readonly [CLIENT]: true
   readonly options: ClientSpecOptions
@@ -33,14 +33,14 @@ export type InferClients<C> = 0 extends 1 & C
  * Declare a service this one calls; handlers get it typed as `clients.<key>`:
  *
  * ```ts
- * defineService({ clients: { users: client<Users>() }, rpc: ({ clients }) => new Orders(clients.users) })
+ * defineService({ clients: { users: clientSpec<Users>() }, rpc: ({ clients }) => new Orders(clients.users) })
  * ```
  */
-export function client<T extends object>(options: ClientSpecOptions = {}): ClientSpec<T> {
+export function clientSpec<T extends object>(options: ClientSpecOptions = {}): ClientSpec<T> {
   return { [CLIENT]: true, options }
 }
 
-/** Whether `value` was made by `client()`. */
+/** Whether `value` was made by `clientSpec()`. */
 export function isClientSpec(value: unknown): value is ClientSpec {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CLIENT] === true
 }

@@ -48,7 +48,7 @@ export type WorkerHandler = Worker | ((signal: AbortSignal) => unknown)
 export interface ServiceSpec<E = undefined, C = {}> {
   /** Declared variables (`{ NAME: 'int' }`, `{ NAME: { type: 'int', default: 5 } }`) or a Standard Schema. */
   env?: E
-  /** Services this one calls: `{ users: client<Users>() }`. */
+  /** Services this one calls: `{ users: clientSpec<Users>() }`. */
   clients?: C
   /** The rpc kind: the handler(s) the micro server serves. */
   rpc?: (deps: Deps<InferEnv<E>, InferClients<C>>) => MaybePromise<RpcHandlers>
@@ -86,7 +86,7 @@ export interface ServiceDefinition<E = any, C = any> {
  * ```ts
  * export default defineService({
  *   env: { DATABASE_URL: 'url', MAX_ITEMS: { type: 'int', default: 50 } },
- *   clients: { users: client<Users>() },
+ *   clients: { users: clientSpec<Users>() },
  *   rpc: ({ env, clients, logger }) => new Orders(env, clients.users),
  *   http: () => app.fetch,
  * })

@@ -8,7 +8,7 @@ export {
   type ClientSpec,
   type ClientSpecOptions,
   type ClientSpecs,
-  client,
+  clientSpec,
   type InferClients,
 } from './clients.js'
 export type { Catalog, ClientConfig, FeatureConfig, KindEntry, ServiceConfig } from './config.js'

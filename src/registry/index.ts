@@ -10,9 +10,7 @@ export { RegistryCache, type RegistryCacheOptions } from './cache.js'
 export { createRegistry, parseMdnsAddress, REGISTRY_NAMES, registryFromEnv } from './from-env.js'
 export { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
 export { MemoryRegistry, type MemoryRegistryOptions } from './memory.js'
-export { sharedMemoryRegistry } from './memory-shared.js'
 export { NatsRegistry, type NatsRegistryOptions } from './nats.js'
-export { cloneService } from './records.js'
 export {
   ANY_NAMESPACE,
   DEFAULT_NAMESPACE,
@@ -28,4 +26,3 @@ export {
   type Watcher,
   type WatchOptions,
 } from './registry.js'
-export { WatchHub } from './watch-hub.js'

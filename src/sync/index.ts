@@ -9,7 +9,7 @@
 export { abandonSync } from './base.js'
 export { DEFAULT_SYNC_DIRECTORY, FileSync, type FileSyncOptions } from './file.js'
 export { createSync, SYNC_NAMES, syncFromEnv } from './from-env.js'
-export { MemoryLockTable, MemorySync, type MemorySyncOptions, sharedLockTable } from './memory.js'
+export { MemoryLockTable, MemorySync, type MemorySyncOptions } from './memory.js'
 export { NatsSync, type NatsSyncOptions } from './nats.js'
 export { PostgresSync, type PostgresSyncOptions } from './postgres.js'
 export { RedisSync, type RedisSyncOptions } from './redis.js'

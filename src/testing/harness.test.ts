@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import example from '../../examples/kinds/rpc/service.js'
-import { client, defineService, rpcHandler, type ServiceDefinition } from '../definition/index.js'
+import { clientSpec, defineService, rpcHandler, type ServiceDefinition } from '../definition/index.js'
 import { DefinitionError } from '../definition/problems.js'
 import { MicroError } from '../errors/errors.js'
 import { MemoryRegistry } from '../registry/memory.js'
@@ -50,7 +50,7 @@ const TOML = {
 
 const orders = defineService({
   env: { DATABASE_URL: 'string', MAX_ITEMS: { type: 'int', default: 50 } },
-  clients: { users: client<Users>() },
+  clients: { users: clientSpec<Users>() },
   rpc: ({ env, clients }) => new Orders(env.MAX_ITEMS, clients.users),
   http:
     ({ clients }) =>

@@ -4,16 +4,7 @@
  * @module
  */
 export { formatAddress, parseAddress } from './address.js'
-export {
-  DEFAULT_MAX_FRAME_SIZE,
-  type Frame,
-  FrameFlag,
-  FrameType,
-  KNOWN_HEADERS,
-  PROTOCOL_VERSION,
-} from './frame.js'
-export { FrameParser, ProtocolError } from './frame-parser.js'
-export { FrameWriter } from './frame-writer.js'
+export { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
 export {
   type CreateTransportOptions,
   createTransport,

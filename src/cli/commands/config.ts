@@ -10,9 +10,10 @@ import { mapStrings, splitPath } from '../../config/tree.js'
 import { notFound, serviceUnavailable } from '../../errors/errors.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 
-export const CONFIG_HELP = `Usage: micro config get|set|del <path> [value] [options]
+export const CONFIG_HELP = `Usage: micro config get [path] [options]
+       micro config set|del <path> [value] [options]
 
-Read and change the config services load with the store() source: one JSON document
+Read and change the config services load with the storeSource() source: one JSON document
 per namespace, addressed by dotted paths. A value that parses as JSON is stored as
 JSON (numbers, booleans, objects), anything else as a string.
 
@@ -20,6 +21,7 @@ JSON (numbers, booleans, objects), anything else as a string.
   micro config set features '{"checkout":true}'
   micro config set db.password 'hunter2' --secret
   micro config get db                  secrets print as "[secret]"
+  micro config get                     the whole document
   micro config get db.password --secret
   micro config del db.url
 
@@ -59,10 +61,13 @@ export async function configCommand(
     out(CONFIG_HELP)
     return 0
   }
-  const [action, path, value, ...extra] = positionals
+  const [action, given, value, ...extra] = positionals
   if (action !== 'get' && action !== 'set' && action !== 'del' && action !== 'delete')
     throw new UsageError(`config needs get, set or del${action ? `, not ${action}` : ''}`)
-  if (path === undefined) throw new UsageError(`config ${action} needs a path, e.g. db.url`)
+  // get without a path reads the whole document; set and del need one.
+  if ((given === undefined || given === '') && action !== 'get')
+    throw new UsageError(`config ${action} needs a path, e.g. db.url`)
+  const path = given ?? ''
   if (action === 'set' && value === undefined) throw new UsageError('config set needs a path and a value')
   if (extra.length > 0 || (action !== 'set' && value !== undefined))
     throw new UsageError(`too many arguments for config ${action} (quote values with spaces)`)

@@ -1,5 +1,5 @@
 import type { Broker } from '../../broker/broker.js'
-import { createBroker } from '../../broker/from-env.js'
+import { BROKER_NAMES, createBroker } from '../../broker/from-env.js'
 import { publish } from '../../broker/publish.js'
 import { createRegistry } from '../../registry/from-env.js'
 import type { Registry } from '../../registry/registry.js'
@@ -7,7 +7,7 @@ import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../ar
 import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
 
 /** Broker options shared by `micro publish` and `micro subscribe`. */
-export const BROKER_HELP = `  --broker <name>           default, memory, nats, redis, amqp, mqtt (MICRO_BROKER)
+export const BROKER_HELP = `  --broker <name>           ${BROKER_NAMES.join(', ')} (MICRO_BROKER; 'default' when unset)
   --broker_address <addr>   the broker's address, e.g. nats://127.0.0.1:4222 (MICRO_BROKER_ADDRESS)`
 
 /** The parseCommand spec of the broker options. */

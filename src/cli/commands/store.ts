@@ -1,4 +1,4 @@
-import { createStore } from '../../store/from-env.js'
+import { createStore, STORE_NAMES } from '../../store/from-env.js'
 import type { QueryOptions, Store, StoreRecord } from '../../store/store.js'
 import { parseDuration } from '../../util/duration.js'
 import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
@@ -29,7 +29,7 @@ Options:
   --order <asc|desc>        read/list: key order (default asc)
   --ttl <duration>          write: expire after this long (e.g. 30s, 1h)
   --metadata <key=value>    write: metadata (repeatable)
-  --store <name>            file (default), memory, redis, postgres, nats (MICRO_STORE)
+  --store <name>            ${STORE_NAMES.join(', ')} (MICRO_STORE, default file)
   --store_address <addr>    the store's directory or URL (MICRO_STORE_ADDRESS)
 ${GLOBAL_HELP}`
 

@@ -19,13 +19,23 @@ export interface Histogram {
   observe(labels: Labels, value: number): void
 }
 
-/** `features.metrics`: the service's own metrics, served with the built-in ones. */
+/**
+ * `features.metrics`: the service's own metrics, served with the built-in ones. A metric's
+ * label names are `labelNames` when given, else the names of the labels its first update
+ * passes (none: a metric without labels); a later update with another name throws.
+ */
 export interface MetricsApi {
-  counter(name: string, help: string): Counter
-  gauge(name: string, help: string): Gauge
-  histogram(name: string, help: string, buckets?: readonly number[]): Histogram
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge
+  /** `buckets`: upper bounds, Prometheus' defaults (5 ms to 10 s) when not given. */
+  histogram(
+    name: string,
+    help: string,
+    buckets?: readonly number[],
+    labelNames?: readonly string[],
+  ): Histogram
   /** Everything in the Prometheus text format (what /metrics serves). */
-  text(): string
+  text(): Promise<string>
   /** Where the metrics listener serves, once started (undefined when they are on the http kind). */
   readonly address: string | undefined
 }

@@ -3,7 +3,7 @@ import type { Feature, FeatureInstance } from '../../definition/feature.js'
 import type { TableReader } from '../../definition/table.js'
 import type { MetricsApi } from './api.js'
 import { RequestMetrics } from './instruments.js'
-import { MetricsRegistry } from './registry.js'
+import { METRICS_CONTENT_TYPE, MetricsRegistry } from './registry.js'
 
 /** `[features.metrics]` */
 export interface MetricsConfig {
@@ -16,12 +16,10 @@ export interface MetricsConfig {
 /** The port of the metrics listener when the service has no http kind and sets none (OpenTelemetry's Prometheus default). */
 export const DEFAULT_METRICS_PORT = 9464
 
-const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
-
 /**
  * The metrics feature: request count, latency histogram and in-flight gauge for every RPC
- * endpoint and HTTP request, plus the service's own metrics (`features.metrics.counter`
- * ...), in the Prometheus text format. Served at `path` (default `/metrics`): on the http
+ * endpoint and HTTP request, the process, GC and event-loop metrics of prom-client, and
+ * the service's own metrics (`features.metrics.counter` ...), in the Prometheus text format. Served at `path` (default `/metrics`): on the http
  * kind when the service runs one and sets no `port`; otherwise on a listener of its own
  * at `host:port` (default 127.0.0.1:9464), opened when the service starts.
  */
@@ -39,7 +37,13 @@ export const metricsFeature: Feature<MetricsConfig, MetricsApi> = {
     ctx.extensions.serverWrappers.push(requests.serverWrapper())
     ctx.extensions.httpMiddleware.push(requests.httpMiddleware())
     const serve = (_req: IncomingMessage, res: ServerResponse) => {
-      res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(registry.text())
+      registry.text().then(
+        (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
+        (error: unknown) => {
+          ctx.logger.error('metrics could not be read', { error: String(error) })
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be read\n')
+        },
+      )
     }
     const { config } = ctx
     const onHttpKind = config.port === undefined && ctx.service.kinds.includes('http')

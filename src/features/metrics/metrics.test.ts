@@ -16,44 +16,86 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('metrics registry', () => {
-  test('writes the Prometheus text format', () => {
+  test("serves the service's metrics through prom-client, escaped, after the process metrics", async () => {
     const r = new MetricsRegistry()
     r.counter('jobs_total', 'Jobs done.\nAll of them.').inc({ queue: 'a"b\\c' }, 2)
     const g = r.gauge('temperature', 'Degrees.')
     g.set({}, 20.5)
     g.dec({}, 0.5)
-    const h = r.histogram('latency_seconds', 'Latency.', [0.1, 1])
+    const h = r.histogram('latency_seconds', 'Latency.', [1, 0.1])
     h.observe({ op: 'x' }, 0.05)
     h.observe({ op: 'x' }, 0.5)
     h.observe({ op: 'x' }, 5)
-    assert.equal(
-      r.text(),
-      [
-        '# HELP jobs_total Jobs done.\\nAll of them.',
-        '# TYPE jobs_total counter',
-        'jobs_total{queue="a\\"b\\\\c"} 2',
-        '# HELP temperature Degrees.',
-        '# TYPE temperature gauge',
-        'temperature 20',
-        '# HELP latency_seconds Latency.',
-        '# TYPE latency_seconds histogram',
-        'latency_seconds_bucket{op="x",le="0.1"} 1',
-        'latency_seconds_bucket{op="x",le="1"} 2',
-        'latency_seconds_bucket{op="x",le="+Inf"} 3',
-        'latency_seconds_sum{op="x"} 5.55',
-        'latency_seconds_count{op="x"} 3',
-        '',
-      ].join('\n'),
+    const text = await r.text()
+    const lines = text.split('\n')
+    for (const expected of [
+      '# HELP jobs_total Jobs done.\\nAll of them.',
+      '# TYPE jobs_total counter',
+      'jobs_total{queue="a\\"b\\\\c"} 2',
+      '# TYPE temperature gauge',
+      'temperature 20',
+      '# TYPE latency_seconds histogram',
+      'latency_seconds_bucket{le="0.1",op="x"} 1',
+      'latency_seconds_bucket{le="1",op="x"} 2',
+      'latency_seconds_bucket{le="+Inf",op="x"} 3',
+      'latency_seconds_sum{op="x"} 5.55',
+      'latency_seconds_count{op="x"} 3',
+    ])
+      assert.ok(lines.includes(expected), `${expected} in\n${text}`)
+    // prom-client's process metrics come first: CPU, memory, event loop, GC.
+    for (const family of [
+      'process_cpu_seconds_total counter',
+      'process_resident_memory_bytes gauge',
+      'nodejs_eventloop_lag_seconds gauge',
+      'nodejs_gc_duration_seconds histogram',
+      'nodejs_heap_size_used_bytes gauge',
+    ])
+      assert.ok(lines.indexOf(`# TYPE ${family}`) >= 0, `${family} in\n${text}`)
+    assert.ok(
+      lines.indexOf('# TYPE process_cpu_seconds_total counter') < lines.indexOf('# TYPE jobs_total counter'),
     )
+    assert.equal(text.match(/^# TYPE process_cpu_seconds_total /gm)?.length, 1, 'one set per registry')
   })
 
-  test('refuses bad names, a second type for one name, and counters going down', () => {
+  test('a metric keeps the label names declared or first used', async () => {
     const r = new MetricsRegistry()
-    assert.throws(() => r.counter('bad-name', 'x'), /not a valid metric name/)
-    assert.throws(() => r.counter('ok', 'x').inc({ 'bad-label': 1 }), /not a valid label name/)
-    r.counter('twice', 'x')
-    assert.throws(() => r.gauge('twice', 'x'), /already a counter/)
-    assert.throws(() => r.counter('c', 'x').inc({}, -1), /cannot decrease/)
+    const declared = r.counter('declared_total', 'x', ['route'])
+    const inferred = r.gauge('inferred', 'x')
+    const plain = r.counter('plain_total', 'x')
+    const before = await r.text()
+    assert.match(before, /^plain_total 0$/m, 'a counter without labels reads 0 before its first update')
+    assert.doesNotMatch(before, /^declared_total/m, 'no series of a labelled counter before its first update')
+    declared.inc({ route: '/a' })
+    inferred.set({ queue: 'q1', shard: 2 }, 7)
+    inferred.inc({ queue: 'q1', shard: 2 })
+    plain.inc()
+    assert.throws(() => declared.inc({ other: 'x' }), /not included in initial labelset/)
+    assert.throws(() => inferred.set({ zone: 'x' }, 1), /not included in initial labelset/)
+    assert.throws(() => plain.inc({ late: 'x' }), /not included in initial labelset/)
+    const after = await r.text()
+    assert.match(after, /^declared_total\{route="\/a"\} 1$/m)
+    assert.match(after, /^inferred\{queue="q1",shard="2"\} 8$/m)
+    assert.match(after, /^plain_total 1$/m)
+  })
+
+  test('refuses bad names, a second type or other labels for one name, counters going down', () => {
+    const r = new MetricsRegistry()
+    assert.throws(() => r.counter('bad-name', 'x'), /bad-name is not a valid metric name/)
+    assert.throws(
+      () => r.counter('ok_total', 'x').inc({ 'bad-label': 1 }),
+      /bad-label is not a valid label name/,
+    )
+    assert.throws(() => r.counter('reserved_total', 'x', ['__name']), /__name is not a valid label name/)
+    assert.throws(() => r.histogram('h', 'x', [0.1, Number.NaN]), /bucket NaN is not a finite number/)
+    assert.throws(() => r.histogram('h2', 'x', undefined, ['le']), /le is a reserved label/)
+    const twice = r.counter('twice_total', 'x')
+    assert.equal(r.counter('twice_total', 'x'), twice, 'the same name and type is the same counter')
+    assert.throws(() => r.gauge('twice_total', 'x'), /already a counter/)
+    r.gauge('labelled', 'x', ['a'])
+    assert.throws(() => r.gauge('labelled', 'x', ['b']), /already has the labels a/)
+    assert.throws(() => r.counter('c_total', 'x').inc({}, -1), /not possible to decrease/)
+    assert.throws(() => r.gauge('process_cpu_seconds_total', 'x'), /already served by micro-ts/)
+    assert.throws(() => r.gauge('nodejs_heap_size_used_bytes', 'x'), /already served by micro-ts/)
   })
 })
 
@@ -101,6 +143,10 @@ describe('metrics feature', () => {
       const address = t.features.metrics?.address
       assert.match(address ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
       const during = await (await fetch(address as string)).text()
+      assert.throws(
+        () => t.features.metrics?.counter('micro_requests_total', 'mine'),
+        /micro_requests_total is already served by micro-ts/,
+      )
       const labels = (endpoint: string, code?: number) =>
         `{${code === undefined ? '' : `code="${code}",`}endpoint="${endpoint}",kind="rpc",service="shop"}`
       assert.equal(sample(during, `micro_requests_in_flight${labels('Shop.Hold')}`), 1)

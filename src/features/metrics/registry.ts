@@ -1,145 +1,157 @@
+import {
+  type Metric,
+  Counter as PromCounter,
+  Gauge as PromGauge,
+  Histogram as PromHistogram,
+  Registry,
+} from 'prom-client'
 import type { Counter, Gauge, Histogram, Labels } from './api.js'
-
-type Type = 'counter' | 'gauge' | 'histogram'
-
-interface Series {
-  labels: string
-  value: number
-  /** Histogram only: counts per bucket (not cumulative), then sum. */
-  buckets?: number[]
-  sum?: number
-}
-
-interface Family {
-  name: string
-  help: string
-  type: Type
-  bounds: readonly number[]
-  series: Map<string, Series>
-}
+import { processMetrics } from './process-metrics.js'
 
 /** Prometheus' default buckets, in seconds. */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+/** The Prometheus text format (0.0.4) that `text()` writes. */
+export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE
+
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
+type Type = 'counter' | 'gauge' | 'histogram'
+
+interface Declared {
+  type: Type
+  labelNames: readonly string[] | undefined
+  api: Counter | Gauge | Histogram
+}
+
 /**
- * Counters, gauges and histograms held in memory, written out in the Prometheus text
- * exposition format (version 0.0.4). Series are kept per distinct label set.
+ * One service's metrics on prom-client: the service's own counters, gauges and histograms
+ * and the built-in request metrics (`add`), written out with the process metrics every
+ * service of the process shares. Names and label names are checked once, when a metric is
+ * made; an update costs what prom-client's costs.
  */
 export class MetricsRegistry {
-  readonly #families = new Map<string, Family>()
+  readonly #own = new Registry()
+  readonly #process = processMetrics()
+  readonly #declared = new Map<string, Declared>()
 
-  counter(name: string, help: string): Counter {
-    const family = this.#family(name, help, 'counter')
-    return {
-      inc: (labels = {}, value = 1) => {
-        if (value < 0) throw new RangeError(`counter ${name} cannot decrease`)
-        this.#series(family, labels).value += value
-      },
-    }
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter {
+    return this.#declare(name, 'counter', labelNames, () => {
+      const metric = this.#lazy(name, labelNames, (names) => new PromCounter(this.#config(name, help, names)))
+      return { inc: (labels = {}, value = 1) => metric.for(labels).inc(labels, value) }
+    }) as Counter
   }
 
-  gauge(name: string, help: string): Gauge {
-    const family = this.#family(name, help, 'gauge')
-    return {
-      set: (labels, value) => {
-        this.#series(family, labels).value = value
-      },
-      inc: (labels = {}, value = 1) => {
-        this.#series(family, labels).value += value
-      },
-      dec: (labels = {}, value = 1) => {
-        this.#series(family, labels).value -= value
-      },
-    }
-  }
-
-  histogram(name: string, help: string, buckets: readonly number[] = DEFAULT_BUCKETS): Histogram {
-    const bounds = [...buckets].sort((a, b) => a - b)
-    const family = this.#family(name, help, 'histogram', bounds)
-    return {
-      observe: (labels, value) => {
-        const series = this.#series(family, labels)
-        const i = family.bounds.findIndex((bound) => value <= bound)
-        const slot = i === -1 ? family.bounds.length : i
-        const counts = series.buckets as number[]
-        counts[slot] = (counts[slot] ?? 0) + 1
-        series.sum = (series.sum ?? 0) + value
-        series.value++
-      },
-    }
-  }
-
-  /** Every metric in the Prometheus text format. */
-  text(): string {
-    const lines: string[] = []
-    for (const family of this.#families.values()) {
-      lines.push(`# HELP ${family.name} ${family.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`)
-      lines.push(`# TYPE ${family.name} ${family.type}`)
-      for (const series of family.series.values()) {
-        if (family.type !== 'histogram') {
-          lines.push(`${family.name}${braces(series.labels)} ${number(series.value)}`)
-          continue
-        }
-        let cumulative = 0
-        const bounds = [...family.bounds, Number.POSITIVE_INFINITY]
-        bounds.forEach((bound, i) => {
-          cumulative += series.buckets?.[i] ?? 0
-          const le = `le="${number(bound)}"`
-          lines.push(
-            `${family.name}_bucket${braces(series.labels ? `${series.labels},${le}` : le)} ${cumulative}`,
-          )
-        })
-        lines.push(`${family.name}_sum${braces(series.labels)} ${number(series.sum ?? 0)}`)
-        lines.push(`${family.name}_count${braces(series.labels)} ${series.value}`)
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge {
+    return this.#declare(name, 'gauge', labelNames, () => {
+      const metric = this.#lazy(name, labelNames, (names) => new PromGauge(this.#config(name, help, names)))
+      return {
+        set: (labels, value) => metric.for(labels).set(labels, value),
+        inc: (labels = {}, value = 1) => metric.for(labels).inc(labels, value),
+        dec: (labels = {}, value = 1) => metric.for(labels).dec(labels, value),
       }
-    }
-    return `${lines.join('\n')}\n`
+    }) as Gauge
   }
 
-  #family(name: string, help: string, type: Type, bounds: readonly number[] = []): Family {
-    if (!NAME.test(name)) throw new TypeError(`${name} is not a valid metric name`)
-    const existing = this.#families.get(name)
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[] = DEFAULT_BUCKETS,
+    labelNames?: readonly string[],
+  ): Histogram {
+    const bounds = upperBounds(name, buckets)
+    return this.#declare(name, 'histogram', labelNames, () => {
+      const metric = this.#lazy(
+        name,
+        labelNames,
+        (names) => new PromHistogram({ ...this.#config(name, help, names), buckets: bounds }),
+      )
+      return { observe: (labels, value) => metric.for(labels).observe(labels, value) }
+    }) as Histogram
+  }
+
+  /**
+   * A metric micro-ts keeps (the request metrics), made with prom-client by `make` with the
+   * `registers` it is given; its name is then taken.
+   */
+  add<M extends Metric>(name: string, make: (registers: Registry[]) => M): M {
+    this.#checkFree(name)
+    return make([this.#own])
+  }
+
+  /** Every metric, the process ones first, in the Prometheus text format. */
+  async text(): Promise<string> {
+    const [process, own] = await Promise.all([this.#process.metrics(), this.#own.metrics()])
+    return own.trim() === '' ? process : `${process}\n${own}`
+  }
+
+  #declare(
+    name: string,
+    type: Type,
+    labelNames: readonly string[] | undefined,
+    make: () => Declared['api'],
+  ): Declared['api'] {
+    const existing = this.#declared.get(name)
     if (existing) {
       if (existing.type !== type) throw new TypeError(`metric ${name} is already a ${existing.type}`)
-      return existing
+      if (labelNames && existing.labelNames && labelNames.join() !== existing.labelNames.join())
+        throw new TypeError(`metric ${name} already has the labels ${existing.labelNames.join(', ')}`)
+      return existing.api
     }
-    const family: Family = { name, help, type, bounds, series: new Map() }
-    this.#families.set(name, family)
-    return family
+    if (!NAME.test(name)) throw new TypeError(`${name} is not a valid metric name`)
+    for (const label of labelNames ?? []) checkLabel(label)
+    this.#checkFree(name)
+    const api = make()
+    this.#declared.set(name, { type, labelNames, api })
+    return api
   }
 
-  #series(family: Family, labels: Labels): Series {
-    const key = labelText(labels)
-    let series = family.series.get(key)
-    if (!series) {
-      series = { labels: key, value: 0 }
-      if (family.type === 'histogram') series.buckets = new Array(family.bounds.length + 1).fill(0)
-      family.series.set(key, series)
+  #checkFree(name: string): void {
+    if (this.#process.getSingleMetric(name) || this.#own.getSingleMetric(name))
+      throw new TypeError(`metric ${name} is already served by micro-ts`)
+  }
+
+  #config(name: string, help: string, labelNames: readonly string[]) {
+    return { name, help, labelNames: [...labelNames], registers: [this.#own] }
+  }
+
+  /**
+   * A metric whose label names are fixed by its first update when they were not declared:
+   * until then it is served without labels (a counter reads 0), then it is made again
+   * with the names of that update's labels.
+   */
+  #lazy<M extends Metric>(
+    name: string,
+    declared: readonly string[] | undefined,
+    make: (names: readonly string[]) => M,
+  ) {
+    let metric = make(declared ?? [])
+    let open = declared === undefined
+    const registry = this.#own
+    return {
+      for(labels: Labels): M {
+        if (!open) return metric
+        open = false
+        const names = Object.keys(labels)
+        if (names.length === 0) return metric
+        for (const label of names) checkLabel(label)
+        registry.removeSingleMetric(name)
+        metric = make(names)
+        return metric
+      },
     }
-    return series
   }
 }
 
-function labelText(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((name) => {
-      if (!LABEL.test(name)) throw new TypeError(`${name} is not a valid label name`)
-      const value = String(labels[name]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-      return `${name}="${value}"`
-    })
-    .join(',')
+function checkLabel(label: string): void {
+  if (!LABEL.test(label) || label.startsWith('__')) throw new TypeError(`${label} is not a valid label name`)
 }
 
-function braces(labels: string): string {
-  return labels ? `{${labels}}` : ''
-}
-
-function number(value: number): string {
-  if (value === Number.POSITIVE_INFINITY) return '+Inf'
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf'
-  return Number.isNaN(value) ? 'NaN' : String(value)
+function upperBounds(name: string, buckets: readonly number[]): number[] {
+  for (const bound of buckets) {
+    if (!Number.isFinite(bound))
+      throw new TypeError(`histogram ${name}: bucket ${bound} is not a finite number`)
+  }
+  return [...new Set(buckets)].sort((a, b) => a - b)
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import * as otel from '@opentelemetry/api'
-import { client, defineService, rpcHandler } from '../../definition/index.js'
+import { clientSpec, defineService, rpcHandler } from '../../definition/index.js'
 import { MemoryRegistry } from '../../registry/memory.js'
 import type { Context } from '../../server/context.js'
 import { testService } from '../../testing/harness.js'
@@ -25,7 +25,7 @@ const echo = defineService({
 })
 
 const front = defineService({
-  clients: { echo: client<Echo>() },
+  clients: { echo: clientSpec<Echo>() },
   rpc: ({ clients, features, broker }) =>
     rpcHandler(
       {
