@@ -7,11 +7,14 @@ import { MemoryRegistry } from '../registry/memory.js'
 import { LeastInFlightSelector } from '../selector/least-in-flight.js'
 import { type Context, TRANSPORT_HEADERS } from '../server/context.js'
 import { createService } from '../service/service.js'
+import { testServer } from '../testing/servers.js'
 import { MicroTransport } from '../transport/micro-transport.js'
+import { NatsTransport } from '../transport/nats-transport.js'
 import { Client } from './client.js'
 import type { CallOptions } from './options.js'
 
 const quiet = createLogger({ level: 'silent' })
+const nats = testServer('nats')
 const cleanup: (() => Promise<void>)[] = []
 after(async () => {
   for (const fn of cleanup.reverse()) await fn()
@@ -114,5 +117,50 @@ describe('a handler sees the same ctx.metadata however it is called', async () =
     const expected = { 'micro-caller': 'meta-caller', 'x-user': 'u7' }
     assert.deepEqual(await read(caller.client), expected)
     assert.deepEqual(await read(remote), expected)
+  })
+})
+
+describe('the same ctx.metadata over the NATS transport', { skip: nats.skip }, async () => {
+  const registry = new MemoryRegistry()
+  const address = nats.address as string
+  const target = createService({
+    name: 'meta-nats-target',
+    registry,
+    transport: new NatsTransport({ address }),
+    logger: quiet,
+    handleSignals: false,
+  })
+  target.handle(new Meta())
+  const caller = createService({ name: 'meta-caller', registry, logger: quiet, handleSignals: false })
+  caller.handle({ Noop: async () => 0 }, { name: 'N' })
+  const remote = new Client({
+    lookup: new RegistryCache(registry),
+    transport: new NatsTransport({ address }),
+    selector: new LeastInFlightSelector(),
+    local: false,
+    caller: 'meta-caller',
+  })
+  cleanup.push(
+    () => target.stop(),
+    () => caller.stop(),
+    () => remote.close(),
+  )
+  await target.start()
+  await caller.start()
+
+  test('unary and stream calls over NATS agree with in-process ones', async () => {
+    const options = { metadata: { 'x-user': 'u7' } }
+    const expected = { 'micro-caller': 'meta-caller', 'x-user': 'u7' }
+    assert.deepEqual(await remote.call('meta-nats-target', 'Meta.Echo', {}), {
+      'micro-caller': 'meta-caller',
+    })
+    assert.deepEqual(await remote.call('meta-nats-target', 'Meta.Echo', {}, options), expected)
+    assert.deepEqual(await caller.client.call('meta-nats-target', 'Meta.Echo', {}, options), expected)
+    const stream = remote.stream('meta-nats-target', 'Meta.Watch', options)
+    await stream.sendAll([{}])
+    for await (const m of stream) {
+      assert.deepEqual(m, expected)
+      break
+    }
   })
 })
