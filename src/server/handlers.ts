@@ -66,7 +66,8 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
   const definitions: EndpointDefinition[] = []
   for (const method of named ?? methodNames(target)) {
     const fn = (target as Record<string, unknown>)[method]
-    if (typeof fn !== 'function') {
+    // `toString` and friends belong to every object, not to the handler.
+    if (typeof fn !== 'function' || fn === (Object.prototype as Record<string, unknown>)[method]) {
       if (named === undefined) continue
       throw new TypeError(`handler ${handlerName} has no method ${method} (named in endpoints)`)
     }

@@ -121,6 +121,7 @@ describe('server', () => {
       [{ name: 'Opts.secret', metadata: { idempotent: 'true' } }],
     )
     assert.throws(() => server.handle(api, { name: 'Bad', endpoints: ['missing'] }), /no method missing/)
+    assert.throws(() => server.handle(api, { name: 'Bad', endpoints: ['toString'] }), /no method toString/)
     assert.throws(() => server.handle(api, { name: 'Bad', endpoints: ['constructor'] }), /method name/)
   })
 
