@@ -45,7 +45,7 @@ async function startInstances(
   env: Record<string, string>,
 ): Promise<{ children: Child[]; records: ServiceRecord[] }> {
   const children = [0, 1, 2].map(() =>
-    spawnNode(['--import', 'tsx', 'test/fixtures/failover-node.ts'], { MICRO_LOG_LEVEL: 'warn', ...env }),
+    spawnNode(['test/fixtures/failover-node.mjs'], { MICRO_LOG_LEVEL: 'warn', ...env }),
   )
   for (const child of children) cleanup.push(() => child.process.kill('SIGKILL'))
   const records = await Promise.all(
