@@ -2,10 +2,11 @@ import type { Broker } from '../broker/broker.js'
 import { type PublishOptions, publish as publishMessage } from '../broker/publish.js'
 import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
-import { badRequest, canceled, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
+import { badRequest, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
 import type { Selector } from '../selector/selector.js'
 import type { Headers, Transport } from '../transport/transport.js'
+import { isLost, lostError } from '../transport/transport-errors.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
 import { InProcessCaller, NO_OPTIONS } from './in-process.js'
@@ -14,7 +15,7 @@ import { openLocalStream } from './local-stream.js'
 import type { ServiceLookup } from './lookup.js'
 import type { CallOptions } from './options.js'
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './proxy.js'
-import { type RetryOptions, RetryPolicy } from './retry.js'
+import { idempotentOn, pauseBeforeRetry, type RetryOptions, RetryPolicy } from './retry.js'
 import { TransportSet } from './transports.js'
 import type { CallFn, ClientRequest, ClientWrapper } from './wrappers.js'
 
@@ -248,12 +249,19 @@ export class Client {
         return decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type'])
       } catch (error) {
         this.#selector.mark(node, error)
-        if (attempt >= retries || !this.#retry.shouldRetry(error, attempt + 1)) throw error
+        const idempotent =
+          options.address === undefined &&
+          idempotentOn(this.#lookup.peek(service, namespace), node.id, endpoint)
+        if (
+          attempt >= retries ||
+          !this.#retry.shouldRetry(error, attempt + 1, { service, endpoint, idempotent })
+        ) {
+          throw isLost(error) && !idempotent ? mayHaveRun(error as MicroError, endpoint) : error
+        }
         tried ??= new Set()
         tried.add(node.id)
         const pause = Math.min(this.#retry.backoff(attempt + 1), Math.max(0, deadline - Date.now() - 1))
-        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause))
-        if (signal?.aborted) throw canceled('micro.client', `call to ${endpoint} was canceled`)
+        await pauseBeforeRetry(pause, signal, endpoint)
       }
     }
   }
@@ -319,6 +327,13 @@ export class Client {
     if (!codec) throw badRequest('micro.client', `no codec for content type ${contentType}`)
     return codec
   }
+}
+
+/** A lost call that is not retried: say why, keeping it marked lost. */
+function mayHaveRun(error: MicroError, endpoint: string): MicroError {
+  return lostError(
+    `${error.detail}; ${endpoint} may have run (only idempotent endpoints are retried once the request was sent)`,
+  )
 }
 
 function decodeReply(

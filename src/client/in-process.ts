@@ -8,7 +8,6 @@ import type { CallOptions } from './options.js'
 
 /** The options object of a call made without options: the in-process fast path keys on it. */
 export const NO_OPTIONS: CallOptions = Object.freeze({})
-const NO_METADATA = Object.freeze({}) as Record<string, string>
 
 /**
  * Routes calls to services running in this process: no socket and no codec, the same
@@ -21,6 +20,11 @@ export class InProcessCaller {
   readonly #namespace: string
   readonly #requestTimeout: number
   readonly #caller: string | undefined
+  /**
+   * What a handler sees as `ctx.metadata` for a call with no metadata of its own: what a
+   * remote call carries (`micro-caller`), less the transport's own headers. Shared, frozen.
+   */
+  readonly #baseMetadata: Record<string, string>
   /** In-process servers by service name (null: none), valid for #version of the local table. */
   readonly #servers = new Map<string, Server | null>()
   #version = -1
@@ -31,6 +35,9 @@ export class InProcessCaller {
     this.#namespace = namespace
     this.#requestTimeout = requestTimeout
     this.#caller = caller
+    const base: Record<string, string> = {}
+    if (caller) base['micro-caller'] = caller
+    this.#baseMetadata = Object.freeze(base)
   }
 
   /**
@@ -52,7 +59,7 @@ export class InProcessCaller {
       last.version === this.#local.version &&
       !last.server.draining
     ) {
-      return last.server.invoke(last.entry, request, NO_METADATA, this.#requestTimeout)
+      return last.server.invoke(last.entry, request, this.#baseMetadata, this.#requestTimeout)
     }
     if (options.address !== undefined) return undefined
     const server = this.server(service, options)
@@ -61,12 +68,12 @@ export class InProcessCaller {
     if (entry === undefined || entry.stream) return Promise.reject(server.refusal(endpoint, false))
     if (options === NO_OPTIONS) {
       this.#last = { service, entry, server, version: this.#local.version }
-      return server.invoke(entry, request, NO_METADATA, this.#requestTimeout)
+      return server.invoke(entry, request, this.#baseMetadata, this.#requestTimeout)
     }
     const metadata =
       options.metadata || options.context
         ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller)
-        : NO_METADATA
+        : this.#baseMetadata
     let timeoutMs = options.timeout ?? this.#requestTimeout
     const inherited = options.context?.deadline
     if (inherited !== undefined) timeoutMs = Math.min(timeoutMs, inherited - Date.now())

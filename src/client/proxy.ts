@@ -13,22 +13,36 @@ type Fn = (...args: any[]) => any
 type StreamInput<F> = F extends (input: AsyncIterable<infer Req>, ...rest: any[]) => any ? Req : unknown
 
 /**
- * The typed client of a handler class: unary methods return promises of their result,
- * streaming (async generator) methods take an iterable of requests and yield responses.
+ * `K` when it names an endpoint by the naming rule (an uppercase first letter, as the
+ * server serves them), else never: helpers, `_names` and lowercase methods are not offered.
  */
-export type ServiceClient<T> = {
-  [K in keyof T as T[K] extends Fn
-    ? K extends `_${string}` | 'constructor'
-      ? never
-      : K
-    : never]: T[K] extends (...args: any[]) => AsyncIterable<infer Res>
-    ? (
-        input: AsyncIterable<StreamInput<T[K]>> | Iterable<StreamInput<T[K]>>,
-        options?: CallOptions,
-      ) => AsyncIterable<Res>
-    : T[K] extends (req: infer Req, ...rest: any[]) => infer R
+export type EndpointKey<K> = K extends `${infer First}${string}`
+  ? First extends Lowercase<First>
+    ? never
+    : K
+  : never
+
+/** The proxy method for a handler method `F`. */
+export type ProxyMethod<F> = F extends (...args: any[]) => AsyncIterable<infer Res>
+  ? (
+      input: AsyncIterable<StreamInput<F>> | Iterable<StreamInput<F>>,
+      options?: CallOptions,
+    ) => AsyncIterable<Res>
+  : F extends () => infer R
+    ? // no argument needed (`Ping()`, or a request that is optional)
+      (req?: Parameters<F>[0], options?: CallOptions) => Promise<Awaited<R>>
+    : F extends (req: infer Req, ...rest: any[]) => infer R
       ? (req: Req, options?: CallOptions) => Promise<Awaited<R>>
       : never
+
+/**
+ * The typed client of a handler class: its endpoints (methods with an uppercase first
+ * letter); unary methods return promises of their result, streaming (async generator)
+ * methods take an iterable of requests and yield responses. Endpoints named explicitly
+ * with lowercase names (`handle(obj, { endpoints })`) are called with `client.call`.
+ */
+export type ServiceClient<T> = {
+  [K in keyof T as T[K] extends Fn ? EndpointKey<K> : never]: ProxyMethod<T[K]>
 }
 
 /** Property names a proxy must not answer, so it is never mistaken for a promise or serialised. */
@@ -41,9 +55,10 @@ interface Resolved {
 }
 
 /**
- * Build the proxy. Once a method is resolved, its calls go straight to `client.call` (or
- * open a stream). Before that, a call returns a PendingCall: a promise when awaited, a
- * stream when iterated, so the proxy needs no runtime knowledge of which endpoints stream.
+ * Build the proxy. A method's first call resolves `Hello` to `Greeter.Hello` and whether it
+ * streams (the registry's endpoint metadata or the local server), then starts: a unary
+ * call at once, awaited or not; a stream when its result is iterated. Later calls go
+ * straight to `client.call` or open a stream.
  */
 export function createServiceClient<T extends object>(
   client: Client,
@@ -78,7 +93,13 @@ export function createServiceClient<T extends object>(
           const known = resolved.get(property)
           if (known?.stream === false) return client.call(service, known.endpoint, input, merged)
           if (known?.stream === true) return streamCall(client, service, known.endpoint, input, merged)
-          return new PendingCall(client, service, () => resolve(property), input, merged)
+          return new PendingCall(
+            client,
+            service,
+            known ? Promise.resolve(known) : resolve(property),
+            input,
+            merged,
+          )
         }
         methods.set(property, fn)
       }
@@ -86,7 +107,6 @@ export function createServiceClient<T extends object>(
     },
   }) as ServiceClient<T>
 }
-
 async function resolveMethod(
   client: Client,
   service: string,
@@ -128,23 +148,54 @@ async function* streamCall(
   await sending
 }
 
-/** A proxy method's result before resolution: a promise of the reply when awaited, a stream when iterated. */
+/** What a PendingCall became once its endpoint was resolved: a stream waiting to be iterated. */
+const STREAM = Symbol('stream')
+
+/**
+ * A proxy method's result before its endpoint is resolved: a promise of the reply when
+ * awaited, a stream when iterated. The unary call starts as soon as the endpoint is known
+ * not to stream, whether or not anyone awaits it (`void proxy.Notify(x)` runs), and a
+ * failure nobody awaits is an unhandled rejection, as with `client.call`. When the
+ * registry cannot say (a `{ handler }` given for a service it does not list), an
+ * AsyncIterable argument means a stream and anything else a unary call (an array is a
+ * valid request).
+ */
 class PendingCall implements PromiseLike<unknown>, AsyncIterable<unknown> {
-  #promise: Promise<unknown> | undefined
+  readonly #started: Promise<unknown>
+  #endpoint = ''
+  #failure: unknown = undefined
 
   constructor(
     private readonly client: Client,
     private readonly service: string,
-    private readonly resolve: () => Promise<Resolved>,
+    resolved: Promise<Resolved>,
     private readonly input: unknown,
     private readonly options: CallOptions | undefined,
-  ) {}
+  ) {
+    const streamShaped = isAsyncIterable(input)
+    this.#started = resolved.then(
+      (r) => {
+        this.#endpoint = r.endpoint
+        if (r.stream ?? streamShaped) return STREAM
+        return client.call(service, r.endpoint, input, options)
+      },
+      (error: unknown) => {
+        // Meant as a stream: the failure surfaces when it is iterated, not as an unhandled rejection.
+        if (!streamShaped) throw error
+        this.#failure = error
+        return STREAM
+      },
+    )
+  }
 
   #unary(): Promise<unknown> {
-    this.#promise ??= this.resolve().then((r) =>
-      this.client.call(this.service, r.endpoint, this.input, this.options),
-    )
-    return this.#promise
+    return this.#started.then((value) => {
+      if (this.#failure !== undefined) throw this.#failure
+      if (value === STREAM) {
+        throw badRequest('micro.client', `${this.#endpoint} is a streaming endpoint: iterate its result`)
+      }
+      return value
+    })
   }
 
   // biome-ignore lint/suspicious/noThenProperty: awaiting a proxy method's result is how unary calls are made
@@ -163,8 +214,22 @@ class PendingCall implements PromiseLike<unknown>, AsyncIterable<unknown> {
     return this.#unary().finally(onFinally)
   }
 
+  /** A stream: opened now. A unary call (already started): its one reply. */
   async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
-    const { endpoint } = await this.resolve()
-    yield* streamCall(this.client, this.service, endpoint, this.input, this.options)
+    const value = await this.#started
+    if (this.#failure !== undefined) throw this.#failure
+    if (value !== STREAM) {
+      yield value
+      return
+    }
+    yield* streamCall(this.client, this.service, this.#endpoint, this.input, this.options)
   }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  )
 }

@@ -2,6 +2,34 @@
 export type Metadata = Readonly<Record<string, string>>
 
 /**
+ * Keys a transport adds to `ctx.metadata` for itself: in-process calls do not have them,
+ * and they are not carried on to the next service. Everything else (`micro-caller`, the
+ * caller's metadata, trace context) is the same for in-process, micro-protocol, NATS and
+ * HTTP calls.
+ */
+export const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
+  // how the call was framed: the endpoint, time left (ms; Go's ns), the codec
+  'micro-endpoint',
+  'micro-method',
+  'x-micro-endpoint',
+  'micro-stream',
+  'micro-window',
+  'timeout',
+  'micro-timeout',
+  'content-type',
+  // HTTP's own request headers
+  'content-length',
+  'transfer-encoding',
+  'host',
+  'connection',
+  'keep-alive',
+  'accept',
+  'accept-encoding',
+  'user-agent',
+  'expect',
+])
+
+/**
  * What a handler knows about the call it serves. Pass it as `context` in a client call
  * to carry the deadline, cancellation and metadata on to the next service.
  */

@@ -12,6 +12,13 @@ export interface EndpointOptions {
   responseJsonSchema?: Record<string, unknown>
   /** Force streaming on or off; async generator methods are streams by default. */
   stream?: boolean
+  /**
+   * Running it twice is harmless (a read, a put of the same value). Published in the
+   * registry (`idempotent: 'true'`), so a client retries a call to it on another node when
+   * the connection is lost after the call was sent; other calls fail with a 503 then,
+   * since they may have run.
+   */
+  idempotent?: boolean
   /** Extra registry metadata for the endpoint. */
   metadata?: Record<string, string>
 }

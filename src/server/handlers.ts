@@ -10,8 +10,12 @@ export type HandlerFn = (req: any, ctx: Context) => unknown
 export interface HandleOptions {
   /** The handler name in endpoint names (`<name>.<Method>`). Defaults to the class name. */
   name?: string
-  /** Options per method, as an alternative to wrapping methods in `endpoint()`. */
-  endpoints?: Record<string, EndpointOptions>
+  /**
+   * Which methods are endpoints, instead of the naming rule (methods whose names start
+   * with an uppercase letter): a list of method names, or options per method name (as an
+   * alternative to wrapping methods in `endpoint()`). Only the methods named are served.
+   */
+  endpoints?: readonly string[] | Record<string, EndpointOptions>
   /** Internal handlers serve calls but are not published in the registry. */
   internal?: boolean
 }
@@ -27,12 +31,23 @@ export interface EndpointDefinition {
   record: EndpointRecord
 }
 
-const HIDDEN = new Set(['constructor'])
+/**
+ * Go Micro's rule: a handler's endpoints are its exported methods, those whose names start
+ * with an uppercase letter. TypeScript's `private` does not exist at run time, so a helper
+ * method is kept out by its name (`validate`, `_cache`); `#private` methods are invisible.
+ */
+const ENDPOINT_NAME = /^\p{Lu}/u
+
+/** Whether a method name is an endpoint by the naming rule (uppercase first letter). */
+export function isEndpointName(name: string): boolean {
+  return ENDPOINT_NAME.test(name)
+}
 
 /**
- * The endpoints of a handler object: every method of a class instance (its prototype
- * chain and function-valued fields) or of a plain object, except names starting with `_`.
- * Async generator methods are streaming endpoints.
+ * The endpoints of a handler object: the methods of a class instance (its prototype chain
+ * and function-valued fields) or of a plain object whose names start with an uppercase
+ * letter, or exactly those `options.endpoints` names. Async generator methods are
+ * streaming endpoints.
  */
 export function endpointsOf(target: object, options: HandleOptions = {}): EndpointDefinition[] {
   if (typeof target !== 'object' || target === null) {
@@ -47,15 +62,24 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
       `handler name ${handlerName} must be an identifier (it becomes ${handlerName}.Method)`,
     )
   }
+  const named = namedEndpoints(options.endpoints)
   const definitions: EndpointDefinition[] = []
-  for (const method of methodNames(target)) {
+  for (const method of named ?? methodNames(target)) {
     const fn = (target as Record<string, unknown>)[method]
-    if (typeof fn !== 'function') continue
-    const endpointOptions = options.endpoints?.[method] ?? endpointOptionsOf(fn)
+    // `toString` and friends belong to every object, not to the handler.
+    if (typeof fn !== 'function' || fn === (Object.prototype as Record<string, unknown>)[method]) {
+      if (named === undefined) continue
+      throw new TypeError(`handler ${handlerName} has no method ${method} (named in endpoints)`)
+    }
+    const given = Array.isArray(options.endpoints)
+      ? undefined
+      : (options.endpoints as Record<string, EndpointOptions> | undefined)?.[method]
+    const endpointOptions = given ?? endpointOptionsOf(fn)
     const stream = endpointOptions?.stream ?? isAsyncGeneratorFunction(fn)
     const name = `${handlerName}.${method}`
     const metadata: Record<string, string> = { ...endpointOptions?.metadata }
     if (stream) metadata.stream = 'true'
+    if (endpointOptions?.idempotent) metadata.idempotent = 'true'
     const record: EndpointRecord = { name, metadata }
     const request = endpointOptions?.requestJsonSchema ?? jsonSchemaOf(endpointOptions?.request, 'input')
     const response = endpointOptions?.responseJsonSchema ?? jsonSchemaOf(endpointOptions?.response, 'output')
@@ -70,8 +94,24 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
       record,
     })
   }
-  if (definitions.length === 0) throw new TypeError(`handler ${handlerName} has no methods to serve`)
+  if (definitions.length === 0) {
+    throw new TypeError(
+      `handler ${handlerName} has no endpoints: endpoints are methods whose names start with an uppercase letter (Hello serves ${handlerName}.Hello); name others with handle(obj, { endpoints: ['hello'] })`,
+    )
+  }
   return definitions
+}
+
+/** The method names `endpoints` gives explicitly, or undefined to apply the naming rule. */
+function namedEndpoints(endpoints: HandleOptions['endpoints']): string[] | undefined {
+  if (endpoints === undefined) return undefined
+  const names = Array.isArray(endpoints) ? [...endpoints] : Object.keys(endpoints)
+  for (const name of names) {
+    if (typeof name !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(name) || name === 'constructor') {
+      throw new TypeError(`endpoint ${String(name)} must be a method name`)
+    }
+  }
+  return [...new Set(names)].sort()
 }
 
 function classNameOf(target: object): string | undefined {
@@ -92,7 +132,7 @@ function methodNames(target: object): string[] {
     }
     proto = Object.getPrototypeOf(proto)
   }
-  return [...names].filter((n) => !HIDDEN.has(n) && !n.startsWith('_')).sort()
+  return [...names].filter(isEndpointName).sort()
 }
 
 function isAsyncGeneratorFunction(fn: unknown): boolean {

@@ -2,9 +2,9 @@
  * The server: handler table, dispatch, wrappers, streaming and validation.
  * @module
  */
-export type { Context, Metadata } from './context.js'
+export { type Context, type Metadata, TRANSPORT_HEADERS } from './context.js'
 export { type EndpointOptions, endpoint } from './endpoint.js'
-export type { EndpointDefinition, HandleOptions, HandlerFn } from './handlers.js'
+export { type EndpointDefinition, type HandleOptions, type HandlerFn, isEndpointName } from './handlers.js'
 export { Server, type ServerOptions } from './server.js'
 export type { InferOutput, StandardIssue, StandardResult, StandardSchema } from './standard-schema.js'
 export { applyWrappers, type EndpointInfo, type HandlerWrapper } from './wrappers.js'

@@ -51,13 +51,20 @@ class Greeter {
   _private() {
     return 'hidden'
   }
+  /** A helper: TypeScript's `private` is gone at run time, so the name keeps it off the wire. */
+  private format(name: string) {
+    return `${this.prefix} ${name}`
+  }
+  helper() {
+    return this.format('x')
+  }
   async *Chat(input: AsyncIterable<{ text: string }>) {
     for await (const m of input) yield { text: m.text.toUpperCase() }
   }
 }
 
 describe('server', () => {
-  test('a class instance registers every public method as Class.Method', async () => {
+  test('a class instance serves its uppercase-first methods as Class.Method, never helpers', async () => {
     const server = new Server({ name: 'greeter', logger: quiet }).handle(new Greeter())
     assert.deepEqual(
       server.endpoints().map((e) => [e.name, e.metadata]),
@@ -76,7 +83,58 @@ describe('server', () => {
     assert.throws(() => server.handle({ Ping: async () => 'pong' }), /needs a name/)
     server.handle({ Ping: async () => 'pong' }, { name: 'Health' })
     assert.throws(() => server.handle({ Ping: async () => 'pong' }, { name: 'Health' }), /already registered/)
-    assert.throws(() => server.handle({}, { name: 'Empty' }), /no methods/)
+    assert.throws(() => server.handle({}, { name: 'Empty' }), /no endpoints/)
+  })
+
+  test('lowercase, _names and private helpers are never served; a handler with none is refused with the rule', async () => {
+    const server = new Server({ name: 'greeter', logger: quiet }).handle(new Greeter())
+    for (const hidden of ['Greeter.helper', 'Greeter.format', 'Greeter._private', 'Greeter.constructor']) {
+      await assert.rejects(serve(server, call(hidden, {})), (e: MicroError) => e.code === 404, hidden)
+    }
+    class Helpers {
+      validate() {}
+      _cache() {}
+    }
+    assert.throws(
+      () => server.handle(new Helpers()),
+      (e: Error) =>
+        /handler Helpers has no endpoints/.test(e.message) &&
+        /uppercase letter/.test(e.message) &&
+        /endpoints: \['hello'\]/.test(e.message),
+    )
+    assert.throws(() => server.handle({ ping: async () => 'pong' }, { name: 'Lower' }), /no endpoints/)
+  })
+
+  test('endpoints: [...] names the served methods explicitly, lowercase ones included', async () => {
+    const server = new Server({ name: 's', logger: quiet })
+    const api = { hello: async () => 'hi', Other: async () => 'not named', secret: async () => 'x' }
+    server.handle(api, { name: 'Api', endpoints: ['hello'] })
+    assert.deepEqual(
+      server.endpoints().map((e) => e.name),
+      ['Api.hello'],
+    )
+    assert.equal(decode(await serve(server, call('Api.hello', {}))), 'hi')
+    await assert.rejects(serve(server, call('Api.Other', {})), (e: MicroError) => e.code === 404)
+    server.handle(api, { name: 'Opts', endpoints: { secret: { idempotent: true } } })
+    assert.deepEqual(
+      server.endpoints().filter((e) => e.name.startsWith('Opts.')),
+      [{ name: 'Opts.secret', metadata: { idempotent: 'true' } }],
+    )
+    assert.throws(() => server.handle(api, { name: 'Bad', endpoints: ['missing'] }), /no method missing/)
+    assert.throws(() => server.handle(api, { name: 'Bad', endpoints: ['toString'] }), /no method toString/)
+    assert.throws(() => server.handle(api, { name: 'Bad', endpoints: ['constructor'] }), /method name/)
+  })
+
+  test('endpoint({ idempotent: true }) is published as endpoint metadata', () => {
+    class Store {
+      Get = endpoint({ idempotent: true }, async (req: { key: string }) => req.key)
+      async Put() {}
+    }
+    const server = new Server({ name: 'store', logger: quiet }).handle(new Store())
+    assert.deepEqual(server.endpoints(), [
+      { name: 'Store.Get', metadata: { idempotent: 'true' } },
+      { name: 'Store.Put', metadata: {} },
+    ])
   })
 
   test('unknown endpoints are 404, bad JSON is 400, unknown content types are 415', async () => {
@@ -165,6 +223,51 @@ describe('server', () => {
     })
     await serve(server, call('Greeter.Hello', { name: 'x' }))
     assert.deepEqual(order, ['a>Greeter.Hello', 'b>', 'a<'])
+  })
+
+  test('a wrapper written as the README shows works for streaming endpoints too', async () => {
+    const seen: string[] = []
+    const server = new Server({ name: 'greeter', logger: quiet })
+      .handle(new Greeter())
+      .wrap((next) => async (req, ctx) => next(req, ctx))
+      .wrap((next, info) => (req, ctx) => {
+        seen.push(`${info.name} stream=${info.stream}`)
+        return next(req, ctx)
+      })
+    const messages = (async function* () {
+      yield Buffer.from(JSON.stringify({ text: 'a' }))
+      yield Buffer.from(JSON.stringify({ text: 'b' }))
+    })()
+    const sent: unknown[] = []
+    let ended!: () => void
+    let failed!: (e: MicroError) => void
+    const done = new Promise<void>((resolve, reject) => {
+      ended = resolve
+      failed = reject
+    })
+    server.stream(
+      {
+        endpoint: 'Greeter.Chat',
+        headers: newHeaders(),
+        body: new Uint8Array(0),
+        timeout: undefined,
+        remote: 'x',
+        protocol: 'test',
+      },
+      {
+        headers: newHeaders(),
+        messages,
+        signal: new AbortController().signal,
+        send: async (body) => {
+          sent.push(JSON.parse(Buffer.from(body).toString()))
+        },
+        end: () => ended(),
+        fail: (e) => failed(e),
+      },
+    )
+    await done
+    assert.deepEqual(sent, [{ text: 'A' }, { text: 'B' }])
+    assert.deepEqual(seen, ['Greeter.Chat stream=true'])
   })
 
   test('a handler past its deadline fails with 408 and sees its signal abort', async () => {

@@ -41,7 +41,10 @@ export class Server implements Dispatcher, CallOwner {
     this.#logger = options.logger ?? createLogger({ fields: { service: options.name } })
   }
 
-  /** Register every method of `target` as `Name.Method` endpoints. */
+  /**
+   * Register the endpoints of `target` as `Name.Method`: its methods whose names start with
+   * an uppercase letter, or those `options.endpoints` names. Throws when there are none.
+   */
   handle(target: object, options?: HandleOptions): this {
     const definitions = endpointsOf(target, options)
     for (const d of definitions) {
@@ -55,7 +58,10 @@ export class Server implements Dispatcher, CallOwner {
     return this
   }
 
-  /** Add server wrappers (middleware); they apply to every endpoint, first one outermost. */
+  /**
+   * Add server wrappers (middleware); they apply to every endpoint, unary and streaming,
+   * first one outermost. See {@link HandlerWrapper} for what a wrapper sees.
+   */
   wrap(...wrappers: HandlerWrapper[]): this {
     this.#wrappers.push(...wrappers)
     // Entries are updated in place: clients cache them for in-process calls.

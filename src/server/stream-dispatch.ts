@@ -25,7 +25,10 @@ export async function serveStream(
   const input = decodeMessages(channel.messages, codec, entry, service)
   try {
     if (entry.stream) {
-      const output = entry.invoke(input, ctx) as AsyncIterable<unknown> | undefined
+      // A wrapper written for unary calls (`async (req, ctx) => next(req, ctx)`) hands back
+      // a promise of the handler's AsyncIterable: take what it resolves to.
+      let output = entry.invoke(input, ctx) as AsyncIterable<unknown> | PromiseLike<unknown> | undefined
+      if (isThenable(output)) output = (await output) as AsyncIterable<unknown> | undefined
       if (!output || typeof output[Symbol.asyncIterator] !== 'function') {
         throw internalServerError(service, `${entry.name} must return an AsyncIterable`)
       }
@@ -43,6 +46,10 @@ export async function serveStream(
   } catch (error) {
     channel.fail(MicroError.from(error, service))
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
 }
 
 async function* decodeMessages(

@@ -12,7 +12,18 @@ export interface EndpointInfo {
 
 /**
  * Server middleware: takes the next handler and returns one that runs around it (auth,
- * logging, metrics...). Composed once per endpoint, the first wrapper outermost.
+ * logging, metrics...). Composed once per endpoint, the first wrapper outermost; it runs
+ * for remote and in-process calls alike, after the request was decoded and validated.
+ *
+ * What `(req, ctx) => ...` sees:
+ * - a unary endpoint: `req` is the decoded request; `next(req, ctx)` returns the handler's
+ *   result or a promise of it. A wrapper may return a value or a promise.
+ * - a streaming endpoint (`endpoint.stream`): `req` is the AsyncIterable of decoded
+ *   messages and `next(req, ctx)` returns the AsyncIterable of replies (or a promise of
+ *   one). The wrapper runs once, when the stream opens, so `async (req, ctx) => next(req,
+ *   ctx)` works for both; to see each message, wrap `req` or the iterable `next` returns.
+ *
+ * `ctx` is the same for every wrapper and the handler: metadata, deadline, signal.
  */
 export type HandlerWrapper = (next: HandlerFn, endpoint: EndpointInfo) => HandlerFn
 

@@ -16,6 +16,15 @@ import { isNatsSubject } from './subject.js'
 const MAX_ID = 0x7fffffff
 /** A route nobody has used for this long is forgotten (its node may be gone for good). */
 const ROUTE_IDLE_MS = 60_000
+/**
+ * How often routes with calls in flight are checked. A route none of whose calls settled
+ * for a whole period is probed once on `<node>._ctl`; a node whose process died has no
+ * subscription left there, so NATS answers "no responders" at once and its calls fail as
+ * lost (and are retried elsewhere when idempotent) within about two periods, instead of
+ * waiting `keepAlive` for per-call probes. A busy, healthy route settles calls all the
+ * time and is never probed.
+ */
+const NODE_CHECK_MS = 250
 
 /** Settings of the client end, resolved by NatsTransport. */
 export interface NatsClientOptions extends ClientStreamOptions {
@@ -42,6 +51,8 @@ export class NatsClient implements CallCanceler, MuxSink {
   #nextId = 1
   #nextRoute = 1
   #timer: NodeJS.Timeout | undefined
+  /** When calls and streams were last checked for silence. */
+  #lastProbe = 0
   #closed = false
   /** The message being read: where stray stream frames are answered. */
   #current: Msg | undefined
@@ -115,6 +126,8 @@ export class NatsClient implements CallCanceler, MuxSink {
       pending.batch = batch
       this.#calls.set(id, pending)
       route.inFlight++
+      route.calls++
+      route.lastCallId = id
       outbound.add(pending)
       if (signal) {
         pending.onAbort = () =>
@@ -271,7 +284,10 @@ export class NatsClient implements CallCanceler, MuxSink {
 
   #settle(pending: PendingCall): void {
     this.#calls.delete(pending.id)
-    pending.route.inFlight--
+    const route = pending.route
+    route.inFlight--
+    route.calls--
+    route.settled++
     outbound.remove(pending)
     if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
   }
@@ -297,12 +313,15 @@ export class NatsClient implements CallCanceler, MuxSink {
     return id
   }
 
-  /** Keep-alive: probe calls and streams the server has been silent about; forget idle routes. */
+  /**
+   * Keep-alive: find dead nodes (every NODE_CHECK_MS), probe calls and streams the server
+   * has been silent about, forget idle routes.
+   */
   #startTimer(): void {
     if (this.#timer !== undefined) return
     const { keepAlive, keepAliveTimeout } = this.#options
     const every = Math.max(50, Math.min(keepAlive, keepAliveTimeout) / 2)
-    this.#timer = setInterval(() => this.#checkAlive(), every)
+    this.#timer = setInterval(() => this.#checkAlive(), Math.min(every, NODE_CHECK_MS))
     this.#timer.unref()
   }
 
@@ -313,6 +332,8 @@ export class NatsClient implements CallCanceler, MuxSink {
         route.discard()
         this.#routes.delete(address)
         this.#routeById.delete(route.id)
+      } else {
+        this.#checkNode(route)
       }
     }
     if (this.#calls.size === 0 && this.#streams.size === 0 && this.#routes.size === 0) {
@@ -321,6 +342,10 @@ export class NatsClient implements CallCanceler, MuxSink {
       return
     }
     const { keepAlive, keepAliveTimeout } = this.#options
+    // Per-call and stream probes at their own pace; the timer runs faster for #checkNode.
+    const every = Math.max(50, Math.min(keepAlive, keepAliveTimeout) / 2)
+    if (now - this.#lastProbe < every - 10) return
+    this.#lastProbe = now
     for (const pending of [...this.#calls.values()]) {
       if (pending.probeSent > 0) {
         if (now - pending.probeSent > keepAliveTimeout) {
@@ -333,6 +358,18 @@ export class NatsClient implements CallCanceler, MuxSink {
       }
     }
     this.#streams.checkAlive(now, keepAlive, keepAliveTimeout)
+  }
+
+  /**
+   * A route that had calls in flight at the last check and has settled none since: is its
+   * node still there? One Ping on `<node>._ctl`; "no responders" (#undelivered) fails the
+   * calls it sent as lost, a live node answers Pong or ignores it.
+   */
+  #checkNode(route: Route): void {
+    const quiet = route.busyAtCheck && route.calls > 0 && route.settled === route.settledAtCheck
+    route.busyAtCheck = route.calls > 0
+    route.settledAtCheck = route.settled
+    if (quiet) route.sendControl(MuxFrame.Ping, route.lastCallId)
   }
 }
 

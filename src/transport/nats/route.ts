@@ -26,6 +26,16 @@ export class Route {
   /** Calls and streams in flight, and when one last started (for idle pruning). */
   inFlight = 0
   lastUsed = 0
+  /**
+   * For finding a dead node without a probe per call: unary calls in flight, how many have
+   * settled so far, the count at the last check and whether calls were in flight then, and
+   * the id of the latest call (what a node probe asks about).
+   */
+  calls = 0
+  settled = 0
+  settledAtCheck = 0
+  busyAtCheck = false
+  lastCallId = 0
   readonly #mailer: Mailer
   readonly #peers = new Map<string, { outbox: Outbox; number: number }>()
 
