@@ -114,7 +114,10 @@ describe('events (redis): Redis restarts without persistence', { skip: engineSki
       assert.deepEqual(fresh.map((e) => e.payload.n).sort(), [100, 101, 102])
       for (const event of fresh) await event.ack()
       // An event of the lost group cannot be settled in the new one, whose ids start again.
-      await assert.rejects(held[0]!.ack(), (error: unknown) => error instanceof MicroError && error.code === 409)
+      await assert.rejects(
+        held[0]!.ack(),
+        (error: unknown) => error instanceof MicroError && error.code === 409,
+      )
       await r.quiet(1000)
       assert.equal(losses.length, 1)
       r.consumer.stop()

@@ -122,7 +122,10 @@ export class NatsAcks {
     else
       this.#answer(
         token,
-        serviceUnavailable(EVENTS_ERROR_ID, `NATS refused the acknowledgement (${code} ${msg.headers?.description ?? ''})`),
+        serviceUnavailable(
+          EVENTS_ERROR_ID,
+          `NATS refused the acknowledgement (${code} ${msg.headers?.description ?? ''})`,
+        ),
       )
   }
 

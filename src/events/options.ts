@@ -1,8 +1,8 @@
 import { badRequest } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE } from '../registry/registry.js'
 import { uuid } from '../util/ids.js'
-import type { GroupLostError } from './loss.js'
 import type { ConsumeOptions, EventMetadata, EventOffset, PublishOptions, ReadOptions } from './events.js'
+import type { GroupLostError } from './loss.js'
 import { checkName, checkTopic, EVENTS_ERROR_ID } from './names.js'
 import { encodePayload } from './payload.js'
 

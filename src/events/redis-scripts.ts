@@ -82,7 +82,8 @@ end`
  * KEYS: stream, groups hash. ARGV: group, start id, new epoch. Create the group at the start
  * (and the stream) unless it exists; returns the group's epoch (the new one when it had none).
  */
-export const JOIN = new Script(`local made = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM')
+export const JOIN =
+  new Script(`local made = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM')
 if type(made) == 'table' and made.err then
   if string.sub(made.err, 1, 9) ~= 'BUSYGROUP' then return made end
   local epoch = redis.call('HGET', KEYS[2], ARGV[1])
