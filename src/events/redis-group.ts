@@ -47,6 +47,8 @@ export class RedisGroup {
   #recovering: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
   #checking = false
+  /** Left: a check still on its way must not make the group again (a private one was removed). */
+  #left = false
 
   constructor(key: string, plan: ConsumePlan, client: () => Promise<Redis>, logger: Logger) {
     this.#key = key
@@ -70,6 +72,7 @@ export class RedisGroup {
 
   /** Stop checking; a private group is removed with its epoch. */
   async leave(redis: Redis): Promise<void> {
+    this.#left = true
     clearInterval(this.#timer)
     this.#timer = undefined
     if (!this.#plan.private) return
@@ -101,6 +104,7 @@ export class RedisGroup {
    * report the loss. Resolves when that is done.
    */
   lost(epoch: string): Promise<void> {
+    if (this.#left) return Promise.resolve()
     if (epoch !== this.epoch) return this.#recovering ?? Promise.resolve()
     this.#recovering ??= this.#recover(epoch).finally(() => {
       this.#recovering = undefined
@@ -149,7 +153,7 @@ export class RedisGroup {
 
   /** Count what the group has, or notice that it is gone. */
   async #check(): Promise<void> {
-    if (this.#checking) return
+    if (this.#checking || this.#left) return
     this.#checking = true
     const epoch = this.epoch
     try {
