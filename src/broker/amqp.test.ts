@@ -15,6 +15,5 @@ describe('amqp broker', { skip: amqp.skip }, () => {
   brokerConformance(
     'amqp',
     () => new AmqpBroker({ address: amqp.address, logger, groupQueueArguments, queuePrefix }),
-    { redelivers: true },
   )
 })

@@ -37,8 +37,9 @@ export interface AmqpBrokerOptions {
  * confirmed it (a confirm channel). A queue group is a durable queue `<prefix>.<group>.<topic>`
  * shared by its members, so its messages wait while no member runs: at least once. A plain
  * subscriber has an exclusive, auto-deleted queue of its own. Acks are real: a message is
- * acked after the handler (auto-ack) or by `ack()`; `nack()` requeues it (or drops it with
- * `requeue: false`); a message a consumer held when it stopped or died is delivered again.
+ * acked after the handler (auto-ack) or by `ack()`; `nack()` puts it back in its queue with
+ * the attempt counted, up to the retry limit, then dead-letters it (retry.ts); a message a
+ * consumer held when it stopped or died is delivered again.
  * If the connection is lost, it is opened again (with back-off, while there are
  * subscriptions, or by the next publish) and every subscription consumes again: a group's
  * messages waited in its durable queue, and those a subscriber held unacknowledged are
@@ -111,7 +112,7 @@ export class AmqpBroker extends BaseBroker<Connected> {
         : { durable: true, arguments: this.#options.groupQueueArguments },
     )
     await channel.bindQueue(queue, this.#exchange, topic)
-    const consuming = await channel.consume(queue, (msg) => this.#receive(sub, channel, msg), {
+    const consuming = await channel.consume(queue, (msg) => this.#receive(sub, channel, queue, msg), {
       noAck: false,
     })
     consumerTag = consuming.consumerTag
@@ -156,7 +157,7 @@ export class AmqpBroker extends BaseBroker<Connected> {
     return sub.queue === undefined ? '' : `${this.#options.queuePrefix ?? 'micro'}.${sub.queue}.${sub.topic}`
   }
 
-  #receive(sub: LocalSubscription, channel: Channel, msg: ConsumeMessage | null): void {
+  #receive(sub: LocalSubscription, channel: Channel, queue: string, msg: ConsumeMessage | null): void {
     if (!msg) {
       this.logger.warn('amqp broker: the server canceled a subscription (queue deleted?)', {
         topic: sub.topic,
@@ -169,7 +170,8 @@ export class AmqpBroker extends BaseBroker<Connected> {
     )
     sub.inbox.push(
       new BrokerDelivery({
-        topic: msg.fields.routingKey,
+        // Not the routing key: a message put back after a nack comes through the default exchange.
+        topic: sub.topic,
         queue: sub.queue,
         headers: incomingHeaders(raw),
         body: msg.content,
@@ -177,9 +179,28 @@ export class AmqpBroker extends BaseBroker<Connected> {
         settler: {
           ack: () => channel.ack(msg),
           nack: (requeue) => channel.nack(msg, false, requeue),
+          // A native requeue cannot carry the attempt count: the message goes back to its
+          // queue as a new copy with the count (confirmed), and this one is acked.
+          requeue: async (headers) => {
+            await this.#sendToQueue(queue, headers, msg.content)
+            channel.ack(msg)
+          },
         },
       }),
     )
+  }
+
+  /** Put a message straight into a queue (the default exchange), persistent; resolves once confirmed. */
+  async #sendToQueue(queue: string, headers: Record<string, string>, body: Buffer): Promise<void> {
+    const { publisher } = await this.connection()
+    await new Promise<void>((resolve, reject) => {
+      publisher.sendToQueue(
+        queue,
+        body,
+        { headers, persistent: true, contentType: headers['content-type'], messageId: headers['micro-id'] },
+        (error) => (error ? reject(error) : resolve()),
+      )
+    })
   }
 
   protected async open(): Promise<Connected> {

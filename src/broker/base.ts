@@ -43,7 +43,8 @@ export abstract class BaseBroker<C> implements Broker {
     options?: SubscribeOptions,
   ): Promise<Subscription> {
     if (this.#closed) throw closedError(this.name)
-    const sub = newSubscription(this.name, this.subscriptions, this.logger, topic, handler, options)
+    const publish = (to: string, message: OutgoingMessage) => this.publish(to, message)
+    const sub = newSubscription(this.name, this.subscriptions, this.logger, topic, handler, publish, options)
     try {
       await this.attach(sub)
     } catch (error) {

@@ -6,6 +6,14 @@ export type { Headers } from '../transport/frame.js'
 export const TOPIC_HEADER = 'micro-topic'
 /** Header carrying the message id; a broker sets a new UUID when the publisher gave none. */
 export const ID_HEADER = 'micro-id'
+/** Header counting deliveries of a message after a nack: absent on the first, `2` on the next. */
+export const ATTEMPT_HEADER = 'micro-attempt'
+/** Header naming why a message was dead-lettered. */
+export const DEAD_REASON_HEADER = 'micro-dead-letter-reason'
+/** Header naming the topic a dead-lettered message was published to. */
+export const DEAD_TOPIC_HEADER = 'micro-dead-letter-topic'
+/** Default `retryLimit`: a nacked message is delivered at most this many more times. */
+export const DEFAULT_RETRY_LIMIT = 3
 
 /** A message as published: headers (lower-case keys, string values) and body bytes. */
 export interface Message {
@@ -19,11 +27,11 @@ export interface OutgoingMessage {
   body: Uint8Array
 }
 
-/** How a message is given back to the engine when it is not acknowledged. */
+/** How a message is given back when it is not acknowledged. */
 export interface NackOptions {
   /**
-   * Whether the engine should deliver it again (to this or another member of the group).
-   * Default true. Engines without acks ignore it.
+   * Whether it should be delivered again (to this or another member of the group), up to
+   * the subscription's `retryLimit`. Default true. False sends it to the dead-letter topic at once.
    */
   requeue?: boolean
 }
@@ -31,8 +39,11 @@ export interface NackOptions {
 /**
  * A message delivered to a subscription. `ack()` and `nack()` settle it once (later calls do
  * nothing); with auto-ack (the default) the broker acks when the handler has finished,
- * whether it returned or threw, unless the handler settled it itself. On engines without
- * acknowledgements (NATS core, Redis, MQTT as used here, the default broker) both are no-ops.
+ * whether it returned or threw, unless the handler settled it itself. `nack()` delivers it
+ * again on every engine, up to the subscription's `retryLimit`, and then publishes it to
+ * the dead-letter topic: through the engine where it can take a message back (memory, Redis
+ * queue groups, RabbitMQ), to the same subscription in this process otherwise (default,
+ * NATS, Redis plain subscribers, MQTT). `ack()` is a no-op on engines without acks.
  */
 export interface Delivery extends Message {
   readonly topic: string
@@ -42,9 +53,15 @@ export interface Delivery extends Message {
   readonly queue: string | undefined
   /** True when the engine delivers it again after a nack or a lost consumer. */
   readonly redelivered: boolean
+  /** 1 on the first delivery, counting up with each nack (the `micro-attempt` header). */
+  readonly attempt: number
   /** Done with it: the engine forgets it. */
   ack(): Promise<void>
-  /** Not done: the engine delivers it again (requeue, default) or drops it. */
+  /**
+   * Not done: it is delivered again (requeue, default) while `attempt` is within the retry
+   * limit, else (or with `requeue: false`) published to the dead-letter topic with
+   * `micro-dead-letter-reason`. Resolves once that is done.
+   */
   nack(options?: NackOptions): Promise<void>
 }
 
@@ -61,6 +78,16 @@ export interface SubscribeOptions {
   autoAck?: boolean
   /** Handlers running at once for this subscription. Default 1: messages are handled in order. */
   concurrency?: number
+  /**
+   * How many times a nacked message is delivered again: it is delivered at most
+   * `retryLimit + 1` times, then dead-lettered. Default 3; `Infinity` retries forever.
+   */
+  retryLimit?: number
+  /**
+   * Where nacked messages out of retries go, with `micro-dead-letter-reason` and
+   * `micro-dead-letter-topic`: default `<topic>.dead`; false drops them (logged).
+   */
+  deadLetter?: string | false
   /** Unsubscribes when aborted. */
   signal?: AbortSignal
 }
@@ -71,8 +98,8 @@ export interface Subscription {
   readonly queue: string | undefined
   /**
    * Stop deliveries. Messages already queued in this process and not yet handed to the
-   * handler are given back (nack with requeue) where the engine has acks, dropped otherwise;
-   * a handler already running is not waited for.
+   * handler are given back (without counting an attempt) where the engine can take them
+   * back, dropped otherwise; a handler already running is not waited for.
    */
   unsubscribe(): Promise<void>
 }

@@ -4,8 +4,6 @@ import type { Broker, Delivery, SubscribeOptions, Subscription } from './broker.
 
 /** Options of `brokerConformance`. */
 export interface BrokerConformanceOptions {
-  /** Whether `nack()` (requeue) makes the engine deliver the message again. Default false. */
-  redelivers?: boolean
   /** How many messages the volume test sends. Default 2000. */
   many?: number
   /** How long a negative check waits for messages that must not come, ms. Default 150. */
@@ -33,7 +31,6 @@ export function newKit(
   const run = randomUUID().slice(0, 8)
   let n = 0
   const resolved = {
-    redelivers: options.redelivers ?? false,
     many: options.many ?? 2000,
     quietMs: options.quietMs ?? 150,
   }

@@ -66,8 +66,8 @@ interface CachedRoute {
  * `publish` resolves once every queue group has taken the message (rejects with a 503 when
  * no member of a group could) and every plain subscriber was tried; a plain subscriber that
  * cannot be reached is logged and skipped. A subscriber answers once the message is queued
- * for its handler (holding the answer while 1024 wait: backpressure), so ack/nack are no-ops
- * and a message is lost if that process dies before handling it: at most once per
+ * for its handler (holding the answer while 1024 wait: backpressure), so ack is a no-op, a
+ * nack redelivers in the subscriber's process (retry.ts), and a message is lost if that process dies before handling it: at most once per
  * subscriber. A connection lost after sending is not retried (the message may have arrived).
  */
 export class DefaultBroker extends BaseBroker<void> {

@@ -1,10 +1,21 @@
 import type { Headers } from '../transport/frame.js'
-import { type Delivery, ID_HEADER, type NackOptions } from './broker.js'
+import { ATTEMPT_HEADER, type Delivery, ID_HEADER, type NackOptions } from './broker.js'
 
-/** How an engine acknowledges one message; omitted where the engine has no acks. */
+/** How an engine settles one message; omitted where the engine has no acks. */
 export interface Settler {
   ack(): Promise<void> | void
+  /** Give it back as it is (a subscription that stops), or drop it (`requeue` false). */
   nack(requeue: boolean): Promise<void> | void
+  /**
+   * Have the engine deliver it again (to this or another member) with these headers, which
+   * count the attempt, and settle this delivery. Absent: it is delivered again in this process.
+   */
+  requeue?(headers: Headers): Promise<void> | void
+}
+
+/** What a nack goes through: the subscription's retry limit and dead-letter topic (retry.ts). */
+export interface Nacker {
+  nack(delivery: BrokerDelivery, requeue: boolean): Promise<void>
 }
 
 export interface DeliveryInit {
@@ -24,7 +35,10 @@ export class BrokerDelivery implements Delivery {
   readonly redelivered: boolean
   readonly headers: Headers
   readonly body: Uint8Array
-  readonly #settler: Settler | undefined
+  /** The engine's side, if it has acks. */
+  readonly settler: Settler | undefined
+  /** Set by the inbox that takes it: where a nack goes. */
+  nacker: Nacker | undefined
   #settled = false
 
   constructor(init: DeliveryInit) {
@@ -33,8 +47,16 @@ export class BrokerDelivery implements Delivery {
     this.headers = init.headers
     this.body = init.body
     this.id = init.headers[ID_HEADER] ?? ''
-    this.redelivered = init.redelivered ?? false
-    this.#settler = init.settler
+    // A message nacked and sent again carries its attempt count, on every engine.
+    this.redelivered = init.redelivered === true || init.headers[ATTEMPT_HEADER] !== undefined
+    this.settler = init.settler
+  }
+
+  get attempt(): number {
+    const value = this.headers[ATTEMPT_HEADER]
+    if (value === undefined) return 1
+    const attempt = Number(value)
+    return Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1
   }
 
   /** Whether ack or nack has been called. */
@@ -51,14 +73,22 @@ export class BrokerDelivery implements Delivery {
   }
 
   /**
-   * Ack (or nack) once, as `ack()`/`nack()` do, returning the engine's promise only when it
-   * has one: what the inbox uses to auto-ack without a promise per message. May throw.
+   * Ack (or nack) once, as `ack()`/`nack()` do, returning a promise only when there is
+   * something to wait for: what the inbox uses to auto-ack without a promise per message.
+   * May throw.
    */
   settle(ack: boolean, requeue = true): Promise<void> | void {
     if (this.#settled) return
     this.#settled = true
-    const settler = this.#settler
-    if (settler === undefined) return
-    return ack ? settler.ack() : settler.nack(requeue)
+    if (ack) return this.settler?.ack()
+    if (this.nacker) return this.nacker.nack(this, requeue)
+    return this.settler?.nack(requeue)
+  }
+
+  /** Give it back unsettled, counting no attempt, where the engine can take it; else it is dropped. */
+  release(): Promise<void> | void {
+    if (this.#settled) return
+    this.#settled = true
+    return this.settler?.nack(true)
   }
 }

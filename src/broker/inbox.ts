@@ -1,6 +1,7 @@
 import type { Logger } from '../logger/logger.js'
 import type { DeliveryHandler } from './broker.js'
 import type { BrokerDelivery } from './delivery.js'
+import { Retry, type RetryOptions } from './retry.js'
 
 export interface InboxOptions {
   broker: string
@@ -12,6 +13,8 @@ export interface InboxOptions {
   logger: Logger
   /** Deliveries held here (running or waiting) before `whenRoom` makes the engine wait. Default 1024. */
   limit?: number
+  /** What a nack does (retry limit, dead-letter topic). */
+  retry: Omit<RetryOptions, 'broker' | 'topic' | 'logger'>
 }
 
 /** Consumed slots at the head of the queue after which it is compacted. */
@@ -30,6 +33,7 @@ const COMPACT_AT = 1024
 export class Inbox {
   readonly #options: InboxOptions
   readonly #limit: number
+  readonly #retry: Retry
   #queue: (BrokerDelivery | undefined)[] = []
   #head = 0
   #running = 0
@@ -44,6 +48,8 @@ export class Inbox {
   constructor(options: InboxOptions) {
     this.#options = options
     this.#limit = options.limit ?? 1024
+    const { broker, topic, logger } = options
+    this.#retry = new Retry({ ...options.retry, broker, topic, logger }, this)
   }
 
   /** Handlers that may run at once. */
@@ -60,12 +66,13 @@ export class Inbox {
     return this.#queue.length - this.#head + this.#running
   }
 
-  /** Queue a delivery; after `stop()` it is given back (nack with requeue) at once. */
+  /** Queue a delivery; after `stop()` it is given back (where the engine can take it) at once. */
   push(delivery: BrokerDelivery): void {
     if (this.#stopped) {
-      this.#settle(delivery, false)
+      this.#release(delivery)
       return
     }
+    delivery.nacker = this.#retry
     this.#queue.push(delivery)
     if (!this.#scheduled && this.#running < this.#options.concurrency) {
       this.#scheduled = true
@@ -86,7 +93,7 @@ export class Inbox {
     const waiting = this.#queue.slice(this.#head)
     this.#queue = []
     this.#head = 0
-    for (const delivery of waiting) if (delivery) this.#settle(delivery, false)
+    for (const delivery of waiting) if (delivery) this.#release(delivery)
     this.#wake()
   }
 
@@ -152,7 +159,7 @@ export class Inbox {
     })
   }
 
-  /** Ack, or give back (nack with requeue); a failure is logged. */
+  /** Ack; a failure is logged. */
   #settle(delivery: BrokerDelivery, ack: boolean): void {
     try {
       const pending = delivery.settle(ack)
@@ -160,6 +167,17 @@ export class Inbox {
         pending.then(undefined, (error: unknown) => this.#settleFailed(delivery, ack, error))
     } catch (error) {
       this.#settleFailed(delivery, ack, error)
+    }
+  }
+
+  /** Give back a delivery the handler never had; a failure is logged. */
+  #release(delivery: BrokerDelivery): void {
+    try {
+      const pending = delivery.release()
+      if (pending !== undefined)
+        pending.then(undefined, (error: unknown) => this.#settleFailed(delivery, false, error))
+    } catch (error) {
+      this.#settleFailed(delivery, false, error)
     }
   }
 

@@ -5,4 +5,4 @@ import { MemoryBroker, MemoryHub } from './memory.js'
 const hub = new MemoryHub()
 const logger = createLogger({ level: 'silent' })
 
-brokerConformance('memory', () => new MemoryBroker({ hub, logger }), { redelivers: true })
+brokerConformance('memory', () => new MemoryBroker({ hub, logger }))

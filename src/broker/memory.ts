@@ -80,7 +80,8 @@ export interface MemoryBrokerOptions {
 /**
  * A broker inside one process, for tests and for services that run together. Queue groups
  * are served round robin. It has real acks: `nack()` (requeue) delivers the message again,
- * to the same plain subscription or to a member of the group, marked `redelivered`.
+ * to the same plain subscription or to a member of the group, marked `redelivered`, up to
+ * the retry limit (then to the dead-letter topic).
  * Nothing survives the process.
  */
 export class MemoryBroker extends BaseBroker<void> {
@@ -132,6 +133,9 @@ export class MemoryBroker extends BaseBroker<void> {
         ack: () => {},
         nack: (requeue) => {
           if (requeue) setImmediate(() => this.#redeliver(sub, topic, headers, body))
+        },
+        requeue: (counted) => {
+          setImmediate(() => this.#redeliver(sub, topic, counted, body))
         },
       },
     })

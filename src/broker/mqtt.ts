@@ -38,7 +38,8 @@ export interface MqttBrokerOptions {
  * broker is one client with a clean session: a subscriber that is disconnected misses what
  * is published meanwhile, so delivery is at most once end to end, though `publish` resolves
  * on the server's PUBACK and mqtt.js resends unacknowledged publishes after a reconnect. The
- * client acknowledges on receipt, so ack/nack are no-ops. Subscriptions in one broker to the
+ * client acknowledges on receipt, so ack is a no-op and a nack redelivers in this process
+ * (retry.ts). Subscriptions in one broker to the
  * same filter share one server subscription (fanned out, or round robin for a group).
  */
 export class MqttBroker extends BaseBroker<MqttClient> {

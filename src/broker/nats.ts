@@ -49,8 +49,8 @@ export interface NatsBrokerOptions {
  * reconnects forever and restores subscriptions. `publish` resolves once the message is
  * written to the connection; while the connection is down it waits for the reconnect (up to
  * `reconnectWait`, then a 503), since nats.js discards what it buffered while disconnected.
- * `subscribe` resolves once the server has the subscription (a flush). No acks: ack/nack
- * are no-ops.
+ * `subscribe` resolves once the server has the subscription (a flush). No acks: ack is a
+ * no-op and a nack redelivers in this process (retry.ts).
  *
  * Messages published in one event-loop turn to the same subject travel as one NATS message,
  * a batch (batch.ts) marked by the header `micro-batch: 2`, so NATS and both clients handle

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from '../logger/logger.js'
 import { BrokerDelivery } from './delivery.js'
-import { decodeEnvelope } from './envelope.js'
+import { decodeEnvelope, encodeEnvelope } from './envelope.js'
 import type { LocalSubscription } from './subscription.js'
 
 /**
@@ -139,6 +139,10 @@ export class GroupConsumer {
           ack: () => {},
           nack: async (requeue) => {
             if (requeue) await commands.rpush(list, payload)
+          },
+          // Back in the list for any member, counted: the envelope carries the attempt.
+          requeue: async (headers) => {
+            await commands.rpush(list, encodeEnvelope(headers, message.body))
           },
         },
       }),

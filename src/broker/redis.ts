@@ -48,8 +48,9 @@ export interface RedisBrokerOptions {
  * fed by publish and popped (BRPOP) by its members: exactly one member gets each message, and
  * messages wait in the list while the group has no member, for up to `groupTtl` after the
  * last member left (groups are kept in a sorted set `<prefix>groups:<topic>` with an expiry
- * each member renews). A nack on a queue-group message (requeue) puts it back in the list;
- * ack and plain-subscriber nack are no-ops. Messages are envelopes (headers + body, see
+ * each member renews). A nack on a queue-group message puts it back in the list with its
+ * attempt counted; a plain subscriber's is redelivered in this process (retry.ts); ack is a
+ * no-op. Messages are envelopes (headers + body, see
  * envelope.ts). Connections reconnect forever; subscriptions are restored.
  */
 export class RedisBroker extends BaseBroker<Scripted> {

@@ -24,7 +24,7 @@ function recording() {
   return { logger, lines }
 }
 
-function layerTests(name: string, make: () => Broker, options: { redelivers: boolean }): void {
+function layerTests(name: string, make: () => Broker): void {
   describe(`publish and subscribe (service layer) on ${name}`, () => {
     const brokers: Broker[] = []
     const broker = () => {
@@ -209,15 +209,13 @@ function layerTests(name: string, make: () => Broker, options: { redelivers: boo
       )
       await publish(pub, t, 'retry me')
       await publish(pub, t, 'plain')
-      const expected = options.redelivers ? 3 : 2
-      await waitUntil(() => seen.length >= expected)
+      await waitUntil(() => seen.length >= 3)
       await sleep(100)
-      assert.equal(seen.length, expected)
-      if (options.redelivers)
-        assert.deepEqual(
-          seen.filter((s) => s.payload === 'retry me').map((s) => s.redelivered),
-          [false, true],
-        )
+      assert.equal(seen.length, 3)
+      assert.deepEqual(
+        seen.filter((s) => s.payload === 'retry me').map((s) => s.redelivered),
+        [false, true],
+      )
     })
 
     test('ctx.signal aborts on unsubscribe; a ctx passed to publish carries trace context on', async () => {
@@ -261,8 +259,8 @@ function layerTests(name: string, make: () => Broker, options: { redelivers: boo
 }
 
 const hub = new MemoryHub()
-layerTests('memory', () => new MemoryBroker({ hub, logger: silent }), { redelivers: true })
+layerTests('memory', () => new MemoryBroker({ hub, logger: silent }))
 
 describe('service layer on nats', { skip: nats.skip }, () => {
-  layerTests('nats', () => new NatsBroker({ address: nats.address, logger: silent }), { redelivers: false })
+  layerTests('nats', () => new NatsBroker({ address: nats.address, logger: silent }))
 })

@@ -5,12 +5,16 @@ import { createLogger, type Logger } from '../logger/logger.js'
 import type { Context, Metadata } from '../server/context.js'
 import { validate } from '../server/schema.js'
 import type { InferOutput, StandardSchema } from '../server/standard-schema.js'
-import type { Broker, Delivery, NackOptions, Subscription } from './broker.js'
+import {
+  type Broker,
+  DEAD_REASON_HEADER,
+  DEAD_TOPIC_HEADER,
+  type Delivery,
+  type NackOptions,
+  type Subscription,
+} from './broker.js'
 
-/** Header naming why a message was dead-lettered. */
-export const DEAD_REASON_HEADER = 'micro-dead-letter-reason'
-/** Header naming the topic a dead-lettered message was published to. */
-export const DEAD_TOPIC_HEADER = 'micro-dead-letter-topic'
+export { DEAD_REASON_HEADER, DEAD_TOPIC_HEADER } from './broker.js'
 
 /**
  * What a subscriber knows about the message it handles. It is a handler Context, so pass it
@@ -24,7 +28,7 @@ export interface MessageContext extends Context {
   readonly redelivered: boolean
   /** With `autoAck: false`: done with the message. */
   ack(): Promise<void>
-  /** With `autoAck: false`: give it back (requeue by default) where the broker has acks. */
+  /** With `autoAck: false`: deliver it again (up to `retryLimit`, then dead-letter it). */
   nack(options?: NackOptions): Promise<void>
 }
 
@@ -40,10 +44,13 @@ export interface SubscriberOptions<S extends StandardSchema | undefined = undefi
   /** Validate each decoded message (zod, valibot, ...); an invalid one is dead-lettered. */
   schema?: S
   /**
-   * Where messages that cannot be decoded or fail the schema go, with the reason in
-   * `micro-dead-letter-reason`. Default `<topic>.dead`; false drops them (logged).
+   * Where messages that cannot be decoded or fail the schema go, and nacked ones out of
+   * retries, with the reason in `micro-dead-letter-reason`. Default `<topic>.dead`; false
+   * drops them (logged).
    */
   deadLetter?: string | false
+  /** How many times a nacked message is delivered again before it is dead-lettered. Default 3. */
+  retryLimit?: number
   codecs?: Codecs
   /** This service's name (ctx.service). Default `micro`. */
   service?: string
@@ -165,6 +172,8 @@ export async function subscribe(
       queue: options.queue,
       autoAck,
       concurrency: options.concurrency,
+      retryLimit: options.retryLimit,
+      deadLetter,
       signal: options.signal,
     })
   } catch (error) {

@@ -1,8 +1,9 @@
 import { canceled } from '../errors/errors.js'
 import type { Logger } from '../logger/logger.js'
-import type { DeliveryHandler, SubscribeOptions, Subscription } from './broker.js'
+import type { DeliveryHandler, OutgoingMessage, SubscribeOptions, Subscription } from './broker.js'
 import { Inbox } from './inbox.js'
 import { assertQueue, assertTopic, positive } from './names.js'
+import { retryPlan } from './retry.js'
 
 /** A subscription held by a broker: its inbox, and how to tell the engine to stop. */
 export class LocalSubscription implements Subscription {
@@ -59,7 +60,7 @@ export class LocalSubscription implements Subscription {
 
 /**
  * Check a subscribe call and build its subscription (not yet attached to the engine).
- * An already aborted signal rejects with a 499.
+ * An already aborted signal rejects with a 499. `publish` is the broker's, for dead letters.
  */
 export function newSubscription(
   broker: string,
@@ -67,6 +68,7 @@ export function newSubscription(
   logger: Logger,
   topic: string,
   handler: DeliveryHandler,
+  publish: (topic: string, message: OutgoingMessage) => Promise<void>,
   options: SubscribeOptions = {},
   limit?: number,
 ): LocalSubscription {
@@ -74,6 +76,8 @@ export function newSubscription(
   assertQueue(options.queue, broker)
   if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler function')
   if (options.signal?.aborted) throw canceled('micro.broker', `subscribe to ${topic} aborted`)
+  const { maxAttempts, deadLetter } = retryPlan(broker, topic, options.retryLimit, options.deadLetter)
+  if (deadLetter !== false) assertTopic(deadLetter, broker)
   const autoAck = options.autoAck ?? true
   const inbox = new Inbox({
     broker,
@@ -84,6 +88,7 @@ export function newSubscription(
     concurrency: positive(options.concurrency, 1, 'concurrency'),
     logger,
     limit,
+    retry: { maxAttempts, deadLetter, publish },
   })
   return new LocalSubscription(topic, options.queue, inbox, autoAck, owner, options.signal)
 }

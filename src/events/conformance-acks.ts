@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { numbers, reader, type SuiteContext } from './conformance-kit.js'
+import { numbers, publishMany, reader, type SuiteContext } from './conformance-kit.js'
 import { DEAD_LETTER_KEYS } from './source.js'
 
 /** Acknowledgements, redelivery, retry limits and dead letters. */
@@ -18,6 +18,23 @@ export function conformanceAcks({ withEvents }: SuiteContext): void {
       await second.ack()
       await first.ack()
       await r.quiet(1500)
+    }))
+
+  test('a resolved ack is final: a member that stops right after never gets the event again', () =>
+    withEvents(async (events, { namespace, topic }) => {
+      const options = { namespace, group: 'final', ack: 'manual', ackWait: 500, maxInFlight: 2 } as const
+      await publishMany(events, topic, namespace, 2)
+      const first = await reader(events.consume<{ n: number }>(topic, { ...options, offset: 0 }))
+      const [acked, held] = await first.take(2)
+      await acked?.ack()
+      // Stops without settling the other (killed-consumer.test.ts kills the process instead).
+      first.consumer.stop()
+      const second = await reader(events.consume<{ n: number }>(topic, options))
+      const again = await second.next()
+      assert.equal(again.payload.n, held?.payload.n)
+      assert.ok(again.attempt >= 2, `attempt ${again.attempt}`)
+      await again.ack()
+      await second.quiet(1200)
     }))
 
   test('auto ack: an event taken from the iterator is not delivered again', () =>

@@ -1,4 +1,5 @@
 import type { NamespaceOption } from '../registry/registry.js'
+import type { GroupLostError } from './loss.js'
 
 /** Metadata travels with an event as string pairs, as in Go Micro. */
 export type EventMetadata = Record<string, string>
@@ -34,7 +35,11 @@ export interface StoredEvent<T = unknown> extends EventRecord {
 export interface ReceivedEvent<T = unknown> extends StoredEvent<T> {
   /** Which delivery this is to the group: 1 the first time, more after redeliveries. */
   attempt: number
-  /** Done with it: the group never sees it again. Later calls do nothing. */
+  /**
+   * Done with it: the group never sees it again. Resolves once the engine has the ack, so a
+   * consumer that dies right after does not get the event back; rejects when the engine
+   * did not confirm it (the event may then come again). Later calls do nothing.
+   */
   ack(): Promise<void>
   /**
    * Failed: redeliver it to the group promptly (or dead-letter it when this was the last
@@ -92,6 +97,13 @@ export interface ConsumeOptions extends NamespaceOption {
   maxInFlight?: number
   /** Stops the consumer. */
   signal?: AbortSignal
+  /**
+   * Hears when the engine lost the group's state (Redis restarted without persistence, or
+   * the group was removed by hand). The consumer makes the group again and goes on; the
+   * error says how many events were lost (`error.loss`). The loss is logged as an error
+   * whether or not this is set.
+   */
+  onLoss?: (error: GroupLostError) => void
 }
 
 /** Options of {@link Events.read}. */

@@ -113,6 +113,53 @@ for (const kind of ['file', 'nats', 'redis'] as const) {
   })
 }
 
+for (const kind of ['file', 'nats', 'redis'] as const) {
+  const server = servers[kind]
+  describe(`events (${kind}): a consumer killed the moment its acks resolve`, { skip: server.skip }, () => {
+    test('no event whose ack resolved is delivered again; the ones it held come back', async () => {
+      const { f, cleanup } = setup(kind, server.address ?? '')
+      const events = fixtureEvents(f)
+      try {
+        for (let n = 0; n < 10; n++) await events.publish(f.topic, { n }, { namespace: f.namespace })
+        // It takes up to 5 events ahead, acks 3 and kills itself as the third ack resolves.
+        const child = start({ ...f, ack: 3, maxInFlight: 5, ackWait: 1000, killAfterAck: true })
+        assert.equal(await child.exited, 'SIGKILL')
+        const acked = printed(child, 'acked')
+        assert.equal(acked.length, 3, child.stdout())
+        const received = new Map<number, number>()
+        const member = events.consume<{ n: number }>(f.topic, {
+          namespace: f.namespace,
+          group: f.group,
+          ack: 'manual',
+          ackWait: 1000,
+          maxInFlight: 10,
+        })
+        await member.ready
+        const loop = (async () => {
+          for await (const event of member) {
+            received.set(event.payload.n, (received.get(event.payload.n) ?? 0) + 1)
+            await event.ack()
+          }
+        })()
+        // The events it held unacked come back after its ackWait, in sequence order with
+        // anything it acked whose ack was lost: once they are all in, a lost ack would show.
+        await waitFor(() => received.size >= 7, 20_000, `the 7 events not acked (have ${received.size})`)
+        await sleep(500)
+        member.stop()
+        await loop
+        for (const n of acked) assert.ok(!received.has(n), `event ${n} came back after its ack resolved`)
+        assert.deepEqual(
+          [...received.keys(), ...acked].sort((a, b) => a - b),
+          Array.from({ length: 10 }, (_, n) => n),
+        )
+      } finally {
+        await events.close()
+        await cleanup()
+      }
+    })
+  })
+}
+
 describe('events (file): a consumer restarted after a crash', () => {
   test('resumes from its group position: acked events never return, the unacked one does', async () => {
     const { f, cleanup } = setup('file', '')

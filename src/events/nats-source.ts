@@ -2,6 +2,7 @@ import type { ConsumerConfig } from '@nats-io/jetstream'
 import type { Msg } from '@nats-io/transport-node'
 import { serviceUnavailable } from '../errors/errors.js'
 import { EVENTS_ERROR_ID } from './names.js'
+import { ACK } from './nats-acks.js'
 import { deliveredEvent, durableName, parseDeliveryInfo } from './nats-codec.js'
 import { NatsPuller } from './nats-pull.js'
 import { type NatsLink, type NatsStreams, natsError } from './nats-streams.js'
@@ -18,7 +19,8 @@ const encoder = new TextEncoder()
  * dropped by the server if its process dies. Acks are explicit, `ack_wait` is the
  * consumer's ackWait and `max_deliver` is unlimited: the retry limit is counted here
  * (from the delivery count) so that the last failure can be dead-lettered with a reason.
- * Pull requests overlap (see NatsPuller); acks of one turn go out in one write.
+ * Pull requests overlap (see NatsPuller); acks and naks of one turn go out in one write,
+ * and each resolves once the server confirmed it (see NatsAcks).
  */
 export class NatsSource implements DeliverySource {
   /** Pull requests in flight at once, at most (the consumer asks for batches of a quarter of maxInFlight). */
@@ -138,26 +140,23 @@ export class NatsSource implements DeliverySource {
     return new NatsDelivery(this, reply, event, info.deliveryCount)
   }
 
-  /** Queue the ack of a delivery (sent at the end of the turn with the others). */
+  /** Ack a delivery (sent at the end of the turn with the others); resolves once the server has it. */
   ack(reply: string): Promise<void> {
-    const link = this.#link
-    if (!link || link.nc.isClosed())
-      return Promise.reject(
-        serviceUnavailable(EVENTS_ERROR_ID, 'NATS failed acknowledging: the connection is closed'),
-      )
-    link.acks.add(reply)
-    return SETTLED
+    return this.#confirmed(reply, ACK)
   }
 
-  /** Nak a delivery, redelivered after `delay` ms (at once without). */
-  nak(reply: string, delay?: number): Promise<void> {
-    try {
-      const body = delay ? encoder.encode(`-NAK {"delay":${Math.ceil(delay) * 1_000_000}}`) : NAK
-      this.#link?.nc.publish(reply, body)
-      return SETTLED
-    } catch (error) {
-      return Promise.reject(natsError(error, 'giving an event back'))
-    }
+  /** Nak a delivery for prompt redelivery; resolves once the server has it. */
+  nak(reply: string): Promise<void> {
+    return this.#confirmed(reply, NAK)
+  }
+
+  #confirmed(reply: string, body: Uint8Array): Promise<void> {
+    const link = this.#link
+    if (!link)
+      return Promise.reject(
+        serviceUnavailable(EVENTS_ERROR_ID, 'NATS failed acknowledging: the consumer never started'),
+      )
+    return link.acks.send(reply, body)
   }
 
   /**
@@ -167,7 +166,16 @@ export class NatsSource implements DeliverySource {
    */
   release(reply: string): Promise<void> {
     const until = this.#puller?.abandonedUntil ?? 0
-    return this.nak(reply, until === 0 ? 0 : Math.max(0, until - Date.now()) + 250)
+    const delay = until === 0 ? 0 : Math.max(0, until - Date.now()) + 250
+    // Not confirmed: nothing waits for it, and a lost one only means the event comes back
+    // after ackWait instead of at once.
+    try {
+      const body = delay ? encoder.encode(`-NAK {"delay":${Math.ceil(delay) * 1_000_000}}`) : NAK
+      this.#link?.nc.publish(reply, body)
+      return SETTLED
+    } catch (error) {
+      return Promise.reject(natsError(error, 'giving an event back'))
+    }
   }
 
   async deadLetter(delivery: NatsDelivery, reply: string, reason: string, undecodable?: boolean) {

@@ -1,12 +1,11 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node'
 import { conflict, MicroError, serviceUnavailable } from '../errors/errors.js'
-import type { Logger } from '../logger/logger.js'
 import { LASTING_CONNECTION } from '../nats/connection.js'
 import { importPeer } from '../util/optional-import.js'
 import { EVENTS_ERROR_ID } from './names.js'
+import { NatsAcks } from './nats-acks.js'
 import { type HeaderValues, writeHeaders } from './nats-codec.js'
-import { SettleBatch } from './settle-batch.js'
 
 type NatsModule = typeof import('@nats-io/transport-node')
 type JetStreamModule = typeof import('@nats-io/jetstream')
@@ -20,12 +19,9 @@ export interface NatsLink {
   jsmod: JetStreamModule
   headers: () => MsgHdrs
   createInbox: () => string
-  /** Acks (the ack subjects of delivered messages) waiting for the end of the turn. */
-  acks: SettleBatch<string>
+  /** Acks and naks of delivered messages, sent at the end of the turn and confirmed by the server. */
+  acks: NatsAcks
 }
-
-/** The body of a JetStream ack. */
-const ACK = Uint8Array.of(43, 65, 67, 75) // +ACK
 
 /** How the NATS implementation maps namespaces and topics onto JetStream. */
 export interface NatsStreamsOptions {
@@ -39,8 +35,6 @@ export interface NatsStreamsOptions {
   /** Oldest age a stream keeps, in ms; 0 keeps events until removed. */
   maxAge: number
   replicas: number
-  /** Where acks that could not be sent are reported. */
-  logger: Logger
 }
 
 const STREAM_EXISTS_DIFFERENTLY = 10058
@@ -123,13 +117,16 @@ export class NatsStreams {
     this.#link = undefined
     if (!linking) return
     if (this.#options.connection) {
-      // Not ours to close, but what we queued on it goes out.
-      await (await linking.catch(() => undefined))?.acks.flush()
+      // Not ours to close, but what we queued on it goes out and is confirmed.
+      const link = await linking.catch(() => undefined)
+      await link?.acks.drain()
+      link?.acks.close()
       return
     }
     const link = await linking.catch(() => undefined)
     if (!link) return
-    await link.acks.flush()
+    await link.acks.drain()
+    link.acks.close()
     await link.nc.close()
   }
 
@@ -153,16 +150,7 @@ export class NatsStreams {
       }
     }
     const jsm = await jsmod.jetstreamManager(nc)
-    const connection = nc
-    const acks = new SettleBatch<string>(
-      (subjects) => {
-        for (const subject of subjects) connection.publish(subject, ACK)
-        return undefined
-      },
-      (error, subjects) =>
-        // The events come back after their ackWait.
-        this.#options.logger.warn('events: sending acks to NATS failed', { count: subjects.length, error }),
-    )
+    const acks = new NatsAcks(nc, nats.createInbox())
     return { nc, js: jsm.jetstream(), jsm, jsmod, headers: nats.headers, createInbox: nats.createInbox, acks }
   }
 

@@ -50,7 +50,6 @@ export class NatsEvents extends BaseEvents {
       storage: options.storage ?? 'file',
       maxAge: options.maxAge ?? 0,
       replicas: options.replicas ?? 1,
-      logger: this.logger,
     })
     this.#pullTimeout = Math.max(1000, options.pullTimeout ?? 5000)
   }

@@ -2,6 +2,7 @@ import { badRequest } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE } from '../registry/registry.js'
 import { uuid } from '../util/ids.js'
 import type { ConsumeOptions, EventMetadata, EventOffset, PublishOptions, ReadOptions } from './events.js'
+import type { GroupLostError } from './loss.js'
 import { checkName, checkTopic, EVENTS_ERROR_ID } from './names.js'
 import { encodePayload } from './payload.js'
 
@@ -42,6 +43,7 @@ export interface ConsumePlan {
   deadLetter: string | false
   maxInFlight: number
   signal: AbortSignal | undefined
+  onLoss: ((error: GroupLostError) => void) | undefined
 }
 
 /** A read call, checked. */
@@ -89,6 +91,8 @@ export function planConsume(topic: string, options: ConsumeOptions, defaultNames
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
     throw badRequest(EVENTS_ERROR_ID, 'maxInFlight must be a whole number >= 1')
+  if (options.onLoss !== undefined && typeof options.onLoss !== 'function')
+    throw badRequest(EVENTS_ERROR_ID, 'onLoss must be a function')
   const ack = options.ack ?? 'auto'
   if (ack !== 'auto' && ack !== 'manual') throw badRequest(EVENTS_ERROR_ID, 'ack must be "auto" or "manual"')
   const deadLetter = options.deadLetter === undefined ? `${topic}.dead` : options.deadLetter
@@ -108,6 +112,7 @@ export function planConsume(topic: string, options: ConsumeOptions, defaultNames
     deadLetter,
     maxInFlight,
     signal: options.signal,
+    onLoss: options.onLoss,
   }
 }
 

@@ -6,10 +6,11 @@ import { uuid } from '../util/ids.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import type { ConsumePlan } from './options.js'
 import type { RawEvent } from './payload.js'
-import { CLAIM, DEAD_LETTER, GIVE_BACK, LEAVE } from './redis-scripts.js'
+import { LOST, RedisGroup } from './redis-group.js'
+import { ACK, CLAIM, DEAD_LETTER, GIVE_BACK, LEAVE } from './redis-scripts.js'
 import { type Entry, entryArgs, parseEntry, type RedisStreams, redisError } from './redis-streams.js'
 import { SettleBatch } from './settle-batch.js'
-import { type Accept, type Delivery, type DeliverySource, deadLetterOf, SETTLED } from './source.js'
+import { type Accept, type Delivery, type DeliverySource, deadLetterOf } from './source.js'
 
 /**
  * A consumer over Redis Streams: a consumer group per group (XGROUP CREATE at the offset),
@@ -17,7 +18,8 @@ import { type Accept, type Delivery, type DeliverySource, deadLetterOf, SETTLED 
  * unacked past ackWait (by anyone, including members that died) taken over by XAUTOCLAIM,
  * which counts the deliveries. Nack and give-back mark an entry claimable at once. Two
  * reads may be queued on the blocking connection, so the next batch is read while the last
- * is processed; the acks of one turn go out as one XACK.
+ * is processed; the acks of one turn go out as one XACK, and each ack resolves with its
+ * reply. A group Redis lost is made again and the loss reported (see RedisGroup).
  */
 export class RedisSource implements DeliverySource {
   readonly overlap = 2
@@ -27,11 +29,16 @@ export class RedisSource implements DeliverySource {
   readonly #me = `${hostname()}-${process.pid}-${uuid().slice(0, 8)}`
   readonly #block: number
   readonly #sweepEvery: number
-  readonly #acks: SettleBatch<string>
+  readonly #group: RedisGroup
+  /** Acks of the current epoch waiting for the end of the turn. */
+  #acks: SettleBatch<string>
+  #acksEpoch = ''
   #client: Redis | undefined
   #blocking: Redis | undefined
   #nextSweep = 0
   #claimFrom = '0-0'
+  /** The epoch #claimFrom belongs to: a group made again starts from the beginning. */
+  #claimEpoch = ''
 
   constructor(streams: RedisStreams, plan: ConsumePlan, block: number, logger: Logger) {
     this.#streams = streams
@@ -40,19 +47,8 @@ export class RedisSource implements DeliverySource {
     this.#block = block
     // Look for expired entries often enough that redelivery is not much later than ackWait.
     this.#sweepEvery = Math.min(1000, Math.max(100, Math.floor(plan.ackWait / 2)))
-    const { namespace, topic, group } = plan
-    this.#acks = new SettleBatch(
-      (ids) => this.#client?.xack(this.#key, group, ...ids),
-      (error, ids) =>
-        // Still pending: they come back after ackWait.
-        logger.warn('events: acknowledging events failed', {
-          namespace,
-          topic,
-          group,
-          count: ids.length,
-          error,
-        }),
-    )
+    this.#group = new RedisGroup(this.#key, plan, () => streams.client(), logger)
+    this.#acks = this.#ackBatch('')
   }
 
   async start(): Promise<void> {
@@ -64,11 +60,10 @@ export class RedisSource implements DeliverySource {
     else if (offset instanceof Date)
       start = `0-${(await this.#streams.sequenceAt(namespace, topic, offset.getTime())) - 1}`
     try {
-      await redis.xgroup('CREATE', this.#key, this.#plan.group, start, 'MKSTREAM')
-    } catch (error) {
       // An existing group keeps its position.
-      if (!String((error as Error).message).startsWith('BUSYGROUP'))
-        throw redisError(error, 'creating the group')
+      await this.#group.join(redis, start, this.#sweepEvery)
+    } catch (error) {
+      throw redisError(error, 'creating the group')
     }
     this.#blocking ??= await this.#streams.duplicate()
   }
@@ -78,20 +73,24 @@ export class RedisSource implements DeliverySource {
     if (!blocking || signal.aborted) return
     let entries: Entry[]
     let counts: number[] | undefined
+    const epoch = this.#group.epoch
     try {
-      if (Date.now() >= this.#nextSweep) [entries, counts] = await this.#sweep(max)
+      if (Date.now() >= this.#nextSweep) [entries, counts] = await this.#sweep(max, epoch)
       else entries = []
       if (entries.length === 0) {
         counts = undefined
         entries = await this.#read(blocking, max, signal)
       }
     } catch (error) {
-      if (String((error as Error).message).startsWith('NOGROUP')) await this.start()
+      // The group is gone (Redis lost its data?): make it again, report it, and read on.
+      if (String((error as Error).message).startsWith('NOGROUP')) return this.#group.lost(epoch)
       throw redisError(error, 'reading events')
     }
+    const group = this.#group
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as Entry
-      accept(new RedisDelivery(this, parseEntry(this.#plan.topic, entry), Number(counts?.[i] ?? 1)))
+      const event = parseEntry(this.#plan.topic, entries[i] as Entry)
+      group.delivered(event.sequence, event.id)
+      accept(new RedisDelivery(this, event, Number(counts?.[i] ?? 1), epoch))
     }
   }
 
@@ -100,52 +99,95 @@ export class RedisSource implements DeliverySource {
     this.#blocking = undefined
     const redis = await this.#streams.client()
     await this.#acks.flush()
-    const { group } = this.#plan
-    if (this.#plan.private) await redis.xgroup('DESTROY', this.#key, group).catch(() => 0)
-    else await LEAVE.run(redis, [this.#key], [group, this.#me]).catch(() => 0)
+    await this.#group.leave(redis)
+    if (!this.#plan.private) await LEAVE.run(redis, [this.#key], [this.#plan.group, this.#me]).catch(() => 0)
   }
 
-  /** Queue an ack: the acks of one turn go out as one XACK. */
-  ack(id: string): Promise<void> {
+  /** Queue an ack: the acks of one turn go out as one XACK; resolves with its reply. */
+  ack(id: string, epoch: string): Promise<void> {
     if (!this.#client || this.#client.status === 'end')
       return Promise.reject(
         serviceUnavailable(EVENTS_ERROR_ID, 'Redis failed acknowledging: the connection is closed'),
       )
-    this.#acks.add(id)
-    return SETTLED
+    const group = this.#group
+    if (epoch !== group.epoch) return Promise.reject(group.staleError())
+    group.settled(epoch)
+    if (this.#acksEpoch !== epoch) this.#acks = this.#ackBatch(epoch)
+    return this.#acks.add(id)
   }
 
   /** If the entry is still ours at this attempt, make it claimable at once with `count` deliveries. */
-  async giveBack(id: string, attempt: number, count: number): Promise<void> {
+  async giveBack(id: string, attempt: number, count: number, epoch: string): Promise<void> {
+    const group = this.#group
+    if (epoch !== group.epoch) throw group.staleError()
+    group.settled(epoch)
     const redis = await this.#streams.client()
-    await GIVE_BACK.run(redis, [this.#key], [this.#plan.group, this.#me, id, attempt, count])
+    const args = [this.#plan.group, epoch, this.#me, id, attempt, count]
+    const reply = await GIVE_BACK.run(redis, group.keys, args)
     this.#nextSweep = 0
+    if (reply === LOST) {
+      await group.lost(epoch)
+      throw group.staleError()
+    }
   }
 
   async deadLetter(delivery: RedisDelivery, id: string, reason: string, undecodable?: boolean) {
+    const group = this.#group
+    const epoch = delivery.epoch
+    if (epoch !== group.epoch) throw group.staleError()
+    group.settled(epoch)
     const redis = await this.#streams.client()
     const plan = this.#plan
     const { event, attempt } = delivery
     const target = plan.deadLetter
     const dead = deadLetterOf(event, { reason, group: plan.group, attempt, undecodable })
     const letter = { ...event, ...dead }
-    await DEAD_LETTER.run(
+    const reply = await DEAD_LETTER.run(
       redis,
-      [this.#key, this.#streams.key(plan.namespace, target || plan.topic)],
-      [plan.group, id, attempt, target === false ? '0' : '1', ...entryArgs(letter)],
+      [...group.keys, this.#streams.key(plan.namespace, target || plan.topic)],
+      [plan.group, epoch, id, attempt, target === false ? '0' : '1', ...entryArgs(letter)],
     )
+    if (reply === LOST) {
+      await group.lost(epoch)
+      throw group.staleError()
+    }
+  }
+
+  /** The acks of one turn in `epoch`, as one script run (XACK after the epoch check). */
+  #ackBatch(epoch: string): SettleBatch<string> {
+    this.#acksEpoch = epoch
+    const group = this.#group
+    return new SettleBatch(async (ids) => {
+      const redis = this.#client
+      if (!redis) throw serviceUnavailable(EVENTS_ERROR_ID, 'Redis failed acknowledging: not connected')
+      let reply: unknown
+      try {
+        reply = await ACK.run(redis, group.keys, [this.#plan.group, epoch, ...ids])
+      } catch (error) {
+        throw redisError(error, 'acknowledging events')
+      }
+      if (reply === LOST) {
+        await group.lost(epoch)
+        throw group.staleError()
+      }
+    })
   }
 
   /** Entries past their ackWait, claimed for this consumer, with their delivery counts. */
-  async #sweep(max: number): Promise<[Entry[], number[]]> {
+  async #sweep(max: number, epoch: string): Promise<[Entry[], number[]]> {
     this.#nextSweep = Date.now() + this.#sweepEvery
+    if (this.#claimEpoch !== epoch) {
+      this.#claimEpoch = epoch
+      this.#claimFrom = '0-0'
+    }
     const redis = await this.#streams.client()
-    const args = [this.#plan.group, this.#me, this.#plan.ackWait, this.#claimFrom, max]
-    const [next, entries, counts] = (await CLAIM.run(redis, [this.#key], args, true)) as [
-      Buffer,
-      Entry[],
-      number[],
-    ]
+    const args = [this.#plan.group, epoch, this.#me, this.#plan.ackWait, this.#claimFrom, max]
+    const reply = await CLAIM.run(redis, this.#group.keys, args, true)
+    if (reply === LOST) {
+      await this.#group.lost(epoch)
+      return [[], []]
+    }
+    const [next, entries, counts] = reply as [Buffer, Entry[], number[]]
     this.#claimFrom = String(next)
     return [entries, counts]
   }
@@ -181,26 +223,29 @@ class RedisDelivery implements Delivery {
   readonly event: RawEvent
   readonly attempt: number
   readonly #source: RedisSource
+  /** The epoch of the group it was read from. */
+  readonly epoch: string
   /** The entry id, `0-<sequence>`. */
   readonly #id: string
 
-  constructor(source: RedisSource, event: RawEvent, attempt: number) {
+  constructor(source: RedisSource, event: RawEvent, attempt: number, epoch: string) {
     this.#source = source
     this.#id = `0-${event.sequence}`
     this.event = event
     this.attempt = attempt
+    this.epoch = epoch
   }
 
   ack(): Promise<void> {
-    return this.#source.ack(this.#id)
+    return this.#source.ack(this.#id, this.epoch)
   }
 
   nack(): Promise<void> {
-    return this.#source.giveBack(this.#id, this.attempt, this.attempt)
+    return this.#source.giveBack(this.#id, this.attempt, this.attempt, this.epoch)
   }
 
   release(): Promise<void> {
-    return this.#source.giveBack(this.#id, this.attempt, this.attempt - 1)
+    return this.#source.giveBack(this.#id, this.attempt, this.attempt - 1, this.epoch)
   }
 
   deadLetter(reason: string, undecodable?: boolean): Promise<void> {

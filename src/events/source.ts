@@ -14,11 +14,11 @@ export interface Delivery {
   /** 1 on the first delivery to the group. */
   readonly attempt: number
   /**
-   * Done with it. It may resolve once the ack is queued, in order, on the engine's
-   * connection rather than confirmed: a lost ack only means the event comes back.
+   * Done with it. Resolves only once the engine confirmed the ack (so a consumer killed
+   * right after never gets the event back); rejects when it did not.
    */
   ack(): Promise<void>
-  /** Failed: make it available to the group again promptly; counts as an attempt. */
+  /** Failed: make it available to the group again promptly; counts as an attempt. Resolves once confirmed. */
   nack(): Promise<void>
   /** Fetched but never handed to the application: give it back, not counting the attempt where the engine can. */
   release(): Promise<void>
