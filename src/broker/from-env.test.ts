@@ -52,7 +52,7 @@ describe('createBroker', () => {
     const nats = brokerFromEnv({}, { MICRO_BROKER: 'nats', MICRO_BROKER_ADDRESS: 'nats://127.0.0.1:1' })
     assert.equal(nats.name, 'nats')
     // Nothing listens there: a clear 503 naming the address.
-    await assert.rejects(nats.connect(), /cannot connect to nats:\/\/127\.0\.0\.1:1/)
+    await assert.rejects(nats.connect(), /cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/)
     await nats.close()
     await registry.close()
   })
