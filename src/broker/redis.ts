@@ -38,6 +38,12 @@ export interface RedisBrokerOptions {
   queueTtl?: number
   /** Most messages waiting per queue group; older ones are dropped past it. Default 100 000. */
   maxQueueLength?: number
+  /**
+   * How long a publish (or a queue-group join) waits for a lost connection to come back
+   * before failing with a 503, ms. Default 5000. One in flight when the connection drops is
+   * not sent again (it may have been applied): it fails at once.
+   */
+  reconnectWait?: number
   /** Longest single BRPOP, seconds (the bound on noticing a lost unblock). Default 2. */
   blockSeconds?: number
   logger?: Logger
@@ -63,6 +69,7 @@ export class RedisBroker extends BaseBroker<RedisLink<Scripted>> {
   readonly #options: RedisBrokerOptions
   readonly #prefix: string
   readonly #groupTtl: number
+  readonly #reconnectWait: number
   /** Plain subscriptions by channel. */
   readonly #plain = new Map<string, Set<LocalSubscription>>()
   /** Groups this broker keeps alive: zset key -> group -> members here. */
@@ -75,20 +82,25 @@ export class RedisBroker extends BaseBroker<RedisLink<Scripted>> {
     this.#options = options
     this.#prefix = options.prefix ?? 'micro:broker:'
     this.#groupTtl = options.groupTtl ?? 30_000
+    this.#reconnectWait = options.reconnectWait ?? 5000
   }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     assertTopic(topic, this.name)
-    const redis = (await this.connection()).client
+    const link = await this.connection()
     const payload = encodeEnvelope(outgoingHeaders(topic, message.headers), message.body)
     try {
-      await redis.microPublish(
-        this.#groupsKey(topic),
-        topic,
-        payload,
-        `${this.#prefix}queue:${topic}:`,
-        this.#options.queueTtl ?? 86_400_000,
-        this.#options.maxQueueLength ?? 100_000,
+      await link.runPatiently(
+        (redis) =>
+          redis.microPublish(
+            this.#groupsKey(topic),
+            topic,
+            payload,
+            `${this.#prefix}queue:${topic}:`,
+            this.#options.queueTtl ?? 86_400_000,
+            this.#options.maxQueueLength ?? 100_000,
+          ),
+        this.#reconnectWait,
       )
     } catch (error) {
       throw this.failure(error)
@@ -131,7 +143,7 @@ export class RedisBroker extends BaseBroker<RedisLink<Scripted>> {
     const commands = link.client
     const queue = sub.queue as string
     const key = this.#groupsKey(sub.topic)
-    await commands.microJoin(key, queue, this.#groupTtl)
+    await link.runPatiently((c) => c.microJoin(key, queue, this.#groupTtl), this.#reconnectWait)
     let members = this.#groups.get(key)
     if (!members) {
       members = new Map()

@@ -23,6 +23,17 @@ export const FAIL_FAST_REDIS: RedisOptions = {
   connectTimeout: 5000,
 }
 
+/**
+ * Options of a dedicated connection (a subscriber, a blocking reader) over the client's:
+ * what it runs is a read that is safe to repeat, so a read cut by a dropped connection is
+ * sent again once it is back (ioredis' own behaviour), and one issued while disconnected
+ * waits for up to 20 reconnect attempts. Its user stops it by disconnecting.
+ */
+export const DEDICATED_REDIS: RedisOptions = {
+  autoResendUnfulfilledCommands: true,
+  maxRetriesPerRequest: 20,
+}
+
 /** `host:port` becomes `redis://host:port`; URLs pass; nothing (or blanks) is the default address. */
 export function redisAddress(address: string | undefined): string {
   const text = address?.trim() ?? ''
@@ -93,6 +104,24 @@ export class RedisLink<C extends Redis = Redis> {
     })
   }
 
+  /**
+   * Runs one command, waiting out an outage of up to `wait` ms: a command that could not be
+   * sent because Redis is away is tried again once the connection is back. A command lost
+   * in flight is not (it may have run); it fails with the connection error.
+   */
+  async runPatiently<T>(command: (client: C) => Promise<T>, wait: number): Promise<T> {
+    const deadline = Date.now() + wait
+    for (;;) {
+      try {
+        return await command(this.client)
+      } catch (error) {
+        const left = deadline - Date.now()
+        if (!isUnsent(error) || left <= 0 || this.client.status === 'end') throw this.explain(error)
+        await this.#back(left)
+      }
+    }
+  }
+
   /** ioredis's "max retries per request" as "cannot reach redis at host:port (why)". */
   explain(error: unknown): unknown {
     if ((error as Error | undefined)?.name === 'MaxRetriesPerRequestError')
@@ -126,14 +155,32 @@ export class RedisLink<C extends Redis = Redis> {
     })
   }
 
+  /** Resolves when the client is ready again, or after `ms`, whichever comes first. */
+  #back(ms: number): Promise<void> {
+    const client = this.client
+    if (client.status === 'ready') return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        client.off('ready', done)
+        client.off('end', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      client.on('ready', done)
+      client.on('end', done)
+    })
+  }
+
   /**
-   * A connection of this user's own, to the same server with the same options, for what
-   * cannot share the client: a subscriber, a blocking read. `role` names it on the server
+   * A connection of this user's own, to the same server ({@link DEDICATED_REDIS} over the
+   * client's options), for what cannot share the client: a subscriber, a blocking read. `role` names it on the server
    * (`micro-ts-<role>`). Closed by {@link drop} or, at the latest, by {@link release}.
    */
   dedicated(role: string, overrides: RedisOptions = {}, onError: (error: Error) => void = () => {}): Redis {
     const connection = this.client.duplicate({
       connectionName: `${REDIS_CONNECTION_NAME}-${role}`,
+      ...DEDICATED_REDIS,
       ...overrides,
     })
     // ioredis reports connection trouble as 'error' events (commands fail on their own); an
@@ -243,6 +290,11 @@ function hostOf(address: string): string {
   } catch {
     return withoutCredentials(address)
   }
+}
+
+/** A command that never reached Redis: it waited for a connection that did not come back in time. */
+function isUnsent(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'MaxRetriesPerRequestError'
 }
 
 function reason(entry: Entry): string {

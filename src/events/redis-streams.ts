@@ -18,6 +18,9 @@ export interface EntryValues {
   data: Uint8Array
 }
 
+/** How long a publish waits for a lost connection to come back before failing with a 503, ms. */
+export const PUBLISH_WAIT = 5000
+
 /** Options of {@link RedisStreams}. */
 export interface RedisStreamsOptions {
   address?: string
@@ -58,11 +61,17 @@ export class RedisStreams {
     void this.#link?.then((link) => link.drop(connection)).catch(() => {})
   }
 
-  /** Append an event; resolves with its sequence. */
+  /**
+   * Append an event; resolves with its sequence. While Redis is away it waits up to
+   * {@link PUBLISH_WAIT} ms for it to come back.
+   */
   async add(namespace: string, topic: string, values: EntryValues): Promise<number> {
-    const redis = await this.client()
+    const link = await this.#handle()
     try {
-      const id = await ADD.run(redis, [this.key(namespace, topic)], entryArgs(values))
+      const id = await link.runPatiently(
+        (redis) => ADD.run(redis, [this.key(namespace, topic)], entryArgs(values)),
+        PUBLISH_WAIT,
+      )
       return sequenceOf(String(id))
     } catch (error) {
       throw redisError(error, `publishing to ${topic}`)
