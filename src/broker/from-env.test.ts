@@ -36,8 +36,12 @@ describe('createBroker', () => {
       () => createBroker('kafka'),
       (e: unknown) =>
         e instanceof TypeError &&
-        /unknown broker "kafka": choose one of default, memory, nats, redis, amqp, mqtt/.test(e.message),
+        e.message === 'unknown broker engine "kafka"; known: default, memory, nats, redis, amqp, mqtt',
     )
+    assert.throws(() => brokerFromEnv({}, { MICRO_BROKER: 'kafka' }), {
+      name: 'TypeError',
+      message: 'MICRO_BROKER=kafka: unknown broker engine; known: default, memory, nats, redis, amqp, mqtt',
+    })
   })
 
   test('the default broker without a registry is a clear TypeError', () => {
