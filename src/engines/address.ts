@@ -12,19 +12,22 @@ export function serverList(address: string | undefined): string[] {
 /**
  * An address fit for a log line or an error: the user name and password of a URL are
  * dropped (`redis://:secret@host:6379/0` becomes `redis://host:6379/0`). Text that is not a
- * URL is cut at its last `@` for the same reason.
+ * URL (`user:pass@host:port`) is cut at its last `@` for the same reason.
  */
 export function withoutCredentials(address: string): string {
-  try {
-    const url = new URL(address)
-    if (url.username === '' && url.password === '') return address
-    url.username = ''
-    url.password = ''
-    return url.toString()
-  } catch {
-    const at = address.lastIndexOf('@')
-    return at === -1 ? address : address.slice(at + 1)
+  const at = address.lastIndexOf('@')
+  if (at === -1) return address
+  if (address.includes('://')) {
+    try {
+      const url = new URL(address)
+      url.username = ''
+      url.password = ''
+      return url.toString()
+    } catch {
+      // not a URL after all: cut it below
+    }
   }
+  return address.slice(at + 1)
 }
 
 /**
