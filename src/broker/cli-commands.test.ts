@@ -142,7 +142,7 @@ describe('micro publish / micro subscribe', () => {
     )
     await assert.rejects(
       publishCommand(['t', '--broker', 'kafka'], () => {}),
-      usage(/choose one of default, memory/),
+      usage(/known: default, memory/),
     )
     await assert.rejects(
       subscribeCommand([], () => {}),

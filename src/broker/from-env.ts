@@ -1,3 +1,4 @@
+import { EngineChoice } from '../engines/choice.js'
 import type { Logger } from '../logger/logger.js'
 import type { RegistryCache } from '../registry/cache.js'
 import type { Registry } from '../registry/registry.js'
@@ -12,6 +13,9 @@ import { RedisBroker } from './redis.js'
 
 /** Broker names `createBroker` understands (`rabbitmq` is accepted for `amqp`). */
 export const BROKER_NAMES = ['default', 'memory', 'nats', 'redis', 'amqp', 'mqtt'] as const
+
+/** The broker engines and how a name picks one. */
+export const BROKER_ENGINES = new EngineChoice('broker', BROKER_NAMES, 'default', { rabbitmq: 'amqp' })
 
 /** What brokers built by name may need. */
 export interface BrokerDeps {
@@ -38,12 +42,11 @@ export interface BrokerDeps {
  *   `rabbitmq` (`amqp://guest:guest@127.0.0.1:5672`), `mqtt` (`mqtt://127.0.0.1:1883`):
  *   `address` is the server's URL. They connect on first use (or `connect()`).
  *
- * Throws a TypeError naming the valid choices for any other name.
+ * Throws a TypeError naming the known engines for any other name.
  */
-export function createBroker(name = 'default', address?: string, deps: BrokerDeps = {}): Broker {
-  const chosen = name.trim().toLowerCase() || 'default'
+export function createBroker(name?: string, address?: string, deps: BrokerDeps = {}): Broker {
   const { logger } = deps
-  switch (chosen) {
+  switch (BROKER_ENGINES.pick(name)) {
     case 'default': {
       if (!deps.registry) throw new TypeError('the default broker needs a registry (deps.registry)')
       return new DefaultBroker({
@@ -62,22 +65,21 @@ export function createBroker(name = 'default', address?: string, deps: BrokerDep
     case 'redis':
       return new RedisBroker({ address, logger })
     case 'amqp':
-    case 'rabbitmq':
       return new AmqpBroker({ address, logger })
     case 'mqtt':
       return new MqttBroker({ address, logger })
-    default:
-      throw new TypeError(`unknown broker "${name}": choose one of ${BROKER_NAMES.join(', ')}`)
   }
 }
 
 /**
  * The broker `MICRO_BROKER` and `MICRO_BROKER_ADDRESS` name (the default broker when unset).
  * `MICRO_BROKER_BATCH=false` makes the NATS broker send one plain NATS message per publish.
+ * An unknown name is a TypeError such as `MICRO_BROKER=kafka: unknown broker engine; known: ...`.
  */
 export function brokerFromEnv(deps: BrokerDeps = {}, env: NodeJS.ProcessEnv = process.env): Broker {
+  const name = BROKER_ENGINES.fromEnv(env, 'MICRO_BROKER')
   const batch = parseBatch(env.MICRO_BROKER_BATCH)
-  return createBroker(env.MICRO_BROKER || undefined, env.MICRO_BROKER_ADDRESS || undefined, {
+  return createBroker(name, env.MICRO_BROKER_ADDRESS || undefined, {
     ...deps,
     batch: deps.batch ?? batch,
   })

@@ -1,7 +1,13 @@
-import type { Msg, MsgHdrs, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node'
+import type {
+  Msg,
+  MsgHdrs,
+  NatsConnection,
+  Subscription as NatsSubscription,
+  NodeConnectionOptions,
+} from '@nats-io/transport-node'
+import { acquireNats, loadNats, type NatsLink } from '../engines/nats.js'
 import { badRequest, serviceUnavailable } from '../errors/errors.js'
 import type { Logger } from '../logger/logger.js'
-import { importPeer } from '../util/optional-import.js'
 import { BaseBroker } from './base.js'
 import { BATCH_HEADER, BATCH_VERSION, decodeBatch } from './batch.js'
 import type { OutgoingMessage } from './broker.js'
@@ -13,9 +19,14 @@ import type { LocalSubscription } from './subscription.js'
 
 type NatsModule = typeof import('@nats-io/transport-node')
 
+const USED_BY = 'the nats broker'
+
 interface Connected {
   nc: NatsConnection
   nats: NatsModule
+  /** Our handle on the process's connection (or on the given one). */
+  link: NatsLink
+  stopWatching: () => void
   /** The one header every batch carries, made once. */
   marker: MsgHdrs
 }
@@ -23,9 +34,12 @@ interface Connected {
 export interface NatsBrokerOptions {
   /** `nats://host:port`, several separated by commas. Default `nats://127.0.0.1:4222`. */
   address?: string
-  /** Extra connection options (user, pass, token, tls, name, ...). */
+  /**
+   * Extra connection options (user, pass, token, tls, name, ...). With them the broker gets
+   * a connection of its own instead of the one the process's NATS blocks share.
+   */
   connectOptions?: Record<string, unknown>
-  /** Use this connection instead of opening one; it is not closed by `close()`. */
+  /** Use this connection instead of the process's shared one; it is not closed by `close()`. */
   connection?: NatsConnection
   /**
    * How long a publish waits for a lost connection to come back before failing with a 503,
@@ -58,6 +72,9 @@ export interface NatsBrokerOptions {
  * batch goes to the same member. With `batch: false` each message is its own NATS message,
  * its headers NATS headers (values must not contain CR/LF and lose surrounding spaces).
  * Subscribers take both forms, and plain NATS messages from any client.
+ *
+ * The connection is the one every NATS block of the process shares for the same servers
+ * (src/engines/nats.ts); `close()` flushes what this broker published and lets go of it.
  */
 export class NatsBroker extends BaseBroker<Connected> {
   readonly #options: NatsBrokerOptions
@@ -153,16 +170,19 @@ export class NatsBroker extends BaseBroker<Connected> {
 
   protected async release(connected: Connected | undefined): Promise<void> {
     this.#connected = undefined
-    if (!connected || this.#options.connection) return
-    // drain() sends what is still buffered, then closes; it would wait for a lost connection.
-    const { nc } = connected
+    if (!connected) return
+    connected.stopWatching()
+    // What this broker published goes out before it lets go (the connection may live on
+    // for other blocks); a lost connection is not waited for.
     if (!this.#down) {
       let timer: NodeJS.Timeout | undefined
-      const drained = nc.drain().catch(() => {})
-      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 2000)))])
+      const flushed = connected.nc.flush().catch(() => {})
+      await Promise.race([flushed, new Promise((r) => (timer = setTimeout(r, 2000)))])
       clearTimeout(timer)
     }
-    if (!nc.isClosed()) await nc.close()
+    this.#down?.resolve()
+    this.#down = undefined
+    await connected.link.release()
   }
 
   #receive(sub: LocalSubscription, msg: Msg): void {
@@ -196,50 +216,51 @@ export class NatsBroker extends BaseBroker<Connected> {
   }
 
   protected async open(): Promise<Connected> {
-    const nats = await importPeer<NatsModule>('@nats-io/transport-node', 'the nats broker')
+    const link = acquireNats({
+      address: this.#options.address,
+      connection: this.#options.connection,
+      options: this.#options.connectOptions as Partial<NodeConnectionOptions> | undefined,
+      usedBy: USED_BY,
+    })
+    let nc: NatsConnection
+    let nats: NatsModule
+    try {
+      ;[nc, nats] = await Promise.all([link.ready, loadNats(USED_BY)])
+    } catch (error) {
+      await link.release()
+      // The engine's message names the servers (without credentials) and why.
+      throw serviceUnavailable('micro.broker', `nats broker: ${(error as Error).message}`)
+    }
+    if (this.closed) {
+      await link.release()
+      throw closedError(this.name)
+    }
     const marker = nats.headers()
     marker.set(BATCH_HEADER, BATCH_VERSION)
-    let nc = this.#options.connection
-    if (nc === undefined) {
-      const address = this.#options.address ?? 'nats://127.0.0.1:4222'
-      try {
-        nc = await nats.connect({
-          servers: address.split(',').map((s) => s.trim()),
-          name: 'micro-broker',
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 250,
-          ...this.#options.connectOptions,
-        })
-      } catch (error) {
-        throw this.unreachable(address, error)
-      }
-      void this.#watch(nc)
-      if (this.closed) {
-        await nc.close()
-        throw closedError(this.name)
-      }
-    }
-    this.#connected = { nc, nats, marker }
+    if (!link.connected) this.#markDown()
+    const stopWatching = link.onStatus((status) => this.#onStatus(status.type))
+    this.#connected = { nc, nats, marker, link, stopWatching }
     return this.#connected
   }
 
-  /** Log connection changes, so a cut is visible. */
-  async #watch(nc: NatsConnection): Promise<void> {
-    for await (const status of nc.status()) {
-      if (status.type === 'disconnect') {
-        this.logger.warn('nats broker disconnected; reconnecting')
-        if (!this.#down) {
-          let resolve = () => {}
-          const back = new Promise<void>((r) => {
-            resolve = r
-          })
-          this.#down = { back, resolve }
-        }
-      } else if (status.type === 'reconnect' || status.type === 'close') {
-        if (status.type === 'reconnect') this.logger.info('nats broker reconnected')
-        this.#down?.resolve()
-        this.#down = undefined
-      }
+  /** Log connection changes, so a cut is visible, and hold publishes while it is down. */
+  #onStatus(type: string): void {
+    if (type === 'disconnect') {
+      this.logger.warn('nats broker disconnected; reconnecting')
+      this.#markDown()
+    } else if (type === 'reconnect' || type === 'close') {
+      if (type === 'reconnect') this.logger.info('nats broker reconnected')
+      this.#down?.resolve()
+      this.#down = undefined
     }
+  }
+
+  #markDown(): void {
+    if (this.#down) return
+    let resolve = () => {}
+    const back = new Promise<void>((r) => {
+      resolve = r
+    })
+    this.#down = { back, resolve }
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis'
+import { acquireRedis, type RedisLink } from '../engines/redis.js'
 import type { Logger } from '../logger/logger.js'
-import { importPeer } from '../util/optional-import.js'
 import { BaseBroker } from './base.js'
 import type { OutgoingMessage } from './broker.js'
 import { BrokerDelivery } from './delivery.js'
@@ -10,7 +10,6 @@ import { assertTopic, closedError } from './names.js'
 import { GroupConsumer, JOIN_SCRIPT, PUBLISH_SCRIPT } from './redis-group.js'
 import type { LocalSubscription } from './subscription.js'
 
-type RedisModule = typeof import('ioredis')
 type Scripted = Redis & {
   microPublish(
     groups: string,
@@ -26,7 +25,10 @@ type Scripted = Redis & {
 export interface RedisBrokerOptions {
   /** `redis://[user:pass@]host:port[/db]`. Default `redis://127.0.0.1:6379`. */
   address?: string
-  /** Extra ioredis options. */
+  /**
+   * Extra ioredis options. With them the broker gets a connection of its own instead of
+   * the one the process's Redis blocks share.
+   */
   connectOptions?: RedisOptions
   /** Prefix of the keys queue groups use. Default `micro:broker:`. */
   prefix?: string
@@ -36,6 +38,12 @@ export interface RedisBrokerOptions {
   queueTtl?: number
   /** Most messages waiting per queue group; older ones are dropped past it. Default 100 000. */
   maxQueueLength?: number
+  /**
+   * How long a publish (or a queue-group join) waits for a lost connection to come back
+   * before failing with a 503, ms. Default 5000. One in flight when the connection drops is
+   * not sent again (it may have been applied): it fails at once.
+   */
+  reconnectWait?: number
   /** Longest single BRPOP, seconds (the bound on noticing a lost unblock). Default 2. */
   blockSeconds?: number
   logger?: Logger
@@ -52,11 +60,17 @@ export interface RedisBrokerOptions {
  * attempt counted; a plain subscriber's is redelivered in this process (retry.ts); ack is a
  * no-op. Messages are envelopes (headers + body, see
  * envelope.ts). Connections reconnect forever; subscriptions are restored.
+ *
+ * Commands (publish, group joins) go over the connection every Redis block of the process
+ * shares for the address (src/engines/redis.ts). Pub/sub takes one dedicated connection per
+ * broker (a subscribed connection runs no other commands), and each queue-group
+ * subscription one more for its blocking BRPOP.
  */
-export class RedisBroker extends BaseBroker<Scripted> {
+export class RedisBroker extends BaseBroker<RedisLink<Scripted>> {
   readonly #options: RedisBrokerOptions
   readonly #prefix: string
   readonly #groupTtl: number
+  readonly #reconnectWait: number
   /** Plain subscriptions by channel. */
   readonly #plain = new Map<string, Set<LocalSubscription>>()
   /** Groups this broker keeps alive: zset key -> group -> members here. */
@@ -69,20 +83,25 @@ export class RedisBroker extends BaseBroker<Scripted> {
     this.#options = options
     this.#prefix = options.prefix ?? 'micro:broker:'
     this.#groupTtl = options.groupTtl ?? 30_000
+    this.#reconnectWait = options.reconnectWait ?? 5000
   }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     assertTopic(topic, this.name)
-    const redis = await this.connection()
+    const link = await this.connection()
     const payload = encodeEnvelope(outgoingHeaders(topic, message.headers), message.body)
     try {
-      await redis.microPublish(
-        this.#groupsKey(topic),
-        topic,
-        payload,
-        `${this.#prefix}queue:${topic}:`,
-        this.#options.queueTtl ?? 86_400_000,
-        this.#options.maxQueueLength ?? 100_000,
+      await link.runPatiently(
+        (redis) =>
+          redis.microPublish(
+            this.#groupsKey(topic),
+            topic,
+            payload,
+            `${this.#prefix}queue:${topic}:`,
+            this.#options.queueTtl ?? 86_400_000,
+            this.#options.maxQueueLength ?? 100_000,
+          ),
+        this.#reconnectWait,
       )
     } catch (error) {
       throw this.failure(error)
@@ -94,13 +113,11 @@ export class RedisBroker extends BaseBroker<Scripted> {
     else await this.#subscribeGroup(sub)
   }
 
-  protected async release(commands: Scripted | undefined): Promise<void> {
+  protected async release(link: RedisLink<Scripted> | undefined): Promise<void> {
     if (this.#renewal) clearInterval(this.#renewal)
-    const subscriber = await this.#subscriber?.catch(() => undefined)
-    // Nothing is left to send (publish awaited its replies), so no QUIT round trip, which
-    // would wait for a server that is unreachable.
-    subscriber?.disconnect()
-    commands?.disconnect()
+    await this.#subscriber?.catch(() => undefined)
+    // Closes the subscriber and any blocking connection left, then lets go of the client.
+    await link?.release()
   }
 
   async #subscribePlain(sub: LocalSubscription): Promise<void> {
@@ -123,10 +140,11 @@ export class RedisBroker extends BaseBroker<Scripted> {
   }
 
   async #subscribeGroup(sub: LocalSubscription): Promise<void> {
-    const commands = await this.connection()
+    const link = await this.connection()
+    const commands = link.client
     const queue = sub.queue as string
     const key = this.#groupsKey(sub.topic)
-    await commands.microJoin(key, queue, this.#groupTtl)
+    await link.runPatiently((c) => c.microJoin(key, queue, this.#groupTtl), this.#reconnectWait)
     let members = this.#groups.get(key)
     if (!members) {
       members = new Map()
@@ -134,8 +152,9 @@ export class RedisBroker extends BaseBroker<Scripted> {
     }
     members.set(queue, (members.get(queue) ?? 0) + 1)
     this.#renewal ??= setInterval(() => void this.#renew(), Math.max(100, this.#groupTtl / 3)).unref()
-    const blocking = commands.duplicate({ maxRetriesPerRequest: null, connectionName: 'micro-broker-group' })
-    blocking.on('error', (error: unknown) =>
+    // BRPOP waits on the server for as long as it blocks: never give up on it while the
+    // connection is down (the loop stops it on unsubscribe).
+    const blocking = link.dedicated('broker-group', { maxRetriesPerRequest: null }, (error) =>
       this.logger.debug('redis broker group connection error', { error }),
     )
     const consumer = new GroupConsumer({
@@ -151,13 +170,14 @@ export class RedisBroker extends BaseBroker<Scripted> {
       if (left > 0) members.set(queue, left)
       else members.delete(queue)
       await consumer.stop()
+      link.drop(blocking)
     }
   }
 
   /** Keep this broker's groups alive in Redis while they have members here. */
   async #renew(): Promise<void> {
     if (this.closed) return
-    const commands = await this.connection().catch(() => undefined)
+    const commands = (await this.connection().catch(() => undefined))?.client
     if (!commands) return
     for (const [key, members] of this.#groups) {
       for (const queue of members.keys()) {
@@ -169,9 +189,8 @@ export class RedisBroker extends BaseBroker<Scripted> {
   }
 
   #listen(): Promise<Redis> {
-    this.#subscriber ??= this.connection().then((commands) => {
-      const subscriber = commands.duplicate()
-      subscriber.on('error', (error: unknown) =>
+    this.#subscriber ??= this.connection().then((link) => {
+      const subscriber = link.dedicated('broker-subscriber', {}, (error) =>
         this.logger.debug('redis broker subscriber connection error', { error }),
       )
       subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) =>
@@ -208,28 +227,25 @@ export class RedisBroker extends BaseBroker<Scripted> {
     return `${this.#prefix}groups:${topic}`
   }
 
-  protected async open(): Promise<Scripted> {
-    const mod = await importPeer<RedisModule>('ioredis', 'the redis broker')
-    const address = this.#options.address ?? 'redis://127.0.0.1:6379'
-    const redis = new mod.Redis(address, {
-      lazyConnect: true,
-      connectionName: 'micro-broker',
-      retryStrategy: (times) => Math.min(times * 100, 2000),
-      ...this.#options.connectOptions,
-    }) as Scripted
-    redis.on('error', (error) => this.logger.debug('redis broker connection error', { error }))
+  protected async open(): Promise<RedisLink<Scripted>> {
+    const link = await acquireRedis<Scripted>({
+      address: this.#options.address,
+      options: this.#options.connectOptions,
+      usedBy: 'the redis broker',
+    })
+    const redis = link.client
     redis.defineCommand('microPublish', { numberOfKeys: 1, lua: PUBLISH_SCRIPT })
     redis.defineCommand('microJoin', { numberOfKeys: 1, lua: JOIN_SCRIPT })
     try {
-      await redis.connect()
+      await link.ready()
     } catch (error) {
-      redis.disconnect()
-      throw this.unreachable(address, error)
+      await link.release()
+      throw this.unreachable(link.where, error)
     }
     if (this.closed) {
-      redis.disconnect()
+      await link.release()
       throw closedError(this.name)
     }
-    return redis
+    return link
   }
 }

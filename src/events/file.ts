@@ -1,6 +1,4 @@
-import { homedir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { lmdbDirectory } from '../engines/lmdb.js'
 import type { EventsOptions } from './base.js'
 import { FileLog } from './file-log.js'
 import { LocalEvents } from './local.js'
@@ -18,7 +16,7 @@ export interface FileEventsOptions extends EventsOptions {
 
 /** `~/.micro/events`: where the file events live unless told otherwise. */
 export function defaultEventsDirectory(): string {
-  return join(homedir(), '.micro', 'events')
+  return lmdbDirectory(undefined, 'events')
 }
 
 /**
@@ -33,7 +31,7 @@ export class FileEvents extends LocalEvents {
   readonly directory: string
 
   constructor(options: FileEventsOptions = {}) {
-    const directory = directoryOf(options.directory ?? defaultEventsDirectory())
+    const directory = lmdbDirectory(options.directory, 'events')
     super('file', new LazyLog(() => FileLog.open(directory)), {
       ...options,
       poll: options.pollInterval ?? 50,
@@ -41,10 +39,6 @@ export class FileEvents extends LocalEvents {
     })
     this.directory = directory
   }
-}
-
-function directoryOf(address: string): string {
-  return address.startsWith('file:') ? fileURLToPath(address) : address
 }
 
 /** A log opened on first use, so creating the file events costs nothing until they are used. */

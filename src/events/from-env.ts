@@ -1,3 +1,4 @@
+import { EngineChoice } from '../engines/choice.js'
 import type { EventsOptions } from './base.js'
 import type { Events } from './events.js'
 import { FileEvents } from './file.js'
@@ -8,6 +9,9 @@ import { RedisEvents } from './redis.js'
 /** Implementation names `createEvents` understands. */
 export const EVENTS_NAMES = ['file', 'memory', 'nats', 'redis'] as const
 
+/** The events engines and how a name picks one. */
+export const EVENTS_ENGINES = new EngineChoice('events', EVENTS_NAMES, 'file')
+
 /**
  * Event streams by name, as `MICRO_EVENTS` / `MICRO_EVENTS_ADDRESS` configure them:
  *
@@ -17,13 +21,12 @@ export const EVENTS_NAMES = ['file', 'memory', 'nats', 'redis'] as const
  * - `nats`: NATS JetStream at `address` (default `nats://127.0.0.1:4222`).
  * - `redis`: Redis Streams at `address` (default `redis://127.0.0.1:6379`).
  *
- * Nothing connects or opens until first used. Throws a TypeError naming the valid
- * choices for any other name.
+ * Nothing connects or opens until first used. Throws a TypeError naming the known
+ * engines for any other name.
  */
-export function createEvents(name = 'file', address?: string, options: EventsOptions = {}): Events {
-  const chosen = name.trim().toLowerCase() || 'file'
+export function createEvents(name?: string, address?: string, options: EventsOptions = {}): Events {
   const at = address?.trim() || undefined
-  switch (chosen) {
+  switch (EVENTS_ENGINES.pick(name)) {
     case 'file':
       return new FileEvents({ ...options, directory: at })
     case 'memory':
@@ -32,12 +35,14 @@ export function createEvents(name = 'file', address?: string, options: EventsOpt
       return new NatsEvents({ ...options, address: at })
     case 'redis':
       return new RedisEvents({ ...options, address: at })
-    default:
-      throw new TypeError(`unknown events "${name}": choose one of ${EVENTS_NAMES.join(', ')}`)
   }
 }
 
-/** The events `MICRO_EVENTS` and `MICRO_EVENTS_ADDRESS` name (file when unset). */
+/**
+ * The events `MICRO_EVENTS` and `MICRO_EVENTS_ADDRESS` name (file when unset). An unknown
+ * name is a TypeError such as `MICRO_EVENTS=kafka: unknown events engine; known: ...`.
+ */
 export function eventsFromEnv(env: NodeJS.ProcessEnv = process.env, options: EventsOptions = {}): Events {
-  return createEvents(env.MICRO_EVENTS || undefined, env.MICRO_EVENTS_ADDRESS || undefined, options)
+  const name = EVENTS_ENGINES.fromEnv(env, 'MICRO_EVENTS')
+  return createEvents(name, env.MICRO_EVENTS_ADDRESS || undefined, options)
 }

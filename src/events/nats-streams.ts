@@ -1,17 +1,18 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node'
+import { acquireNats, loadNats, type NatsLink as NatsHandle } from '../engines/nats.js'
 import { conflict, MicroError, serviceUnavailable } from '../errors/errors.js'
-import { LASTING_CONNECTION } from '../nats/connection.js'
 import { importPeer } from '../util/optional-import.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import { NatsAcks } from './nats-acks.js'
 import { type HeaderValues, writeHeaders } from './nats-codec.js'
 
-type NatsModule = typeof import('@nats-io/transport-node')
 type JetStreamModule = typeof import('@nats-io/jetstream')
 
 /** What the NATS implementation works with once connected. */
 export interface NatsLink {
+  /** Our handle on the process's connection (or on the given one). */
+  handle: NatsHandle
   nc: NatsConnection
   js: JetStreamClient
   jsm: JetStreamManager
@@ -27,7 +28,7 @@ export interface NatsLink {
 export interface NatsStreamsOptions {
   /** NATS servers, comma-separated. Default `nats://127.0.0.1:4222`. */
   address?: string
-  /** Use this connection instead of opening one (it is not closed by close()). */
+  /** Use this connection instead of the process's shared one (it is not closed by close()). */
   connection?: NatsConnection
   subjectPrefix: string
   streamPrefix: string
@@ -40,7 +41,8 @@ export interface NatsStreamsOptions {
 const STREAM_EXISTS_DIFFERENTLY = 10058
 
 /**
- * The connection (opened on first use, reconnecting for ever), and one stream per
+ * The connection (the process's shared one for these servers, src/engines/nats.ts, taken
+ * on first use), and one stream per
  * namespace, `<streamPrefix><namespace>` over the subjects `<subjectPrefix>.<namespace>.>`,
  * created on first use. A topic is the subject `<subjectPrefix>.<namespace>.<topic>`.
  */
@@ -116,42 +118,47 @@ export class NatsStreams {
     const linking = this.#link
     this.#link = undefined
     if (!linking) return
-    if (this.#options.connection) {
-      // Not ours to close, but what we queued on it goes out and is confirmed.
-      const link = await linking.catch(() => undefined)
-      await link?.acks.drain()
-      link?.acks.close()
-      return
-    }
     const link = await linking.catch(() => undefined)
     if (!link) return
+    // What we queued goes out and is confirmed before we let go of the connection.
     await link.acks.drain()
     link.acks.close()
-    await link.nc.close()
+    await link.handle.release()
   }
 
   async #connect(): Promise<NatsLink> {
-    const nats = await importPeer<NatsModule>('@nats-io/transport-node', 'the NATS events')
-    const jsmod = await importPeer<JetStreamModule>('@nats-io/jetstream', 'the NATS events')
-    let nc = this.#options.connection
-    if (!nc) {
-      const servers = (this.#options.address || 'nats://127.0.0.1:4222').split(',').map((s) => s.trim())
-      try {
-        nc = await nats.connect({
-          servers,
-          name: 'micro-ts events',
-          ...LASTING_CONNECTION,
-        })
-      } catch (error) {
-        throw serviceUnavailable(
-          EVENTS_ERROR_ID,
-          `cannot connect to NATS at ${servers.join(',')}: ${(error as Error).message}`,
-        )
-      }
+    const usedBy = 'the NATS events'
+    const [nats, jsmod] = await Promise.all([
+      loadNats(usedBy),
+      importPeer<JetStreamModule>('@nats-io/jetstream', usedBy),
+    ])
+    const handle = acquireNats({
+      address: this.#options.address,
+      connection: this.#options.connection,
+      usedBy,
+    })
+    let nc: NatsConnection
+    let jsm: JetStreamManager
+    try {
+      nc = await handle.ready.catch((error: unknown) => {
+        throw serviceUnavailable(EVENTS_ERROR_ID, (error as Error).message)
+      })
+      jsm = await jsmod.jetstreamManager(nc)
+    } catch (error) {
+      await handle.release()
+      throw error
     }
-    const jsm = await jsmod.jetstreamManager(nc)
     const acks = new NatsAcks(nc, nats.createInbox())
-    return { nc, js: jsm.jetstream(), jsm, jsmod, headers: nats.headers, createInbox: nats.createInbox, acks }
+    return {
+      handle,
+      nc,
+      js: jsm.jetstream(),
+      jsm,
+      jsmod,
+      headers: nats.headers,
+      createInbox: nats.createInbox,
+      acks,
+    }
   }
 
   async #createStream(namespace: string): Promise<string> {

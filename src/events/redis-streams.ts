@@ -1,12 +1,10 @@
 import type { Redis } from 'ioredis'
+import { acquireRedis, type RedisLink } from '../engines/redis.js'
 import { MicroError, serviceUnavailable } from '../errors/errors.js'
-import { importPeer } from '../util/optional-import.js'
 import type { EventMetadata } from './events.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import { JSON_TYPE, metadataFromJson, type RawEvent } from './payload.js'
 import { ADD } from './redis-scripts.js'
-
-type RedisModule = typeof import('ioredis')
 
 /** An entry as XRANGE / XREADGROUP return it with Buffer replies. */
 export type Entry = [id: Buffer, fields: Buffer[]]
@@ -20,6 +18,9 @@ export interface EntryValues {
   data: Uint8Array
 }
 
+/** How long a publish waits for a lost connection to come back before failing with a 503, ms. */
+export const PUBLISH_WAIT = 5000
+
 /** Options of {@link RedisStreams}. */
 export interface RedisStreamsOptions {
   address?: string
@@ -28,14 +29,13 @@ export interface RedisStreamsOptions {
 }
 
 /**
- * The connection (opened on first use; ioredis reconnects by itself) and the layout: one
- * stream per namespace and topic, at the key `<prefix><namespace>:<topic>`, whose entry ids
- * are `0-<sequence>`.
+ * The connection (the process's shared client for the address, src/engines/redis.ts, taken
+ * on first use; ioredis reconnects by itself) and the layout: one stream per namespace and
+ * topic, at the key `<prefix><namespace>:<topic>`, whose entry ids are `0-<sequence>`.
  */
 export class RedisStreams {
   readonly #options: RedisStreamsOptions
-  #client: Redis | undefined
-  readonly #duplicates = new Set<Redis>()
+  #link: Promise<RedisLink> | undefined
 
   constructor(options: RedisStreamsOptions) {
     this.#options = options
@@ -46,40 +46,32 @@ export class RedisStreams {
   }
 
   async client(): Promise<Redis> {
-    if (this.#client) return this.#client
-    if (this.#options.client) {
-      this.#client = this.#options.client
-      return this.#client
-    }
-    const { Redis } = await importPeer<RedisModule>('ioredis', 'the Redis events')
-    this.#client ??= new Redis(this.#options.address || 'redis://127.0.0.1:6379', {
-      // Reconnect for ever, at most a second apart: consumers outlive a Redis restart.
-      retryStrategy: (times) => Math.min(times * 100, 1000),
-    })
-    // ioredis reports connection trouble as 'error' events; commands fail on their own.
-    this.#client.on('error', () => {})
-    return this.#client
+    return (await this.#handle()).client
   }
 
   /** A connection of its own, for a consumer's blocking reads; closed with this object. */
   async duplicate(): Promise<Redis> {
-    const connection = (await this.client()).duplicate()
-    connection.on('error', () => {})
-    this.#duplicates.add(connection)
-    return connection
+    return (await this.#handle()).dedicated('events-reader')
   }
 
   /** Close a connection from `duplicate()`. */
   drop(connection: Redis): void {
-    this.#duplicates.delete(connection)
     connection.disconnect()
+    // Made through the link, which stops tracking it (a closed link has dropped it already).
+    void this.#link?.then((link) => link.drop(connection)).catch(() => {})
   }
 
-  /** Append an event; resolves with its sequence. */
+  /**
+   * Append an event; resolves with its sequence. While Redis is away it waits up to
+   * {@link PUBLISH_WAIT} ms for it to come back.
+   */
   async add(namespace: string, topic: string, values: EntryValues): Promise<number> {
-    const redis = await this.client()
+    const link = await this.#handle()
     try {
-      const id = await ADD.run(redis, [this.key(namespace, topic)], entryArgs(values))
+      const id = await link.runPatiently(
+        (redis) => ADD.run(redis, [this.key(namespace, topic)], entryArgs(values)),
+        PUBLISH_WAIT,
+      )
       return sequenceOf(String(id))
     } catch (error) {
       throw redisError(error, `publishing to ${topic}`)
@@ -120,23 +112,20 @@ export class RedisStreams {
     return low
   }
 
+  /** Lets go of the client (and closes the blocking connections still open). */
   async close(): Promise<void> {
-    for (const connection of this.#duplicates) connection.disconnect()
-    this.#duplicates.clear()
-    const client = this.#client
-    this.#client = undefined
-    if (!client || this.#options.client) return
-    // QUIT lets queued commands (acks) go out first, but waits for a connection that may
-    // not come back: give it a moment, then drop the connection.
-    if (client.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined
-      const late = new Promise((resolve) => {
-        timer = setTimeout(resolve, 2000)
-      })
-      await Promise.race([client.quit().catch(() => undefined), late])
-      clearTimeout(timer)
-    }
-    client.disconnect()
+    const linking = this.#link
+    this.#link = undefined
+    await (await linking?.catch(() => undefined))?.release()
+  }
+
+  #handle(): Promise<RedisLink> {
+    this.#link ??= acquireRedis({
+      address: this.#options.address,
+      client: this.#options.client,
+      usedBy: 'the Redis events',
+    })
+    return this.#link
   }
 }
 

@@ -89,7 +89,7 @@ describe('micro stream', () => {
       process.env.MICRO_EVENTS = 'kafka'
       await assert.rejects(
         streamCommand(['read', 'cli.env'], () => {}),
-        /choose one of file, memory, nats, redis/,
+        /unknown events engine "kafka"; known: file, memory, nats, redis/,
       )
     } finally {
       process.env.MICRO_EVENTS = saved.MICRO_EVENTS

@@ -39,7 +39,14 @@ test('createRegistry: nats by name, connecting only when first used', async () =
 })
 
 test('createRegistry: an unknown name is refused with the valid choices', () => {
-  assert.throws(() => createRegistry('consul'), /unknown registry "consul": choose one of mdns, memory, nats/)
+  assert.throws(() => createRegistry('consul'), {
+    name: 'TypeError',
+    message: 'unknown registry engine "consul"; known: mdns, memory, nats',
+  })
+  assert.throws(() => registryFromEnv({ MICRO_REGISTRY: 'consul' }), {
+    name: 'TypeError',
+    message: 'MICRO_REGISTRY=consul: unknown registry engine; known: mdns, memory, nats',
+  })
 })
 
 test('parseMdnsAddress: group[:port], or a URL naming an interface', () => {

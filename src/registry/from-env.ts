@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net'
+import { EngineChoice } from '../engines/choice.js'
 import { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
 import { sharedMemoryRegistry } from './memory-shared.js'
 import { NatsRegistry } from './nats.js'
@@ -6,6 +7,9 @@ import type { Registry } from './registry.js'
 
 /** Registry names `createRegistry` understands. */
 export const REGISTRY_NAMES = ['mdns', 'memory', 'nats'] as const
+
+/** The registry engines and how a name picks one. */
+export const REGISTRY_ENGINES = new EngineChoice('registry', REGISTRY_NAMES, 'mdns')
 
 /**
  * A registry by name, as `MICRO_REGISTRY` / `MICRO_REGISTRY_ADDRESS` configure it:
@@ -18,25 +22,26 @@ export const REGISTRY_NAMES = ['mdns', 'memory', 'nats'] as const
  * - `nats`: core NATS, across machines; `address` is the NATS servers, comma-separated URLs
  *   (default `nats://127.0.0.1:4222`). It connects on first use.
  *
- * Throws a TypeError naming the valid choices for any other name.
+ * Throws a TypeError naming the known engines for any other name.
  */
 export function createRegistry(name?: string, address?: string): Registry {
-  const chosen = (name ?? '').trim().toLowerCase() || 'mdns'
-  switch (chosen) {
+  switch (REGISTRY_ENGINES.pick(name)) {
     case 'mdns':
       return new MdnsRegistry(address ? parseMdnsAddress(address) : {})
     case 'memory':
       return sharedMemoryRegistry()
     case 'nats':
       return new NatsRegistry(address ? { address } : {})
-    default:
-      throw new TypeError(`unknown registry "${name}": choose one of ${REGISTRY_NAMES.join(', ')}`)
   }
 }
 
-/** The registry `MICRO_REGISTRY` and `MICRO_REGISTRY_ADDRESS` name (mDNS when unset). */
+/**
+ * The registry `MICRO_REGISTRY` and `MICRO_REGISTRY_ADDRESS` name (mDNS when unset). An
+ * unknown name is a TypeError such as `MICRO_REGISTRY=consul: unknown registry engine; known: ...`.
+ */
 export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): Registry {
-  return createRegistry(env.MICRO_REGISTRY || undefined, env.MICRO_REGISTRY_ADDRESS || undefined)
+  const name = REGISTRY_ENGINES.fromEnv(env, 'MICRO_REGISTRY')
+  return createRegistry(name, env.MICRO_REGISTRY_ADDRESS || undefined)
 }
 
 /** `ip[:port]` or `mdns://ip[:port][?interface=<IPv4>]` as MdnsRegistry options. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { after, describe, test } from 'node:test'
-import { acquireNats } from '../nats/connection.js'
+import { acquireNats } from '../engines/nats.js'
 import { testServer } from '../testing/servers.js'
 import { TcpProxy } from '../testing/tcp-proxy.js'
 import { registryConformance } from './conformance.js'

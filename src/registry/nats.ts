@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
+import { acquireNats, loadNats, type NatsLink } from '../engines/nats.js'
 import { badRequest, notFound, payloadTooLarge, serviceUnavailable } from '../errors/errors.js'
-import { acquireNats, loadNats, type NatsLink } from '../nats/connection.js'
 import { uuid } from '../util/ids.js'
 import { groupAnnouncements, PeerCache } from './mdns-peers.js'
 import { type Announcement, announcedNode, announcementKey } from './mdns-records.js'

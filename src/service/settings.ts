@@ -1,3 +1,9 @@
+import { BROKER_ENGINES } from '../broker/from-env.js'
+import { EVENTS_ENGINES } from '../events/from-env.js'
+import { REGISTRY_ENGINES } from '../registry/from-env.js'
+import { STORE_ENGINES } from '../store/from-env.js'
+import { SYNC_ENGINES } from '../sync/from-env.js'
+import { TRANSPORT_ENGINES } from '../transport/from-env.js'
 import { envDuration } from '../util/duration.js'
 import type { ServiceOptions } from './options.js'
 
@@ -21,9 +27,15 @@ export interface Settings {
   maxFrameSize: number | undefined
 }
 
-/** Resolve options: an explicit option wins, then the MICRO_* variable, then the default. */
+/**
+ * Resolve options: an explicit option wins, then the MICRO_* variable, then the default.
+ * An unknown engine in MICRO_REGISTRY, MICRO_TRANSPORT, MICRO_BROKER, MICRO_EVENTS,
+ * MICRO_STORE or MICRO_SYNC (for a block the options do not give) is a TypeError naming the
+ * known ones, here at start rather than when the block is first used.
+ */
 export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv = process.env): Settings {
   if (!options.name || typeof options.name !== 'string') throw new TypeError('createService needs a name')
+  checkBlockEngines(options, env)
   const registerTtl = options.registerTtl ?? envDuration(env, 'MICRO_REGISTER_TTL', 30_000)
   const registerInterval =
     options.registerInterval ?? envDuration(env, 'MICRO_REGISTER_INTERVAL', registerTtl / 3)
@@ -38,9 +50,9 @@ export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv 
     metadata: options.metadata ?? {},
     address: options.address ?? env.MICRO_SERVER_ADDRESS ?? '127.0.0.1:0',
     advertise: options.advertise ?? (env.MICRO_SERVER_ADVERTISE || undefined),
-    transportName: env.MICRO_TRANSPORT || undefined,
+    transportName: options.transport ? undefined : TRANSPORT_ENGINES.fromEnv(env, 'MICRO_TRANSPORT'),
     transportAddress: env.MICRO_TRANSPORT_ADDRESS || undefined,
-    registryName: env.MICRO_REGISTRY || undefined,
+    registryName: options.registry ? undefined : REGISTRY_ENGINES.fromEnv(env, 'MICRO_REGISTRY'),
     registryAddress: env.MICRO_REGISTRY_ADDRESS || undefined,
     selectorName: env.MICRO_SELECTOR || undefined,
     registerTtl,
@@ -50,4 +62,12 @@ export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv 
     handleSignals: options.handleSignals ?? true,
     maxFrameSize: options.maxFrameSize,
   }
+}
+
+/** The blocks made on first use from MICRO_*: their engine names are checked now. */
+function checkBlockEngines(options: ServiceOptions, env: NodeJS.ProcessEnv): void {
+  if (!options.broker) BROKER_ENGINES.fromEnv(env, 'MICRO_BROKER')
+  if (!options.events) EVENTS_ENGINES.fromEnv(env, 'MICRO_EVENTS')
+  if (!options.store) STORE_ENGINES.fromEnv(env, 'MICRO_STORE')
+  if (!options.sync) SYNC_ENGINES.fromEnv(env, 'MICRO_SYNC')
 }

@@ -81,7 +81,7 @@ test('usage mistakes are UsageErrors; help prints', async () => {
   )
   await assert.rejects(
     storeCommand(['list', '--store', 'mongo'], () => {}),
-    /unknown store "mongo"/,
+    /unknown store engine "mongo"/,
   )
   const lines: string[] = []
   assert.equal(await storeCommand(['--help'], (t) => lines.push(t)), 0)

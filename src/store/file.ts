@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
-import { type LmdbHandle, openLmdb } from '../util/lmdb-env.js'
+import { type LmdbHandle, lmdbDirectory, openLmdb } from '../engines/lmdb.js'
 import { BaseStore } from './base.js'
 import { above, keyOf, namespacePrefix, recordKey, tableOf, tablePrefix } from './file-keys.js'
 import { makeRecord, type Query, type Scope } from './scope.js'
@@ -10,10 +9,10 @@ import type { StoreRecord, TableRef } from './store.js'
 import { decodeEntry, encodeEntry, entryExpiresAt, type StoredValue, storedBytes } from './value.js'
 
 /** Where the file store keeps its data unless told otherwise. */
-export const DEFAULT_STORE_DIRECTORY = join(homedir(), '.micro', 'store')
+export const DEFAULT_STORE_DIRECTORY = lmdbDirectory(undefined, 'store')
 
 export interface FileStoreOptions {
-  /** The directory of the database files (created when missing). Default `~/.micro/store`. */
+  /** The directory of the database files (created when missing), or a `file://` URL. Default `~/.micro/store`. */
   directory?: string
   /** Resolve writes only once they are flushed to disk. Default true. */
   durable?: boolean
@@ -41,7 +40,7 @@ export class FileStore extends BaseStore {
 
   constructor(options: FileStoreOptions = {}) {
     super()
-    this.directory = options.directory ?? DEFAULT_STORE_DIRECTORY
+    this.directory = lmdbDirectory(options.directory, 'store')
     this.#durable = options.durable ?? true
     this.#sweepInterval = options.sweepInterval ?? 60_000
   }

@@ -1,3 +1,4 @@
+import { EngineChoice } from '../engines/choice.js'
 import { FileStore } from './file.js'
 import { MemoryStore } from './memory.js'
 import { NatsStore } from './nats.js'
@@ -8,6 +9,9 @@ import type { Store } from './store.js'
 /** Store names `createStore` understands. */
 export const STORE_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats'] as const
 
+/** The store engines and how a name picks one (`postgresql` is accepted for `postgres`). */
+export const STORE_ENGINES = new EngineChoice('store', STORE_NAMES, 'file', { postgresql: 'postgres' })
+
 /**
  * A store by name, as `MICRO_STORE` / `MICRO_STORE_ADDRESS` configure it:
  *
@@ -17,12 +21,12 @@ export const STORE_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats'] as co
  * - `postgres`: `address` like `postgres://user@127.0.0.1:5432/db`.
  * - `nats`: JetStream KV; `address` like `nats://127.0.0.1:4222`.
  *
- * Engines connect on first use. Throws a TypeError naming the choices for any other name.
+ * Engines connect on first use. Throws a TypeError naming the known engines for any other
+ * name.
  */
-export function createStore(name = 'file', address?: string): Store {
-  const chosen = name.trim().toLowerCase() || 'file'
+export function createStore(name?: string, address?: string): Store {
   const at = address?.trim() || undefined
-  switch (chosen) {
+  switch (STORE_ENGINES.pick(name)) {
     case 'file':
       return new FileStore({ directory: at })
     case 'memory':
@@ -30,16 +34,16 @@ export function createStore(name = 'file', address?: string): Store {
     case 'redis':
       return new RedisStore({ address: at })
     case 'postgres':
-    case 'postgresql':
       return new PostgresStore({ address: at })
     case 'nats':
       return new NatsStore({ address: at })
-    default:
-      throw new TypeError(`unknown store "${name}": choose one of ${STORE_NAMES.join(', ')}`)
   }
 }
 
-/** The store `MICRO_STORE` and `MICRO_STORE_ADDRESS` name (the file store when unset). */
+/**
+ * The store `MICRO_STORE` and `MICRO_STORE_ADDRESS` name (the file store when unset). An
+ * unknown name is a TypeError such as `MICRO_STORE=mongo: unknown store engine; known: ...`.
+ */
 export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): Store {
-  return createStore(env.MICRO_STORE || undefined, env.MICRO_STORE_ADDRESS || undefined)
+  return createStore(STORE_ENGINES.fromEnv(env, 'MICRO_STORE'), env.MICRO_STORE_ADDRESS || undefined)
 }

@@ -1,5 +1,6 @@
 import type { KV, Kvm, KvOptions } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
+import { acquireNats, type NatsLink } from '../engines/nats.js'
 import { importPeer } from '../util/optional-import.js'
 import { BaseStore } from './base.js'
 import { bucketName, decodeKey, encodeKey, namespaceBucketPrefix, parseBucket } from './nats-names.js'
@@ -10,7 +11,7 @@ import { decodeEntry, encodeEntry, entryExpiresAt, type StoredValue } from './va
 export interface NatsStoreOptions {
   /** `nats://host:port` (comma-separated for several). Default `nats://127.0.0.1:4222`. */
   address?: string
-  /** Use this connection instead of opening one (it is not closed by `close()`). */
+  /** Use this connection instead of the process's shared one (it is not closed by `close()`). */
   connection?: NatsConnection
   /** Buckets are `<bucketPrefix><ns>_<db>_<table>`. Default `micro_store_`. */
   bucketPrefix?: string
@@ -34,7 +35,7 @@ export class NatsStore extends BaseStore {
   readonly #prefix: string
   readonly #buckets = new Map<string, Promise<KV>>()
   #kvm: Kvm | undefined
-  #connection: NatsConnection | undefined
+  #link: NatsLink | undefined
   #connecting: Promise<Kvm> | undefined
   #sweeper: NodeJS.Timeout | undefined
 
@@ -96,7 +97,9 @@ export class NatsStore extends BaseStore {
   protected async closeEngine(): Promise<void> {
     clearInterval(this.#sweeper)
     await this.#connecting?.catch(() => undefined)
-    if (!this.#options.connection) await this.#connection?.close()
+    const link = this.#link
+    this.#link = undefined
+    await link?.release()
   }
 
   async #get(kv: KV, key: string, now: number): Promise<StoreRecord | undefined> {
@@ -162,19 +165,21 @@ export class NatsStore extends BaseStore {
 
   #connect(): Promise<Kvm> {
     this.#connecting ??= (async () => {
-      const { Kvm } = await importPeer<typeof import('@nats-io/kv')>('@nats-io/kv', 'the nats store')
-      let nc = this.#options.connection
-      if (!nc) {
-        const { connect } = await importPeer<typeof import('@nats-io/transport-node')>(
-          '@nats-io/transport-node',
-          'the nats store',
-        )
-        nc = await connect({
-          servers: (this.#options.address ?? 'nats://127.0.0.1:4222').split(','),
-          maxReconnectAttempts: -1,
-        })
+      const usedBy = 'the nats store'
+      const { Kvm } = await importPeer<typeof import('@nats-io/kv')>('@nats-io/kv', usedBy)
+      const link = acquireNats({
+        address: this.#options.address,
+        connection: this.#options.connection,
+        usedBy,
+      })
+      let nc: NatsConnection
+      try {
+        nc = await link.ready
+      } catch (error) {
+        await link.release()
+        throw error
       }
-      this.#connection = nc
+      this.#link = link
       this.#kvm = new Kvm(nc)
       this.#sweeper = setInterval(() => void this.#sweep(), this.#options.sweepInterval ?? 60_000)
       this.#sweeper.unref()

@@ -1,4 +1,5 @@
 import type { Pool, PoolConfig } from 'pg'
+import { acquirePostgres, type PostgresLink } from '../engines/postgres.js'
 import { importPeer } from '../util/optional-import.js'
 import { BaseStore } from './base.js'
 import { invalid } from './errors.js'
@@ -14,7 +15,10 @@ export interface PostgresStoreOptions {
   schemaPrefix?: string
   /** How often expired rows of the tables this store has used are deleted, in ms. Default 60 s. */
   sweepInterval?: number
-  /** Pool settings (`max` connections, TLS, ...) passed to pg. */
+  /**
+   * Pool settings (`max` connections, TLS, ...) passed to pg. With them the store gets a
+   * pool of its own instead of the one the process's PostgreSQL blocks share.
+   */
   pool?: PoolConfig
 }
 
@@ -39,6 +43,7 @@ export class PostgresStore extends BaseStore {
   readonly name = 'postgres'
   readonly #options: PostgresStoreOptions
   #pool: Pool | undefined
+  #link: PostgresLink | undefined
   #catalog: PgCatalog | undefined
   #connecting: Promise<PgCatalog> | undefined
   #sweeper: NodeJS.Timeout | undefined
@@ -109,9 +114,10 @@ export class PostgresStore extends BaseStore {
   protected async closeEngine(): Promise<void> {
     clearInterval(this.#sweeper)
     await this.#connecting?.catch(() => undefined)
-    const pool = this.#pool
+    const link = this.#link
+    this.#link = undefined
     this.#pool = undefined
-    await pool?.end()
+    await link?.release()
   }
 
   async #scan(scope: Scope, query: Query, columns: string): Promise<Row[]> {
@@ -173,14 +179,15 @@ export class PostgresStore extends BaseStore {
 
   #connect(): Promise<PgCatalog> {
     this.#connecting ??= (async () => {
-      const { Pool, escapeIdentifier } = await importPeer<typeof import('pg')>('pg', 'the postgres store')
-      const pool = new Pool({
-        connectionString: this.#options.address ?? 'postgres://127.0.0.1:5432/postgres',
-        connectionTimeoutMillis: 5000,
-        ...this.#options.pool,
+      const usedBy = 'the postgres store'
+      const { escapeIdentifier } = await importPeer<typeof import('pg')>('pg', usedBy)
+      const link = await acquirePostgres({
+        address: this.#options.address,
+        config: this.#options.pool,
+        usedBy,
       })
-      // An idle connection that breaks is dropped by the pool; the event needs a listener.
-      pool.on('error', () => {})
+      const pool = link.pool
+      this.#link = link
       this.#pool = pool
       this.#catalog = new PgCatalog(pool, this.#options.schemaPrefix ?? 'micro_store_', escapeIdentifier)
       this.#sweeper = setInterval(() => void this.#sweep(), this.#options.sweepInterval ?? 60_000)

@@ -1,6 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis'
+import { acquireRedis, type RedisLink, redisAddress } from '../engines/redis.js'
 import { BaseStore } from './base.js'
-import { RedisLink } from './redis-link.js'
 import { scanTable, scanTableNames } from './redis-scan.js'
 import { DELETE, SCAN, TABLES, WRITE } from './redis-scripts.js'
 import { makeRecord, type Query, type Scope } from './scope.js'
@@ -60,7 +60,7 @@ export class RedisStore extends BaseStore {
 
   constructor(options: RedisStoreOptions = {}) {
     super()
-    this.#address = normaliseAddress(options.address ?? 'redis://127.0.0.1:6379')
+    this.#address = redisAddress(options.address)
     this.#root = options.prefix ?? 'micro:store:'
     this.#indexed = options.index ?? false
     this.#extra = options.redis ?? {}
@@ -158,7 +158,7 @@ export class RedisStore extends BaseStore {
   protected async closeEngine(): Promise<void> {
     const link = this.#link ?? (await this.#connecting?.catch(() => undefined))
     this.#link = undefined
-    await link?.close()
+    await link?.release()
   }
 
   #indexScan(client: Redis & Scripts, n: Names, query: Query, values: boolean): Promise<Buffer[]> {
@@ -206,14 +206,18 @@ export class RedisStore extends BaseStore {
 
   #connect(): Promise<RedisLink<Redis & Scripts>> {
     this.#connecting ??= (async () => {
-      const link = await RedisLink.open<Redis & Scripts>(this.#address, 'the redis store', this.#extra)
+      const link = await acquireRedis<Redis & Scripts>({
+        address: this.#address,
+        options: this.#extra,
+        usedBy: 'the redis store',
+      })
       const client = link.client
       client.defineCommand('storeWrite', { numberOfKeys: 4, lua: WRITE })
       client.defineCommand('storeDelete', { numberOfKeys: 4, lua: DELETE })
       client.defineCommand('storeScan', { numberOfKeys: 2, lua: SCAN })
       client.defineCommand('storeTables', { numberOfKeys: 1, lua: TABLES })
       if (this.closed) {
-        client.disconnect()
+        await link.release()
         throw new Error('closed while connecting')
       }
       this.#link = link
@@ -221,11 +225,6 @@ export class RedisStore extends BaseStore {
     })()
     return this.#connecting
   }
-}
-
-/** `host:port` becomes `redis://host:port`; URLs pass. */
-export function normaliseAddress(address: string): string {
-  return address.includes('://') ? address : `redis://${address}`
 }
 
 // Names go into `:`-separated keys, so ':' and '%' are percent-encoded.

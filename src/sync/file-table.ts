@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Database, RootDatabase } from 'lmdb'
-import { type LmdbHandle, openLmdb } from '../util/lmdb-env.js'
+import { type LmdbHandle, openLmdb } from '../engines/lmdb.js'
 
 /** A lock record as stored: its owner, when it expires and its TTL (both in monotonic ms). */
 interface Holder {

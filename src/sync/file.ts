@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
+import { lmdbDirectory } from '../engines/lmdb.js'
 import { BaseSync } from './base.js'
 import { FileLockTable } from './file-table.js'
 import type { Lease } from './lock-handle.js'
 
 /** Where the file sync keeps its lock table unless told otherwise: `~/.micro/sync`. */
-export const DEFAULT_SYNC_DIRECTORY = join(homedir(), '.micro', 'sync')
+export const DEFAULT_SYNC_DIRECTORY = lmdbDirectory(undefined, 'sync')
 
 /** The shortest pause of a waiter, in ms; it doubles on every failed attempt up to `pollInterval`. */
 const FIRST_PAUSE = 5
@@ -54,8 +53,7 @@ export class FileSync extends BaseSync {
 
   constructor(options: FileSyncOptions = {}) {
     super()
-    const directory = options.directory ?? DEFAULT_SYNC_DIRECTORY
-    this.directory = resolve(directory.startsWith('file:') ? fileURLToPath(directory) : directory)
+    this.directory = resolve(lmdbDirectory(options.directory, 'sync'))
     this.#durable = options.durable ?? true
     this.#sweepInterval = options.sweepInterval ?? 60_000
     this.pollInterval = Math.max(options.pollInterval ?? 50, FIRST_PAUSE)

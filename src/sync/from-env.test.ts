@@ -34,10 +34,14 @@ test('createSync picks the implementation by name; file is the default', async (
   }
 })
 
-test('an unknown sync name is a TypeError naming the choices', () => {
+test('an unknown sync name is a TypeError naming the known engines', () => {
   assert.throws(() => createSync('etcd'), {
     name: 'TypeError',
-    message: 'unknown sync "etcd": choose one of file, memory, redis, postgres, nats',
+    message: 'unknown sync engine "etcd"; known: file, memory, redis, postgres, nats',
+  })
+  assert.throws(() => syncFromEnv({ MICRO_SYNC: 'etcd' }), {
+    name: 'TypeError',
+    message: 'MICRO_SYNC=etcd: unknown sync engine; known: file, memory, redis, postgres, nats',
   })
 })
 

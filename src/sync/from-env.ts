@@ -1,3 +1,4 @@
+import { EngineChoice } from '../engines/choice.js'
 import { FileSync } from './file.js'
 import { MemorySync } from './memory.js'
 import { NatsSync } from './nats.js'
@@ -7,6 +8,9 @@ import type { Sync } from './sync.js'
 
 /** Sync names `createSync` understands. */
 export const SYNC_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats'] as const
+
+/** The sync engines and how a name picks one (`postgresql` is accepted for `postgres`). */
+export const SYNC_ENGINES = new EngineChoice('sync', SYNC_NAMES, 'file', { postgresql: 'postgres' })
 
 /**
  * A Sync by name, as `MICRO_SYNC` / `MICRO_SYNC_ADDRESS` configure it:
@@ -19,12 +23,12 @@ export const SYNC_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats'] as con
  * - `postgres`: advisory locks; `address` like `postgres://user@127.0.0.1:5432/db`.
  * - `nats`: JetStream KV; `address` like `nats://127.0.0.1:4222`.
  *
- * Engines connect on first use. Throws a TypeError naming the choices for any other name.
+ * Engines connect on first use. Throws a TypeError naming the known engines for any other
+ * name.
  */
-export function createSync(name = 'file', address?: string): Sync {
-  const chosen = name.trim().toLowerCase() || 'file'
+export function createSync(name?: string, address?: string): Sync {
   const at = address?.trim() || undefined
-  switch (chosen) {
+  switch (SYNC_ENGINES.pick(name)) {
     case 'file':
       return new FileSync({ directory: at })
     case 'memory':
@@ -32,16 +36,16 @@ export function createSync(name = 'file', address?: string): Sync {
     case 'redis':
       return new RedisSync({ address: at })
     case 'postgres':
-    case 'postgresql':
       return new PostgresSync({ address: at })
     case 'nats':
       return new NatsSync({ address: at })
-    default:
-      throw new TypeError(`unknown sync "${name}": choose one of ${SYNC_NAMES.join(', ')}`)
   }
 }
 
-/** The Sync `MICRO_SYNC` and `MICRO_SYNC_ADDRESS` name (the file sync when unset). */
+/**
+ * The Sync `MICRO_SYNC` and `MICRO_SYNC_ADDRESS` name (the file sync when unset). An unknown
+ * name is a TypeError such as `MICRO_SYNC=etcd: unknown sync engine; known: file, memory, ...`.
+ */
 export function syncFromEnv(env: NodeJS.ProcessEnv = process.env): Sync {
-  return createSync(env.MICRO_SYNC || undefined, env.MICRO_SYNC_ADDRESS || undefined)
+  return createSync(SYNC_ENGINES.fromEnv(env, 'MICRO_SYNC'), env.MICRO_SYNC_ADDRESS || undefined)
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { KV, KvOptions } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
+import { acquireNats, type NatsLink } from '../engines/nats.js'
 import { encodeKey } from '../store/nats-names.js'
 import { importPeer } from '../util/optional-import.js'
 import { BaseSync } from './base.js'
@@ -9,7 +10,7 @@ import type { Lease } from './lock-handle.js'
 export interface NatsSyncOptions {
   /** `nats://host:port` (comma-separated for several). Default `nats://127.0.0.1:4222`. */
   address?: string
-  /** Use this connection instead of opening one (it is not closed by `close()`). */
+  /** Use this connection instead of the process's shared one (it is not closed by `close()`). */
   connection?: NatsConnection
   /** The KV bucket of the locks. Default `micro_sync`. */
   bucket?: string
@@ -41,7 +42,7 @@ export class NatsSync extends BaseSync {
   readonly #options: NatsSyncOptions
   readonly #seen = new Map<string, Seen>()
   #kv: KV | undefined
-  #connection: NatsConnection | undefined
+  #link: NatsLink | undefined
   #connecting: Promise<KV> | undefined
 
   constructor(options: NatsSyncOptions = {}) {
@@ -89,7 +90,9 @@ export class NatsSync extends BaseSync {
 
   protected async closeEngine(): Promise<void> {
     await this.#connecting?.catch(() => undefined)
-    if (!this.#options.connection) await this.#connection?.close()
+    const link = this.#link
+    this.#link = undefined
+    await link?.release()
   }
 
   #lease(kv: KV, key: string, value: string, token: number): Lease {
@@ -116,28 +119,24 @@ export class NatsSync extends BaseSync {
 
   #connect(): Promise<KV> {
     this.#connecting ??= (async () => {
-      const { Kvm } = await importPeer<typeof import('@nats-io/kv')>('@nats-io/kv', 'the nats sync')
-      let nc = this.#options.connection
-      if (!nc) {
-        const { connect } = await importPeer<typeof import('@nats-io/transport-node')>(
-          '@nats-io/transport-node',
-          'the nats sync',
-        )
-        nc = await connect({
-          servers: (this.#options.address ?? 'nats://127.0.0.1:4222').split(','),
-          maxReconnectAttempts: -1,
-        })
-      }
-      this.#connection = nc
+      const usedBy = 'the nats sync'
+      const { Kvm } = await importPeer<typeof import('@nats-io/kv')>('@nats-io/kv', usedBy)
+      const link = acquireNats({
+        address: this.#options.address,
+        connection: this.#options.connection,
+        usedBy,
+      })
       try {
+        const nc: NatsConnection = await link.ready
         this.#kv = await new Kvm(nc).create(this.#options.bucket ?? 'micro_sync', {
           history: 1,
           ...this.#options.bucketOptions,
         })
       } catch (error) {
-        if (!this.#options.connection) await nc.close().catch(() => {})
+        await link.release()
         throw error
       }
+      this.#link = link
       return this.#kv
     })()
     this.#connecting.catch(() => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Pool, PoolClient, PoolConfig } from 'pg'
-import { importPeer } from '../util/optional-import.js'
+import { acquirePostgres, type PostgresLink } from '../engines/postgres.js'
 import { BaseSync } from './base.js'
 import type { Lease } from './lock-handle.js'
 import { LockTimeoutError } from './sync.js'
@@ -12,7 +12,11 @@ export interface PostgresSyncOptions {
   address?: string
   /** Schema of the fencing sequence. Default `micro_sync`. */
   schema?: string
-  /** Pool settings. Every held lock and every waiter uses a connection: `max` defaults to 20. */
+  /**
+   * Pool settings. Every held lock and every waiter uses a connection: `max` defaults to 20.
+   * With them the sync gets a pool of its own instead of the one the process's PostgreSQL
+   * blocks share.
+   */
   pool?: PoolConfig
 }
 
@@ -27,11 +31,15 @@ export interface PostgresSyncOptions {
  * lock queue (`lock_timeout = wait`), so a release wakes the next waiter immediately.
  * Fencing tokens come from a sequence (`<schema>.fencing`), taken after the lock is
  * granted: sequences never go back, even when a transaction is rolled back.
+ *
+ * The pool is the one the process's PostgreSQL blocks share for the address
+ * (src/engines/postgres.ts): a lock borrows one of its connections for as long as it is
+ * held or waited for, so held locks and waiters count against the store's queries too.
  */
 export class PostgresSync extends BaseSync {
   readonly name = 'postgres'
   readonly #options: PostgresSyncOptions
-  #pool: Pool | undefined
+  #link: PostgresLink | undefined
   #ready: Promise<Pool> | undefined
 
   constructor(options: PostgresSyncOptions = {}) {
@@ -126,9 +134,9 @@ export class PostgresSync extends BaseSync {
 
   protected async closeEngine(): Promise<void> {
     await this.#ready?.catch(() => undefined)
-    const pool = this.#pool
-    this.#pool = undefined
-    await pool?.end()
+    const link = this.#link
+    this.#link = undefined
+    await link?.release()
   }
 
   /**
@@ -167,30 +175,31 @@ export class PostgresSync extends BaseSync {
 
   #connect(): Promise<Pool> {
     this.#ready ??= (async () => {
-      const { Pool } = await importPeer<typeof import('pg')>('pg', 'the postgres sync')
-      const pool = new Pool({
-        connectionString: this.#options.address ?? 'postgres://127.0.0.1:5432/postgres',
-        connectionTimeoutMillis: 10_000,
-        max: 20,
-        ...this.#options.pool,
+      const link = await acquirePostgres({
+        address: this.#options.address,
+        config: this.#options.pool,
+        usedBy: 'the postgres sync',
       })
-      pool.on('error', () => {})
-      this.#pool = pool
-      const client = await pool.connect()
+      const pool = link.pool
       try {
-        await client.query('BEGIN')
-        await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK.toString()])
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema()}`)
-        await client.query(`CREATE SEQUENCE IF NOT EXISTS ${this.#schema()}.fencing`)
-        await client.query('COMMIT')
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK.toString()])
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema()}`)
+          await client.query(`CREATE SEQUENCE IF NOT EXISTS ${this.#schema()}.fencing`)
+          await client.query('COMMIT')
+          client.release()
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {})
+          client.release(true)
+          throw error
+        }
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {})
-        client.release()
-        this.#pool = undefined
-        await pool.end().catch(() => {})
+        await link.release()
         throw error
       }
-      client.release()
+      this.#link = link
       return pool
     })()
     this.#ready.catch(() => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis, RedisOptions } from 'ioredis'
-import { normaliseAddress } from '../store/redis.js'
-import { RedisLink } from '../store/redis-link.js'
+import { acquireRedis, type RedisLink, redisAddress } from '../engines/redis.js'
 import { BaseSync } from './base.js'
 import type { Lease } from './lock-handle.js'
 
@@ -60,7 +59,7 @@ export class RedisSync extends BaseSync {
 
   constructor(options: RedisSyncOptions = {}) {
     super()
-    this.#address = normaliseAddress(options.address ?? 'redis://127.0.0.1:6379')
+    this.#address = redisAddress(options.address)
     this.#root = options.prefix ?? 'micro:sync:'
     this.#extra = options.redis ?? {}
     this.pollInterval = options.pollInterval ?? 50
@@ -90,18 +89,22 @@ export class RedisSync extends BaseSync {
   protected async closeEngine(): Promise<void> {
     const link = this.#link ?? (await this.#connecting?.catch(() => undefined))
     this.#link = undefined
-    await link?.close()
+    await link?.release()
   }
 
   #connect(): Promise<RedisLink<Redis & Scripts>> {
     this.#connecting ??= (async () => {
-      const link = await RedisLink.open<Redis & Scripts>(this.#address, 'the redis sync', this.#extra)
+      const link = await acquireRedis<Redis & Scripts>({
+        address: this.#address,
+        options: this.#extra,
+        usedBy: 'the redis sync',
+      })
       const client = link.client
       client.defineCommand('syncAcquire', { numberOfKeys: 2, lua: ACQUIRE })
       client.defineCommand('syncRenew', { numberOfKeys: 1, lua: RENEW })
       client.defineCommand('syncRelease', { numberOfKeys: 1, lua: RELEASE })
       if (this.closed) {
-        client.disconnect()
+        await link.release()
         throw new Error('closed while connecting')
       }
       this.#link = link

@@ -17,5 +17,12 @@ test('createTransport: micro by default and by name, nats by name', async () => 
 })
 
 test('createTransport: an unknown name is refused with the valid choices', () => {
-  assert.throws(() => createTransport('grpc'), /unknown transport "grpc": choose one of micro, nats/)
+  assert.throws(() => createTransport('grpc'), {
+    name: 'TypeError',
+    message: 'unknown transport engine "grpc"; known: micro, nats',
+  })
+  assert.throws(() => transportFromEnv({ MICRO_TRANSPORT: 'grpc' }), {
+    name: 'TypeError',
+    message: 'MICRO_TRANSPORT=grpc: unknown transport engine; known: micro, nats',
+  })
 })

@@ -1,9 +1,13 @@
+import { EngineChoice } from '../engines/choice.js'
 import { MicroTransport } from './micro-transport.js'
 import { NatsTransport } from './nats-transport.js'
 import type { Transport } from './transport.js'
 
 /** Transport names `createTransport` understands. */
 export const TRANSPORT_NAMES = ['micro', 'nats'] as const
+
+/** The transport engines and how a name picks one. */
+export const TRANSPORT_ENGINES = new EngineChoice('transport', TRANSPORT_NAMES, 'micro')
 
 /** Options shared by every transport `createTransport` can make. */
 export interface CreateTransportOptions {
@@ -19,15 +23,14 @@ export interface CreateTransportOptions {
  * - `nats`: NATS request/reply; `address` is the NATS servers, comma-separated URLs
  *   (default `nats://127.0.0.1:4222`). Nodes listen on a subject, their registry address.
  *
- * Throws a TypeError naming the valid choices for any other name.
+ * Throws a TypeError naming the known engines for any other name.
  */
 export function createTransport(
-  name = 'micro',
+  name?: string,
   address?: string,
   options: CreateTransportOptions = {},
 ): Transport {
-  const chosen = name.trim().toLowerCase() || 'micro'
-  switch (chosen) {
+  switch (TRANSPORT_ENGINES.pick(name)) {
     case 'micro':
       return new MicroTransport(
         options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize },
@@ -37,15 +40,17 @@ export function createTransport(
         ...(address ? { address } : {}),
         ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
       })
-    default:
-      throw new TypeError(`unknown transport "${name}": choose one of ${TRANSPORT_NAMES.join(', ')}`)
   }
 }
 
-/** The transport `MICRO_TRANSPORT` and `MICRO_TRANSPORT_ADDRESS` name (micro when unset). */
+/**
+ * The transport `MICRO_TRANSPORT` and `MICRO_TRANSPORT_ADDRESS` name (micro when unset). An
+ * unknown name is a TypeError such as `MICRO_TRANSPORT=grpc: unknown transport engine; known: ...`.
+ */
 export function transportFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   options: CreateTransportOptions = {},
 ): Transport {
-  return createTransport(env.MICRO_TRANSPORT || undefined, env.MICRO_TRANSPORT_ADDRESS || undefined, options)
+  const name = TRANSPORT_ENGINES.fromEnv(env, 'MICRO_TRANSPORT')
+  return createTransport(name, env.MICRO_TRANSPORT_ADDRESS || undefined, options)
 }

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node'
-import { acquireNats, loadNats, type NatsLink, type NatsModule } from '../nats/connection.js'
+import { acquireNats, loadNats, type NatsLink, type NatsModule } from '../engines/nats.js'
 import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
 import { NatsClient } from './nats/client.js'
 import { NatsListener } from './nats/listener.js'

@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { NatsLink, NatsModule } from '../../engines/nats.js'
 import { badRequest, canceled, MicroError, payloadTooLarge } from '../../errors/errors.js'
-import type { NatsLink, NatsModule } from '../../nats/connection.js'
 import type { Headers } from '../frame.js'
 import type { OutboundCall, OutboundStream, Reply, StreamChannel } from '../transport.js'
 import { lostError, unsentError } from '../transport-errors.js'

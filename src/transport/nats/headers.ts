@@ -1,7 +1,7 @@
 import type { MsgHdrs } from '@nats-io/transport-node'
+import type { NatsModule } from '../../engines/nats.js'
 import { badRequest } from '../../errors/errors.js'
 import { type Headers, newHeaders, setHeader } from '../frame.js'
-import type { NatsModule } from './connection.js'
 
 /** On a reply: the body is the error JSON. `lost` when the server went away mid-call. */
 export const ERROR_HEADER = 'micro-error'

@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { NatsLink, NatsModule } from '../../engines/nats.js'
 import { badRequest, canceled, MicroError, payloadTooLarge, serviceUnavailable } from '../../errors/errors.js'
-import type { NatsLink, NatsModule } from '../../nats/connection.js'
 import type { Headers } from '../frame.js'
 import type { Dispatcher, Listener } from '../transport.js'
 import { isNoResponders } from './headers.js'

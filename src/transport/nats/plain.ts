@@ -1,6 +1,6 @@
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node'
+import type { NatsModule } from '../../engines/nats.js'
 import { badRequest, MicroError, payloadTooLarge, serviceUnavailable } from '../../errors/errors.js'
-import type { NatsModule } from '../../nats/connection.js'
 import type { Headers } from '../frame.js'
 import type { Dispatcher, InboundCall } from '../transport.js'
 import {

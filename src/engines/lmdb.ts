@@ -1,14 +1,29 @@
-import { resolve } from 'node:path'
-import type { RootDatabase, RootDatabaseOptions } from 'lmdb'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Key, RootDatabase, RootDatabaseOptions } from 'lmdb'
+
+/** `~/.micro`: the embedded engines keep their files under it, one directory per block. */
+export const DEFAULT_LMDB_ROOT = join(homedir(), '.micro')
+
+/**
+ * The directory a file-backed block uses: `address` (MICRO_<BLOCK>_ADDRESS) as a path or
+ * a `file://` URL, trimmed; `~/.micro/<block>` when it is empty.
+ */
+export function lmdbDirectory(address: string | undefined, block: string): string {
+  const text = address?.trim() ?? ''
+  if (text === '') return join(DEFAULT_LMDB_ROOT, block)
+  return text.startsWith('file:') ? fileURLToPath(text) : text
+}
 
 /** A use of a process-wide LMDB environment; `release` closes it once nobody uses it. */
-export interface LmdbHandle<V = unknown, K extends import('lmdb').Key = import('lmdb').Key> {
+export interface LmdbHandle<V = unknown, K extends Key = Key> {
   readonly root: RootDatabase<V, K>
   release(): Promise<void>
 }
 
 interface Entry {
-  readonly root: RootDatabase<unknown, import('lmdb').Key>
+  readonly root: RootDatabase<unknown, Key>
   users: number
 }
 
@@ -23,7 +38,7 @@ const closing = new Map<string, Promise<void>>()
  * publish that hung while a consumer on the same directory ran). The options of the first
  * open apply; later opens of the same path share them.
  */
-export async function openLmdb<V, K extends import('lmdb').Key>(
+export async function openLmdb<V, K extends Key>(
   path: string,
   options: RootDatabaseOptions = {},
 ): Promise<LmdbHandle<V, K>> {
@@ -56,4 +71,9 @@ export async function openLmdb<V, K extends import('lmdb').Key>(
       await closed
     },
   }
+}
+
+/** How many LMDB environments this process holds open now: for tests and diagnostics. */
+export function openLmdbEnvironments(): number {
+  return open.size
 }

@@ -1,6 +1,7 @@
-import type { NatsConnection, Status } from '@nats-io/transport-node'
+import type { NatsConnection, NodeConnectionOptions, Status } from '@nats-io/transport-node'
 import { unsentError } from '../transport/transport-errors.js'
 import { importPeer } from '../util/optional-import.js'
+import { serverList, shareKey, withoutCredentials } from './address.js'
 
 /** The lazily loaded `@nats-io/transport-node` module. */
 export type NatsModule = typeof import('@nats-io/transport-node')
@@ -19,8 +20,11 @@ export const LASTING_CONNECTION = {
   timeout: 5000,
 } as const
 
-/** Where NATS is looked for when no address is given. */
+/** Where NATS is looked for when no address is given (MICRO_<BLOCK>_ADDRESS unset). */
 export const DEFAULT_NATS_ADDRESS = 'nats://127.0.0.1:4222'
+
+/** The name our connections give the server (shown by its monitoring, e.g. `/connz`). */
+export const NATS_CONNECTION_NAME = 'micro-ts'
 
 let loading: Promise<NatsModule> | undefined
 
@@ -33,12 +37,12 @@ export function loadNats(usedBy: string): Promise<NatsModule> {
   return loading
 }
 
-/** `nats://a:4222,nats://b:4222` (or bare `host:port`) as the server list nats.js takes. */
+/**
+ * `nats://a:4222, nats://b:4222` (or bare `host:port`) as the server list nats.js takes:
+ * trimmed, empty entries dropped, the default address when nothing is left.
+ */
 export function natsServers(address: string | undefined): string[] {
-  const servers = (address ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
+  const servers = serverList(address)
   return servers.length > 0 ? servers : [DEFAULT_NATS_ADDRESS]
 }
 
@@ -53,7 +57,10 @@ interface Entry {
   owned: boolean
 }
 
+/** Connections shared by server list. */
 const shared = new Map<string, Entry>()
+/** Every connection this module opened and has not closed yet (shared or not). */
+const opened = new Set<Entry>()
 
 /** Options of {@link acquireNats}. */
 export interface AcquireNatsOptions {
@@ -61,14 +68,19 @@ export interface AcquireNatsOptions {
   address?: string | undefined
   /** Use this connection instead; it is never closed by us. */
   connection?: NatsConnection | undefined
+  /**
+   * Extra connection options (user, pass, token, tls, ...), over {@link LASTING_CONNECTION}.
+   * A caller with options of its own gets a connection of its own: options cannot be compared.
+   */
+  options?: Partial<NodeConnectionOptions> | undefined
   /** Named in the error when the client package is missing, e.g. `the nats transport`. */
   usedBy: string
 }
 
 /**
- * A user's handle on a NATS connection. Everything in this process that names the same
- * servers shares one connection (registry, transport, broker): releasing the last handle
- * closes it.
+ * A user's handle on a NATS connection. Every block of this process that names the same
+ * servers (registry, transport, broker, events, store, sync) shares one connection:
+ * releasing the last handle closes it.
  */
 export class NatsLink {
   readonly #entry: Entry
@@ -108,11 +120,18 @@ export class NatsLink {
     if (--entry.users > 0 || !entry.owned) return
     if (entry.key !== undefined && shared.get(entry.key) === entry) shared.delete(entry.key)
     const connection = await entry.connection.catch(() => undefined)
+    // close() sends what is still buffered before closing (drain would also wait for
+    // subscriptions, which every user has ended by now, and hangs on a lost server).
     await connection?.close().catch(() => {})
+    opened.delete(entry)
   }
 }
 
-/** A handle on the shared connection to `address` (or on the given connection). */
+/**
+ * A handle on the process's connection to `address` (opened on first use, shared by
+ * every later caller naming the same servers), on a connection of its own when `options`
+ * are given, or on the caller's `connection`.
+ */
 export function acquireNats(options: AcquireNatsOptions): NatsLink {
   if (options.connection) {
     const entry = newEntry(undefined, Promise.resolve(options.connection), false)
@@ -120,19 +139,26 @@ export function acquireNats(options: AcquireNatsOptions): NatsLink {
     return new NatsLink(entry)
   }
   const servers = natsServers(options.address)
-  const key = servers.join(',')
-  let entry = shared.get(key)
+  const key = shareKey(servers.join(','), options.options)
+  let entry = key === undefined ? undefined : shared.get(key)
   if (!entry) {
-    const created = newEntry(key, connectTo(servers, options.usedBy), true)
+    const created = newEntry(key, connectTo(servers, options.options, options.usedBy), true)
+    opened.add(created)
     created.connection.catch(() => {
       // A failed connect is not kept: the next user tries again.
-      if (shared.get(key) === created) shared.delete(key)
+      opened.delete(created)
+      if (key !== undefined && shared.get(key) === created) shared.delete(key)
     })
-    shared.set(key, created)
+    if (key !== undefined) shared.set(key, created)
     entry = created
   }
   entry.users++
   return new NatsLink(entry)
+}
+
+/** How many NATS connections this module holds open (or is opening) now: for tests and diagnostics. */
+export function openNatsConnections(): number {
+  return opened.size
 }
 
 function newEntry(key: string | undefined, connection: Promise<NatsConnection>, owned: boolean): Entry {
@@ -147,16 +173,17 @@ function newEntry(key: string | undefined, connection: Promise<NatsConnection>, 
   return entry
 }
 
-async function connectTo(servers: string[], usedBy: string): Promise<NatsConnection> {
+async function connectTo(
+  servers: string[],
+  extra: Partial<NodeConnectionOptions> | undefined,
+  usedBy: string,
+): Promise<NatsConnection> {
   const nats = await loadNats(usedBy)
   try {
-    return await nats.connect({
-      servers,
-      name: 'micro-ts',
-      ...LASTING_CONNECTION,
-    })
+    return await nats.connect({ servers, name: NATS_CONNECTION_NAME, ...LASTING_CONNECTION, ...extra })
   } catch (error) {
-    throw unsentError(`cannot connect to NATS at ${servers.join(',')}: ${(error as Error).message}`, error)
+    const where = servers.map(withoutCredentials).join(',')
+    throw unsentError(`cannot connect to NATS at ${where}: ${(error as Error).message}`, error)
   }
 }
 
@@ -171,6 +198,7 @@ async function watchStatus(nc: NatsConnection, entry: Entry): Promise<void> {
     // the status stream ends with the connection
   }
   entry.connected = false
+  opened.delete(entry)
   // A closed connection is never handed out again.
   if (entry.key !== undefined && shared.get(entry.key) === entry) shared.delete(entry.key)
   const closed: Status = { type: 'close' }
