@@ -7,7 +7,7 @@ import { NATS_CONNECTION_NAME, openNatsConnections } from '../src/engines/nats.j
 import { openRedisConnections } from '../src/engines/redis.js'
 import { createLogger } from '../src/logger/logger.js'
 import { createService, type Service } from '../src/service/service.js'
-import { missingBinary, type OwnNats, type OwnServer, startNats, startRedis } from './support/own-servers.js'
+import { EngineServer, engineSkip } from './support/engine-server.js'
 
 // Each engine gets a server of its own, so what it counts is this process's connections only.
 
@@ -67,12 +67,12 @@ function makeService(name: string): { service: Service; heard: () => number } {
   return { service, heard: () => count }
 }
 
-describe('one service with every block on NATS', { skip: missingBinary('nats-server') }, () => {
-  let nats: OwnNats
+describe('one service with every block on NATS', { skip: engineSkip('nats') }, () => {
+  let nats: EngineServer
   before(async () => {
-    nats = await startNats()
+    nats = await EngineServer.start('nats', { monitor: true })
   })
-  after(() => nats?.stop())
+  after(() => nats?.remove())
 
   interface Connz {
     num_connections: number
@@ -85,7 +85,7 @@ describe('one service with every block on NATS', { skip: missingBinary('nats-ser
       Object.fromEntries(
         ['REGISTRY', 'TRANSPORT', 'BROKER', 'EVENTS', 'STORE', 'SYNC'].flatMap((block) => [
           [`MICRO_${block}`, 'nats'],
-          [`MICRO_${block}_ADDRESS`, nats.address],
+          [`MICRO_${block}_ADDRESS`, nats.url],
         ]),
       ),
     )
@@ -108,18 +108,18 @@ describe('one service with every block on NATS', { skip: missingBinary('nats-ser
 })
 
 describe('one service with store, sync, events and broker on Redis', {
-  skip: missingBinary('redis-server'),
+  skip: engineSkip('redis'),
 }, () => {
-  let redis: OwnServer
+  let redis: EngineServer
   let checker: Redis
   before(async () => {
-    redis = await startRedis()
+    redis = await EngineServer.start('redis')
     const { Redis } = await import('ioredis')
-    checker = new Redis(redis.address)
+    checker = new Redis(redis.url)
   })
   after(async () => {
     checker?.disconnect()
-    await redis?.stop()
+    await redis?.remove()
   })
 
   /** The names of our connections the server has, sorted (the checker's own has none). */
@@ -139,7 +139,7 @@ describe('one service with store, sync, events and broker on Redis', {
       ...Object.fromEntries(
         ['BROKER', 'EVENTS', 'STORE', 'SYNC'].flatMap((block) => [
           [`MICRO_${block}`, 'redis'],
-          [`MICRO_${block}_ADDRESS`, redis.address],
+          [`MICRO_${block}_ADDRESS`, redis.url],
         ]),
       ),
     })

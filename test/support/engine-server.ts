@@ -12,7 +12,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 const ENGINES = {
   nats: {
     binary: 'nats-server',
-    args: (port: number, dir: string) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
+    args: (port: number, dir: string, monitor?: number) => [
+      '-js',
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-sd',
+      dir,
+      ...(monitor === undefined ? [] : ['-m', String(monitor)]),
+    ],
     url: (port: number) => `nats://127.0.0.1:${port}`,
   },
   // No persistence at all: a restart loses every key, as a Redis without AOF or RDB does.
@@ -36,6 +45,12 @@ const ENGINES = {
 
 export type EngineName = keyof typeof ENGINES
 
+/** Options of {@link EngineServer.start}. */
+export interface EngineServerOptions {
+  /** NATS only: serve the HTTP monitoring endpoints (`/connz`) on a free port too. */
+  monitor?: boolean
+}
+
 /**
  * Whether the engine's binary is installed: the reason to skip when it is not, or false.
  * In CI (`CI=true`) a missing binary fails instead, like a missing test server.
@@ -50,21 +65,28 @@ export function engineSkip(name: EngineName): string | false {
 /** A server of the test's own: stop, start again on the same port and data directory, remove. */
 export class EngineServer {
   readonly url: string
+  /** `http://127.0.0.1:<port>` of NATS's monitoring endpoints, when asked for. */
+  readonly monitor: string | undefined
   readonly #name: EngineName
   readonly #port: number
+  readonly #monitorPort: number | undefined
   readonly #dir: string
   #process: ChildProcess | undefined
 
-  private constructor(name: EngineName, port: number, dir: string) {
+  private constructor(name: EngineName, port: number, dir: string, monitorPort: number | undefined) {
     this.#name = name
     this.#port = port
     this.#dir = dir
+    this.#monitorPort = monitorPort
     this.url = ENGINES[name].url(port)
+    this.monitor = monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`
   }
 
   /** Start one on a free port; resolves once it takes connections. */
-  static async start(name: EngineName): Promise<EngineServer> {
-    const server = new EngineServer(name, await freePort(), mkdtempSync(join(tmpdir(), `micro-${name}-`)))
+  static async start(name: EngineName, options: EngineServerOptions = {}): Promise<EngineServer> {
+    const monitorPort = options.monitor && name === 'nats' ? await freePort() : undefined
+    const dir = mkdtempSync(join(tmpdir(), `micro-${name}-`))
+    const server = new EngineServer(name, await freePort(), dir, monitorPort)
     await server.resume()
     return server
   }
@@ -72,7 +94,7 @@ export class EngineServer {
   /** Start it (again); resolves once it takes connections. */
   async resume(): Promise<void> {
     const { binary, args } = ENGINES[this.#name]
-    const child = spawn(binary, args(this.#port, this.#dir), { stdio: 'ignore' })
+    const child = spawn(binary, args(this.#port, this.#dir, this.#monitorPort), { stdio: 'ignore' })
     this.#process = child
     process.once('exit', () => child.kill('SIGKILL'))
     const until = Date.now() + 20_000
