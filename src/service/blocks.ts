@@ -2,13 +2,14 @@ import type { Broker } from '../broker/broker.js'
 import { brokerFromEnv } from '../broker/from-env.js'
 import type { Config } from '../config/config.js'
 import { loadServiceConfig } from '../config/service-config.js'
+import { storeKV } from '../config/store-kv.js'
 import type { Events } from '../events/events.js'
 import { eventsFromEnv } from '../events/from-env.js'
 import type { Logger } from '../logger/logger.js'
 import type { RegistryCache } from '../registry/cache.js'
 import type { Registry } from '../registry/registry.js'
 import { storeFromEnv } from '../store/from-env.js'
-import { namespacedStore } from '../store/namespaced.js'
+import { namespacedStore, type StoreDefaults } from '../store/namespaced.js'
 import type { Store } from '../store/store.js'
 import { syncFromEnv } from '../sync/from-env.js'
 import { namespacedSync } from '../sync/namespaced.js'
@@ -24,6 +25,8 @@ export interface BlockDeps {
   transport: Transport
   logger: Logger
   env: NodeJS.ProcessEnv
+  /** Where `store` calls go when they name no database or table (a service.toml service: its own table). */
+  storeDefaults?: StoreDefaults
 }
 
 /** Blocks given by the caller; those left out come from MICRO_* when first used. */
@@ -81,14 +84,18 @@ export class ServiceBlocks {
     return this.#events
   }
 
-  /** The store, its calls defaulting to the service's namespace. */
+  /** The store, its calls defaulting to the service's namespace (and table, when set). */
   get store(): Store {
-    if (this.#store === undefined) {
-      const given = this.#given.store
-      if (given === undefined) this.#ownStore = storeFromEnv(this.#deps.env)
-      this.#store = namespacedStore(given ?? (this.#ownStore as Store), this.#deps.namespace)
-    }
+    this.#store ??= namespacedStore(this.#rawStore(), this.#deps.namespace, this.#deps.storeDefaults)
     return this.#store
+  }
+
+  /** The store itself (given, or made from MICRO_STORE), without the service's defaults. */
+  #rawStore(): Store {
+    const given = this.#given.store
+    if (given !== undefined) return given
+    this.#ownStore ??= storeFromEnv(this.#deps.env)
+    return this.#ownStore
   }
 
   /** Locks and elections, defaulting to the service's namespace. */
@@ -112,13 +119,18 @@ export class ServiceBlocks {
     return config
   }
 
-  /** Load the config (file from MICRO_CONFIG_FILE < env under the service's prefix < flags), once. */
+  /**
+   * Load the config, once: the file from MICRO_CONFIG_FILE < the namespace's store document
+   * (`micro config set`) < env under the service's prefix < flags.
+   */
   loadConfig(): Promise<Config> {
     if (this.#given.config) return Promise.resolve(this.#given.config)
     this.#configLoading ??= loadServiceConfig({
       name: this.#deps.name,
       env: this.#deps.env,
       logger: this.#deps.logger,
+      store: storeKV(this.#rawStore()),
+      namespace: this.#deps.namespace,
     }).then((config) => {
       this.#config = config
       return config

@@ -3,11 +3,12 @@ import type { MessageHandler, SubscriberOptions } from '../broker/subscriber.js'
 import { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
 import type { Config } from '../config/config.js'
+import type { Features } from '../definition/deps.js'
 import type { Events } from '../events/events.js'
 import { createLogger, type Logger } from '../logger/logger.js'
 import { RegistryCache } from '../registry/cache.js'
 import { createRegistry } from '../registry/from-env.js'
-import type { NodeRecord, Registry, ServiceRecord } from '../registry/registry.js'
+import type { Registry, ServiceRecord } from '../registry/registry.js'
 import { createSelector } from '../selector/from-name.js'
 import type { HandleOptions } from '../server/handlers.js'
 import { Server } from '../server/server.js'
@@ -20,17 +21,25 @@ import { isListenSubject, natsNodeSubject } from '../transport/nats/subject.js'
 import type { Listener, Transport } from '../transport/transport.js'
 import { uuid } from '../util/ids.js'
 import { ServiceBlocks } from './blocks.js'
+import { Extensions } from './extensions.js'
+import type { ServiceFeatureSet } from './features.js'
+import { lateClientWrapper, lateServerWrapper } from './late-wrappers.js'
 import { type Hook, Hooks } from './lifecycle.js'
-import type { ServiceOptions } from './options.js'
+import type { ServiceFeatures, ServiceOptions } from './options.js'
+import { probeRoutes } from './probes.js'
+import { type HttpAdvert, serviceRecord } from './record.js'
+import { Registration } from './registration.js'
 import { resolveSettings, type Settings } from './settings.js'
 import { onShutdownSignal } from './signals.js'
 import { Subscriptions } from './subscriptions.js'
 
-type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+/** Where a service is in its life: `new` until start, `stopped` at the end. */
+export type ServiceState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 /**
- * A service: a server with handlers, a client, a registration kept alive in the registry,
- * and a graceful shutdown. Create one with `createService`.
+ * A service: a server with handlers, a client, the building blocks (broker, events, store,
+ * sync, config), a registration kept true in the registry, and a graceful shutdown.
+ * Create one with `createService`; `micro run` builds the same stack for a service.toml.
  */
 export class Service implements AsyncDisposable {
   readonly name: string
@@ -44,6 +53,8 @@ export class Service implements AsyncDisposable {
   readonly logger: Logger
   /** Resolves once the service has stopped. */
   readonly stopped: Promise<void>
+  /** The APIs of the features this service runs (`options.features`), by name, once started. */
+  readonly features: Features = {}
   readonly #settings: Settings
   readonly #transport: Transport
   readonly #hooks = new Hooks()
@@ -51,16 +62,28 @@ export class Service implements AsyncDisposable {
   readonly #blocks: ServiceBlocks
   readonly #subscriptions = new Subscriptions()
   readonly #codecs: ServiceOptions['codecs']
+  readonly #extensions: Extensions
+  /** Whether this service runs its features and says when it is ready (not a runtime around it). */
+  readonly #ownsExtensions: boolean
+  readonly #featureOptions: ServiceFeatures | undefined
+  readonly #listen: boolean
+  readonly #registration: Registration
+  readonly #nodeMetadata: Record<string, string> = {}
+  #featureSet: ServiceFeatureSet | undefined
+  #http: HttpAdvert | undefined
+  #broker: { raw: Broker; size: number; wrapped: Broker } | undefined
   #listener: Listener | undefined
-  #record: ServiceRecord | undefined
-  #renewal: NodeJS.Timeout | undefined
+  /** The RPC address advertised, once listening. */
+  #address: string | undefined
   #removeSignals: (() => void) | undefined
-  #state: State = 'new'
+  #state: ServiceState = 'new'
   #stopping: Promise<void> | undefined
+  #draining: Promise<void> | undefined
   #markStopped!: () => void
 
   constructor(options: ServiceOptions) {
-    this.#settings = resolveSettings(options)
+    const env = options.env ?? process.env
+    this.#settings = resolveSettings(options, env)
     const s = this.#settings
     this.name = options.name
     this.version = s.version
@@ -73,11 +96,20 @@ export class Service implements AsyncDisposable {
       options.transport ??
       createTransport(s.transportName, s.transportAddress, { maxFrameSize: s.maxFrameSize })
     this.#codecs = options.codecs
+    this.#extensions = options.extensions ?? new Extensions()
+    this.#ownsExtensions = options.extensions === undefined
+    this.#featureOptions = this.#ownsExtensions ? options.features : undefined
+    this.#listen = options.listen ?? true
+    // Features initialise at start; their wrappers then run around the caller's own.
+    const late = this.#featureOptions !== undefined
     const lookup = new RegistryCache(this.registry)
     this.server = new Server({
       name: options.name,
       codecs: options.codecs,
-      wrappers: options.wrappers,
+      wrappers: [
+        ...(late ? [lateServerWrapper(this.#extensions.serverWrappers)] : []),
+        ...(options.wrappers ?? []),
+      ],
       logger: this.logger,
     })
     this.#blocks = new ServiceBlocks(
@@ -88,7 +120,8 @@ export class Service implements AsyncDisposable {
         lookup,
         transport: this.#transport,
         logger: this.logger,
-        env: process.env,
+        env,
+        storeDefaults: options.storeTable === undefined ? undefined : { table: options.storeTable },
       },
       {
         broker: options.broker,
@@ -101,29 +134,53 @@ export class Service implements AsyncDisposable {
     this.client = new Client({
       lookup,
       transport: this.#transport,
-      broker: () => this.#blocks.broker,
+      broker: () => this.broker,
       selector: options.selector ?? createSelector(s.selectorName),
       codecs: options.codecs,
       namespace: s.namespace,
       requestTimeout: s.requestTimeout,
       retry: options.retry,
-      wrappers: options.clientWrappers,
+      wrappers: [
+        ...(late ? [lateClientWrapper(this.#extensions.clientWrappers)] : []),
+        ...(options.clientWrappers ?? []),
+      ],
       local: localServices,
       caller: options.name,
+    })
+    this.#registration = new Registration({
+      registry: this.registry,
+      namespace: s.namespace,
+      ttl: s.registerTtl,
+      interval: s.registerInterval,
+      logger: this.logger,
+      build: () => this.#serviceRecord(),
     })
     this.stopped = new Promise((resolve) => {
       this.#markStopped = resolve
     })
   }
 
-  /** The address the service serves on, once started. */
+  /** The address the service serves RPC on, once started. */
   get address(): string | undefined {
-    return this.#record?.nodes[0]?.address
+    return this.#address
   }
 
-  /** The broker `subscribe` and `client.publish` use (MICRO_BROKER; the default needs no server). */
+  get state(): ServiceState {
+    return this.#state
+  }
+
+  /**
+   * The broker `subscribe` and `client.publish` use (MICRO_BROKER; the default needs no
+   * server), wrapped by the features (tracing carries the trace context through it).
+   */
   get broker(): Broker {
-    return this.#blocks.broker
+    const raw = this.#blocks.broker
+    const wrappers = this.#extensions.brokerWrappers
+    if (wrappers.length === 0) return raw
+    if (this.#broker?.raw !== raw || this.#broker.size !== wrappers.length) {
+      this.#broker = { raw, size: wrappers.length, wrapped: wrappers.reduceRight((b, wrap) => wrap(b), raw) }
+    }
+    return this.#broker.wrapped
   }
 
   /** Durable event streams (MICRO_EVENTS; the file-backed default needs no server). */
@@ -142,8 +199,9 @@ export class Service implements AsyncDisposable {
   }
 
   /**
-   * The service's config: the file named by MICRO_CONFIG_FILE, then environment variables
-   * under the service's prefix (`shop-api` → `SHOP_API_DB_URL` → `db.url`), then flags.
+   * The service's config: the file named by MICRO_CONFIG_FILE, then the namespace's store
+   * document (`micro config set`, seen within a second), then environment variables under
+   * the service's prefix (`shop-api` → `SHOP_API__DB_URL` → `db.url`), then flags.
    * Loaded by `start()`; call `loadConfig()` to use it before.
    */
   get config(): Config {
@@ -160,28 +218,37 @@ export class Service implements AsyncDisposable {
    * share the messages; without a queue every instance gets each one. Payloads are decoded
    * by content type (and validated by `schema`); a message that cannot be used goes to the
    * dead-letter topic (`<topic>.dead`) with the reason. A handler that throws is logged and
-   * the subscription goes on.
+   * the subscription goes on. Before start it resolves at once (start subscribes, and fails
+   * if the broker refuses); while running it resolves once subscribed and advertised, and
+   * rejects when the broker refuses (nothing is then left subscribed or advertised).
    */
   subscribe<S extends StandardSchema>(
     topic: string,
     handler: MessageHandler<InferOutput<S>>,
     options: ServiceSubscribeOptions<S> & { schema: S },
-  ): this
-  subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options?: ServiceSubscribeOptions): this
-  subscribe(
+  ): Promise<void>
+  subscribe<T = unknown>(
+    topic: string,
+    handler: MessageHandler<T>,
+    options?: ServiceSubscribeOptions,
+  ): Promise<void>
+  async subscribe(
     topic: string,
     handler: MessageHandler<unknown>,
     options: ServiceSubscribeOptions<StandardSchema | undefined> = {},
-  ): this {
-    this.#subscriptions.add(topic, handler, options).catch((error: unknown) => {
+  ): Promise<void> {
+    try {
+      if (await this.#subscriptions.add(topic, handler, options)) await this.#registration.refresh()
+    } catch (error) {
       this.logger.error(`subscribing to ${topic} failed`, { error })
-    })
-    return this
+      throw error
+    }
   }
 
-  /** Register a handler: every method becomes an endpoint `Name.Method`. */
+  /** Register a handler: every method becomes an endpoint `Name.Method` (advertised at once when running). */
   handle(target: object, options?: HandleOptions): this {
     this.server.handle(target, options)
+    this.#registration.refresh()
     return this
   }
 
@@ -189,6 +256,24 @@ export class Service implements AsyncDisposable {
   wrap(...wrappers: HandlerWrapper[]): this {
     this.server.wrap(...wrappers)
     return this
+  }
+
+  /**
+   * Advertise an HTTP server this process runs (the http kind): its address, base path and
+   * routes go into the registration; `undefined` withdraws it.
+   */
+  advertiseHttp(http: HttpAdvert | undefined): void {
+    this.#http = http
+    this.#registration.refresh()
+  }
+
+  /** Set (or, with undefined, remove) metadata of this node, e.g. `metrics`; registered again at once. */
+  setNodeMetadata(entries: Record<string, string | undefined>): void {
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === undefined) delete this.#nodeMetadata[key]
+      else this.#nodeMetadata[key] = value
+    }
+    this.#registration.refresh()
   }
 
   beforeStart(hook: Hook): this {
@@ -229,32 +314,41 @@ export class Service implements AsyncDisposable {
     }
   }
 
-  /** Listen, register, and keep the registration renewed. */
+  /** Load the config, start the features, listen, subscribe, register and keep the registration renewed. */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`service ${this.name} cannot start: it is ${this.#state}`)
     this.#state = 'starting'
     try {
       await this.#blocks.loadConfig()
+      await this.#initFeatures()
       await Hooks.run(this.#hooks.beforeStart)
-      this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
-        maxFrameSize: this.#settings.maxFrameSize,
-      })
-      await this.#subscriptions.start(() => this.#blocks.broker, {
+      if (this.#listen) {
+        for (const { target, options } of this.#extensions.rpcHandlers) this.server.handle(target, options)
+        this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
+          maxFrameSize: this.#settings.maxFrameSize,
+          routes: probeRoutes(this.#extensions),
+        })
+        const advertise = this.#transport.name === 'micro' ? this.#settings.advertise : undefined
+        this.#address = advertise ?? this.#listener.address
+      }
+      await this.#subscriptions.start(() => this.broker, {
         service: this.name,
         codecs: this.#codecs,
         logger: this.logger,
       })
-      const advertise = this.#transport.name === 'micro' ? this.#settings.advertise : undefined
-      this.#record = this.#serviceRecord(advertise ?? this.#listener.address)
-      await this.registry.register(this.#record, {
-        ttl: this.#settings.registerTtl,
-        namespace: this.namespace,
-      })
-      this.#renewal = setInterval(() => this.#renew(), this.#settings.registerInterval)
-      this.#renewal.unref()
-      localServices.add(this.namespace, this.version, this.server)
+      await this.#featureSet?.start()
+      const metrics = (this.features.metrics as { address?: string } | undefined)?.address
+      if (metrics) this.#nodeMetadata.metrics = metrics
+      await this.#registration.start()
+      if (this.#listener) localServices.add(this.namespace, this.version, this.server)
       this.#state = 'running'
-      this.logger.info(`serving ${this.name} on ${this.address}`, { id: this.id, namespace: this.namespace })
+      if (this.#ownsExtensions) this.#extensions.health.ready = true
+      if (this.#listener) {
+        this.logger.info(`serving ${this.name} on ${this.address}`, {
+          id: this.id,
+          namespace: this.namespace,
+        })
+      }
       await Hooks.run(this.#hooks.afterStart)
     } catch (error) {
       this.logger.error(`${this.name} failed to start`, { error })
@@ -274,6 +368,17 @@ export class Service implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop()
+  }
+
+  /**
+   * The first half of a stop, without hooks: not ready, deregister, unsubscribe, release
+   * locks, refuse new calls and wait for those in flight (up to shutdownTimeout), close the
+   * listener. The blocks and the client stay open until `stop()` (the service.toml runtime
+   * runs `onStop` in between). Calling it again returns the same promise.
+   */
+  drain(): Promise<void> {
+    this.#draining ??= this.#drain()
+    return this.#draining
   }
 
   async #stop(): Promise<void> {
@@ -304,15 +409,16 @@ export class Service implements AsyncDisposable {
   }
 
   async #teardown(): Promise<void> {
-    if (this.#renewal) clearInterval(this.#renewal)
-    this.#renewal = undefined
+    await this.drain()
+    await this.#closeClients()
+    this.#state = 'stopped'
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#ownsExtensions) this.#extensions.health.ready = false
     localServices.remove(this.namespace, this.server)
     this.server.startDraining()
-    if (this.#record) {
-      await this.registry.deregister(this.#record, { namespace: this.namespace }).catch((error: unknown) => {
-        this.logger.warn('deregistration failed', { error })
-      })
-    }
+    await this.#registration.stop()
     await this.#subscriptions.stop()
     await this.#blocks.releaseLocks()
     if (this.#listener) {
@@ -331,14 +437,33 @@ export class Service implements AsyncDisposable {
     } else {
       await this.server.waitIdle(this.#settings.shutdownTimeout)
     }
-    await this.#closeClients()
-    this.#state = 'stopped'
+    await this.#featureSet?.stop(this.logger)
   }
 
   async #closeClients(): Promise<void> {
     await this.#blocks.close()
     await this.client.close()
     if (this.#ownsRegistry) await this.registry.close()
+  }
+
+  /** Run `options.features` (loaded only when asked for, so a service without them imports none). */
+  async #initFeatures(): Promise<void> {
+    if (this.#featureOptions === undefined || this.#featureSet) return
+    const { ServiceFeatureSet } = await import('./features.js')
+    const set = new ServiceFeatureSet(this.#featureOptions)
+    this.#featureSet = set
+    await set.init(
+      {
+        name: this.name,
+        version: this.version,
+        product: undefined,
+        kinds: ['rpc'],
+        namespace: this.namespace,
+      },
+      this.#extensions,
+      this.logger,
+    )
+    Object.assign(this.features, set.apis)
   }
 
   /** Where to listen: the configured address, or this node's own subject on NATS. */
@@ -348,33 +473,21 @@ export class Service implements AsyncDisposable {
     return natsNodeSubject(this.namespace, this.name, this.id)
   }
 
-  #renew(): void {
-    if (!this.#record || this.#state !== 'running') return
-    this.registry
-      .register(this.#record, { ttl: this.#settings.registerTtl, namespace: this.namespace })
-      .catch((error) => {
-        this.logger.warn('registration renewal failed; will retry', { error })
-      })
-  }
-
-  #serviceRecord(address: string): ServiceRecord {
-    const node: NodeRecord = {
+  /** The record as it is now (endpoints and subscriptions included); undefined before there is anything to advertise. */
+  #serviceRecord(): ServiceRecord | undefined {
+    if (this.#listen && !this.#listener) return undefined
+    return serviceRecord({
       id: this.id,
-      address,
-      metadata: {
-        protocol: 'micro',
-        transport: this.#transport.name,
-        registry: this.registry.name,
-        server: 'micro',
-      },
-    }
-    return {
       name: this.name,
       version: this.version,
-      metadata: { ...this.#settings.metadata },
+      metadata: this.#settings.metadata,
+      rpcAddress: this.#listener ? this.#address : undefined,
+      transport: this.#transport.name,
+      registry: this.registry.name,
       endpoints: [...this.server.endpoints(), ...this.#subscriptions.endpoints()],
-      nodes: [node],
-    }
+      http: this.#http,
+      nodeMetadata: this.#nodeMetadata,
+    })
   }
 }
 
