@@ -4,8 +4,8 @@ import { describe, test } from 'node:test'
 import { MicroError } from '../errors/errors.js'
 import { MemoryConfigKV } from './memory-kv.js'
 import { memory } from './memory-source.js'
-import { ConfigDocument } from './store-document.js'
 import { envPrefix, loadServiceConfig } from './service-config.js'
+import { ConfigDocument } from './store-document.js'
 import { tempDir } from './test-files.js'
 
 describe('service config', () => {
