@@ -23,6 +23,15 @@ after(() => {
   for (const f of folders) rmSync(f, { recursive: true, force: true })
 })
 
+/** `promise`, or a failure naming `what` if it has not settled in 15 s (it should take well under one). */
+function soon<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within 15 s`)), 15_000)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
 /** A service folder: its toml and one module file. */
 function serviceFolder(toml: string, file: string, source: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'micro-stack-'))
@@ -125,8 +134,10 @@ export default defineService({
     })
     children.push(child)
     const address = (await child.waitFor(/http on (http:\/\/\S+)/, 20_000))[1] as string
+    const deadline = Date.now() + 15_000
     for (;;) {
       const listed = await runNode([CLI, 'services', '--namespace', namespace])
+      assert.ok(Date.now() < deadline, `micro services never listed ${address}: ${listed.stdout}`)
       if (listed.stdout.includes(new URL(address).host)) {
         assert.match(listed.stdout, /web-only\s+1\.0\.0/)
         assert.match(listed.stdout, /endpoint\s+GET \/hello/)
@@ -157,7 +168,7 @@ export default defineService({
       const changes = service.config.watch('feature.on')
       const set = await runNode([CLI, 'config', 'set', 'feature.on', 'true', '--namespace', namespace], env)
       assert.equal(set.code, 0, set.stderr)
-      const next = await changes.next()
+      const next = await soon(changes.next(), 'the watch')
       assert.equal(next.value?.bool(), true)
     } finally {
       await service.stop()

@@ -26,9 +26,11 @@ async function recordWhen(
   namespace: string,
   ok: (record: ServiceRecord) => boolean,
 ): Promise<ServiceRecord> {
+  const deadline = Date.now() + 15_000
   for (;;) {
     const [record] = await registry.getService(name, { namespace }).catch(() => [])
     if (record && ok(record)) return record
+    if (Date.now() > deadline) assert.fail(`the record never got there: ${JSON.stringify(record)}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }

@@ -27,6 +27,8 @@ export interface BlockDeps {
   env: NodeJS.ProcessEnv
   /** Where `store` calls go when they name no database or table (a service.toml service: its own table). */
   storeDefaults?: StoreDefaults
+  /** Wrap the broker handed out (the first is outermost; read at each use): tracing carries context through it. */
+  brokerWrappers?: readonly ((broker: Broker) => Broker)[]
 }
 
 /** Blocks given by the caller; those left out come from MICRO_* when first used. */
@@ -47,6 +49,7 @@ export class ServiceBlocks {
   readonly #deps: BlockDeps
   readonly #given: GivenBlocks
   #broker: Broker | undefined
+  #wrappedBroker: { size: number; broker: Broker } | undefined
   #events: Events | undefined
   #store: Store | undefined
   #sync: Sync | undefined
@@ -61,7 +64,18 @@ export class ServiceBlocks {
     this.#given = given
   }
 
+  /** The broker, wrapped by `brokerWrappers`. */
   get broker(): Broker {
+    const raw = this.#rawBroker()
+    const wrappers = this.#deps.brokerWrappers ?? []
+    if (wrappers.length === 0) return raw
+    if (this.#wrappedBroker?.size !== wrappers.length) {
+      this.#wrappedBroker = { size: wrappers.length, broker: wrappers.reduceRight((b, wrap) => wrap(b), raw) }
+    }
+    return this.#wrappedBroker.broker
+  }
+
+  #rawBroker(): Broker {
     this.#broker ??=
       this.#given.broker ??
       brokerFromEnv(
@@ -156,6 +170,7 @@ export class ServiceBlocks {
     this.#ownStore = undefined
     this.#ownSync = undefined
     if (this.#broker && this.#broker !== this.#given.broker) closing.push(this.#broker.close())
+    this.#wrappedBroker = undefined
     if (this.#events && this.#events !== this.#given.events) closing.push(this.#events.close())
     if (this.#config && this.#config !== this.#given.config) closing.push(this.#config.close())
     const results = await Promise.allSettled(closing)

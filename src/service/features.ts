@@ -36,7 +36,13 @@ export class ServiceFeatureSet {
   }
 
   /** Load, configure and initialise every enabled feature; every settings problem is thrown at once. */
-  async init(service: ServiceInfo, extensions: Extensions, logger: Logger): Promise<void> {
+  async init(
+    who: Pick<ServiceInfo, 'name' | 'version' | 'namespace'>,
+    extensions: Extensions,
+    logger: Logger,
+  ): Promise<void> {
+    // Features see the service as an rpc-only one: metrics then serve on a listener of their own.
+    const service: ServiceInfo = { ...who, product: undefined, kinds: ['rpc'] }
     const problems = new Problems()
     const configured: { name: string; init: () => Promise<FeatureInstance> }[] = []
     for (const [name, table] of this.#wanted) {

@@ -10,6 +10,20 @@ export interface HttpAdvert {
   routes?: readonly { method: string; path: string }[]
 }
 
+/** What a service advertises besides its RPC server and endpoints: an HTTP server, node metadata. */
+export class Advertised {
+  http: HttpAdvert | undefined
+  readonly nodeMetadata: Record<string, string> = {}
+
+  /** Set entries of the node metadata; undefined removes one. */
+  setNodeMetadata(entries: Record<string, string | undefined>): void {
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === undefined) delete this.nodeMetadata[key]
+      else this.nodeMetadata[key] = value
+    }
+  }
+}
+
 /** What one node of the service is, as the registry shows it. */
 export interface RecordParts {
   id: string

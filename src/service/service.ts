@@ -1,35 +1,32 @@
 import type { Broker } from '../broker/broker.js'
 import type { MessageHandler, SubscriberOptions } from '../broker/subscriber.js'
-import { Client } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
 import type { Config } from '../config/config.js'
 import type { Features } from '../definition/deps.js'
 import type { Events } from '../events/events.js'
-import { createLogger, type Logger } from '../logger/logger.js'
-import { RegistryCache } from '../registry/cache.js'
-import { createRegistry } from '../registry/from-env.js'
+import type { Logger } from '../logger/logger.js'
 import type { Registry, ServiceRecord } from '../registry/registry.js'
-import { createSelector } from '../selector/from-name.js'
 import type { HandleOptions } from '../server/handlers.js'
-import { Server } from '../server/server.js'
+import type { Server } from '../server/server.js'
 import type { InferOutput, StandardSchema } from '../server/standard-schema.js'
 import type { HandlerWrapper } from '../server/wrappers.js'
 import type { Store } from '../store/store.js'
 import type { Sync } from '../sync/sync.js'
-import { createTransport } from '../transport/from-env.js'
 import { isListenSubject, natsNodeSubject } from '../transport/nats/subject.js'
 import type { Listener, Transport } from '../transport/transport.js'
 import { uuid } from '../util/ids.js'
-import { ServiceBlocks } from './blocks.js'
+import type { ServiceBlocks } from './blocks.js'
 import { Extensions } from './extensions.js'
 import type { ServiceFeatureSet } from './features.js'
-import { lateClientWrapper, lateServerWrapper } from './late-wrappers.js'
-import { type Hook, Hooks } from './lifecycle.js'
+import { Hooks, WithHooks } from './lifecycle.js'
 import type { ServiceFeatures, ServiceOptions } from './options.js'
+import { serviceParts } from './parts.js'
+import { closePort } from './port.js'
 import { probeRoutes } from './probes.js'
-import { type HttpAdvert, serviceRecord } from './record.js'
+import { Advertised, type HttpAdvert, serviceRecord } from './record.js'
 import { Registration } from './registration.js'
-import { resolveSettings, type Settings } from './settings.js'
+import type { Settings } from './settings.js'
 import { onShutdownSignal } from './signals.js'
 import { Subscriptions } from './subscriptions.js'
 
@@ -41,7 +38,7 @@ export type ServiceState = 'new' | 'starting' | 'running' | 'stopping' | 'stoppe
  * sync, config), a registration kept true in the registry, and a graceful shutdown.
  * Create one with `createService`; `micro run` builds the same stack for a service.toml.
  */
-export class Service implements AsyncDisposable {
+export class Service extends WithHooks implements AsyncDisposable {
   readonly name: string
   readonly version: string
   /** This instance's node id, `<name>-<uuid>`. */
@@ -57,7 +54,6 @@ export class Service implements AsyncDisposable {
   readonly features: Features = {}
   readonly #settings: Settings
   readonly #transport: Transport
-  readonly #hooks = new Hooks()
   readonly #ownsRegistry: boolean
   readonly #blocks: ServiceBlocks
   readonly #subscriptions = new Subscriptions()
@@ -68,10 +64,8 @@ export class Service implements AsyncDisposable {
   readonly #featureOptions: ServiceFeatures | undefined
   readonly #listen: boolean
   readonly #registration: Registration
-  readonly #nodeMetadata: Record<string, string> = {}
+  readonly #advertised = new Advertised()
   #featureSet: ServiceFeatureSet | undefined
-  #http: HttpAdvert | undefined
-  #broker: { raw: Broker; size: number; wrapped: Broker } | undefined
   #listener: Listener | undefined
   /** The RPC address advertised, once listening. */
   #address: string | undefined
@@ -82,71 +76,26 @@ export class Service implements AsyncDisposable {
   #markStopped!: () => void
 
   constructor(options: ServiceOptions) {
-    const env = options.env ?? process.env
-    this.#settings = resolveSettings(options, env)
-    const s = this.#settings
-    this.name = options.name
-    this.version = s.version
-    this.namespace = s.namespace
-    this.id = `${options.name}-${uuid()}`
-    this.logger = options.logger ?? createLogger({ fields: { service: options.name, version: s.version } })
-    this.#ownsRegistry = options.registry === undefined
-    this.registry = options.registry ?? createRegistry(s.registryName, s.registryAddress)
-    this.#transport =
-      options.transport ??
-      createTransport(s.transportName, s.transportAddress, { maxFrameSize: s.maxFrameSize })
-    this.#codecs = options.codecs
+    super()
     this.#extensions = options.extensions ?? new Extensions()
     this.#ownsExtensions = options.extensions === undefined
     this.#featureOptions = this.#ownsExtensions ? options.features : undefined
     this.#listen = options.listen ?? true
-    // Features initialise at start; their wrappers then run around the caller's own.
-    const late = this.#featureOptions !== undefined
-    const lookup = new RegistryCache(this.registry)
-    this.server = new Server({
-      name: options.name,
-      codecs: options.codecs,
-      wrappers: [
-        ...(late ? [lateServerWrapper(this.#extensions.serverWrappers)] : []),
-        ...(options.wrappers ?? []),
-      ],
-      logger: this.logger,
-    })
-    this.#blocks = new ServiceBlocks(
-      {
-        name: options.name,
-        namespace: s.namespace,
-        registry: this.registry,
-        lookup,
-        transport: this.#transport,
-        logger: this.logger,
-        env,
-        storeDefaults: options.storeTable === undefined ? undefined : { table: options.storeTable },
-      },
-      {
-        broker: options.broker,
-        events: options.events,
-        store: options.store,
-        sync: options.sync,
-        config: options.config,
-      },
-    )
-    this.client = new Client({
-      lookup,
-      transport: this.#transport,
-      broker: () => this.broker,
-      selector: options.selector ?? createSelector(s.selectorName),
-      codecs: options.codecs,
-      namespace: s.namespace,
-      requestTimeout: s.requestTimeout,
-      retry: options.retry,
-      wrappers: [
-        ...(late ? [lateClientWrapper(this.#extensions.clientWrappers)] : []),
-        ...(options.clientWrappers ?? []),
-      ],
-      local: localServices,
-      caller: options.name,
-    })
+    const parts = serviceParts(options, this.#extensions)
+    const s = parts.settings
+    this.#settings = s
+    this.name = options.name
+    this.version = s.version
+    this.namespace = s.namespace
+    this.id = `${options.name}-${uuid()}`
+    this.logger = parts.logger
+    this.registry = parts.registry
+    this.#ownsRegistry = parts.ownsRegistry
+    this.#transport = parts.transport
+    this.#codecs = options.codecs
+    this.server = parts.server
+    this.client = parts.client
+    this.#blocks = parts.blocks
     this.#registration = new Registration({
       registry: this.registry,
       namespace: s.namespace,
@@ -174,13 +123,7 @@ export class Service implements AsyncDisposable {
    * server), wrapped by the features (tracing carries the trace context through it).
    */
   get broker(): Broker {
-    const raw = this.#blocks.broker
-    const wrappers = this.#extensions.brokerWrappers
-    if (wrappers.length === 0) return raw
-    if (this.#broker?.raw !== raw || this.#broker.size !== wrappers.length) {
-      this.#broker = { raw, size: wrappers.length, wrapped: wrappers.reduceRight((b, wrap) => wrap(b), raw) }
-    }
-    return this.#broker.wrapped
+    return this.#blocks.broker
   }
 
   /** Durable event streams (MICRO_EVENTS; the file-backed default needs no server). */
@@ -263,37 +206,14 @@ export class Service implements AsyncDisposable {
    * routes go into the registration; `undefined` withdraws it.
    */
   advertiseHttp(http: HttpAdvert | undefined): void {
-    this.#http = http
+    this.#advertised.http = http
     this.#registration.refresh()
   }
 
   /** Set (or, with undefined, remove) metadata of this node, e.g. `metrics`; registered again at once. */
   setNodeMetadata(entries: Record<string, string | undefined>): void {
-    for (const [key, value] of Object.entries(entries)) {
-      if (value === undefined) delete this.#nodeMetadata[key]
-      else this.#nodeMetadata[key] = value
-    }
+    this.#advertised.setNodeMetadata(entries)
     this.#registration.refresh()
-  }
-
-  beforeStart(hook: Hook): this {
-    this.#hooks.beforeStart.push(hook)
-    return this
-  }
-
-  afterStart(hook: Hook): this {
-    this.#hooks.afterStart.push(hook)
-    return this
-  }
-
-  beforeStop(hook: Hook): this {
-    this.#hooks.beforeStop.push(hook)
-    return this
-  }
-
-  afterStop(hook: Hook): this {
-    this.#hooks.afterStop.push(hook)
-    return this
   }
 
   /**
@@ -321,7 +241,7 @@ export class Service implements AsyncDisposable {
     try {
       await this.#blocks.loadConfig()
       await this.#initFeatures()
-      await Hooks.run(this.#hooks.beforeStart)
+      await Hooks.run(this.hooks.beforeStart)
       if (this.#listen) {
         for (const { target, options } of this.#extensions.rpcHandlers) this.server.handle(target, options)
         this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
@@ -338,7 +258,7 @@ export class Service implements AsyncDisposable {
       })
       await this.#featureSet?.start()
       const metrics = (this.features.metrics as { address?: string } | undefined)?.address
-      if (metrics) this.#nodeMetadata.metrics = metrics
+      if (metrics) this.#advertised.setNodeMetadata({ metrics })
       await this.#registration.start()
       if (this.#listener) localServices.add(this.namespace, this.version, this.server)
       this.#state = 'running'
@@ -349,7 +269,7 @@ export class Service implements AsyncDisposable {
           namespace: this.namespace,
         })
       }
-      await Hooks.run(this.#hooks.afterStart)
+      await Hooks.run(this.hooks.afterStart)
     } catch (error) {
       this.logger.error(`${this.name} failed to start`, { error })
       await this.#teardown()
@@ -391,14 +311,14 @@ export class Service implements AsyncDisposable {
     this.#state = 'stopping'
     let failure: unknown
     try {
-      await Hooks.run(this.#hooks.beforeStop)
+      await Hooks.run(this.hooks.beforeStop)
     } catch (error) {
       failure = error
       this.logger.error('a beforeStop hook failed', { error })
     }
     await this.#teardown()
     try {
-      await Hooks.run(this.#hooks.afterStop)
+      await Hooks.run(this.hooks.afterStop)
     } catch (error) {
       failure ??= error
       this.logger.error('an afterStop hook failed', { error })
@@ -422,17 +342,7 @@ export class Service implements AsyncDisposable {
     await this.#subscriptions.stop()
     await this.#blocks.releaseLocks()
     if (this.#listener) {
-      const timeout = this.#settings.shutdownTimeout
-      const drained = await settlesWithin(
-        Promise.all([this.#listener.drain(), this.server.waitIdle(timeout)]),
-        timeout,
-      )
-      if (!drained) {
-        this.logger.warn(
-          `${this.server.activeCalls} calls still in flight after ${timeout} ms; closing anyway`,
-        )
-      }
-      await this.#listener.close()
+      await closePort(this.#listener, this.server, this.#settings.shutdownTimeout, this.logger)
       this.#listener = undefined
     } else {
       await this.server.waitIdle(this.#settings.shutdownTimeout)
@@ -450,20 +360,10 @@ export class Service implements AsyncDisposable {
   async #initFeatures(): Promise<void> {
     if (this.#featureOptions === undefined || this.#featureSet) return
     const { ServiceFeatureSet } = await import('./features.js')
-    const set = new ServiceFeatureSet(this.#featureOptions)
-    this.#featureSet = set
-    await set.init(
-      {
-        name: this.name,
-        version: this.version,
-        product: undefined,
-        kinds: ['rpc'],
-        namespace: this.namespace,
-      },
-      this.#extensions,
-      this.logger,
-    )
-    Object.assign(this.features, set.apis)
+    this.#featureSet = new ServiceFeatureSet(this.#featureOptions)
+    const info = { name: this.name, version: this.version, namespace: this.namespace }
+    await this.#featureSet.init(info, this.#extensions, this.logger)
+    Object.assign(this.features, this.#featureSet.apis)
   }
 
   /** Where to listen: the configured address, or this node's own subject on NATS. */
@@ -485,8 +385,8 @@ export class Service implements AsyncDisposable {
       transport: this.#transport.name,
       registry: this.registry.name,
       endpoints: [...this.server.endpoints(), ...this.#subscriptions.endpoints()],
-      http: this.#http,
-      nodeMetadata: this.#nodeMetadata,
+      http: this.#advertised.http,
+      nodeMetadata: this.#advertised.nodeMetadata,
     })
   }
 }
@@ -502,23 +402,6 @@ export class Service implements AsyncDisposable {
  */
 export function createService(options: ServiceOptions): Service {
   return new Service(options)
-}
-
-/** Whether `promise` settles within `ms`. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    promise.then(
-      () => {
-        clearTimeout(timer)
-        resolve(true)
-      },
-      () => {
-        clearTimeout(timer)
-        resolve(false)
-      },
-    )
-  })
 }
 
 /** Options of `service.subscribe`. */

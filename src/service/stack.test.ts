@@ -44,11 +44,22 @@ async function recordWhen(
   name: string,
   ok: (record: ServiceRecord) => boolean,
 ): Promise<ServiceRecord> {
+  const deadline = Date.now() + 15_000
   for (;;) {
     const [record] = await registry.getService(name).catch(() => [])
     if (record && ok(record)) return record
+    if (Date.now() > deadline) assert.fail(`the record never got there: ${JSON.stringify(record)}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/** `promise`, or a failure naming `what` if it has not settled in 15 s (it should take well under one). */
+function soon<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within 15 s`)), 15_000)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 function url(service: Service, path: string): string {
@@ -112,7 +123,7 @@ describe('service stack', () => {
     for (const path of ['/health', '/health/live', '/health/ready']) {
       const res = await fetch(url(service, path))
       assert.equal(res.status, 200, path)
-      assert.equal((await res.json()).status, 'ok')
+      assert.equal(((await res.json()) as { status: string }).status, 'ok')
     }
     health.addCheck('db', () => {
       throw new Error('db is down')
@@ -169,7 +180,7 @@ describe('service stack', () => {
     await service.store.write('o1', { n: 1 })
     await service.store.write('shared', 1, { table: 'micro' })
     assert.deepEqual(await service.store.tables(), ['micro', 'orders'])
-    assert.equal((await raw.read('o1', { namespace: 'shop', table: 'orders' })).value.n, 1)
+    assert.deepEqual((await raw.read('o1', { namespace: 'shop', table: 'orders' })).value, { n: 1 })
     await service.stop()
   })
 
@@ -177,12 +188,12 @@ describe('service stack', () => {
     const raw = new MemoryStore()
     const document = new ConfigDocument(storeKV(raw), { namespace: 'team' })
     await document.set('greeting', 'hello')
-    const { service } = make({ store: raw, namespace: 'team', env: { [`X__GREETING`]: 'ignored' } })
+    const { service } = make({ store: raw, namespace: 'team' })
     await service.start()
     assert.equal(service.config.get('greeting').string(), 'hello')
     const changes = service.config.watch('greeting')
     await document.set('greeting', 'bonjour')
-    assert.equal((await changes.next()).value?.string(), 'bonjour')
+    assert.equal((await soon(changes.next(), 'the watch')).value?.string(), 'bonjour')
     await service.stop()
   })
 })
