@@ -302,9 +302,10 @@ export class Service extends WithHooks implements AsyncDisposable {
   }
 
   async #stop(): Promise<void> {
-    if (this.#state === 'new') {
+    if (this.#state === 'new' || this.#state === 'stopped') {
+      // Never started, or a failed start already cleaned up: nothing runs, no hooks.
+      if (this.#state === 'new') await this.#closeClients()
       this.#state = 'stopped'
-      await this.#closeClients()
       this.#markStopped()
       return
     }

@@ -172,6 +172,10 @@ describe('service stack', () => {
     await assert.rejects(service.start(), (e: MicroError) => /features\.metrics\.port/.test(e.detail))
     const unknown = make({ features: { nope: true } }).service
     await assert.rejects(unknown.start(), /no feature nope/)
+    const malformed = make({ features: { metrics: 'yes' as never } }).service
+    await assert.rejects(malformed.start(), /features\.metrics must be true, false or a table/)
+    const logging = make({ features: { logging: true } }).service
+    await assert.rejects(logging.start(), /pass a logger/)
   })
 
   test('storeTable puts records in the service table by default; a call may name another', async () => {
