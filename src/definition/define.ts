@@ -25,12 +25,23 @@ export type RpcHandlers = object | readonly object[]
 /** A fetch-style handler, such as Hono's `app.fetch`. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>
 
+/** An HTTP route an app lists, advertised in the registry as endpoint `METHOD /path`. */
+export interface HttpRouteInfo {
+  method: string
+  path: string
+}
+
 /**
  * What an http factory returns: a fetch-style handler, a node `(req, res)` handler (a
  * function of two or more parameters, e.g. an Express app), or either made explicit as
- * `{ fetch }` (a Hono app qualifies) or `{ node }`.
+ * `{ fetch }` (a Hono app qualifies) or `{ node }`. The object forms may list their
+ * `routes` (a Hono app does), which the service then advertises.
  */
-export type HttpHandler = FetchHandler | NodeHandler | { fetch: FetchHandler } | { node: NodeHandler }
+export type HttpHandler =
+  | FetchHandler
+  | NodeHandler
+  | { fetch: FetchHandler; routes?: readonly HttpRouteInfo[] }
+  | { node: NodeHandler; routes?: readonly HttpRouteInfo[] }
 
 /** A long-running worker: `start` may run until its signal aborts; `stop` is called on shutdown. */
 export interface Worker {

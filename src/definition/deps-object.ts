@@ -1,18 +1,22 @@
 import type { Broker } from '../broker/broker.js'
+import type { Client } from '../client/client.js'
+import type { Config } from '../config/config.js'
 import type { Events } from '../events/events.js'
 import type { Logger } from '../logger/logger.js'
+import type { Service } from '../service/service.js'
 import type { Store } from '../store/store.js'
-import type { Blocks } from './blocks.js'
+import type { Sync } from '../sync/sync.js'
 import type { Features, RunDeps, ServiceInfo } from './deps.js'
 import type { Table } from './table.js'
 
 /**
- * The deps object factories get. `broker`, `events` and `store` are getters on the
- * prototype, so destructuring them makes them (on first use) but spreading the object
- * does not: a service that never names them opens nothing.
+ * The deps object factories get. The blocks are the process's service stack's (the same
+ * ServiceBlocks `createService` uses), as getters on the prototype: destructuring one
+ * makes it (on first use) but spreading the object does not, so a service that never
+ * names the broker opens none.
  */
 export class DepsObject implements RunDeps {
-  readonly #blocks: Blocks
+  readonly #stack: () => Service
 
   constructor(
     readonly env: Readonly<Record<string, unknown>>,
@@ -22,21 +26,34 @@ export class DepsObject implements RunDeps {
     readonly settings: Readonly<Table>,
     readonly service: ServiceInfo,
     readonly signal: AbortSignal,
-    blocks: Blocks,
+    stack: () => Service,
   ) {
-    this.#blocks = blocks
+    this.#stack = stack
   }
 
   get broker(): Broker {
-    return this.#blocks.broker
+    return this.#stack().broker
   }
 
   get events(): Events {
-    return this.#blocks.events
+    return this.#stack().events
   }
 
   get store(): Store {
-    return this.#blocks.store
+    return this.#stack().store
+  }
+
+  get sync(): Sync {
+    return this.#stack().sync
+  }
+
+  get config(): Config {
+    return this.#stack().config
+  }
+
+  /** The service's client (the one `clients` are proxies on). */
+  get client(): Client {
+    return this.#stack().client
   }
 
   /** The same deps with another signal (a kind's own, joined with the service's). */
@@ -49,7 +66,7 @@ export class DepsObject implements RunDeps {
       this.settings,
       this.service,
       signal,
-      this.#blocks,
+      this.#stack,
     )
   }
 }

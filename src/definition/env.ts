@@ -1,3 +1,4 @@
+import { envPrefix } from '../config/service-config.js'
 import type { StandardIssue, StandardSchema } from '../server/standard-schema.js'
 import { parseDuration } from '../util/duration.js'
 import type { EnvEnumOptions, EnvSpec, EnvVar, EnvVarOptions } from './env-spec.js'
@@ -6,10 +7,11 @@ import type { Problems } from './problems.js'
 /** Names whose values are never printed, whatever the declaration says. */
 const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i
 
-/** The prefix of per-service overrides: `orders-api` reads `ORDERS_API__NAME` before `NAME`. */
-export function envPrefix(service: string): string {
-  return `${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}__`
-}
+/**
+ * The prefix of per-service overrides: `orders-api` reads `ORDERS_API__NAME` before `NAME`.
+ * The same rule as the service's config (`ORDERS_API__DB_URL` → `db.url`): one prefix.
+ */
+export { envPrefix }
 
 /** What `resolveEnv` reads. */
 export interface EnvInput {

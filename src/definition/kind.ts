@@ -1,5 +1,7 @@
 import type { Client } from '../client/client.js'
 import type { Registry } from '../registry/registry.js'
+import type { ServiceOptions } from '../service/options.js'
+import type { Service } from '../service/service.js'
 import type { RunDeps, ServiceInfo } from './deps.js'
 import type { Extensions } from './extensions.js'
 import type { TableReader } from './table.js'
@@ -20,7 +22,19 @@ export interface KindContext<Settings = unknown> {
   readonly registry: Registry
   /** The client every kind shares (clients in deps are proxies on it). */
   readonly client: Client
+  /**
+   * The process's service stack (what `createService` makes): server, client, blocks and
+   * registration. The rpc kind serves its handlers on it; the http kind advertises its
+   * server through it (`advertiseHttp`).
+   */
+  readonly stack: Service
 }
+
+/** What a kind asks of the process's service stack before anything starts. */
+export type KindServiceOptions = Pick<
+  ServiceOptions,
+  'listen' | 'address' | 'advertise' | 'shutdownTimeout' | 'maxFrameSize'
+>
 
 /** A started kind. */
 export interface RunningKind {
@@ -45,6 +59,11 @@ export interface Kind<Settings = unknown> {
   readonly port?: { default?: (env: NodeJS.ProcessEnv) => number | undefined }
   /** Read `[runtime.<name>]` (empty when absent); wrong values are reported through the reader. */
   configure(reader: TableReader): Settings
+  /**
+   * Options of the service stack this kind needs, read before the stack is made (the rpc
+   * kind: listen, on its address). `port` is the kind's port from types or its default.
+   */
+  serviceOptions?(settings: Settings, port: number | undefined): KindServiceOptions
   start(context: KindContext<Settings>): Promise<RunningKind>
 }
 

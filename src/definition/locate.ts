@@ -5,8 +5,12 @@ import { importPeer } from '../util/optional-import.js'
 import { isServiceDefinition, type ServiceDefinition } from './define.js'
 import { DefinitionError } from './problems.js'
 
+const EXTENSIONS = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs']
+
 /** The files of the entry module looked for, in order, when the toml names no `entry`. */
-export const ENTRY_FILES = ['service.ts', 'service.js', 'main.ts', 'main.js', 'index.ts', 'index.js']
+export const ENTRY_FILES = ['service', 'main', 'index'].flatMap((name) =>
+  EXTENSIONS.map((ext) => `${name}.${ext}`),
+)
 
 const MODULE = /\.[cm]?[jt]s$/
 
@@ -39,22 +43,39 @@ export async function findEntry(target: string, tomlPath: string, entry: unknown
   throw new DefinitionError(tomlPath, [
     {
       key: 'entry',
-      message: `no service module found in ${dir} (looked for ${ENTRY_FILES.join(', ')})`,
+      message: `no service module found in ${dir} (looked for service, main and index .${EXTENSIONS.join('/.')})`,
       fix: 'add entry = "path/to/service.ts" to service.toml, or name the module service.ts',
     },
   ])
 }
 
 /**
- * Import a service module and return its definition (the default export, or else the
- * first exported definition). TypeScript is loaded through tsx when node cannot load it
- * by itself.
+ * Import a service module and return its definition: the default export, or else the
+ * first exported definition. ES modules (`.js`, `.mjs`, `.ts`, `.mts`) and CommonJS
+ * (`.cjs`, `.cts`, whose `module.exports` is the default) both work; a CommonJS module,
+ * which cannot `require` this ES package, may export a promise of the definition
+ * (`module.exports = import('micro-ts').then(({ defineService }) => defineService({...}))`).
+ * TypeScript is loaded through tsx when node cannot load it by itself.
  */
 export async function importDefinition(path: string): Promise<ServiceDefinition> {
+  const module = extname(path) === '.cts' ? await requireTypeScript(path) : await importModule(path)
+  const found = await definitionIn(module)
+  if (!found) {
+    throw new DefinitionError(path, [
+      {
+        key: 'definition',
+        message: 'the module exports no service definition',
+        fix: 'export default defineService({ ... })',
+      },
+    ])
+  }
+  return found
+}
+
+async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href
-  let module: Record<string, unknown>
   try {
-    module = await import(url)
+    return await import(url)
   } catch (error) {
     if (
       (error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' ||
@@ -67,21 +88,39 @@ export async function importDefinition(path: string): Promise<ServiceDefinition>
     )
     tsx.register()
     // The failed import stays cached under its URL: load it again under another one.
-    module = await import(`${url}?ts`)
+    return await import(`${url}?ts`)
   }
-  const found = isServiceDefinition(module.default)
-    ? module.default
-    : Object.values(module).find(isServiceDefinition)
-  if (!found) {
-    throw new DefinitionError(path, [
-      {
-        key: 'definition',
-        message: 'the module exports no service definition',
-        fix: 'export default defineService({ ... })',
-      },
-    ])
+}
+
+/**
+ * A CommonJS TypeScript module, through tsx's require: its ES loader would run it from a
+ * data: URL, where the module's own `import()` of a path cannot resolve.
+ */
+async function requireTypeScript(path: string): Promise<Record<string, unknown>> {
+  const tsx = await importPeer<{ require: (id: string, from: string) => unknown }>(
+    'tsx/cjs/api',
+    `running the TypeScript file ${path}`,
+  )
+  return { default: tsx.require(path, import.meta.url) }
+}
+
+/** The definition a module exports, looking through CommonJS' `default` and an exported promise. */
+async function definitionIn(module: Record<string, unknown>): Promise<ServiceDefinition | undefined> {
+  let exported: unknown = module.default
+  if (isThenable(exported)) exported = await exported
+  // CommonJS compiled from `export default` puts the definition under exports.default.
+  const nested = (exported as { default?: unknown } | null | undefined)?.default
+  if (isServiceDefinition(exported)) return exported
+  if (isServiceDefinition(nested)) return nested
+  if (isThenable(nested)) {
+    const awaited = await nested
+    if (isServiceDefinition(awaited)) return awaited
   }
-  return found
+  return Object.values(module).find(isServiceDefinition)
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }
 
 async function kindOf(path: string): Promise<'file' | 'dir' | undefined> {

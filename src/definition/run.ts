@@ -2,7 +2,6 @@ import { MicroError } from '../errors/errors.js'
 import { createLogger } from '../logger/logger.js'
 import { createRegistry } from '../registry/from-env.js'
 import type { ServiceDefinition } from './define.js'
-import { blocksFromEnv } from './env-blocks.js'
 import { findEntry, findToml, importDefinition } from './locate.js'
 import { prepare } from './prepare.js'
 import { DefinitionError } from './problems.js'
@@ -56,15 +55,14 @@ export async function runService(options: RunOptions): Promise<number> {
     if (config.product) fields.product = config.product
     const logger = createLogger({ fields })
     const registry = createRegistry(env.MICRO_REGISTRY || undefined, env.MICRO_REGISTRY_ADDRESS || undefined)
-    const namespace = env.MICRO_NAMESPACE || 'micro'
+    // The broker, events, store, sync and config are the service stack's, from MICRO_* in `env`.
     runtime = new ServiceRuntime({
       prepared,
       registry,
       ownsRegistry: true,
-      namespace,
+      namespace: env.MICRO_NAMESPACE || 'micro',
       logger,
       envSource: env,
-      blocks: await blocksFromEnv(env, registry, namespace, logger),
     })
   } catch (error) {
     err(error instanceof DefinitionError ? error.detail : `micro run: ${MicroError.from(error).detail}`)

@@ -2,14 +2,14 @@ import type { Client } from '../client/client.js'
 import { MicroError } from '../errors/errors.js'
 import type { Logger } from '../logger/logger.js'
 import type { Registry } from '../registry/registry.js'
+import type { GivenBlocks } from '../service/blocks.js'
+import { Extensions } from '../service/extensions.js'
 import { createService, type Service } from '../service/service.js'
-import { type BlockFactories, Blocks } from './blocks.js'
 import { buildClients, type ClientSpecs } from './clients.js'
 import type { Deps, Features, RunDeps, ServiceInfo } from './deps.js'
 import { DepsObject } from './deps-object.js'
-import { Extensions } from './extensions.js'
 import type { FeatureInstance } from './feature.js'
-import type { RunningKind } from './kind.js'
+import type { KindServiceOptions, RunningKind } from './kind.js'
 import type { Prepared, PreparedKind } from './prepare.js'
 
 /** What a ServiceRuntime runs, and with what. */
@@ -30,9 +30,10 @@ export interface RuntimeOptions {
   lifecycle?: boolean
   /** Kinds not to start (the test harness runs scripts on demand). */
   skipKinds?: readonly string[]
+  /** The variables the service reads (MICRO_*, its env). Default process.env. */
   envSource?: NodeJS.ProcessEnv
-  /** How to make the broker, events and store (on first use). */
-  blocks?: BlockFactories
+  /** Blocks to use instead of the MICRO_* ones (tests: memory); the runtime does not close them. */
+  blocks?: GivenBlocks
 }
 
 /** How a runtime ended by itself: a script's exit code, or a kind's failure. */
@@ -57,11 +58,10 @@ export class ServiceRuntime {
   readonly exited: Promise<Exit>
   readonly #options: RuntimeOptions
   readonly #controller = new AbortController()
-  readonly #blocks: Blocks
   readonly #features: { name: string; instance: FeatureInstance }[] = []
   readonly #kinds: { name: string; running: RunningKind }[] = []
   #baseLogger: Logger
-  #clientHolder: Service | undefined
+  #stack: Service | undefined
   #clients: Record<string, unknown> = {}
   #onStartRan = false
   #registryClosed = false
@@ -78,10 +78,9 @@ export class ServiceRuntime {
       version: config.version,
       product: config.product,
       kinds: config.types.map((t) => t.kind),
-      namespace: options.namespace ?? (process.env.MICRO_NAMESPACE || 'micro'),
+      namespace: options.namespace ?? ((options.envSource ?? process.env).MICRO_NAMESPACE || 'micro'),
     }
     this.#baseLogger = options.logger
-    this.#blocks = new Blocks(options.blocks ?? {}, this.extensions.brokerWrappers)
     this.exited = new Promise((resolve) => {
       this.#exit = resolve
     })
@@ -92,10 +91,15 @@ export class ServiceRuntime {
     return this.#baseLogger.child({ kind: this.info.kinds.join(',') })
   }
 
+  /** The process's service stack (createService's): server, client, blocks, registration. Made at start. */
+  get stack(): Service {
+    if (!this.#stack) throw new Error('the service has not started')
+    return this.#stack
+  }
+
   /** The shared client (after start). */
   get client(): Client {
-    if (!this.#clientHolder) throw new Error('the service has not started')
-    return this.#clientHolder.client
+    return this.stack.client
   }
 
   get clients(): Readonly<Record<string, unknown>> {
@@ -121,7 +125,7 @@ export class ServiceRuntime {
       this.#options.prepared.config.settings,
       this.info,
       this.#controller.signal,
-      this.#blocks,
+      () => this.stack,
     )
   }
 
@@ -153,8 +157,10 @@ export class ServiceRuntime {
         this.#features.push({ name, instance })
         if (instance.api !== undefined) this.features[name] = instance.api
       }
-      step = 'the clients could not be created'
-      this.#createClients()
+      step = 'the service could not be created'
+      this.#createStack()
+      step = 'the config could not be loaded'
+      await this.stack.loadConfig()
       if (this.#options.lifecycle !== false && prepared.definition.spec.onStart) {
         step = 'onStart failed'
         this.#onStartRan = true
@@ -169,6 +175,10 @@ export class ServiceRuntime {
         step = `feature ${name} failed to start`
         await instance.start?.()
       }
+      // No rpc kind started it (http or worker alone): register what there is to advertise.
+      step = 'the service failed to start'
+      if (this.stack.state === 'new') await this.stack.start()
+      this.stack.setNodeMetadata({ metrics: this.#metricsAddress() })
     } catch (error) {
       const reason = MicroError.from(error, this.info.name)
       this.logger.error(`${this.info.name} ${step}: ${reason.detail}; stopping`, { error })
@@ -191,18 +201,26 @@ export class ServiceRuntime {
     return this.#stopping
   }
 
-  async #startKind({ entry, kind, settings, factory }: PreparedKind): Promise<void> {
-    const port =
-      this.#options.portOverride ?? entry.port ?? kind.port?.default?.(this.#options.envSource ?? process.env)
+  /** A kind's port: the test override, the one in types, else the kind's default. */
+  #portOf({ entry, kind }: PreparedKind): number | undefined {
+    if (!kind.port) return undefined
+    return (
+      this.#options.portOverride ?? entry.port ?? kind.port.default?.(this.#options.envSource ?? process.env)
+    )
+  }
+
+  async #startKind(prepared: PreparedKind): Promise<void> {
+    const { entry, kind, settings, factory } = prepared
     const running = await kind.start({
       service: this.info,
       settings,
-      port: kind.port ? port : undefined,
+      port: this.#portOf(prepared),
       factory: factory as (deps: RunDeps) => unknown,
       deps: this.deps(entry.kind),
       extensions: this.extensions,
       registry: this.#options.registry,
       client: this.client,
+      stack: this.stack,
     })
     this.#kinds.push({ name: entry.kind, running })
     this.logger.info(`${entry.kind} is running`, running.info())
@@ -212,24 +230,52 @@ export class ServiceRuntime {
     )
   }
 
-  #createClients(): void {
+  /**
+   * The one service stack of the process, what `createService` makes: the kinds ask for
+   * what they need of it (the rpc kind: listen, where), the features' middleware, routes
+   * and health state are its extensions, its blocks are the deps', its store defaults to
+   * the service's own table.
+   */
+  #createStack(): void {
     const { prepared } = this.#options
-    this.#clientHolder = createService({
+    const kindOptions: KindServiceOptions = {}
+    for (const kind of prepared.kinds) {
+      Object.assign(kindOptions, kind.kind.serviceOptions?.(kind.settings, this.#portOf(kind)))
+    }
+    const metadata: Record<string, string> = { kinds: this.info.kinds.join(',') }
+    if (this.info.product) metadata.product = this.info.product
+    const given = this.#options.blocks ?? {}
+    this.#stack = createService({
+      ...kindOptions,
+      listen: kindOptions.listen ?? false,
       name: this.info.name,
       version: this.info.version,
+      metadata,
       namespace: this.info.namespace,
       registry: this.#options.registry,
       logger: this.logger,
       handleSignals: false,
+      wrappers: this.extensions.serverWrappers,
       clientWrappers: this.extensions.clientWrappers,
+      extensions: this.extensions,
+      env: this.#options.envSource ?? process.env,
+      storeTable: this.info.name,
+      ...given,
     })
     const specs = (prepared.definition.spec.clients ?? {}) as ClientSpecs
-    this.#clients = buildClients(
-      this.#clientHolder.client,
-      specs,
-      prepared.config.clients,
-      this.#options.fakes,
-    )
+    this.#clients = buildClients(this.#stack.client, specs, prepared.config.clients, this.#options.fakes)
+  }
+
+  /** Where the metrics feature serves, for the node metadata: its own listener, or the http kind's route. */
+  #metricsAddress(): string | undefined {
+    const api = this.features.metrics as { address?: string } | undefined
+    if (!api) return undefined
+    if (api.address) return api.address
+    const http = this.kind('http')?.info().address
+    const path = (
+      this.#options.prepared.features.find((f) => f.name === 'metrics')?.config as { path?: string }
+    )?.path
+    return typeof http === 'string' ? `${http}${path ?? '/metrics'}` : undefined
   }
 
   /** A kind ended by itself: a script's result or a failure ends the whole service. */
@@ -273,10 +319,9 @@ export class ServiceRuntime {
       this.#onStartRan = false
       await attempt('onStop', () => this.#options.prepared.definition.spec.onStop?.(this.deps() as Deps))
     }
-    await attempt('closing the broker, events and store', () => this.#blocks.close())
-    const holder = this.#clientHolder
-    this.#clientHolder = undefined
-    if (holder) await attempt('closing the clients', () => holder.stop())
+    const stack = this.#stack
+    this.#stack = undefined
+    if (stack) await attempt('closing the blocks and the clients', () => stack.stop())
     if (this.#options.ownsRegistry && !this.#registryClosed) {
       this.#registryClosed = true
       await attempt('closing the registry', () => this.#options.registry.close())

@@ -2,13 +2,14 @@ import type { Broker } from '../broker/broker.js'
 import { brokerFromEnv } from '../broker/from-env.js'
 import type { Config } from '../config/config.js'
 import { loadServiceConfig } from '../config/service-config.js'
+import { storeKV } from '../config/store-kv.js'
 import type { Events } from '../events/events.js'
 import { eventsFromEnv } from '../events/from-env.js'
 import type { Logger } from '../logger/logger.js'
 import type { RegistryCache } from '../registry/cache.js'
 import type { Registry } from '../registry/registry.js'
 import { storeFromEnv } from '../store/from-env.js'
-import { namespacedStore } from '../store/namespaced.js'
+import { namespacedStore, type StoreDefaults } from '../store/namespaced.js'
 import type { Store } from '../store/store.js'
 import { syncFromEnv } from '../sync/from-env.js'
 import { namespacedSync } from '../sync/namespaced.js'
@@ -24,6 +25,10 @@ export interface BlockDeps {
   transport: Transport
   logger: Logger
   env: NodeJS.ProcessEnv
+  /** Where `store` calls go when they name no database or table (a service.toml service: its own table). */
+  storeDefaults?: StoreDefaults
+  /** Wrap the broker handed out (the first is outermost; read at each use): tracing carries context through it. */
+  brokerWrappers?: readonly ((broker: Broker) => Broker)[]
 }
 
 /** Blocks given by the caller; those left out come from MICRO_* when first used. */
@@ -44,6 +49,7 @@ export class ServiceBlocks {
   readonly #deps: BlockDeps
   readonly #given: GivenBlocks
   #broker: Broker | undefined
+  #wrappedBroker: { size: number; broker: Broker } | undefined
   #events: Events | undefined
   #store: Store | undefined
   #sync: Sync | undefined
@@ -58,7 +64,18 @@ export class ServiceBlocks {
     this.#given = given
   }
 
+  /** The broker, wrapped by `brokerWrappers`. */
   get broker(): Broker {
+    const raw = this.#rawBroker()
+    const wrappers = this.#deps.brokerWrappers ?? []
+    if (wrappers.length === 0) return raw
+    if (this.#wrappedBroker?.size !== wrappers.length) {
+      this.#wrappedBroker = { size: wrappers.length, broker: wrappers.reduceRight((b, wrap) => wrap(b), raw) }
+    }
+    return this.#wrappedBroker.broker
+  }
+
+  #rawBroker(): Broker {
     this.#broker ??=
       this.#given.broker ??
       brokerFromEnv(
@@ -81,14 +98,18 @@ export class ServiceBlocks {
     return this.#events
   }
 
-  /** The store, its calls defaulting to the service's namespace. */
+  /** The store, its calls defaulting to the service's namespace (and table, when set). */
   get store(): Store {
-    if (this.#store === undefined) {
-      const given = this.#given.store
-      if (given === undefined) this.#ownStore = storeFromEnv(this.#deps.env)
-      this.#store = namespacedStore(given ?? (this.#ownStore as Store), this.#deps.namespace)
-    }
+    this.#store ??= namespacedStore(this.#rawStore(), this.#deps.namespace, this.#deps.storeDefaults)
     return this.#store
+  }
+
+  /** The store itself (given, or made from MICRO_STORE), without the service's defaults. */
+  #rawStore(): Store {
+    const given = this.#given.store
+    if (given !== undefined) return given
+    this.#ownStore ??= storeFromEnv(this.#deps.env)
+    return this.#ownStore
   }
 
   /** Locks and elections, defaulting to the service's namespace. */
@@ -112,13 +133,18 @@ export class ServiceBlocks {
     return config
   }
 
-  /** Load the config (file from MICRO_CONFIG_FILE < env under the service's prefix < flags), once. */
+  /**
+   * Load the config, once: the file from MICRO_CONFIG_FILE < the namespace's store document
+   * (`micro config set`) < env under the service's prefix < flags.
+   */
   loadConfig(): Promise<Config> {
     if (this.#given.config) return Promise.resolve(this.#given.config)
     this.#configLoading ??= loadServiceConfig({
       name: this.#deps.name,
       env: this.#deps.env,
       logger: this.#deps.logger,
+      store: storeKV(this.#rawStore()),
+      namespace: this.#deps.namespace,
     }).then((config) => {
       this.#config = config
       return config
@@ -144,6 +170,7 @@ export class ServiceBlocks {
     this.#ownStore = undefined
     this.#ownSync = undefined
     if (this.#broker && this.#broker !== this.#given.broker) closing.push(this.#broker.close())
+    this.#wrappedBroker = undefined
     if (this.#events && this.#events !== this.#given.events) closing.push(this.#events.close())
     if (this.#config && this.#config !== this.#given.config) closing.push(this.#config.close())
     const results = await Promise.allSettled(closing)

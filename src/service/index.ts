@@ -3,5 +3,6 @@
  * @module
  */
 export type { Hook } from './lifecycle.js'
-export type { ServiceOptions } from './options.js'
-export { createService, Service } from './service.js'
+export type { ServiceFeatures, ServiceOptions } from './options.js'
+export type { HttpAdvert } from './record.js'
+export { createService, Service, type ServiceState, type ServiceSubscribeOptions } from './service.js'

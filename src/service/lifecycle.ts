@@ -13,3 +13,32 @@ export class Hooks {
     for (const hook of hooks) await hook()
   }
 }
+
+/** The hook methods of a service; the service runs `hooks` around its start and stop. */
+export abstract class WithHooks {
+  protected readonly hooks = new Hooks()
+
+  /** Runs before the service listens. */
+  beforeStart(hook: Hook): this {
+    this.hooks.beforeStart.push(hook)
+    return this
+  }
+
+  /** Runs once the service serves and is registered. */
+  afterStart(hook: Hook): this {
+    this.hooks.afterStart.push(hook)
+    return this
+  }
+
+  /** Runs when a stop begins, before deregistration. */
+  beforeStop(hook: Hook): this {
+    this.hooks.beforeStop.push(hook)
+    return this
+  }
+
+  /** Runs at the end of a stop. */
+  afterStop(hook: Hook): this {
+    this.hooks.afterStop.push(hook)
+    return this
+  }
+}

@@ -3,6 +3,7 @@ import type { RetryOptions } from '../client/retry.js'
 import type { ClientWrapper } from '../client/wrappers.js'
 import type { Codecs } from '../codec/codecs.js'
 import type { Config } from '../config/config.js'
+import type { Table } from '../definition/table.js'
 import type { Events } from '../events/events.js'
 import type { Logger } from '../logger/logger.js'
 import type { Registry } from '../registry/registry.js'
@@ -11,6 +12,7 @@ import type { HandlerWrapper } from '../server/wrappers.js'
 import type { Store } from '../store/store.js'
 import type { Sync } from '../sync/sync.js'
 import type { Transport } from '../transport/transport.js'
+import type { Extensions } from './extensions.js'
 
 /** Everything `createService` takes. Unset options come from MICRO_* variables, then defaults. */
 export interface ServiceOptions {
@@ -57,6 +59,43 @@ export interface ServiceOptions {
   store?: Store
   /** Locks and leader election. MICRO_SYNC (+ _ADDRESS), default: file (every process on this machine). */
   sync?: Sync
-  /** The service's config; default: MICRO_CONFIG_FILE < `<SERVICE>_*` env < flags, loaded at start. */
+  /**
+   * The service's config; default: MICRO_CONFIG_FILE < the namespace's store document
+   * (`micro config set`) < `<SERVICE>__*` env < flags, loaded at start and watched.
+   */
   config?: Config
+  /**
+   * Where `service.store` calls go when they name no database or table. Default: database
+   * and table `micro` (Go Micro's); a service.toml service gets its own table (its name).
+   */
+  storeTable?: string
+  /**
+   * Cross-cutting features from `src/features`, enabled by name: `tracing` (spans and W3C
+   * trace context through calls and publishes), `metrics` (Prometheus text; `{ port, host,
+   * path }`, default 127.0.0.1:9464/metrics, advertised as node metadata `metrics`),
+   * `health` (readiness checks through `service.features.health.addCheck`; `{ timeout }`).
+   * `true` enables one with its defaults; a table configures it as `[features.<name>]`
+   * would in a service.toml.
+   */
+  features?: ServiceFeatures
+  /** The variables MICRO_* settings and blocks are read from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv
+  /**
+   * Open the transport listener (default true). A process that serves no RPC (a
+   * service.toml service with only an http kind) registers its HTTP address instead.
+   */
+  listen?: boolean
+  /**
+   * @internal Middleware, routes and health state filled by features run elsewhere (the
+   * service.toml runtime runs them for every kind of the process).
+   */
+  extensions?: Extensions
+}
+
+/** The features `createService` can run, by name (a custom one registered with registerFeature too). */
+export interface ServiceFeatures {
+  tracing?: boolean | Table
+  metrics?: boolean | { port?: number; host?: string; path?: string }
+  health?: boolean | { timeout?: string | number }
+  [feature: string]: boolean | Table | undefined
 }

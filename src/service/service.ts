@@ -1,38 +1,44 @@
 import type { Broker } from '../broker/broker.js'
 import type { MessageHandler, SubscriberOptions } from '../broker/subscriber.js'
-import { Client } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
 import type { Config } from '../config/config.js'
+import type { Features } from '../definition/deps.js'
 import type { Events } from '../events/events.js'
-import { createLogger, type Logger } from '../logger/logger.js'
-import { RegistryCache } from '../registry/cache.js'
-import { createRegistry } from '../registry/from-env.js'
-import type { NodeRecord, Registry, ServiceRecord } from '../registry/registry.js'
-import { createSelector } from '../selector/from-name.js'
+import type { Logger } from '../logger/logger.js'
+import type { Registry, ServiceRecord } from '../registry/registry.js'
 import type { HandleOptions } from '../server/handlers.js'
-import { Server } from '../server/server.js'
+import type { Server } from '../server/server.js'
 import type { InferOutput, StandardSchema } from '../server/standard-schema.js'
 import type { HandlerWrapper } from '../server/wrappers.js'
 import type { Store } from '../store/store.js'
 import type { Sync } from '../sync/sync.js'
-import { createTransport } from '../transport/from-env.js'
 import { isListenSubject, natsNodeSubject } from '../transport/nats/subject.js'
 import type { Listener, Transport } from '../transport/transport.js'
 import { uuid } from '../util/ids.js'
-import { ServiceBlocks } from './blocks.js'
-import { type Hook, Hooks } from './lifecycle.js'
-import type { ServiceOptions } from './options.js'
-import { resolveSettings, type Settings } from './settings.js'
+import type { ServiceBlocks } from './blocks.js'
+import { Extensions } from './extensions.js'
+import type { ServiceFeatureSet } from './features.js'
+import { Hooks, WithHooks } from './lifecycle.js'
+import type { ServiceFeatures, ServiceOptions } from './options.js'
+import { serviceParts } from './parts.js'
+import { closePort } from './port.js'
+import { probeRoutes } from './probes.js'
+import { Advertised, type HttpAdvert, serviceRecord } from './record.js'
+import { Registration } from './registration.js'
+import type { Settings } from './settings.js'
 import { onShutdownSignal } from './signals.js'
 import { Subscriptions } from './subscriptions.js'
 
-type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+/** Where a service is in its life: `new` until start, `stopped` at the end. */
+export type ServiceState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 /**
- * A service: a server with handlers, a client, a registration kept alive in the registry,
- * and a graceful shutdown. Create one with `createService`.
+ * A service: a server with handlers, a client, the building blocks (broker, events, store,
+ * sync, config), a registration kept true in the registry, and a graceful shutdown.
+ * Create one with `createService`; `micro run` builds the same stack for a service.toml.
  */
-export class Service implements AsyncDisposable {
+export class Service extends WithHooks implements AsyncDisposable {
   readonly name: string
   readonly version: string
   /** This instance's node id, `<name>-<uuid>`. */
@@ -44,84 +50,78 @@ export class Service implements AsyncDisposable {
   readonly logger: Logger
   /** Resolves once the service has stopped. */
   readonly stopped: Promise<void>
+  /** The APIs of the features this service runs (`options.features`), by name, once started. */
+  readonly features: Features = {}
   readonly #settings: Settings
   readonly #transport: Transport
-  readonly #hooks = new Hooks()
   readonly #ownsRegistry: boolean
   readonly #blocks: ServiceBlocks
   readonly #subscriptions = new Subscriptions()
   readonly #codecs: ServiceOptions['codecs']
+  readonly #extensions: Extensions
+  /** Whether this service runs its features and says when it is ready (not a runtime around it). */
+  readonly #ownsExtensions: boolean
+  readonly #featureOptions: ServiceFeatures | undefined
+  readonly #listen: boolean
+  readonly #registration: Registration
+  readonly #advertised = new Advertised()
+  #featureSet: ServiceFeatureSet | undefined
   #listener: Listener | undefined
-  #record: ServiceRecord | undefined
-  #renewal: NodeJS.Timeout | undefined
+  /** The RPC address advertised, once listening. */
+  #address: string | undefined
   #removeSignals: (() => void) | undefined
-  #state: State = 'new'
+  #state: ServiceState = 'new'
   #stopping: Promise<void> | undefined
+  #draining: Promise<void> | undefined
   #markStopped!: () => void
 
   constructor(options: ServiceOptions) {
-    this.#settings = resolveSettings(options)
-    const s = this.#settings
+    super()
+    this.#extensions = options.extensions ?? new Extensions()
+    this.#ownsExtensions = options.extensions === undefined
+    this.#featureOptions = this.#ownsExtensions ? options.features : undefined
+    this.#listen = options.listen ?? true
+    const parts = serviceParts(options, this.#extensions)
+    const s = parts.settings
+    this.#settings = s
     this.name = options.name
     this.version = s.version
     this.namespace = s.namespace
     this.id = `${options.name}-${uuid()}`
-    this.logger = options.logger ?? createLogger({ fields: { service: options.name, version: s.version } })
-    this.#ownsRegistry = options.registry === undefined
-    this.registry = options.registry ?? createRegistry(s.registryName, s.registryAddress)
-    this.#transport =
-      options.transport ??
-      createTransport(s.transportName, s.transportAddress, { maxFrameSize: s.maxFrameSize })
+    this.logger = parts.logger
+    this.registry = parts.registry
+    this.#ownsRegistry = parts.ownsRegistry
+    this.#transport = parts.transport
     this.#codecs = options.codecs
-    const lookup = new RegistryCache(this.registry)
-    this.server = new Server({
-      name: options.name,
-      codecs: options.codecs,
-      wrappers: options.wrappers,
-      logger: this.logger,
-    })
-    this.#blocks = new ServiceBlocks(
-      {
-        name: options.name,
-        namespace: s.namespace,
-        registry: this.registry,
-        lookup,
-        transport: this.#transport,
-        logger: this.logger,
-        env: process.env,
-      },
-      {
-        broker: options.broker,
-        events: options.events,
-        store: options.store,
-        sync: options.sync,
-        config: options.config,
-      },
-    )
-    this.client = new Client({
-      lookup,
-      transport: this.#transport,
-      broker: () => this.#blocks.broker,
-      selector: options.selector ?? createSelector(s.selectorName),
-      codecs: options.codecs,
+    this.server = parts.server
+    this.client = parts.client
+    this.#blocks = parts.blocks
+    this.#registration = new Registration({
+      registry: this.registry,
       namespace: s.namespace,
-      requestTimeout: s.requestTimeout,
-      retry: options.retry,
-      wrappers: options.clientWrappers,
-      local: localServices,
-      caller: options.name,
+      ttl: s.registerTtl,
+      interval: s.registerInterval,
+      logger: this.logger,
+      build: () => this.#serviceRecord(),
     })
     this.stopped = new Promise((resolve) => {
       this.#markStopped = resolve
     })
   }
 
-  /** The address the service serves on, once started. */
+  /** The address the service serves RPC on, once started. */
   get address(): string | undefined {
-    return this.#record?.nodes[0]?.address
+    return this.#address
   }
 
-  /** The broker `subscribe` and `client.publish` use (MICRO_BROKER; the default needs no server). */
+  get state(): ServiceState {
+    return this.#state
+  }
+
+  /**
+   * The broker `subscribe` and `client.publish` use (MICRO_BROKER; the default needs no
+   * server), wrapped by the features (tracing carries the trace context through it).
+   */
   get broker(): Broker {
     return this.#blocks.broker
   }
@@ -142,8 +142,9 @@ export class Service implements AsyncDisposable {
   }
 
   /**
-   * The service's config: the file named by MICRO_CONFIG_FILE, then environment variables
-   * under the service's prefix (`shop-api` → `SHOP_API_DB_URL` → `db.url`), then flags.
+   * The service's config: the file named by MICRO_CONFIG_FILE, then the namespace's store
+   * document (`micro config set`, seen within a second), then environment variables under
+   * the service's prefix (`shop-api` → `SHOP_API__DB_URL` → `db.url`), then flags.
    * Loaded by `start()`; call `loadConfig()` to use it before.
    */
   get config(): Config {
@@ -160,28 +161,37 @@ export class Service implements AsyncDisposable {
    * share the messages; without a queue every instance gets each one. Payloads are decoded
    * by content type (and validated by `schema`); a message that cannot be used goes to the
    * dead-letter topic (`<topic>.dead`) with the reason. A handler that throws is logged and
-   * the subscription goes on.
+   * the subscription goes on. Before start it resolves at once (start subscribes, and fails
+   * if the broker refuses); while running it resolves once subscribed and advertised, and
+   * rejects when the broker refuses (nothing is then left subscribed or advertised).
    */
   subscribe<S extends StandardSchema>(
     topic: string,
     handler: MessageHandler<InferOutput<S>>,
     options: ServiceSubscribeOptions<S> & { schema: S },
-  ): this
-  subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options?: ServiceSubscribeOptions): this
-  subscribe(
+  ): Promise<void>
+  subscribe<T = unknown>(
+    topic: string,
+    handler: MessageHandler<T>,
+    options?: ServiceSubscribeOptions,
+  ): Promise<void>
+  async subscribe(
     topic: string,
     handler: MessageHandler<unknown>,
     options: ServiceSubscribeOptions<StandardSchema | undefined> = {},
-  ): this {
-    this.#subscriptions.add(topic, handler, options).catch((error: unknown) => {
+  ): Promise<void> {
+    try {
+      if (await this.#subscriptions.add(topic, handler, options)) await this.#registration.refresh()
+    } catch (error) {
       this.logger.error(`subscribing to ${topic} failed`, { error })
-    })
-    return this
+      throw error
+    }
   }
 
-  /** Register a handler: every method becomes an endpoint `Name.Method`. */
+  /** Register a handler: every method becomes an endpoint `Name.Method` (advertised at once when running). */
   handle(target: object, options?: HandleOptions): this {
     this.server.handle(target, options)
+    this.#registration.refresh()
     return this
   }
 
@@ -191,24 +201,19 @@ export class Service implements AsyncDisposable {
     return this
   }
 
-  beforeStart(hook: Hook): this {
-    this.#hooks.beforeStart.push(hook)
-    return this
+  /**
+   * Advertise an HTTP server this process runs (the http kind): its address, base path and
+   * routes go into the registration; `undefined` withdraws it.
+   */
+  advertiseHttp(http: HttpAdvert | undefined): void {
+    this.#advertised.http = http
+    this.#registration.refresh()
   }
 
-  afterStart(hook: Hook): this {
-    this.#hooks.afterStart.push(hook)
-    return this
-  }
-
-  beforeStop(hook: Hook): this {
-    this.#hooks.beforeStop.push(hook)
-    return this
-  }
-
-  afterStop(hook: Hook): this {
-    this.#hooks.afterStop.push(hook)
-    return this
+  /** Set (or, with undefined, remove) metadata of this node, e.g. `metrics`; registered again at once. */
+  setNodeMetadata(entries: Record<string, string | undefined>): void {
+    this.#advertised.setNodeMetadata(entries)
+    this.#registration.refresh()
   }
 
   /**
@@ -229,33 +234,42 @@ export class Service implements AsyncDisposable {
     }
   }
 
-  /** Listen, register, and keep the registration renewed. */
+  /** Load the config, start the features, listen, subscribe, register and keep the registration renewed. */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`service ${this.name} cannot start: it is ${this.#state}`)
     this.#state = 'starting'
     try {
       await this.#blocks.loadConfig()
-      await Hooks.run(this.#hooks.beforeStart)
-      this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
-        maxFrameSize: this.#settings.maxFrameSize,
-      })
-      await this.#subscriptions.start(() => this.#blocks.broker, {
+      await this.#initFeatures()
+      await Hooks.run(this.hooks.beforeStart)
+      if (this.#listen) {
+        for (const { target, options } of this.#extensions.rpcHandlers) this.server.handle(target, options)
+        this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
+          maxFrameSize: this.#settings.maxFrameSize,
+          routes: probeRoutes(this.#extensions),
+        })
+        const advertise = this.#transport.name === 'micro' ? this.#settings.advertise : undefined
+        this.#address = advertise ?? this.#listener.address
+      }
+      await this.#subscriptions.start(() => this.broker, {
         service: this.name,
         codecs: this.#codecs,
         logger: this.logger,
       })
-      const advertise = this.#transport.name === 'micro' ? this.#settings.advertise : undefined
-      this.#record = this.#serviceRecord(advertise ?? this.#listener.address)
-      await this.registry.register(this.#record, {
-        ttl: this.#settings.registerTtl,
-        namespace: this.namespace,
-      })
-      this.#renewal = setInterval(() => this.#renew(), this.#settings.registerInterval)
-      this.#renewal.unref()
-      localServices.add(this.namespace, this.version, this.server)
+      await this.#featureSet?.start()
+      const metrics = (this.features.metrics as { address?: string } | undefined)?.address
+      if (metrics) this.#advertised.setNodeMetadata({ metrics })
+      await this.#registration.start()
+      if (this.#listener) localServices.add(this.namespace, this.version, this.server)
       this.#state = 'running'
-      this.logger.info(`serving ${this.name} on ${this.address}`, { id: this.id, namespace: this.namespace })
-      await Hooks.run(this.#hooks.afterStart)
+      if (this.#ownsExtensions) this.#extensions.health.ready = true
+      if (this.#listener) {
+        this.logger.info(`serving ${this.name} on ${this.address}`, {
+          id: this.id,
+          namespace: this.namespace,
+        })
+      }
+      await Hooks.run(this.hooks.afterStart)
     } catch (error) {
       this.logger.error(`${this.name} failed to start`, { error })
       await this.#teardown()
@@ -276,24 +290,36 @@ export class Service implements AsyncDisposable {
     await this.stop()
   }
 
+  /**
+   * The first half of a stop, without hooks: not ready, deregister, unsubscribe, release
+   * locks, refuse new calls and wait for those in flight (up to shutdownTimeout), close the
+   * listener. The blocks and the client stay open until `stop()` (the service.toml runtime
+   * runs `onStop` in between). Calling it again returns the same promise.
+   */
+  drain(): Promise<void> {
+    this.#draining ??= this.#drain()
+    return this.#draining
+  }
+
   async #stop(): Promise<void> {
-    if (this.#state === 'new') {
+    if (this.#state === 'new' || this.#state === 'stopped') {
+      // Never started, or a failed start already cleaned up: nothing runs, no hooks.
+      if (this.#state === 'new') await this.#closeClients()
       this.#state = 'stopped'
-      await this.#closeClients()
       this.#markStopped()
       return
     }
     this.#state = 'stopping'
     let failure: unknown
     try {
-      await Hooks.run(this.#hooks.beforeStop)
+      await Hooks.run(this.hooks.beforeStop)
     } catch (error) {
       failure = error
       this.logger.error('a beforeStop hook failed', { error })
     }
     await this.#teardown()
     try {
-      await Hooks.run(this.#hooks.afterStop)
+      await Hooks.run(this.hooks.afterStop)
     } catch (error) {
       failure ??= error
       this.logger.error('an afterStop hook failed', { error })
@@ -304,41 +330,41 @@ export class Service implements AsyncDisposable {
   }
 
   async #teardown(): Promise<void> {
-    if (this.#renewal) clearInterval(this.#renewal)
-    this.#renewal = undefined
+    await this.drain()
+    await this.#closeClients()
+    this.#state = 'stopped'
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#ownsExtensions) this.#extensions.health.ready = false
     localServices.remove(this.namespace, this.server)
     this.server.startDraining()
-    if (this.#record) {
-      await this.registry.deregister(this.#record, { namespace: this.namespace }).catch((error: unknown) => {
-        this.logger.warn('deregistration failed', { error })
-      })
-    }
+    await this.#registration.stop()
     await this.#subscriptions.stop()
     await this.#blocks.releaseLocks()
     if (this.#listener) {
-      const timeout = this.#settings.shutdownTimeout
-      const drained = await settlesWithin(
-        Promise.all([this.#listener.drain(), this.server.waitIdle(timeout)]),
-        timeout,
-      )
-      if (!drained) {
-        this.logger.warn(
-          `${this.server.activeCalls} calls still in flight after ${timeout} ms; closing anyway`,
-        )
-      }
-      await this.#listener.close()
+      await closePort(this.#listener, this.server, this.#settings.shutdownTimeout, this.logger)
       this.#listener = undefined
     } else {
       await this.server.waitIdle(this.#settings.shutdownTimeout)
     }
-    await this.#closeClients()
-    this.#state = 'stopped'
+    await this.#featureSet?.stop(this.logger)
   }
 
   async #closeClients(): Promise<void> {
     await this.#blocks.close()
     await this.client.close()
     if (this.#ownsRegistry) await this.registry.close()
+  }
+
+  /** Run `options.features` (loaded only when asked for, so a service without them imports none). */
+  async #initFeatures(): Promise<void> {
+    if (this.#featureOptions === undefined || this.#featureSet) return
+    const { ServiceFeatureSet } = await import('./features.js')
+    this.#featureSet = new ServiceFeatureSet(this.#featureOptions)
+    const info = { name: this.name, version: this.version, namespace: this.namespace }
+    await this.#featureSet.init(info, this.#extensions, this.logger)
+    Object.assign(this.features, this.#featureSet.apis)
   }
 
   /** Where to listen: the configured address, or this node's own subject on NATS. */
@@ -348,33 +374,21 @@ export class Service implements AsyncDisposable {
     return natsNodeSubject(this.namespace, this.name, this.id)
   }
 
-  #renew(): void {
-    if (!this.#record || this.#state !== 'running') return
-    this.registry
-      .register(this.#record, { ttl: this.#settings.registerTtl, namespace: this.namespace })
-      .catch((error) => {
-        this.logger.warn('registration renewal failed; will retry', { error })
-      })
-  }
-
-  #serviceRecord(address: string): ServiceRecord {
-    const node: NodeRecord = {
+  /** The record as it is now (endpoints and subscriptions included); undefined before there is anything to advertise. */
+  #serviceRecord(): ServiceRecord | undefined {
+    if (this.#listen && !this.#listener) return undefined
+    return serviceRecord({
       id: this.id,
-      address,
-      metadata: {
-        protocol: 'micro',
-        transport: this.#transport.name,
-        registry: this.registry.name,
-        server: 'micro',
-      },
-    }
-    return {
       name: this.name,
       version: this.version,
-      metadata: { ...this.#settings.metadata },
+      metadata: this.#settings.metadata,
+      rpcAddress: this.#listener ? this.#address : undefined,
+      transport: this.#transport.name,
+      registry: this.registry.name,
       endpoints: [...this.server.endpoints(), ...this.#subscriptions.endpoints()],
-      nodes: [node],
-    }
+      http: this.#advertised.http,
+      nodeMetadata: this.#advertised.nodeMetadata,
+    })
   }
 }
 
@@ -389,23 +403,6 @@ export class Service implements AsyncDisposable {
  */
 export function createService(options: ServiceOptions): Service {
   return new Service(options)
-}
-
-/** Whether `promise` settles within `ms`. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    promise.then(
-      () => {
-        clearTimeout(timer)
-        resolve(true)
-      },
-      () => {
-        clearTimeout(timer)
-        resolve(false)
-      },
-    )
-  })
 }
 
 /** Options of `service.subscribe`. */

@@ -22,15 +22,26 @@ export class Subscriptions {
   #broker: (() => Broker) | undefined
   #context: { service: string; codecs: Codecs | undefined; logger: Logger } | undefined
 
-  /** Declare a subscription; it starts now if the service is running. */
+  /**
+   * Declare a subscription; it starts now if the service is running. Resolves true when it
+   * became active now (the registration must list it), false when it waits for start. A
+   * subscription the broker refuses while running is withdrawn and the call rejects.
+   */
   async add(
     topic: string,
     handler: MessageHandler<unknown>,
     options: SubscriberOptions<StandardSchema | undefined>,
-  ) {
+  ): Promise<boolean> {
     const wanted: Wanted = { topic, handler, options }
     this.#wanted.push(wanted)
-    if (this.#broker) await this.#start(wanted)
+    if (!this.#broker) return false
+    try {
+      await this.#start(wanted)
+    } catch (error) {
+      this.#wanted.splice(this.#wanted.indexOf(wanted), 1)
+      throw error
+    }
+    return true
   }
 
   /** Subscriber endpoints for the registry record. */
@@ -69,13 +80,14 @@ export class Subscriptions {
   async #start(wanted: Wanted): Promise<void> {
     const broker = this.#broker as () => Broker
     const context = this.#context as { service: string; codecs: Codecs | undefined; logger: Logger }
-    this.#active.push(
-      await subscribe(broker(), wanted.topic, wanted.handler, {
-        ...(wanted.options as SubscriberOptions),
-        service: context.service,
-        logger: context.logger,
-        ...(context.codecs ? { codecs: context.codecs } : {}),
-      }),
-    )
+    const subscription = await subscribe(broker(), wanted.topic, wanted.handler, {
+      ...(wanted.options as SubscriberOptions),
+      service: context.service,
+      logger: context.logger,
+      ...(context.codecs ? { codecs: context.codecs } : {}),
+    })
+    // The service stopped while this was subscribing: do not leave it running.
+    if (this.#broker === undefined) await subscription.unsubscribe()
+    else this.#active.push(subscription)
   }
 }

@@ -18,6 +18,9 @@ import { MemoryRegistry } from '../registry/memory.js'
 import type { Registry } from '../registry/registry.js'
 import { createService } from '../service/service.js'
 import { MemoryStore } from '../store/memory.js'
+import type { Store } from '../store/store.js'
+import { MemorySync } from '../sync/memory.js'
+import type { Sync } from '../sync/sync.js'
 import { uuid } from '../util/ids.js'
 import { DeliveryTracker } from './deliveries.js'
 import { type HttpBody, httpCall, type TestResponse } from './http-call.js'
@@ -52,10 +55,13 @@ export interface TestedService<E = any, C = any> extends AsyncDisposable {
   readonly clients: InferClients<C>
   readonly features: Features
   readonly registry: Registry
-  /** The test's memory broker, events and store: the service's are these. */
+  /** The test's memory broker and events: the service's are these. */
   readonly broker: MemoryBroker
   readonly events: MemoryEvents
-  readonly store: MemoryStore
+  /** The service's store (a memory one) as its deps see it: its namespace, its own table. */
+  readonly store: Store
+  /** The service's sync (a memory one), in its namespace. */
+  readonly sync: Sync
   /** Where a kind serves (`http://127.0.0.1:PORT` for http, `127.0.0.1:PORT` for rpc), if it does. */
   address(kind: string): string | undefined
   /** Call an RPC endpoint of the service (`Orders.Create`). */
@@ -105,6 +111,7 @@ export async function testService<E, C>(
   const broker = new MemoryBroker({ hub: new MemoryHub(), logger: createLogger({ level }) })
   const events = new MemoryEvents({ logger: createLogger({ level }) })
   const store = new MemoryStore()
+  const sync = new MemorySync()
   const tracker = new DeliveryTracker()
   const runtime = new ServiceRuntime({
     prepared,
@@ -119,7 +126,7 @@ export async function testService<E, C>(
     fakes: options.clients as Record<string, object> | undefined,
     lifecycle: options.lifecycle ?? false,
     skipKinds: ['script'],
-    blocks: { broker: () => broker, events: () => events, store: () => store },
+    blocks: { broker, events, store, sync },
   })
   runtime.extensions.brokerWrappers.push((b) => tracker.wrap(b))
   await runtime.start()
@@ -133,7 +140,12 @@ export async function testService<E, C>(
   })
   const stop = async () => {
     await caller.stop()
-    await runtime.stop()
+    try {
+      await runtime.stop()
+    } finally {
+      // The runtime leaves blocks it was given open: they are this harness's.
+      await Promise.allSettled([broker.close(), events.close(), store.close(), sync.close()])
+    }
   }
   const name = runtime.info.name
   const publishTimeout = options.publishTimeout ?? 5000
@@ -145,7 +157,8 @@ export async function testService<E, C>(
     registry,
     broker,
     events,
-    store,
+    store: runtime.stack.store,
+    sync: runtime.stack.sync,
     address(kind) {
       const address = runtime.kind(kind)?.info().address
       return typeof address === 'string' ? address : undefined

@@ -8,11 +8,12 @@ import {
   serviceUnavailable,
 } from '../errors/errors.js'
 import { type Headers, newHeaders, setHeader } from './frame.js'
-import type { Dispatcher, InboundCall } from './transport.js'
+import type { Dispatcher, InboundCall, ListenOptions } from './transport.js'
 
 export interface HttpServerOptions {
   maxBodySize: number
   isDraining: () => boolean
+  routes?: ListenOptions['routes']
 }
 
 /**
@@ -44,6 +45,11 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ) {
+  const route =
+    req.method === 'GET' || req.method === 'HEAD'
+      ? options.routes?.get((req.url ?? '/').split('?', 1)[0] as string)
+      : undefined
+  if (route) return void (await route(req, res))
   if (req.method !== 'POST') {
     res.setHeader('Allow', 'POST')
     drainAndReply(req, res, methodNotAllowed('micro.server', `use POST, not ${req.method}`))

@@ -47,6 +47,7 @@ export class TcpListener implements Listener {
       createHttpServer(dispatcher, {
         maxBodySize: maxFrameSize,
         isDraining: () => listener?.draining ?? false,
+        routes: options.routes,
       })
     const server = createServer({ noDelay: true }, (socket) =>
       listener?.accept(socket, dispatcher, maxFrameSize),

@@ -49,6 +49,7 @@ export class MicroTransport implements Transport {
 
   listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<Listener> {
     return TcpListener.listen(address, dispatcher, {
+      ...options,
       maxFrameSize: options.maxFrameSize ?? this.#maxFrameSize,
     })
   }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { MicroError } from '../errors/errors.js'
 import type { Headers } from './frame.js'
 
@@ -82,9 +83,14 @@ export interface OutboundStream {
   signal: AbortSignal | undefined
 }
 
+/** A GET route on the HTTP side of a service port (health probes), node:http style. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => unknown
+
 export interface ListenOptions {
   /** Largest header block plus body of one frame, and largest HTTP body. Default 4 MiB. */
   maxFrameSize?: number
+  /** GET and HEAD routes by exact path, consulted (per request) before the HTTP side's POST-only rule. */
+  routes?: { get(path: string): HttpRoute | undefined }
 }
 
 /** A bound server socket. */

@@ -1,6 +1,8 @@
 /**
  * shop: an http service. The handler is fetch-style, `(request) => Response`, so a Hono
- * app's `app.fetch` fits as it is; a node `(req, res)` handler works too.
+ * app's `app.fetch` fits as it is; a node `(req, res)` handler works too. Returned as
+ * `{ fetch, routes }` (a Hono app has both), its routes are advertised in the registry and
+ * listed by `micro services`.
  */
 import { defineService } from 'micro-ts'
 
@@ -14,7 +16,12 @@ const service = defineService({
   http: ({ env, features }) => {
     const items: Item[] = []
     const sold = features.metrics?.counter('shop_items_added_total', 'Items added to the shop.')
-    return async (request: Request) => {
+    const routes = [
+      { method: 'GET', path: '/' },
+      { method: 'GET', path: '/items' },
+      { method: 'POST', path: '/items' },
+    ]
+    const fetch = async (request: Request) => {
       const { pathname } = new URL(request.url)
       if (pathname === '/') return Response.json({ title: env.SHOP_TITLE, items: items.length })
       if (pathname === '/items' && request.method === 'GET') return Response.json(items)
@@ -31,6 +38,7 @@ const service = defineService({
       }
       return Response.json({ error: `no route ${request.method} ${pathname}` }, { status: 404 })
     }
+    return { fetch, routes }
   },
 })
 

@@ -22,7 +22,8 @@ export const httpKind: Kind<HttpSettings> = {
   port: { default: (env) => (env.MICRO_HTTP_PORT ? Number(env.MICRO_HTTP_PORT) : 8080) },
   configure: readHttpSettings,
   async start(ctx: KindContext<HttpSettings>): Promise<RunningKind> {
-    const handler = asHandler(await ctx.factory(ctx.deps))
+    const made = await ctx.factory(ctx.deps)
+    const handler = asHandler(made)
     const { createServer } = await import('node:http')
     const front = new HttpFront(ctx, handler)
     const server = createServer({ requestTimeout: ctx.settings.requestTimeout }, (req, res) => {
@@ -32,9 +33,13 @@ export const httpKind: Kind<HttpSettings> = {
     await listen(server, ctx.port ?? 0, ctx.settings.host)
     const { port } = server.address() as { port: number }
     const address = `http://${ctx.settings.host.includes(':') ? `[${ctx.settings.host}]` : ctx.settings.host}:${port}`
+    ctx.stack.advertiseHttp({ address, basePath: ctx.settings.basePath, routes: routesOf(made) })
     return {
       info: () => ({ address, basePath: ctx.settings.basePath }),
-      stop: () => front.drain(server),
+      async stop() {
+        ctx.stack.advertiseHttp(undefined)
+        await front.drain(server)
+      },
     }
   },
 }
@@ -175,6 +180,16 @@ function asHandler(value: unknown): Handler {
   }
   throw new TypeError(
     'the http factory must return a fetch-style handler (request) => Response, a node handler (req, res) => void, { fetch } or { node }',
+  )
+}
+
+/** The routes an app lists (Hono's `app.routes`: `{ method, path }`), to advertise; none when it lists none. */
+function routesOf(value: unknown): { method: string; path: string }[] | undefined {
+  const routes = (value as { routes?: unknown } | null)?.routes
+  if (!Array.isArray(routes)) return undefined
+  return routes.filter(
+    (r): r is { method: string; path: string } =>
+      typeof r?.method === 'string' && typeof r?.path === 'string',
   )
 }
 

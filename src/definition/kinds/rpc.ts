@@ -1,6 +1,5 @@
-import { createService } from '../../service/service.js'
 import { isRpcRegistration } from '../define.js'
-import type { Kind, KindContext, RunningKind } from '../kind.js'
+import type { Kind, KindContext, KindServiceOptions, RunningKind } from '../kind.js'
 import type { TableReader } from '../table.js'
 
 /** `[runtime.rpc]` */
@@ -16,10 +15,12 @@ export interface RpcSettings {
 }
 
 /**
- * The rpc kind: the micro server (createService) serving the handler(s) the definition's
- * `rpc` factory returns, registered in the registry, with the features' server
- * middleware and handlers. `rpc:7070` listens on that port; without one the service's
- * usual address applies (MICRO_SERVER_ADDRESS, default any free port on loopback).
+ * The rpc kind: the service stack's micro server (the one `createService` makes) serving
+ * the handler(s) the definition's `rpc` factory returns, registered in the registry, with
+ * the features' server middleware and handlers, and `GET /health`, `/health/live`,
+ * `/health/ready` on the same port for probes. `rpc:7070` listens on that port; without
+ * one the service's usual address applies (MICRO_SERVER_ADDRESS, default any free port on
+ * loopback).
  */
 export const rpcKind: Kind<RpcSettings> = {
   name: 'rpc',
@@ -32,28 +33,21 @@ export const rpcKind: Kind<RpcSettings> = {
       maxBody: reader.size('max_body'),
     }
   },
-  async start(ctx: KindContext<RpcSettings>): Promise<RunningKind> {
-    const { service, settings, port } = ctx
+  serviceOptions(settings, port): KindServiceOptions {
     const address =
       port !== undefined || settings.host !== undefined
         ? `${settings.host ?? '127.0.0.1'}:${port ?? 0}`
         : undefined
-    const metadata: Record<string, string> = { kinds: service.kinds.join(',') }
-    if (service.product) metadata.product = service.product
-    const server = createService({
-      name: service.name,
-      version: service.version,
-      metadata,
-      namespace: service.namespace,
-      registry: ctx.registry,
+    return {
+      listen: true,
       address,
       advertise: settings.advertise,
       shutdownTimeout: settings.shutdownTimeout,
       maxFrameSize: settings.maxBody,
-      handleSignals: false,
-      logger: ctx.deps.logger,
-      wrappers: ctx.extensions.serverWrappers,
-    })
+    }
+  },
+  async start(ctx: KindContext<RpcSettings>): Promise<RunningKind> {
+    const { stack } = ctx
     const handlers = await ctx.factory(ctx.deps)
     const list = Array.isArray(handlers) ? handlers : [handlers]
     if (list.length === 0 || list.some((h) => typeof h !== 'object' || h === null)) {
@@ -62,18 +56,18 @@ export const rpcKind: Kind<RpcSettings> = {
       )
     }
     for (const handler of list as object[]) {
-      if (isRpcRegistration(handler)) server.handle(handler.target, handler.options)
+      if (isRpcRegistration(handler)) stack.handle(handler.target, handler.options)
       else if (Object.getPrototypeOf(handler) === Object.prototype) {
         throw new TypeError(
           "the rpc factory returned a plain object, which has no handler name: use a class, or rpcHandler(obj, { name: 'Orders' })",
         )
-      } else server.handle(handler)
+      } else stack.handle(handler)
     }
-    for (const { target, options } of ctx.extensions.rpcHandlers) server.handle(target, options)
-    await server.start()
+    // Another kind of the process may have started the stack already.
+    if (stack.state === 'new') await stack.start()
     return {
-      info: () => ({ address: server.address, endpoints: server.server.endpoints().length }),
-      stop: () => server.stop(),
+      info: () => ({ address: stack.address, endpoints: stack.server.endpoints().length }),
+      stop: () => stack.drain(),
     }
   },
 }

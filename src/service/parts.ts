@@ -1,0 +1,94 @@
+import { Client } from '../client/client.js'
+import { localServices } from '../client/local.js'
+import { createLogger, type Logger } from '../logger/logger.js'
+import { RegistryCache } from '../registry/cache.js'
+import { createRegistry } from '../registry/from-env.js'
+import type { Registry } from '../registry/registry.js'
+import { createSelector } from '../selector/from-name.js'
+import { Server } from '../server/server.js'
+import { createTransport } from '../transport/from-env.js'
+import type { Transport } from '../transport/transport.js'
+import { ServiceBlocks } from './blocks.js'
+import type { Extensions } from './extensions.js'
+import { lateClientWrapper, lateServerWrapper } from './late-wrappers.js'
+import type { ServiceOptions } from './options.js'
+import { resolveSettings, type Settings } from './settings.js'
+
+/** What a Service is made of. */
+export interface ServiceParts {
+  settings: Settings
+  logger: Logger
+  registry: Registry
+  ownsRegistry: boolean
+  transport: Transport
+  server: Server
+  client: Client
+  blocks: ServiceBlocks
+}
+
+/**
+ * Make the parts of a service from its options, the MICRO_* variables of `options.env`
+ * and the defaults. With `options.features`, the features' wrappers (filled at start)
+ * are placed outermost, around the caller's own.
+ */
+export function serviceParts(options: ServiceOptions, extensions: Extensions): ServiceParts {
+  const env = options.env ?? process.env
+  const settings = resolveSettings(options, env)
+  const { name } = options
+  const logger = options.logger ?? createLogger({ fields: { service: name, version: settings.version } })
+  const registry = options.registry ?? createRegistry(settings.registryName, settings.registryAddress)
+  const transport =
+    options.transport ??
+    createTransport(settings.transportName, settings.transportAddress, {
+      maxFrameSize: settings.maxFrameSize,
+    })
+  const late = options.features !== undefined && options.extensions === undefined
+  const lookup = new RegistryCache(registry)
+  const server = new Server({
+    name,
+    codecs: options.codecs,
+    wrappers: [...(late ? [lateServerWrapper(extensions.serverWrappers)] : []), ...(options.wrappers ?? [])],
+    logger,
+  })
+  const storeDefaults = options.storeTable === undefined ? undefined : { table: options.storeTable }
+  const blocks = new ServiceBlocks(
+    {
+      name,
+      namespace: settings.namespace,
+      registry,
+      lookup,
+      transport,
+      logger,
+      env,
+      storeDefaults,
+      brokerWrappers: extensions.brokerWrappers,
+    },
+    options,
+  )
+  const client = new Client({
+    lookup,
+    transport,
+    broker: () => blocks.broker,
+    selector: options.selector ?? createSelector(settings.selectorName),
+    codecs: options.codecs,
+    namespace: settings.namespace,
+    requestTimeout: settings.requestTimeout,
+    retry: options.retry,
+    wrappers: [
+      ...(late ? [lateClientWrapper(extensions.clientWrappers)] : []),
+      ...(options.clientWrappers ?? []),
+    ],
+    local: localServices,
+    caller: name,
+  })
+  return {
+    settings,
+    logger,
+    registry,
+    ownsRegistry: options.registry === undefined,
+    transport,
+    server,
+    client,
+    blocks,
+  }
+}
