@@ -72,11 +72,11 @@ export class Service implements AsyncDisposable {
     this.#transport =
       options.transport ??
       createTransport(s.transportName, s.transportAddress, { maxFrameSize: s.maxFrameSize })
-    this.#codecs = options.codecs
+    this.#codecs = s.codecs
     const lookup = new RegistryCache(this.registry)
     this.server = new Server({
       name: options.name,
-      codecs: options.codecs,
+      codecs: s.codecs,
       wrappers: options.wrappers,
       logger: this.logger,
     })
@@ -103,7 +103,7 @@ export class Service implements AsyncDisposable {
       transport: this.#transport,
       broker: () => this.#blocks.broker,
       selector: options.selector ?? createSelector(s.selectorName),
-      codecs: options.codecs,
+      codecs: s.codecs,
       namespace: s.namespace,
       requestTimeout: s.requestTimeout,
       retry: options.retry,
@@ -238,6 +238,7 @@ export class Service implements AsyncDisposable {
       await Hooks.run(this.#hooks.beforeStart)
       this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
         maxFrameSize: this.#settings.maxFrameSize,
+        limits: this.#settings.limits,
       })
       await this.#subscriptions.start(() => this.#blocks.broker, {
         service: this.name,

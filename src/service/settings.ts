@@ -1,3 +1,8 @@
+import { Codecs } from '../codec/codecs.js'
+import { createJsonCodec, DEFAULT_MAX_JSON_DEPTH } from '../codec/json.js'
+import { msgpackCodec } from '../codec/msgpack.js'
+import { rawCodec } from '../codec/raw.js'
+import { parseBytes, resolveLimits, type ServerLimits } from '../transport/limits.js'
 import { envDuration } from '../util/duration.js'
 import type { ServiceOptions } from './options.js'
 
@@ -19,6 +24,9 @@ export interface Settings {
   requestTimeout: number
   handleSignals: boolean
   maxFrameSize: number | undefined
+  limits: ServerLimits
+  /** The codecs option, or the default set with the JSON depth limit when it is not the default. */
+  codecs: Codecs | undefined
 }
 
 /** Resolve options: an explicit option wins, then the MICRO_* variable, then the default. */
@@ -32,6 +40,7 @@ export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv 
       `register interval (${registerInterval} ms) must be shorter than the TTL (${registerTtl} ms)`,
     )
   }
+  const limits = resolveLimits(options.limits, env)
   return {
     version: options.version ?? env.MICRO_SERVER_VERSION ?? 'latest',
     namespace: options.namespace ?? env.MICRO_NAMESPACE ?? 'micro',
@@ -48,6 +57,19 @@ export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv 
     shutdownTimeout: options.shutdownTimeout ?? envDuration(env, 'MICRO_SHUTDOWN_TIMEOUT', 10_000),
     requestTimeout: options.requestTimeout ?? envDuration(env, 'MICRO_CLIENT_REQUEST_TIMEOUT', 30_000),
     handleSignals: options.handleSignals ?? true,
-    maxFrameSize: options.maxFrameSize,
+    maxFrameSize: options.maxFrameSize ?? envBytes(env, 'MICRO_SERVER_MAX_FRAME_SIZE'),
+    limits,
+    codecs: options.codecs ?? codecsFor(limits.maxJsonDepth),
   }
+}
+
+function envBytes(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : parseBytes(value, name)
+}
+
+/** The default codecs, with another JSON depth limit when one is configured. */
+function codecsFor(maxJsonDepth: number): Codecs | undefined {
+  if (maxJsonDepth === DEFAULT_MAX_JSON_DEPTH) return undefined
+  return new Codecs([createJsonCodec({ maxDepth: maxJsonDepth }), msgpackCodec, rawCodec])
 }

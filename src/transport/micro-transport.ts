@@ -50,6 +50,7 @@ export class MicroTransport implements Transport {
   listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<Listener> {
     return TcpListener.listen(address, dispatcher, {
       maxFrameSize: options.maxFrameSize ?? this.#maxFrameSize,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
     })
   }
 

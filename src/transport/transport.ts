@@ -1,5 +1,6 @@
 import type { MicroError } from '../errors/errors.js'
 import type { Headers } from './frame.js'
+import type { ServerLimits } from './limits.js'
 
 export type { Headers } from './frame.js'
 
@@ -85,6 +86,8 @@ export interface OutboundStream {
 export interface ListenOptions {
   /** Largest header block plus body of one frame, and largest HTTP body. Default 4 MiB. */
   maxFrameSize?: number
+  /** What one peer may make the listener hold, and cross-site rules. Default DEFAULT_LIMITS. */
+  limits?: ServerLimits
 }
 
 /** A bound server socket. */
