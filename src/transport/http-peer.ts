@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net'
+import { canceled } from '../errors/errors.js'
 import { type ConnectionBounds, Phase, Stall, type Swept } from './sweeper.js'
+import type { InboundCall } from './transport.js'
 
 const TIMEOUT_BODY = 'the request was not completed in time'
 const TIMEOUT_REPLY =
@@ -29,6 +31,10 @@ export class HttpPeer implements Swept {
   buffered = 0
   /** Requests whose body is still being read (or refused and not yet answered). */
   #reading = 0
+  /** Requests let in under the call cap whose body is still being read. */
+  #admitted = 0
+  /** Calls dispatched and not yet answered (pipelined responses wait their turn). */
+  readonly #calls = new Set<InboundCall>()
   #started = 0
   #progress = 0
   #waitingRoom = 0
@@ -56,20 +62,37 @@ export class HttpPeer implements Swept {
     this.#progress++
   }
 
-  /** Its body is in and the call goes to the server, holding `bytes`. */
-  dispatched(bytes: number): void {
+  /**
+   * Whether one more call fits under the cap (calls in flight plus those being read);
+   * when it does, it counts from now on.
+   */
+  admit(): boolean {
+    if (this.inFlight + this.#admitted >= this.bounds.maxCalls) return false
+    this.#admitted++
+    return true
+  }
+
+  /** Its body is in and the (admitted) call goes to the server, holding `bytes`. */
+  dispatched(call: InboundCall, bytes: number): void {
+    this.#calls.add(call)
     this.#reading--
+    this.#admitted--
     this.inFlight++
     this.buffered += bytes
     this.#progress++
   }
 
-  /** Its response is over (sent, failed or abandoned); `bytes` is what `dispatched` was given, or -1. */
-  ended(bytes: number): void {
+  /**
+   * Its response is over (sent, failed or abandoned); `bytes` is what `dispatched` was
+   * given, or -1 when it was not dispatched (`admitted` says whether it had been let in).
+   */
+  ended(call: InboundCall | undefined, bytes: number, admitted: boolean): void {
     this.#progress++
-    if (bytes < 0) {
+    if (call === undefined) {
       this.#reading--
+      if (admitted) this.#admitted--
     } else {
+      this.#calls.delete(call)
       this.inFlight--
       this.buffered -= bytes
       if (this.#roomWaiters.length > 0 && this.buffered < this.bounds.maxBytes) {
@@ -94,6 +117,18 @@ export class HttpPeer implements Swept {
         resolve()
       })
     })
+  }
+
+  /**
+   * The connection closed: cancel the calls still in flight. A response queued behind
+   * another (pipelining) never hears of the close itself.
+   */
+  lost(): void {
+    if (this.#calls.size === 0) return
+    const reason = canceled('micro.server', 'the HTTP caller went away')
+    const calls = [...this.#calls]
+    this.#calls.clear()
+    for (const call of calls) call.onCancel?.(reason)
   }
 
   /** The listener is stopping: close now unless a call is in flight, else after the last one. */

@@ -55,9 +55,10 @@ async function handle(
 ) {
   const peer = HttpPeer.of(req.socket)
   let call: HttpCall | undefined
+  let admitted = false
   peer?.started()
   res.once('close', () => {
-    peer?.ended(call === undefined ? -1 : call.body.byteLength + MESSAGE_OVERHEAD)
+    peer?.ended(call, call === undefined ? -1 : call.body.byteLength + MESSAGE_OVERHEAD, admitted)
     if (call !== undefined && !res.writableFinished)
       call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
   })
@@ -80,19 +81,22 @@ async function handle(
     drainAndReply(req, res, serviceUnavailable('micro.server', 'server is shutting down'))
     return
   }
-  if (peer !== undefined && peer.inFlight >= peer.bounds.maxCalls) {
-    const detail = `too many calls in flight on this connection (limit ${peer.bounds.maxCalls})`
-    drainAndReply(req, res, serviceUnavailable('micro.server', detail))
-    return
-  }
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > options.maxBodySize) {
     res.setHeader('Connection', 'close')
     drainAndReply(req, res, tooLarge(declared, options.maxBodySize))
     return
   }
-  const room = peer?.room()
-  if (room !== undefined) await room
+  if (peer !== undefined) {
+    admitted = peer.admit()
+    if (!admitted) {
+      const detail = `too many calls in flight on this connection (limit ${peer.bounds.maxCalls})`
+      drainAndReply(req, res, serviceUnavailable('micro.server', detail))
+      return
+    }
+    const room = peer.room()
+    if (room !== undefined) await room
+  }
   const body = await readBody(req, options.maxBodySize)
   if (body === undefined) {
     res.setHeader('Connection', 'close')
@@ -101,7 +105,7 @@ async function handle(
   }
   if (res.destroyed) return
   call = new HttpCall(res, endpoint, headersOf(req), body, timeoutOf(req), options.isDraining)
-  peer?.dispatched(body.byteLength + MESSAGE_OVERHEAD)
+  peer?.dispatched(call, body.byteLength + MESSAGE_OVERHEAD)
   dispatcher.unary(call)
 }
 

@@ -135,6 +135,7 @@ export class TcpListener implements Listener {
         socket.once('close', () => {
           this.#httpPeers.delete(peer)
           sweeper.delete(peer)
+          peer.lost()
         })
         socket.pause()
         socket.unshift(first)

@@ -119,7 +119,8 @@ export class ServerConnection implements StreamHost, Swept {
     if (this.#closed || this.#shut) return
     let phase: Phase = Phase.None
     if (this.#waitingDrain) phase = Phase.Write
-    else if (this.#pressuredStreams === 0 && !this.#overBudget) {
+    else if (this.#pressuredStreams > 0 || this.#overBudget) phase = Phase.Held
+    else {
       const state = this.#parser.state
       if (state === ParserState.Head) phase = Phase.Head
       else if (state === ParserState.Body) phase = Phase.Body
@@ -128,6 +129,12 @@ export class ServerConnection implements StreamHost, Swept {
     // Idle counts calls only: a client's keep-alive pings do not keep a connection open.
     const mark = phase === Phase.Idle ? this.#requests : this.#frames + this.#drains
     const sweeps = this.#stall.observe(phase, mark)
+    if (phase === Phase.Held && sweeps > 0) {
+      // A paused socket does not see its peer hang up; writing to a gone peer fails and
+      // closes it, which ends its calls and streams.
+      this.#writer.frame(FrameType.Ping, 0, 0, undefined, undefined)
+      return
+    }
     if (!Stall.expired(phase, sweeps, this.#bounds)) return
     if (phase === Phase.Idle) this.#goAwayIdle()
     else this.#shutDown(timeoutError('micro.server', stallDetail(phase, this.#bounds)))

@@ -50,11 +50,14 @@ export class Sweeper {
     }
   }
 
-  /** Whether any timeout is set: without one there is nothing to sweep. */
+  /** Whether any timeout or byte budget is set: without one there is nothing to sweep. */
   get needed(): boolean {
     const b = this.bounds
     return (
-      Number.isFinite(b.headerSweeps) || Number.isFinite(b.requestSweeps) || Number.isFinite(b.idleSweeps)
+      Number.isFinite(b.headerSweeps) ||
+      Number.isFinite(b.requestSweeps) ||
+      Number.isFinite(b.idleSweeps) ||
+      Number.isFinite(b.maxBytes)
     )
   }
 
@@ -108,6 +111,8 @@ export const Phase = {
   Idle: 3,
   /** We owe the peer bytes it is not reading. */
   Write: 4,
+  /** We stopped reading (handlers are behind): no timeout, but is the peer still there? */
+  Held: 5,
 } as const
 export type Phase = (typeof Phase)[keyof typeof Phase]
 
