@@ -33,7 +33,7 @@ export class MicroError extends Error implements MicroErrorJSON {
 
   /**
    * What goes on the wire: never the stack or the cause, and no absolute file paths in the
-   * detail (`…/name` instead: see scrubPaths). `detail` itself keeps them for local logs.
+   * detail (`.../name` instead: see scrubPaths). `detail` itself keeps them for local logs.
    */
   toJSON(): MicroErrorJSON {
     return { id: this.id, code: this.code, detail: scrubPaths(this.detail), status: this.status }

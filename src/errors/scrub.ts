@@ -8,13 +8,13 @@ const ABSOLUTE_PATH =
   /(?:\bfile:\/\/|(?<![\w.~:/\\-]))\/(?:[^\s'"`/\\:;,()<>[\]{}]+\/)+([^\s'"`/\\:;,()<>[\]{}]+)|\b[A-Za-z]:\\(?:[^\s'"`\\:;,()<>[\]{}]+\\)*([^\s'"`\\:;,()<>[\]{}]+)/g
 
 /**
- * `text` with every absolute file path shortened to `…/<file name>`: error details sent
+ * `text` with every absolute file path shortened to `.../<file name>`: error details sent
  * to a remote caller must not tell it where the server keeps its files (an `ENOENT`
  * message names the full path). The file name stays, to keep the detail useful.
  */
 export function scrubPaths(text: string): string {
   if (!text.includes('/') && !text.includes('\\')) return text
   return text.replace(ABSOLUTE_PATH, (_path, posixName?: string, windowsName?: string) => {
-    return `…/${posixName ?? windowsName ?? ''}`
+    return `.../${posixName ?? windowsName ?? ''}`
   })
 }
