@@ -25,7 +25,7 @@ export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
       i = closingQuote(bytes, i + 1)
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > limit) return true
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+    } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) {
       depth--
     }
   }

@@ -65,3 +65,34 @@ describe('abuse: many streams on one connection', () => {
     await until(() => log.holding === 0, 'the held streams to end with the connection')
   })
 })
+
+describe('limits: a connection held back by its budget reads again as handlers catch up', () => {
+  test('256 messages of 128 KiB through a 1 MiB budget to a reader that starts late: all arrive', async () => {
+    const { service, log } = await startFaultService(MiB, { limits: { maxConnectionBytes: MiB } })
+    try {
+      const address = service.address as string
+      const stream = service.client.stream<{ pad: string }, { count: number }>('faulty', 'Fault.Tally', {
+        address,
+      })
+      const message = { pad: 'x'.repeat(128 * 1024) }
+      let sent = 0
+      const sending = (async () => {
+        for (let i = 0; i < 256; i++) {
+          await stream.send(message)
+          sent++
+        }
+        await stream.closeSend()
+      })()
+      // 32 MiB cannot all be taken while the reader waits: past 1 MiB the server stops
+      // reading and TCP holds the sender back. Once the reader starts, everything flows.
+      await until(() => sent >= 16, 'the sender to pass the budget')
+      log.openGate()
+      await sending
+      const replies: number[] = []
+      for await (const reply of stream) replies.push(reply.count)
+      assert.deepEqual(replies, [256])
+    } finally {
+      await service.stop()
+    }
+  })
+})

@@ -55,6 +55,13 @@ export async function startFaultService(
       },
       // An ENOENT whose message names the absolute path of a file under the working directory.
       ReadMissing: async () => readFile(join(process.cwd(), 'no-such-dir', 'secret.json')),
+      // Reads nothing until the gate opens, then counts every message.
+      async *Tally(input: AsyncIterable<unknown>) {
+        await gate
+        let count = 0
+        for await (const _ of input) count++
+        yield { count }
+      },
       // A stream that never reads its input: what arrives stays buffered until it ends.
       async *Hold(_input: AsyncIterable<unknown>, ctx: Context) {
         log.holding++
