@@ -26,8 +26,8 @@ describe('abuse: cross-site requests to a service port', () => {
     const text = await raw.whenText(/\r\n\r\n[^]*\}$/)
     raw.close()
     const status = Number(/^HTTP\/1.1 (\d{3})/.exec(text)?.[1])
-    const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as unknown
-    return { status, error: body as MicroError, body }
+    const parsed = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as unknown
+    return { status, error: parsed as MicroError, body: parsed }
   }
 
   before(async () => {
