@@ -23,7 +23,7 @@ describe('abuse: cross-site requests to a service port', () => {
     raw.write(
       `POST /Fault/Count HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`,
     )
-    const text = await raw.whenText(/\r\n\r\n[^]*\}$/)
+    const text = await raw.whenText(/\r\n\r\n[\s\S]*\}$/)
     raw.close()
     const status = Number(/^HTTP\/1.1 (\d{3})/.exec(text)?.[1])
     const parsed = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as unknown

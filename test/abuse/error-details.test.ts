@@ -28,7 +28,7 @@ describe('abuse: bad URLs and error details', () => {
       raw.write(
         `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
       )
-      const text = await raw.whenText(/\r\n\r\n[^]*\}$/)
+      const text = await raw.whenText(/\r\n\r\n[\s\S]*\}$/)
       raw.close()
       assert.match(text, /^HTTP\/1.1 400 /, path)
       assert.match(text, /malformed URL/)
