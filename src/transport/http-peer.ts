@@ -72,21 +72,25 @@ export class HttpPeer implements Swept {
     return true
   }
 
-  /** Its body is in and the (admitted) call goes to the server, holding `bytes`. */
-  dispatched(call: InboundCall, bytes: number): void {
+  /** A request's body will hold `bytes` more (its declared length, then what it really took). */
+  hold(bytes: number): void {
+    this.buffered += bytes
+  }
+
+  /** Its body is in and the (admitted) call goes to the server. */
+  dispatched(call: InboundCall): void {
     this.#calls.add(call)
     this.#reading--
     this.#admitted--
     this.inFlight++
-    this.buffered += bytes
     this.#progress++
   }
 
   /**
-   * Its response is over (sent, failed or abandoned); `bytes` is what `dispatched` was
-   * given, or -1 when it was not dispatched (`admitted` says whether it had been let in).
+   * Its response is over (sent, failed or abandoned): `call` if it was dispatched,
+   * `held` the bytes it was holding, `admitted` whether it had been let in.
    */
-  ended(call: InboundCall | undefined, bytes: number, admitted: boolean): void {
+  ended(call: InboundCall | undefined, held: number, admitted: boolean): void {
     this.#progress++
     if (call === undefined) {
       this.#reading--
@@ -94,12 +98,10 @@ export class HttpPeer implements Swept {
     } else {
       this.#calls.delete(call)
       this.inFlight--
-      this.buffered -= bytes
-      if (this.#roomWaiters.length > 0 && this.buffered < this.bounds.maxBytes) {
-        const waiters = this.#roomWaiters
-        this.#roomWaiters = []
-        for (const wake of waiters) wake()
-      }
+    }
+    if (held > 0) {
+      this.buffered -= held
+      if (this.buffered < this.bounds.maxBytes) this.#wakeRoomWaiters()
     }
     if (this.#draining && this.inFlight === 0) this.#close()
   }
@@ -124,6 +126,7 @@ export class HttpPeer implements Swept {
    * another (pipelining) never hears of the close itself.
    */
   lost(): void {
+    this.#wakeRoomWaiters()
     if (this.#calls.size === 0) return
     const reason = canceled('micro.server', 'the HTTP caller went away')
     const calls = [...this.#calls]
@@ -155,6 +158,13 @@ export class HttpPeer implements Swept {
     if (this.socket.writable) this.socket.end(TIMEOUT_REPLY)
     const socket = this.socket
     setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
+  }
+
+  #wakeRoomWaiters(): void {
+    if (this.#roomWaiters.length === 0) return
+    const waiters = this.#roomWaiters
+    this.#roomWaiters = []
+    for (const wake of waiters) wake()
   }
 
   #close(): void {

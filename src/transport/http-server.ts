@@ -56,9 +56,10 @@ async function handle(
   const peer = HttpPeer.of(req.socket)
   let call: HttpCall | undefined
   let admitted = false
+  let held = 0
   peer?.started()
   res.once('close', () => {
-    peer?.ended(call, call === undefined ? -1 : call.body.byteLength + MESSAGE_OVERHEAD, admitted)
+    peer?.ended(call, held, admitted)
     if (call !== undefined && !res.writableFinished)
       call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
   })
@@ -81,7 +82,7 @@ async function handle(
     drainAndReply(req, res, serviceUnavailable('micro.server', 'server is shutting down'))
     return
   }
-  const declared = Number(req.headers['content-length'] ?? 0)
+  const declared = Number(req.headers['content-length'] ?? 0) || 0
   if (declared > options.maxBodySize) {
     res.setHeader('Connection', 'close')
     drainAndReply(req, res, tooLarge(declared, options.maxBodySize))
@@ -95,7 +96,13 @@ async function handle(
       return
     }
     const room = peer.room()
-    if (room !== undefined) await room
+    if (room !== undefined) {
+      await room
+      if (req.destroyed) return
+    }
+    // Reserve the declared length now: bodies of pipelined requests are read concurrently.
+    held = declared + MESSAGE_OVERHEAD
+    peer.hold(held)
   }
   const body = await readBody(req, options.maxBodySize)
   if (body === undefined) {
@@ -105,7 +112,11 @@ async function handle(
   }
   if (res.destroyed) return
   call = new HttpCall(res, endpoint, headersOf(req), body, timeoutOf(req), options.isDraining)
-  peer?.dispatched(call, body.byteLength + MESSAGE_OVERHEAD)
+  if (peer !== undefined) {
+    peer.hold(body.byteLength + MESSAGE_OVERHEAD - held)
+    held = body.byteLength + MESSAGE_OVERHEAD
+    peer.dispatched(call)
+  }
   dispatcher.unary(call)
 }
 

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import type { Service } from '../../src/service/service.js'
 import { FrameFlag, FrameType } from '../../src/transport/frame.js'
 import { type FaultLog, startFaultService } from '../support/fault-service.js'
+import { RawHttp } from '../support/raw-http.js'
 import { RawMicro } from '../support/raw-micro.js'
 import { until } from '../support/until.js'
 
@@ -91,6 +92,31 @@ describe('limits: a connection held back by its budget reads again as handlers c
       const replies: number[] = []
       for await (const reply of stream) replies.push(reply.count)
       assert.deepEqual(replies, [256])
+    } finally {
+      await service.stop()
+    }
+  })
+  test('HTTP: pipelined bodies past the budget wait for the calls before them', async () => {
+    const { service, log } = await startFaultService(MiB, { limits: { maxConnectionBytes: MiB } })
+    try {
+      const raw = await RawHttp.connect(service.address as string)
+      const body = JSON.stringify({ pad: 'x'.repeat(600 * 1024) })
+      const request = `POST /Fault/Gated HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`
+      raw.write(request.repeat(4))
+      let most = 0
+      await until(() => {
+        most = Math.max(most, service.server.activeCalls)
+        return service.server.activeCalls === 2
+      }, 'two bodies (1.2 MiB) to be taken')
+      log.openGate()
+      const statuses = () => [...raw.text().matchAll(/HTTP\/1.1 (\d{3})/g)].map((m) => m[1])
+      await until(() => {
+        most = Math.max(most, service.server.activeCalls)
+        return statuses().length === 4
+      }, 'every response')
+      assert.deepEqual(statuses(), ['200', '200', '200', '200'])
+      assert.ok(most <= 2, `${most} bodies were held at once`)
+      raw.close()
     } finally {
       await service.stop()
     }
