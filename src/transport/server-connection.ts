@@ -72,7 +72,6 @@ export class ServerConnection implements StreamHost, Swept {
   /** Progress counters the sweeper compares between ticks. */
   #frames = 0
   #requests = 0
-  #drains = 0
 
   constructor(
     socket: Socket,
@@ -117,17 +116,21 @@ export class ServerConnection implements StreamHost, Swept {
   /** Sweeper tick: close the connection if the peer has stalled a frame, not read, or gone idle. */
   sweep(): void {
     if (this.#closed || this.#shut) return
+    const idle = this.inFlight === 0 && !this.#draining
     let phase: Phase = Phase.None
-    if (this.#waitingDrain) phase = Phase.Write
-    else if (this.#pressuredStreams > 0 || this.#overBudget) phase = Phase.Held
-    else {
+    if (this.#pressuredStreams > 0 || this.#overBudget) phase = Phase.Held
+    else if (this.#waitingDrain) {
+      // Replies the client is not reading: fine while it has calls or streams going (a slow
+      // consumer), idle otherwise.
+      if (idle) phase = Phase.Idle
+    } else {
       const state = this.#parser.state
       if (state === ParserState.Head) phase = Phase.Head
       else if (state === ParserState.Body) phase = Phase.Body
-      else if (this.inFlight === 0 && !this.#draining) phase = Phase.Idle
+      else if (idle) phase = Phase.Idle
     }
     // Idle counts calls only: a client's keep-alive pings do not keep a connection open.
-    const mark = phase === Phase.Idle ? this.#requests : this.#frames + this.#drains
+    const mark = phase === Phase.Idle ? this.#requests : this.#frames
     const sweeps = this.#stall.observe(phase, mark)
     if (phase === Phase.Held && sweeps > 0) {
       // A paused socket does not see its peer hang up; writing to a gone peer fails and
@@ -334,7 +337,6 @@ export class ServerConnection implements StreamHost, Swept {
   }
 
   #onDrain(): void {
-    this.#drains++
     this.#waitingDrain = false
     this.#updateReading()
   }
@@ -383,7 +385,6 @@ function tooManyCalls(limit: number): MicroError {
 }
 
 function stallDetail(phase: Phase, bounds: ConnectionBounds): string {
-  if (phase === Phase.Write) return `the caller did not read its replies within ${bounds.requestTimeout} ms`
   const what = phase === Phase.Head ? 'frame header' : 'frame'
   const ms = phase === Phase.Head ? bounds.headerTimeout : bounds.requestTimeout
   return `${what} not completed within ${ms} ms`

@@ -101,7 +101,7 @@ export class Sweeper {
 
 /** What a connection is waiting for, as a sweep sees it. */
 export const Phase = {
-  /** Nothing the peer owes us: calls in flight, or we stopped reading. */
+  /** Nothing the peer owes us: calls in flight, or replies it is slow to read while they run. */
   None: 0,
   /** The peer owes the rest of a request head or frame header (or its first byte). */
   Head: 1,
@@ -109,10 +109,8 @@ export const Phase = {
   Body: 2,
   /** Nothing in flight. */
   Idle: 3,
-  /** We owe the peer bytes it is not reading. */
-  Write: 4,
   /** We stopped reading (handlers are behind): no timeout, but is the peer still there? */
-  Held: 5,
+  Held: 4,
 } as const
 export type Phase = (typeof Phase)[keyof typeof Phase]
 
@@ -144,7 +142,6 @@ export class Stall {
       case Phase.Head:
         return sweeps >= bounds.headerSweeps
       case Phase.Body:
-      case Phase.Write:
         return sweeps >= bounds.requestSweeps
       case Phase.Idle:
         return sweeps >= bounds.idleSweeps
