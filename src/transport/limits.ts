@@ -22,7 +22,11 @@ export interface ServerLimits {
   requestTimeout: number
   /** A connection with nothing in flight is closed after this, ms. Default 120 s. */
   idleTimeout: number
-  /** JSON nested deeper than this is refused (400) before it is parsed. Default 128. */
+  /**
+   * JSON nested deeper than this is refused (400) before it is parsed. Default 128. Applies
+   * to the default codecs; a service given its own `codecs` sets it on its JSON codec
+   * (`createJsonCodec({ maxDepth })`).
+   */
   maxJsonDepth: number
   /**
    * Origins (`scheme://host[:port]`, or `*` for any) whose browsers may call over HTTP.
