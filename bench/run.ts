@@ -17,6 +17,7 @@ import { canPin } from './children.js'
 import { findEngines } from './engines.js'
 import { summaryTable } from './report.js'
 import { runCalls } from './run-calls.js'
+import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
 import { runMessaging } from './run-messaging.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
@@ -46,8 +47,15 @@ const config = {
     rounds: quick ? 1 : 2,
   },
   store: { durationMs: quick ? 300 : 1000, rounds: quick ? 1 : 3 },
+  limitsCost: {
+    concurrency: [1, 64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 5000,
+    rounds: quick ? 1 : 3,
+  },
 }
-const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7])
+// Phases 8 (cost of the port limits) and 9 (memory under attack) run only when named.
+const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7, 8, 9], process.env, [1, 2, 3, 4, 5, 6, 7])
 const engines = findEngines()
 const WATCHDOG_MS = 7 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -85,17 +93,19 @@ console.log(
     : 'taskset or a second core is unavailable: processes are not pinned.',
 )
 if (quick) console.log('BENCH_QUICK=1: short runs, numbers are indicative only.')
-if (phases.size < 7) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
+if (process.env.BENCH_PHASES) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
 
 const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
+const limits = await runLimits(config, phases)
 
 // Summary
 const checks = [
   ...targetChecks(calls),
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
+  ...limitsChecks(limits),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
-const noise = { ...noiseOf(calls), ...messagingNoise(messaging) }
+const noise = { ...noiseOf(calls), ...messagingNoise(messaging), ...limitsNoise(limits) }
 console.log('\nSummary')
 console.log(summaryTable(checks))
 const noisy = Object.entries(noise).filter(([, share]) => share > 0.1)
@@ -112,7 +122,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

@@ -36,10 +36,17 @@ export async function attempt<T>(name: string, step: () => Promise<T>): Promise<
   }
 }
 
-/** The phases BENCH_PHASES selects (comma-separated numbers; all when unset). */
-export function selectedPhases(all: number[], env: NodeJS.ProcessEnv = process.env): Set<number> {
+/**
+ * The phases BENCH_PHASES selects (comma-separated numbers among `all`); `defaults` (all of
+ * them unless given) when unset.
+ */
+export function selectedPhases(
+  all: number[],
+  env: NodeJS.ProcessEnv = process.env,
+  defaults: number[] = all,
+): Set<number> {
   const chosen = env.BENCH_PHASES?.split(',')
     .map((p) => Number(p.trim()))
     .filter((p) => all.includes(p))
-  return new Set(chosen && chosen.length > 0 ? chosen : all)
+  return new Set(chosen && chosen.length > 0 ? chosen : defaults)
 }

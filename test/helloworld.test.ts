@@ -71,7 +71,11 @@ describe('examples/helloworld as a separate process', () => {
     })
     assert.equal(res.status, 200)
     assert.deepEqual(await res.json(), { message: 'Hello Bob', from: 'http' })
-    const missing = await fetch(`http://${address}/Greeter/Nope`, { method: 'POST', body: '{}' })
+    const missing = await fetch(`http://${address}/Greeter/Nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
     assert.equal(missing.status, 404)
     assert.equal(((await missing.json()) as { code: number }).code, 404)
     assert.match(missing.headers.get('micro-error') ?? '', /"code":404/)

@@ -1,4 +1,5 @@
 import { format } from 'node:util'
+import { scrubPaths } from './scrub.js'
 import { statusFor } from './status.js'
 
 /** The shape an error has on the wire, as in Go Micro: `{id, code, detail, status}`. */
@@ -30,9 +31,12 @@ export class MicroError extends Error implements MicroErrorJSON {
     this.status = statusFor(code)
   }
 
-  /** What goes on the wire: never the stack or the cause. */
+  /**
+   * What goes on the wire: never the stack or the cause, and no absolute file paths in the
+   * detail (`.../name` instead: see scrubPaths). `detail` itself keeps them for local logs.
+   */
   toJSON(): MicroErrorJSON {
-    return { id: this.id, code: this.code, detail: this.detail, status: this.status }
+    return { id: this.id, code: this.code, detail: scrubPaths(this.detail), status: this.status }
   }
 
   override toString(): string {
@@ -110,6 +114,9 @@ export const conflict = (id: string, detail: string, ...args: unknown[]) =>
 /** 413: a frame or body over the configured maximum. */
 export const payloadTooLarge = (id: string, detail: string, ...args: unknown[]) =>
   new MicroError(id, detailOf(detail, args), 413)
+/** 415: the body's content type is not accepted. */
+export const unsupportedMediaType = (id: string, detail: string, ...args: unknown[]) =>
+  new MicroError(id, detailOf(detail, args), 415)
 /** 499: the caller canceled the call. */
 export const canceled = (id: string, detail: string, ...args: unknown[]) =>
   new MicroError(id, detailOf(detail, args), 499)

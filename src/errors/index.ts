@@ -17,5 +17,6 @@ export {
   serviceUnavailable,
   timeout,
   unauthorized,
+  unsupportedMediaType,
 } from './errors.js'
 export { statusFor } from './status.js'

@@ -11,6 +11,7 @@ import type { Selector } from '../selector/selector.js'
 import type { HandlerWrapper } from '../server/wrappers.js'
 import type { Store } from '../store/store.js'
 import type { Sync } from '../sync/sync.js'
+import type { ServerLimits } from '../transport/limits.js'
 import type { Transport } from '../transport/transport.js'
 import type { Extensions } from './extensions.js'
 
@@ -41,8 +42,14 @@ export interface ServiceOptions {
   shutdownTimeout?: number
   /** Stop gracefully on SIGINT/SIGTERM in `run()`. Default true. */
   handleSignals?: boolean
-  /** Largest frame or HTTP body accepted, bytes. Default 4 MiB. */
+  /** Largest frame or HTTP body accepted, bytes. MICRO_SERVER_MAX_FRAME_SIZE, default 4 MiB. */
   maxFrameSize?: number
+  /**
+   * What one connection may make the service port hold, and which web origins may call it
+   * (see ServerLimits; each field also has a MICRO_SERVER_* variable). `false` (or
+   * MICRO_SERVER_LIMITS=off) turns every resource limit off; the cross-site rules stay.
+   */
+  limits?: Partial<ServerLimits> | false
   /** Server middleware. */
   wrappers?: HandlerWrapper[]
   /** Client middleware for `service.client`. */

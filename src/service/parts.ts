@@ -46,7 +46,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
   const lookup = new RegistryCache(registry)
   const server = new Server({
     name,
-    codecs: options.codecs,
+    codecs: settings.codecs,
     wrappers: [...(late ? [lateServerWrapper(extensions.serverWrappers)] : []), ...(options.wrappers ?? [])],
     logger,
   })
@@ -70,7 +70,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     transport,
     broker: () => blocks.broker,
     selector: options.selector ?? createSelector(settings.selectorName),
-    codecs: options.codecs,
+    codecs: settings.codecs,
     namespace: settings.namespace,
     requestTimeout: settings.requestTimeout,
     retry: options.retry,

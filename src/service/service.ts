@@ -92,7 +92,7 @@ export class Service extends WithHooks implements AsyncDisposable {
     this.registry = parts.registry
     this.#ownsRegistry = parts.ownsRegistry
     this.#transport = parts.transport
-    this.#codecs = options.codecs
+    this.#codecs = s.codecs
     this.server = parts.server
     this.client = parts.client
     this.#blocks = parts.blocks
@@ -246,6 +246,7 @@ export class Service extends WithHooks implements AsyncDisposable {
         for (const { target, options } of this.#extensions.rpcHandlers) this.server.handle(target, options)
         this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
           maxFrameSize: this.#settings.maxFrameSize,
+          limits: this.#settings.limits,
           routes: probeRoutes(this.#extensions),
         })
         const advertise = this.#transport.name === 'micro' ? this.#settings.advertise : undefined

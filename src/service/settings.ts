@@ -1,9 +1,14 @@
 import { BROKER_ENGINES } from '../broker/from-env.js'
+import { Codecs } from '../codec/codecs.js'
+import { createJsonCodec, DEFAULT_MAX_JSON_DEPTH } from '../codec/json.js'
+import { msgpackCodec } from '../codec/msgpack.js'
+import { rawCodec } from '../codec/raw.js'
 import { EVENTS_ENGINES } from '../events/from-env.js'
 import { REGISTRY_ENGINES } from '../registry/from-env.js'
 import { STORE_ENGINES } from '../store/from-env.js'
 import { SYNC_ENGINES } from '../sync/from-env.js'
 import { TRANSPORT_ENGINES } from '../transport/from-env.js'
+import { parseBytes, resolveLimits, type ServerLimits } from '../transport/limits.js'
 import { envDuration } from '../util/duration.js'
 import type { ServiceOptions } from './options.js'
 
@@ -25,6 +30,9 @@ export interface Settings {
   requestTimeout: number
   handleSignals: boolean
   maxFrameSize: number | undefined
+  limits: ServerLimits
+  /** The codecs option, or the default set with the JSON depth limit when it is not the default. */
+  codecs: Codecs | undefined
 }
 
 /**
@@ -44,6 +52,7 @@ export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv 
       `register interval (${registerInterval} ms) must be shorter than the TTL (${registerTtl} ms)`,
     )
   }
+  const limits = resolveLimits(options.limits, env)
   return {
     version: options.version ?? env.MICRO_SERVER_VERSION ?? 'latest',
     namespace: options.namespace ?? env.MICRO_NAMESPACE ?? 'micro',
@@ -60,7 +69,9 @@ export function resolveSettings(options: ServiceOptions, env: NodeJS.ProcessEnv 
     shutdownTimeout: options.shutdownTimeout ?? envDuration(env, 'MICRO_SHUTDOWN_TIMEOUT', 10_000),
     requestTimeout: options.requestTimeout ?? envDuration(env, 'MICRO_CLIENT_REQUEST_TIMEOUT', 30_000),
     handleSignals: options.handleSignals ?? true,
-    maxFrameSize: options.maxFrameSize,
+    maxFrameSize: options.maxFrameSize ?? envBytes(env, 'MICRO_SERVER_MAX_FRAME_SIZE'),
+    limits,
+    codecs: options.codecs ?? codecsFor(limits.maxJsonDepth),
   }
 }
 
@@ -70,4 +81,15 @@ function checkBlockEngines(options: ServiceOptions, env: NodeJS.ProcessEnv): voi
   if (!options.events) EVENTS_ENGINES.fromEnv(env, 'MICRO_EVENTS')
   if (!options.store) STORE_ENGINES.fromEnv(env, 'MICRO_STORE')
   if (!options.sync) SYNC_ENGINES.fromEnv(env, 'MICRO_SYNC')
+}
+
+function envBytes(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : parseBytes(value, name)
+}
+
+/** The default codecs, with another JSON depth limit when one is configured. */
+function codecsFor(maxJsonDepth: number): Codecs | undefined {
+  if (maxJsonDepth === DEFAULT_MAX_JSON_DEPTH) return undefined
+  return new Codecs([createJsonCodec({ maxDepth: maxJsonDepth }), msgpackCodec, rawCodec])
 }

@@ -259,6 +259,10 @@ export class ClientConnection implements StreamHost {
     else this.#socket.resume()
   }
 
+  inboundBytes(_delta: number): void {
+    // The client trusts the servers it calls: only the stream's message count is bounded.
+  }
+
   release(id: number): void {
     this.#streams.delete(id)
     const cleanup = this.#streamCleanup.get(id)

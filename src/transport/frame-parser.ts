@@ -23,6 +23,30 @@ export interface FrameHandler {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** The first buffer of a frame split across chunks; it doubles as more arrives. */
+const INITIAL_PARTIAL = 64 * 1024
+
+/** Where a FrameParser is in the byte stream. */
+export const ParserState = { Idle: 0, Head: 1, Body: 2 } as const
+export type ParserState = (typeof ParserState)[keyof typeof ParserState]
+
+/** A frame split across chunks, being assembled. */
+interface PartialFrame {
+  type: FrameType
+  flags: number
+  id: number
+  headerLength: number
+  /** Header block plus body, as announced. */
+  size: number
+  data: Buffer
+  filled: number
+}
+
+function grow(partial: PartialFrame, needed: number): Buffer {
+  const data = Buffer.allocUnsafe(Math.min(partial.size, Math.max(needed, partial.data.length * 2)))
+  partial.data.copy(data, 0, 0, partial.filled)
+  return data
+}
 
 /**
  * Turns a byte stream into frames. Frames that arrive whole inside one chunk are sliced
@@ -34,14 +58,18 @@ export class FrameParser {
   /** Bytes of an incomplete frame header. */
   #head: Buffer = EMPTY
   /** A frame being assembled: its header fields and the buffer being filled. */
-  #partial:
-    | { type: FrameType; flags: number; id: number; headerLength: number; data: Buffer; filled: number }
-    | undefined
+  #partial: PartialFrame | undefined
   #skip = 0
 
   constructor(maxFrameSize: number, handler: FrameHandler) {
     this.#maxFrameSize = maxFrameSize
     this.#handler = handler
+  }
+
+  /** Where the parser is: between frames, inside a frame header, or inside a frame's rest. */
+  get state(): ParserState {
+    if (this.#partial !== undefined || this.#skip > 0) return ParserState.Body
+    return this.#head.length > 0 ? ParserState.Head : ParserState.Idle
   }
 
   /** Feed received bytes; throws ProtocolError on malformed input. */
@@ -57,11 +85,12 @@ export class FrameParser {
       }
       const partial = this.#partial
       if (partial) {
-        const n = Math.min(partial.data.length - partial.filled, length - offset)
+        const n = Math.min(partial.size - partial.filled, length - offset)
+        if (partial.filled + n > partial.data.length) partial.data = grow(partial, partial.filled + n)
         chunk.copy(partial.data, partial.filled, offset, offset + n)
         partial.filled += n
         offset += n
-        if (partial.filled === partial.data.length) {
+        if (partial.filled === partial.size) {
           this.#partial = undefined
           this.#emit(
             partial.type,
@@ -70,7 +99,7 @@ export class FrameParser {
             partial.data,
             0,
             partial.headerLength,
-            partial.data.length,
+            partial.size,
           )
         }
         continue
@@ -108,7 +137,10 @@ export class FrameParser {
         this.#emit(type, flags, id, chunk, offset, headerLength, offset + size)
         offset += size
       } else {
-        this.#partial = { type, flags, id, headerLength, data: Buffer.allocUnsafe(size), filled: 0 }
+        // Memory follows the bytes that arrived, not the size announced: a peer announcing
+        // big frames and never sending them costs little.
+        const data = Buffer.allocUnsafe(Math.min(size, INITIAL_PARTIAL))
+        this.#partial = { type, flags, id, headerLength, size, data, filled: 0 }
       }
     }
   }

@@ -8,23 +8,32 @@ import {
   serviceUnavailable,
 } from '../errors/errors.js'
 import { type Headers, newHeaders, setHeader } from './frame.js'
+import { crossSiteRefusal } from './http-cross-site.js'
+import { HttpPeer } from './http-peer.js'
+import { MESSAGE_OVERHEAD } from './micro-stream.js'
 import type { Dispatcher, InboundCall, ListenOptions } from './transport.js'
 
 export interface HttpServerOptions {
   maxBodySize: number
   isDraining: () => boolean
   routes?: ListenOptions['routes']
+  /** Origins allowed to call (exact, or `*`); any other `Origin` header is a 403. */
+  allowedOrigins: readonly string[]
 }
 
 /**
  * HTTP/1.1 on the service port, for curl and other languages: `POST /` with a
  * `Micro-Endpoint` header (Go Micro's call), or `POST /Handler/Method`. Errors come back
- * as the error JSON with the error's status code and a `Micro-Error` header.
+ * as the error JSON with the error's status code and a `Micro-Error` header. Requests a
+ * web page could make a browser send (a foreign `Origin`, form and text content types)
+ * are refused before anything runs (http-cross-site.ts). Connection limits and timeouts
+ * are the listener's (HttpPeer).
  */
 export function createHttpServer(dispatcher: Dispatcher, options: HttpServerOptions): Server {
   // node:http is loaded when the first HTTP caller arrives, not at every service start.
   const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http')
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  // No keep-alive timer per response: the listener's sweeper closes idle connections.
+  const server = createServer({ keepAliveTimeout: 0 }, (req, res) => {
     handle(dispatcher, options, req, res).catch((error: unknown) => {
       writeError(res, MicroError.from(error, 'micro.server'))
     })
@@ -45,6 +54,21 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ) {
+  const peer = HttpPeer.of(req.socket)
+  let call: HttpCall | undefined
+  let admitted = false
+  let held = 0
+  peer?.started()
+  res.once('close', () => {
+    peer?.ended(call, held, admitted)
+    if (call !== undefined && !res.writableFinished)
+      call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
+  })
+  const refusal = crossSiteRefusal(req, options.allowedOrigins)
+  if (refusal !== undefined) {
+    drainAndReply(req, res, refusal)
+    return
+  }
   const route =
     req.method === 'GET' || req.method === 'HEAD'
       ? options.routes?.get((req.url ?? '/').split('?', 1)[0] as string)
@@ -56,23 +80,35 @@ async function handle(
     return
   }
   const endpoint = endpointOf(req)
-  if (!endpoint) {
-    drainAndReply(
-      req,
-      res,
-      badRequest('micro.server', 'no endpoint: set the Micro-Endpoint header or POST to /Handler/Method'),
-    )
+  if (typeof endpoint !== 'string') {
+    drainAndReply(req, res, endpoint)
     return
   }
   if (options.isDraining()) {
     drainAndReply(req, res, serviceUnavailable('micro.server', 'server is shutting down'))
     return
   }
-  const declared = Number(req.headers['content-length'] ?? 0)
+  const declared = Number(req.headers['content-length'] ?? 0) || 0
   if (declared > options.maxBodySize) {
     res.setHeader('Connection', 'close')
     drainAndReply(req, res, tooLarge(declared, options.maxBodySize))
     return
+  }
+  if (peer !== undefined) {
+    admitted = peer.admit()
+    if (!admitted) {
+      const detail = `too many calls in flight on this connection (limit ${peer.bounds.maxCalls})`
+      drainAndReply(req, res, serviceUnavailable('micro.server', detail))
+      return
+    }
+    const room = peer.room()
+    if (room !== undefined) {
+      await room
+      if (req.destroyed) return
+    }
+    // Reserve the declared length now: bodies of pipelined requests are read concurrently.
+    held = declared + MESSAGE_OVERHEAD
+    peer.hold(held)
   }
   const body = await readBody(req, options.maxBodySize)
   if (body === undefined) {
@@ -80,19 +116,13 @@ async function handle(
     writeError(res, tooLarge(undefined, options.maxBodySize))
     return
   }
-  const headers = headersOf(req)
-  const call = new HttpCall(
-    res,
-    endpoint,
-    headers,
-    formAsJson(headers, body),
-    timeoutOf(req),
-    options.isDraining,
-  )
-  res.once('close', () => {
-    if (!res.writableFinished)
-      call.onCancel?.(new MicroError('micro.server', 'the HTTP caller went away', 499))
-  })
+  if (res.destroyed) return
+  call = new HttpCall(res, endpoint, headersOf(req), body, timeoutOf(req), options.isDraining)
+  if (peer !== undefined) {
+    peer.hold(body.byteLength + MESSAGE_OVERHEAD - held)
+    held = body.byteLength + MESSAGE_OVERHEAD
+    peer.dispatched(call)
+  }
   dispatcher.unary(call)
 }
 
@@ -128,16 +158,22 @@ class HttpCall implements InboundCall {
   }
 }
 
-function endpointOf(req: IncomingMessage): string | undefined {
+/** The endpoint a request names, or the 400 saying why it names none. */
+function endpointOf(req: IncomingMessage): string | MicroError {
   const header =
     req.headers['micro-endpoint'] ?? req.headers['x-micro-endpoint'] ?? req.headers['micro-method']
   if (typeof header === 'string' && header !== '') return header
   const path = (req.url ?? '/').split('?')[0] ?? '/'
   const parts = path.split('/').filter((p) => p !== '')
-  if (parts.length === 2)
-    return `${decodeURIComponent(parts[0] as string)}.${decodeURIComponent(parts[1] as string)}`
-  if (parts.length === 1 && (parts[0] as string).includes('.')) return decodeURIComponent(parts[0] as string)
-  return undefined
+  try {
+    if (parts.length === 2)
+      return `${decodeURIComponent(parts[0] as string)}.${decodeURIComponent(parts[1] as string)}`
+    if (parts.length === 1 && (parts[0] as string).includes('.'))
+      return decodeURIComponent(parts[0] as string)
+  } catch {
+    return badRequest('micro.server', 'malformed URL: a %-escape in the path is not valid UTF-8')
+  }
+  return badRequest('micro.server', 'no endpoint: set the Micro-Endpoint header or POST to /Handler/Method')
 }
 
 function headersOf(req: IncomingMessage): Headers {
@@ -147,20 +183,6 @@ function headersOf(req: IncomingMessage): Headers {
     setHeader(headers, key, Array.isArray(value) ? value.join(', ') : value)
   }
   return headers
-}
-
-/**
- * `curl -d` sends `application/x-www-form-urlencoded` unless told otherwise. A body that
- * is JSON is taken as JSON; real form fields become a JSON object, as the Micro API
- * gateway does. Either way the call continues as `application/json`.
- */
-function formAsJson(headers: Headers, body: Buffer): Buffer {
-  const type = headers['content-type']
-  if (!type?.toLowerCase().startsWith('application/x-www-form-urlencoded')) return body
-  headers['content-type'] = 'application/json'
-  const text = body.toString('utf8').trim()
-  if (text === '' || text.startsWith('{') || text.startsWith('[')) return body
-  return Buffer.from(JSON.stringify(Object.fromEntries(new URLSearchParams(text))))
 }
 
 /** Go Micro sends `Timeout` in nanoseconds; `Micro-Timeout` is milliseconds. */

@@ -11,6 +11,14 @@ export {
   TRANSPORT_NAMES,
   transportFromEnv,
 } from './from-env.js'
+export {
+  DEFAULT_LIMITS,
+  LIMIT_VARIABLES,
+  NO_LIMITS,
+  parseBytes,
+  resolveLimits,
+  type ServerLimits,
+} from './limits.js'
 export { MicroTransport, type MicroTransportOptions } from './micro-transport.js'
 export { isListenSubject, natsNodeSubject } from './nats/subject.js'
 export { NatsTransport, type NatsTransportOptions } from './nats-transport.js'

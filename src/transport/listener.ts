@@ -2,8 +2,11 @@ import type { Server as HttpServer } from 'node:http'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import { formatAddress, parseAddress } from './address.js'
 import { DEFAULT_MAX_FRAME_SIZE, PROTOCOL_VERSION } from './frame.js'
+import { HttpPeer } from './http-peer.js'
 import { createHttpServer } from './http-server.js'
+import { DEFAULT_LIMITS } from './limits.js'
 import { ServerConnection } from './server-connection.js'
+import { Phase, Stall, Sweeper, type Swept } from './sweeper.js'
 import type { Dispatcher, Listener, ListenOptions } from './transport.js'
 
 const UNKNOWN_PROTOCOL =
@@ -12,15 +15,19 @@ const UNKNOWN_PROTOCOL =
 
 /**
  * One TCP port, two protocols: the first byte tells them apart. The micro protocol starts
- * with its version byte (1); HTTP starts with an ASCII method name.
+ * with its version byte (1); HTTP starts with an ASCII method name. The listener applies
+ * the port's limits (`ListenOptions.limits`) to both: one sweeper closes connections whose
+ * first byte, head, frame or body stalls, and idle ones.
  */
 export class TcpListener implements Listener {
   readonly address: string
   readonly #server: NetServer
   readonly #makeHttp: () => HttpServer
+  readonly #sweeper: Sweeper
   /** Made when the first HTTP caller connects. */
   #http: HttpServer | undefined
   readonly #connections = new Set<ServerConnection>()
+  readonly #httpPeers = new Set<HttpPeer>()
   readonly #sockets = new Set<Socket>()
   /** Accepted sockets that have not sent their first byte yet. */
   readonly #unclassified = new Set<Socket>()
@@ -28,10 +35,11 @@ export class TcpListener implements Listener {
   #drained: Promise<void> | undefined
   #whenEmpty: (() => void) | undefined
 
-  private constructor(address: string, server: NetServer, makeHttp: () => HttpServer) {
+  private constructor(address: string, server: NetServer, makeHttp: () => HttpServer, sweeper: Sweeper) {
     this.address = address
     this.#server = server
     this.#makeHttp = makeHttp
+    this.#sweeper = sweeper
   }
 
   /** Bind `address` (`host:port`, port 0 for any) and serve calls to `dispatcher`. */
@@ -41,6 +49,8 @@ export class TcpListener implements Listener {
     options: ListenOptions = {},
   ): Promise<TcpListener> {
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
+    const limits = options.limits ?? DEFAULT_LIMITS
+    const sweeper = new Sweeper(limits)
     const { host, port } = parseAddress(address)
     let listener: TcpListener | undefined
     const http = () =>
@@ -48,6 +58,7 @@ export class TcpListener implements Listener {
         maxBodySize: maxFrameSize,
         isDraining: () => listener?.draining ?? false,
         routes: options.routes,
+        allowedOrigins: limits.allowedOrigins,
       })
     const server = createServer({ noDelay: true }, (socket) =>
       listener?.accept(socket, dispatcher, maxFrameSize),
@@ -61,7 +72,7 @@ export class TcpListener implements Listener {
     })
     const bound = server.address()
     const boundPort = typeof bound === 'object' && bound ? bound.port : port
-    listener = new TcpListener(formatAddress(host, boundPort), server, http)
+    listener = new TcpListener(formatAddress(host, boundPort), server, http, sweeper)
     return listener
   }
 
@@ -79,9 +90,19 @@ export class TcpListener implements Listener {
       socket.destroy()
       return
     }
+    const sweeper = this.#sweeper
+    // One stall count from connect to the first complete head or frame header.
+    const stall = new Stall()
+    const silent: Swept = {
+      sweep: () => {
+        if (Stall.expired(Phase.Head, stall.observe(Phase.Head, 0), sweeper.bounds)) socket.destroy()
+      },
+    }
+    sweeper.add(silent)
     this.#sockets.add(socket)
     this.#unclassified.add(socket)
     socket.once('close', () => {
+      sweeper.delete(silent)
       this.#sockets.delete(socket)
       this.#unclassified.delete(socket)
       if (this.#sockets.size === 0) this.#whenEmpty?.()
@@ -90,14 +111,33 @@ export class TcpListener implements Listener {
       // handled by whoever owns the socket next; an error before the first byte just closes it
     })
     socket.once('data', (first: Buffer) => {
+      sweeper.delete(silent)
       this.#unclassified.delete(socket)
       if (first[0] === PROTOCOL_VERSION) {
-        const connection = new ServerConnection(socket, first, dispatcher, maxFrameSize, () =>
-          this.#connections.delete(connection),
+        const connection: ServerConnection = new ServerConnection(
+          socket,
+          first,
+          dispatcher,
+          maxFrameSize,
+          sweeper.bounds,
+          stall,
+          () => {
+            this.#connections.delete(connection)
+            sweeper.delete(connection)
+          },
         )
         this.#connections.add(connection)
+        sweeper.add(connection)
         if (this.#draining) connection.drain()
       } else if (looksLikeHttp(first)) {
+        const peer = new HttpPeer(socket, sweeper.bounds, stall)
+        this.#httpPeers.add(peer)
+        sweeper.add(peer)
+        socket.once('close', () => {
+          this.#httpPeers.delete(peer)
+          sweeper.delete(peer)
+          peer.lost()
+        })
         socket.pause()
         socket.unshift(first)
         this.#http ??= this.#makeHttp()
@@ -109,6 +149,10 @@ export class TcpListener implements Listener {
     })
   }
 
+  /**
+   * Refuse new connections, close the ones with nothing in flight (idle, or in the middle
+   * of sending a request) at once, and the others after their last reply.
+   */
   drain(): Promise<void> {
     if (this.#drained) return this.#drained
     this.#draining = true
@@ -118,8 +162,7 @@ export class TcpListener implements Listener {
     })
     for (const socket of this.#unclassified) socket.destroy()
     for (const connection of this.#connections) connection.drain()
-    // Busy HTTP connections close after their response (Connection: close while draining).
-    this.#http?.closeIdleConnections()
+    for (const peer of this.#httpPeers) peer.drain()
     if (this.#sockets.size === 0) this.#whenEmpty?.()
     return this.#drained
   }
@@ -127,8 +170,8 @@ export class TcpListener implements Listener {
   async close(): Promise<void> {
     void this.drain()
     for (const connection of this.#connections) connection.destroy()
-    this.#http?.closeAllConnections()
     for (const socket of this.#sockets) socket.destroy()
+    this.#sweeper.stop()
   }
 }
 

@@ -16,12 +16,18 @@ export interface StreamHost {
   whenWritable(): Promise<void>
   /** Pause or resume reading the socket because this stream's inbound buffer is full. */
   inboundPressure(full: boolean): void
+  /** Bytes this stream started (positive) or stopped (negative) holding for its reader. */
+  inboundBytes(delta: number): void
   /** The stream is over; forget its id. */
   release(id: number): void
 }
 
 /** Inbound messages buffered per stream before the connection stops reading. */
 const INBOUND_HIGH_WATER = 256
+/** What a buffered message costs beyond its bytes (the Buffer object, the queue slot). */
+export const MESSAGE_OVERHEAD = 64
+/** A message viewing less than half of a received chunk this big is copied before it is buffered. */
+const PIN_LIMIT = 16 * 1024
 
 /**
  * One bidirectional stream on a micro connection, used by both ends. The server ends a
@@ -37,6 +43,8 @@ export class MicroStream implements StreamChannel {
   #sentEnd = false
   #over = false
   #pressured = false
+  /** Bytes of messages buffered for the reader, as told to the host. */
+  #buffered = 0
 
   constructor(host: StreamHost, id: number, headers: Headers, isServer: boolean) {
     this.#host = host
@@ -45,6 +53,7 @@ export class MicroStream implements StreamChannel {
     this.#isServer = isServer
     this.messages = new AsyncQueue<Uint8Array>({
       highWaterMark: INBOUND_HIGH_WATER,
+      take: (body) => this.#taken(body),
       onPressure: (full) => this.#pressure(full),
       // The reader stopped early: on the client that is a cancel; on the server the
       // handler simply ignores the rest of the input.
@@ -85,7 +94,13 @@ export class MicroStream implements StreamChannel {
   /** A Data frame from the peer. */
   receive(body: Buffer, end: boolean): void {
     if (this.#over) return
-    this.messages.push(body)
+    const size = body.byteLength + MESSAGE_OVERHEAD
+    this.#buffered += size
+    this.#host.inboundBytes(size)
+    // A small view into a big received chunk would keep the whole chunk alive while the
+    // message waits for its reader: a peer could pin far more memory than it is charged for.
+    const pinsChunk = body.buffer.byteLength > PIN_LIMIT && body.byteLength * 2 < body.buffer.byteLength
+    this.messages.push(pinsChunk && !this.messages.waiting ? Buffer.from(body) : body)
     if (end) this.receiveEnd()
   }
 
@@ -111,7 +126,21 @@ export class MicroStream implements StreamChannel {
       this.messages.end()
     }
     if (this.#pressured) this.#pressure(false)
+    // Whatever is still buffered no longer holds up the connection: nothing more comes.
+    if (this.#buffered > 0) {
+      this.#host.inboundBytes(-this.#buffered)
+      this.#buffered = 0
+    }
     this.#host.release(this.id)
+  }
+
+  #taken(body: Uint8Array): Uint8Array {
+    if (this.#buffered > 0) {
+      const size = body.byteLength + MESSAGE_OVERHEAD
+      this.#buffered -= size
+      this.#host.inboundBytes(-size)
+    }
+    return body
   }
 
   #pressure(full: boolean): void {

@@ -51,6 +51,7 @@ export class MicroTransport implements Transport {
     return TcpListener.listen(address, dispatcher, {
       ...options,
       maxFrameSize: options.maxFrameSize ?? this.#maxFrameSize,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
     })
   }
 

@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import { acquireNats, loadNats, type NatsLink, type NatsModule } from '../engines/nats.js'
 import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
+import { DEFAULT_LIMITS } from './limits.js'
 import { NatsClient } from './nats/client.js'
 import { NatsListener } from './nats/listener.js'
 import { isListenSubject } from './nats/subject.js'
@@ -76,6 +77,7 @@ export class NatsTransport implements Transport {
       keepAlive: this.#options.keepAlive ?? 5000,
       keepAliveTimeout: this.#options.keepAliveTimeout ?? 5000,
       streamWindow: this.#options.streamWindow ?? 64,
+      maxSessionCalls: (options.limits ?? DEFAULT_LIMITS).maxConnectionCalls,
     })
     this.#listeners.add(listener)
     return listener

@@ -1,13 +1,22 @@
 import type { Socket } from 'node:net'
-import { badRequest, MicroError, payloadTooLarge, serviceUnavailable } from '../errors/errors.js'
+import {
+  badRequest,
+  MicroError,
+  payloadTooLarge,
+  serviceUnavailable,
+  timeout as timeoutError,
+} from '../errors/errors.js'
 import { FrameFlag, FrameType, type Headers } from './frame.js'
-import { FrameParser, ProtocolError } from './frame-parser.js'
+import { FrameParser, ParserState, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
-import { MicroStream, type StreamHost } from './micro-stream.js'
+import { MESSAGE_OVERHEAD, MicroStream, type StreamHost } from './micro-stream.js'
+import { type ConnectionBounds, Phase, Stall, type Swept } from './sweeper.js'
 import type { Dispatcher, InboundCall } from './transport.js'
 
 const EMPTY = Buffer.alloc(0)
 const NO_HEADERS: Headers = Object.freeze({}) as Headers
+/** How long a closing connection waits for its peer to hang up (and read a GoAway) before it is destroyed, ms. */
+export const CLOSE_GRACE_MS = 500
 
 /** A unary call that arrived on a micro connection; answering it writes the reply frame. */
 class MicroCall implements InboundCall {
@@ -36,9 +45,11 @@ class MicroCall implements InboundCall {
 /**
  * The server end of one micro-protocol connection: decodes frames, hands calls to the
  * dispatcher, writes replies coalesced per event-loop turn, and applies backpressure by
- * pausing the socket while replies or stream inputs are backed up.
+ * pausing the socket while replies are backed up, a stream's reader is behind, or the
+ * connection holds more inbound bytes than its budget (`bounds.maxBytes`). Its listener's
+ * sweeper calls `sweep` to close it when a frame stalls or it sits idle.
  */
-export class ServerConnection implements StreamHost {
+export class ServerConnection implements StreamHost, Swept {
   readonly #socket: Socket
   readonly #dispatcher: Dispatcher
   readonly #parser: FrameParser
@@ -46,22 +57,36 @@ export class ServerConnection implements StreamHost {
   readonly #remote: string
   readonly #unary = new Map<number, MicroCall>()
   readonly #streams = new Map<number, MicroStream>()
-  readonly #onIdle: () => void
+  readonly #bounds: ConnectionBounds
+  readonly #stall: Stall
+  readonly #onClosed: () => void
   #draining = false
   #closed = false
+  /** Input is no longer read (protocol error, timeout, closing). */
+  #shut = false
   #pressuredStreams = 0
   #waitingDrain = false
+  /** Inbound bytes held for calls in flight and unread stream messages. */
+  #buffered = 0
+  #overBudget = false
+  /** Progress counters the sweeper compares between ticks. */
+  #frames = 0
+  #requests = 0
 
   constructor(
     socket: Socket,
     firstChunk: Buffer,
     dispatcher: Dispatcher,
     maxFrameSize: number,
-    onIdle: () => void,
+    bounds: ConnectionBounds,
+    stall: Stall,
+    onClosed: () => void,
   ) {
     this.#socket = socket
     this.#dispatcher = dispatcher
-    this.#onIdle = onIdle
+    this.#bounds = bounds
+    this.#stall = stall
+    this.#onClosed = onClosed
     this.#remote = `${socket.remoteAddress}:${socket.remotePort}`
     this.#writer = new FrameWriter(socket)
     this.#parser = new FrameParser(maxFrameSize, this)
@@ -88,6 +113,36 @@ export class ServerConnection implements StreamHost {
     this.#closeIfIdle()
   }
 
+  /** Sweeper tick: close the connection if the peer has stalled a frame, not read, or gone idle. */
+  sweep(): void {
+    if (this.#closed || this.#shut) return
+    const idle = this.inFlight === 0 && !this.#draining
+    let phase: Phase = Phase.None
+    if (this.#pressuredStreams > 0 || this.#overBudget) phase = Phase.Held
+    else if (this.#waitingDrain) {
+      // Replies the client is not reading: fine while it has calls or streams going (a slow
+      // consumer), idle otherwise.
+      if (idle) phase = Phase.Idle
+    } else {
+      const state = this.#parser.state
+      if (state === ParserState.Head) phase = Phase.Head
+      else if (state === ParserState.Body) phase = Phase.Body
+      else if (idle) phase = Phase.Idle
+    }
+    // Idle counts calls only: a client's keep-alive pings do not keep a connection open.
+    const mark = phase === Phase.Idle ? this.#requests : this.#frames
+    const sweeps = this.#stall.observe(phase, mark)
+    if (phase === Phase.Held && sweeps > 0) {
+      // A paused socket does not see its peer hang up; writing to a gone peer fails and
+      // closes it, which ends its calls and streams.
+      this.#writer.frame(FrameType.Ping, 0, 0, undefined, undefined)
+      return
+    }
+    if (!Stall.expired(phase, sweeps, this.#bounds)) return
+    if (phase === Phase.Idle) this.#goAwayIdle()
+    else this.#shutDown(timeoutError('micro.server', stallDetail(phase, this.#bounds)))
+  }
+
   /** Close now, aborting whatever is in flight. */
   destroy(): void {
     this.#writer.flush()
@@ -99,6 +154,7 @@ export class ServerConnection implements StreamHost {
     if (this.#unary.get(call.id) !== call) return
     this.#unary.delete(call.id)
     this.#writer.frame(type, FrameFlag.End, call.id, headers, body)
+    this.#release(call.body.byteLength + MESSAGE_OVERHEAD)
     if (this.#draining) this.#closeIfIdle()
   }
 
@@ -109,6 +165,7 @@ export class ServerConnection implements StreamHost {
     headers: Headers | undefined,
     body: Uint8Array | undefined,
   ): void {
+    this.#frames++
     if (type === FrameType.Request) this.#onRequest(flags, id, headers, body as Buffer)
     else this.#onOther(type, flags, id, body as Buffer)
   }
@@ -140,12 +197,18 @@ export class ServerConnection implements StreamHost {
     this.#updateReading()
   }
 
+  inboundBytes(delta: number): void {
+    if (delta >= 0) this.#buffered += delta
+    else this.#release(-delta)
+  }
+
   release(id: number): void {
     this.#streams.delete(id)
     this.#closeIfIdle()
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#shut) return
     try {
       this.#parser.push(chunk)
     } catch (error) {
@@ -154,6 +217,19 @@ export class ServerConnection implements StreamHost {
     }
     if (this.#writer.backedUp) {
       this.#waitingDrain = true
+      this.#updateReading()
+    }
+    if (this.#buffered > this.#bounds.maxBytes && !this.#overBudget) {
+      this.#overBudget = true
+      this.#updateReading()
+    }
+  }
+
+  /** Calls or stream messages let go of `bytes`; read again once back under budget. */
+  #release(bytes: number): void {
+    this.#buffered -= bytes
+    if (this.#overBudget && this.#buffered <= this.#bounds.maxBytes) {
+      this.#overBudget = false
       this.#updateReading()
     }
   }
@@ -194,6 +270,11 @@ export class ServerConnection implements StreamHost {
       this.#sendError(id, serviceUnavailable('micro.server', 'server is shutting down'))
       return
     }
+    this.#requests++
+    if (this.#unary.size + this.#streams.size >= this.#bounds.maxCalls) {
+      this.#sendError(id, tooManyCalls(this.#bounds.maxCalls))
+      return
+    }
     const timeoutHeader = headers.timeout
     const timeout = timeoutHeader === undefined ? undefined : Number(timeoutHeader)
     const validTimeout =
@@ -201,6 +282,7 @@ export class ServerConnection implements StreamHost {
     if ((flags & FrameFlag.Stream) === 0) {
       const call = new MicroCall(this, id, endpoint, headers, body, validTimeout, this.#remote)
       this.#unary.set(id, call)
+      this.#buffered += body.byteLength + MESSAGE_OVERHEAD
       this.#dispatcher.unary(call)
       return
     }
@@ -219,6 +301,7 @@ export class ServerConnection implements StreamHost {
     const call = this.#unary.get(id)
     if (call) {
       this.#unary.delete(id)
+      this.#release(call.body.byteLength + MESSAGE_OVERHEAD)
       call.onCancel?.(reason)
       this.#closeIfIdle()
       return
@@ -232,13 +315,25 @@ export class ServerConnection implements StreamHost {
 
   #protocolError(error: unknown): void {
     const detail = error instanceof Error ? error.message : String(error)
-    const reason = badRequest('micro.server', `protocol error: ${detail}`)
+    this.#shutDown(badRequest('micro.server', `protocol error: ${detail}`))
+  }
+
+  /** Stop reading, tell the client why (GoAway), cancel what is in flight, close. */
+  #shutDown(reason: MicroError): void {
+    if (this.#shut) return
     this.#writer.frame(FrameType.GoAway, 0, 0, undefined, Buffer.from(JSON.stringify(reason)))
-    this.#writer.flush()
-    this.#writer.close()
-    this.#socket.end()
-    this.#socket.destroySoon()
+    this.#closeSoon()
     this.#failAll(reason)
+  }
+
+  /**
+   * Idle too long: GoAway first, so the client stops using the connection and hangs up;
+   * a request already on its way meanwhile gets a 503, which clients retry elsewhere.
+   */
+  #goAwayIdle(): void {
+    this.#draining = true
+    this.#writer.frame(FrameType.GoAway, 0, 0, undefined, Buffer.from('idle connection closed'))
+    setTimeout(() => this.#closeIfIdle(), CLOSE_GRACE_MS).unref()
   }
 
   #onDrain(): void {
@@ -247,16 +342,26 @@ export class ServerConnection implements StreamHost {
   }
 
   #updateReading(): void {
-    if (this.#closed) return
-    if (this.#waitingDrain || this.#pressuredStreams > 0) this.#socket.pause()
+    if (this.#closed || this.#shut) return
+    if (this.#waitingDrain || this.#pressuredStreams > 0 || this.#overBudget) this.#socket.pause()
     else this.#socket.resume()
   }
 
   #closeIfIdle(): void {
-    if (this.#draining && !this.#closed && this.inFlight === 0) {
-      this.#writer.flush()
-      this.#socket.end()
-    }
+    if (this.#draining && !this.#closed && !this.#shut && this.inFlight === 0) this.#closeSoon()
+  }
+
+  /**
+   * Send what is queued and hang up. A peer that does not hang up too (or read what is
+   * left) is cut off after a grace period, so it cannot hold the socket open.
+   */
+  #closeSoon(): void {
+    this.#shut = true
+    this.#writer.flush()
+    this.#writer.close()
+    this.#socket.end()
+    const socket = this.#socket
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
   }
 
   #onClose(): void {
@@ -264,7 +369,7 @@ export class ServerConnection implements StreamHost {
     this.#closed = true
     this.#writer.close()
     this.#failAll(new MicroError('micro.server', 'connection to the caller was lost', 499))
-    this.#onIdle()
+    this.#onClosed()
   }
 
   #failAll(reason: MicroError): void {
@@ -273,4 +378,14 @@ export class ServerConnection implements StreamHost {
     for (const call of unary) call.onCancel?.(reason)
     for (const stream of [...this.#streams.values()]) stream.receiveFailure(reason)
   }
+}
+
+function tooManyCalls(limit: number): MicroError {
+  return serviceUnavailable('micro.server', `too many calls in flight on this connection (limit ${limit})`)
+}
+
+function stallDetail(phase: Phase, bounds: ConnectionBounds): string {
+  const what = phase === Phase.Head ? 'frame header' : 'frame'
+  const ms = phase === Phase.Head ? bounds.headerTimeout : bounds.requestTimeout
+  return `${what} not completed within ${ms} ms`
 }

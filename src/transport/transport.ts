@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { MicroError } from '../errors/errors.js'
 import type { Headers } from './frame.js'
+import type { ServerLimits } from './limits.js'
 
 export type { Headers } from './frame.js'
 
@@ -91,6 +92,8 @@ export interface ListenOptions {
   maxFrameSize?: number
   /** GET and HEAD routes by exact path, consulted (per request) before the HTTP side's POST-only rule. */
   routes?: { get(path: string): HttpRoute | undefined }
+  /** What one peer may make the listener hold, and cross-site rules. Default DEFAULT_LIMITS. */
+  limits?: ServerLimits
 }
 
 /** A bound server socket. */

@@ -40,6 +40,11 @@ export class AsyncQueue<T, V = T> implements AsyncIterableIterator<V> {
     return this.#buffer.length - this.#head
   }
 
+  /** Whether the consumer is waiting: the next push is handed out at once, not buffered. */
+  get waiting(): boolean {
+    return this.#waiter !== undefined
+  }
+
   push(value: T): void {
     if (this.#done) return
     const waiter = this.#waiter

@@ -62,6 +62,47 @@ export class RawMicro {
     return Buffer.concat(chunks)
   }
 
+  /** Encode any frame (not sent): the 16-byte header, the header block, the body. */
+  static frameBytes(
+    type: FrameType,
+    flags: number,
+    id: number,
+    headers: Record<string, string> | undefined,
+    body: Buffer = Buffer.alloc(0),
+  ): Buffer {
+    const chunks: Buffer[] = []
+    const fake = {
+      writableLength: 0,
+      writableNeedDrain: false,
+      write: (b: Buffer) => chunks.push(Buffer.from(b)) > 0,
+      cork() {},
+      uncork() {},
+      on() {},
+    } as unknown as Socket
+    const writer = new FrameWriter(fake)
+    writer.frame(type, flags, id, headers ? Object.assign(newHeaders(), headers) : undefined, body)
+    writer.flush()
+    return Buffer.concat(chunks)
+  }
+
+  /** Write `bytes`; resolves true once the socket took them, false if it did not within `ms` (pushed back). */
+  async write(bytes: Buffer, ms = 2000): Promise<boolean> {
+    if (this.socket.write(bytes)) return true
+    return new Promise((resolve) => {
+      const done = (drained: boolean) => {
+        clearTimeout(timer)
+        this.socket.off('drain', onDrain)
+        this.socket.off('close', onClose)
+        resolve(drained)
+      }
+      const onDrain = () => done(true)
+      const onClose = () => done(false)
+      const timer = setTimeout(() => done(false), ms)
+      this.socket.once('drain', onDrain)
+      this.socket.once('close', onClose)
+    })
+  }
+
   request(id: number, endpoint: string, body: string | Buffer, extra: Record<string, string> = {}): void {
     this.socket.write(RawMicro.requestBytes(id, endpoint, body, extra))
   }

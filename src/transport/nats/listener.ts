@@ -25,6 +25,8 @@ export interface NatsListenerOptions {
   maxFrameSize: number
   keepAlive: number
   keepAliveTimeout: number
+  /** Calls plus streams one caller's session may have in flight; more are answered 503. */
+  maxSessionCalls: number
 }
 
 /**
@@ -194,6 +196,9 @@ export class NatsListener implements Listener {
       session.error(id, payloadTooLarge('micro.server', detail), 0)
     } else if (this.#draining) {
       session.error(id, serviceUnavailable('micro.server', 'server is shutting down'), 0)
+    } else if (session.calls.size + session.streams.size >= this.#options.maxSessionCalls) {
+      const detail = `too many calls in flight from this caller (limit ${this.#options.maxSessionCalls})`
+      session.error(id, serviceUnavailable('micro.server', detail), 0)
     } else if ((flags & MuxFlag.Stream) !== 0) {
       this.#openStream(session, id, endpoint, headers)
     } else {
