@@ -16,7 +16,7 @@ import {
 } from './conformance-kit.js'
 import { MdnsRegistry } from './mdns.js'
 import { namespaceTypeName } from './mdns-names.js'
-import { encodePayload } from './mdns-records.js'
+import { encodePayload } from './mdns-payload.js'
 
 // Every test stays on loopback (the default interface): nothing leaves this machine.
 registryConformance('mdns', () => new MdnsRegistry({ sweepInterval: 100 }), { settleMs: 50 })
