@@ -66,6 +66,7 @@ describe('mdns inbound guard', () => {
       'wrong-port': 1,
       'too-many-records': 0,
       'bad-record': 1000,
+      'too-many-nodes': 0,
     })
   })
 })

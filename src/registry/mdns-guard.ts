@@ -16,6 +16,8 @@ export interface MdnsLimits {
   totalBurst?: number
   /** Drops from one source are logged at most once per this many ms. Default 60 000. */
   logInterval?: number
+  /** Most nodes of other processes remembered (for watchers); new ones past it are dropped. Default 10 000. */
+  maxPeerNodes?: number
 }
 
 /** Why inbound traffic was dropped. */
@@ -30,6 +32,8 @@ export type DropReason =
   | 'too-many-records'
   /** A record of ours that does not decode: too big, too deep, not JSON or the wrong shape. */
   | 'bad-record'
+  /** A node never heard before while `maxPeerNodes` are already remembered. */
+  | 'too-many-nodes'
 
 /** Most sources tracked at once; the least recently heard is forgotten first. */
 const MAX_SOURCES = 1024
@@ -66,6 +70,7 @@ export class InboundGuard {
     'wrong-port': 0,
     'too-many-records': 0,
     'bad-record': 0,
+    'too-many-nodes': 0,
   }
   readonly #logger: Logger
   readonly #now: () => number

@@ -66,7 +66,7 @@ interface LocalNode {
 export class MdnsRegistry implements Registry {
   readonly name = 'mdns'
   readonly #hub = new WatchHub()
-  readonly #peers = new PeerCache(this.#hub)
+  readonly #peers: PeerCache
   readonly #local = new Map<string, LocalNode>()
   readonly #queries: MdnsQueries
   readonly #guard: InboundGuard
@@ -84,6 +84,7 @@ export class MdnsRegistry implements Registry {
     this.#defaultTtl = options.defaultTtl ?? 120_000
     const logger = options.logger ?? createLogger({ fields: { component: 'registry.mdns' } })
     this.#guard = new InboundGuard(options.limits ?? {}, logger)
+    this.#peers = new PeerCache(this.#hub, options.limits?.maxPeerNodes ?? 10_000)
     this.#reader = new AnnouncementReader(this.#guard)
     this.#socket = new MdnsSocket(options, this.#guard, {
       query: (packet) => this.#onQuery(packet),
@@ -279,7 +280,7 @@ export class MdnsRegistry implements Registry {
         // Our own announcements come back through multicast loopback; we know them already.
         if (this.#local.has(key)) continue
         this.#queries.offer(announcement, ttl)
-        this.#peers.apply(announcement, ttl, now)
+        if (!this.#peers.apply(announcement, ttl, now)) this.#guard.drop(source, 'too-many-nodes')
       }
     } catch {
       // A packet we cannot make sense of is someone else's problem, never a crash of ours.

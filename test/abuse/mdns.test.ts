@@ -318,3 +318,49 @@ describe('mdns under forged traffic: a live service keeps answering lookups and 
     }
   })
 })
+
+describe('mdns: valid-looking nodes cannot grow memory without bound', () => {
+  test('past maxPeerNodes new nodes are dropped and counted; known ones still renew and leave', async () => {
+    const port = await freeUdpPort()
+    const namespace = `abuse-${randomUUID().slice(0, 8)}`
+    const registry = new MdnsRegistry({
+      port,
+      limits: { maxPeerNodes: 5 },
+      logger: createLogger({ level: 'silent' }),
+    })
+    const attacker = await attackerSocket(port)
+    const abort = new AbortController()
+    const events: WatchEvent[] = []
+    try {
+      await registry.ready()
+      void (async () => {
+        for await (const event of registry.watch({ namespace, signal: abort.signal })) events.push(event)
+      })()
+      const records = Array.from({ length: 20 }, () => forgedRecord(namespace))
+      const packet = (record: Record<string, unknown>, ttl: number) => {
+        const node = record.node as { id: string }
+        const name = `${node.id}.${namespaceTypeName(namespace)}`
+        return dnsPacket.encode({
+          type: 'response',
+          answers: [{ type: 'TXT', name, ttl, data: txt(deflatedJson(record)) }],
+        })
+      }
+      for (const record of records) await send(attacker, packet(record, 120), port)
+      await waitUntil(
+        '20 nodes to be handled',
+        () => events.length + registry.dropped()['too-many-nodes'] >= 20,
+      )
+      assert.equal(events.length, 5)
+      assert.ok(events.every((e) => e.action === 'create'))
+      assert.equal(registry.dropped()['too-many-nodes'], 15)
+      // A goodbye for a remembered node frees its place.
+      await send(attacker, packet(records[0] as Record<string, unknown>, 0), port)
+      await waitUntil('the goodbye', () => events.length === 6)
+      assert.equal(events[5]?.action, 'delete')
+    } finally {
+      abort.abort()
+      attacker.close()
+      await registry.close()
+    }
+  })
+})
