@@ -1,12 +1,12 @@
 /**
- * `npm run bench`: runs the seven phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store), prints a report with a PASS/FAIL summary
+ * `npm run bench`: runs the eight phases (in-process call, remote call, start-up, pub/sub,
+ * durable streams, remote call over NATS, store, registry scale), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
  *
  * BENCH_QUICK=1 shortens every phase (for checking the harness, not for numbers);
- * BENCH_PHASES=4,5 runs only the phases listed.
+ * BENCH_PHASES=4,5 runs only the phases listed (BENCH_PHASES=8: the scale phase alone).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -18,9 +18,11 @@ import { findEngines } from './engines.js'
 import { summaryTable } from './report.js'
 import { runCalls } from './run-calls.js'
 import { runMessaging } from './run-messaging.js'
+import { runScale } from './run-scale.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
 import { messagingChecks, messagingNoise } from './targets-messaging.js'
+import { scaleChecks } from './targets-scale.js'
 
 const quick = process.env.BENCH_QUICK === '1'
 const config = {
@@ -46,10 +48,26 @@ const config = {
     rounds: quick ? 1 : 2,
   },
   store: { durationMs: quick ? 300 : 1000, rounds: quick ? 1 : 3 },
+  scale: {
+    services: [10, 100, 1000],
+    nodes: 3,
+    lookups: quick ? 20 : 50,
+    cachedLookups: quick ? 5000 : 20_000,
+    updates: quick ? 50 : 200,
+    updateEveryMs: 10,
+    peers: [0, 10, 50],
+    peersPerProcess: 10,
+    idleMs: quick ? 5000 : 20_000,
+    baselineMs: quick ? 1000 : 2000,
+    afterOneMs: 2000,
+    floodSeconds: 5,
+    floodPerSecond: 10,
+  },
 }
-const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8]
+const phases = selectedPhases(ALL_PHASES)
 const engines = findEngines()
-const WATCHDOG_MS = 7 * 60_000
+const WATCHDOG_MS = 10 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
 
 // The whole run must end by itself even if a fixture hangs in a way no phase limit catches.
@@ -85,15 +103,17 @@ console.log(
     : 'taskset or a second core is unavailable: processes are not pinned.',
 )
 if (quick) console.log('BENCH_QUICK=1: short runs, numbers are indicative only.')
-if (phases.size < 7) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
+if (phases.size < ALL_PHASES.length) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
 
 const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
+const scale = await runScale(config.scale, phases, engines)
 
 // Summary
 const checks = [
   ...targetChecks(calls),
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
+  ...scaleChecks(scale),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise = { ...noiseOf(calls), ...messagingNoise(messaging) }
 console.log('\nSummary')
@@ -112,7 +132,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...scale, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)
