@@ -31,6 +31,8 @@ export class LocalNodes {
   readonly #prefix: string
   readonly #defaultTtl: number
   readonly #nodes = new Map<string, LocalNode>()
+  /** The same nodes by namespace, then service name: a query costs the nodes it asks about. */
+  readonly #index = new Map<string, Map<string, Map<string, LocalNode>>>()
   /** Query subjects answered, with how many of our nodes need each. */
   readonly #responders = new Map<string, { subscription: Subscription; nodes: number }>()
 
@@ -52,6 +54,16 @@ export class LocalNodes {
     return [...this.#nodes.values()]
   }
 
+  /** Our nodes in `namespace` (every namespace for `*`), of `service` when given. */
+  *matching(namespace: string, service: string | undefined): Iterable<LocalNode> {
+    const namespaces = namespace === ANY_NAMESPACE ? [...this.#index.values()] : [this.#index.get(namespace)]
+    for (const services of namespaces) {
+      if (!services) continue
+      if (service !== undefined) yield* services.get(service)?.values() ?? []
+      else for (const nodes of services.values()) yield* nodes.values()
+    }
+  }
+
   /** Add or replace a node; a new one makes us answer its namespace's queries. */
   set(nc: NatsConnection, local: LocalNode): void {
     if (!this.#nodes.has(local.key)) {
@@ -69,11 +81,29 @@ export class LocalNodes {
       }
     }
     this.#nodes.set(local.key, local)
+    const { namespace, service } = local.announcement
+    let services = this.#index.get(namespace)
+    if (!services) {
+      services = new Map()
+      this.#index.set(namespace, services)
+    }
+    let nodes = services.get(service.name)
+    if (!nodes) {
+      nodes = new Map()
+      services.set(service.name, nodes)
+    }
+    nodes.set(local.key, local)
   }
 
   /** Forget a node, and stop answering where no node of ours is left. */
   drop(local: LocalNode): void {
     if (!this.#nodes.delete(local.key)) return
+    const { namespace, service } = local.announcement
+    const services = this.#index.get(namespace)
+    const nodes = services?.get(service.name)
+    nodes?.delete(local.key)
+    if (nodes?.size === 0) services?.delete(service.name)
+    if (services?.size === 0) this.#index.delete(namespace)
     for (const subject of this.#querySubjects(local.announcement.namespace)) {
       const responder = this.#responders.get(subject)
       if (!responder || --responder.nodes > 0) continue
@@ -111,6 +141,7 @@ export class LocalNodes {
     for (const { subscription } of this.#responders.values()) subscription.unsubscribe()
     this.#responders.clear()
     this.#nodes.clear()
+    this.#index.clear()
   }
 
   #querySubjects(namespace: string): string[] {
@@ -124,10 +155,8 @@ export class LocalNodes {
     // Our own query gets an empty answer at once: the asker adds our nodes itself.
     if (query.from !== this.#id) {
       const now = Date.now()
-      for (const { announcement, expires } of this.#nodes.values()) {
+      for (const { announcement, expires } of this.matching(query.namespace, query.service)) {
         if (expires <= now) continue
-        if (query.namespace !== ANY_NAMESPACE && announcement.namespace !== query.namespace) continue
-        if (query.service !== undefined && announcement.service.name !== query.service) continue
         const ttl = this.remainingTtl(expires, now)
         items.push({ namespace: announcement.namespace, ttl, service: announcement.service })
       }

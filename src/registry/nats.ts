@@ -258,8 +258,8 @@ export class NatsRegistry implements Registry {
     // Our nodes alive when the lookup started count, however long the answers take.
     const now = Date.now()
     const found = new Map<string, Announcement>()
-    for (const local of this.#local.values()) {
-      if (local.expires > now && wanted(local.announcement)) found.set(local.key, local.announcement)
+    for (const local of this.#local.matching(namespace, service)) {
+      if (local.expires > now) found.set(local.key, local.announcement)
     }
     const answers = await queries.ask(
       querySubject(this.#prefix, namespace),
