@@ -2,9 +2,9 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Announcement } from './mdns-records.js'
 import {
   announceSubject,
+  answerItemJson,
   encodeAnnouncement,
   encodeAnswers,
-  type NatsAnnouncement,
   querySubject,
   readQuery,
 } from './nats-protocol.js'
@@ -19,6 +19,8 @@ export interface LocalNode {
   expires: number
   /** When it was last announced, so TTL-less nodes are re-announced before peers expire them. */
   announced: number
+  /** JSON of the service without its nodes and of the node, made by the first query needing them. */
+  json?: { description: string; node: string }
 }
 
 /**
@@ -151,19 +153,49 @@ export class LocalNodes {
   #answer(nc: NatsConnection, msg: Msg): void {
     const query = readQuery(msg.data)
     if (!query || !msg.reply || msg.subject !== querySubject(this.#prefix, query.namespace)) return
-    const items: NatsAnnouncement[] = []
     // Our own query gets an empty answer at once: the asker adds our nodes itself.
-    if (query.from !== this.#id) {
-      const now = Date.now()
-      for (const { announcement, expires } of this.matching(query.namespace, query.service)) {
-        if (expires <= now) continue
-        const ttl = this.remainingTtl(expires, now)
-        items.push({ namespace: announcement.namespace, ttl, service: announcement.service })
-      }
-    }
+    const items =
+      query.from === this.#id
+        ? []
+        : answerItems(this.matching(query.namespace, query.service), Date.now(), (expires, now) =>
+            this.remainingTtl(expires, now),
+          )
     const max = (nc.info?.max_payload ?? 1024 * 1024) - 1024
     for (const answer of encodeAnswers(this.#id, items, max)) publish(nc, msg.reply, answer)
   }
+}
+
+/**
+ * The answer items (JSON) for some of our nodes. Nodes of one service version registered
+ * together share one item (fewer bytes to send and parse); the JSON of each part is made once
+ * per node and reused by every later query.
+ */
+function answerItems(
+  nodes: Iterable<LocalNode>,
+  now: number,
+  remainingTtl: (expires: number, now: number) => number,
+): string[] {
+  const groups = new Map<string, { namespace: string; ttl: number; description: string; nodes: string[] }>()
+  for (const local of nodes) {
+    if (local.expires <= now) continue
+    const { namespace, service } = local.announcement
+    local.json ??= {
+      description: JSON.stringify({ ...service, nodes: undefined }),
+      node: JSON.stringify(service.nodes[0]),
+    }
+    const key = `${namespace}\0${local.expires}\0${local.json.description}`
+    const group = groups.get(key)
+    if (group) group.nodes.push(local.json.node)
+    else {
+      const ttl = remainingTtl(local.expires, now)
+      groups.set(key, { namespace, ttl, description: local.json.description, nodes: [local.json.node] })
+    }
+  }
+  return [...groups.values()].map(({ namespace, ttl, description, nodes }) => {
+    // The description is an object's JSON: the nodes go in before its last `}`.
+    const comma = description === '{}' ? '' : ','
+    return answerItemJson(namespace, ttl, `${description.slice(0, -1)}${comma}"nodes":[${nodes.join(',')}]}`)
+  })
 }
 
 function publish(nc: NatsConnection, subject: string, payload: Uint8Array): void {

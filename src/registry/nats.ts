@@ -9,7 +9,6 @@ import {
   announceSubject,
   encodeAnnouncement,
   encodeQuery,
-  perNode,
   querySubject,
   readAnswer,
 } from './nats-protocol.js'
@@ -270,7 +269,9 @@ export class NatsRegistry implements Registry {
       if (!answer || answer.from === this.#id) continue
       for (const item of answer.items) {
         if (item.ttl <= 0 || !wanted(item)) continue
-        for (const announcement of perNode(item)) {
+        // No copies here: the item was just parsed, and groupAnnouncements copies what it keeps.
+        for (const node of item.service.nodes) {
+          const announcement = { namespace: item.namespace, service: { ...item.service, nodes: [node] } }
           const key = announcementKey(announcement)
           if (!found.has(key)) found.set(key, announcement)
         }
