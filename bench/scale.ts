@@ -133,7 +133,7 @@ async function measureLookups(
     await registry.getService(random(), { namespace })
     lookups[k] = performance.now() - t0
   }
-  const lists = new Float64Array(Math.max(3, c.lookups / 10))
+  const lists = new Float64Array(Math.max(5, c.lookups / 5))
   for (let k = 0; k < lists.length; k++) {
     const t0 = performance.now()
     const all = await registry.listServices({ namespace })
