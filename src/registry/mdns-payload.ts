@@ -39,9 +39,10 @@ export type PayloadRefusal =
   | 'bad-shape'
 
 /**
- * What decoding a payload did: the announcement, or why not. `inflated` is the most bytes zlib
- * produced for it: exact when inflation finished, and `MAX_RECORD_BYTES + INFLATE_CHUNK_BYTES`
- * (the point where zlib is stopped) when the record was too large.
+ * What decoding a payload did: the announcement, or why not. `inflated` is how many bytes zlib
+ * handed the decoder. Past {@link MAX_RECORD_BYTES} zlib stops itself (`maxOutputLength`,
+ * within one {@link INFLATE_CHUNK_BYTES} chunk) and hands back nothing, so a record too large
+ * reports 0; the decoder refuses anything over the cap it is handed all the same.
  */
 export type PayloadOutcome =
   | { announcement: Announcement; inflated: number }
@@ -117,11 +118,10 @@ export function decodePayloadChecked(data: unknown): PayloadOutcome {
     json = inflateRawSync(bytes, { maxOutputLength: MAX_RECORD_BYTES, chunkSize: INFLATE_CHUNK_BYTES })
   } catch (error) {
     const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
-    return tooLarge
-      ? { refused: 'too-large', inflated: MAX_RECORD_BYTES + INFLATE_CHUNK_BYTES }
-      : { refused: 'not-deflate', inflated: 0 }
+    return { refused: tooLarge ? 'too-large' : 'not-deflate', inflated: 0 }
   }
   const inflated = json.length
+  if (inflated > MAX_RECORD_BYTES) return { refused: 'too-large', inflated }
   if (jsonDepth(json) > MAX_JSON_DEPTH) return { refused: 'too-deep', inflated }
   let value: unknown
   try {
