@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto'
 import type { Packet } from 'dns-packet'
 import type { InboundGuard } from './mdns-guard.js'
 import { inNamespace, isInstanceName } from './mdns-names.js'
-import { decodePayloadChecked, MAX_PAYLOAD_BYTES, type PayloadOutcome, payloadBytes } from './mdns-payload.js'
+import {
+  decodePayloadChecked,
+  INFLATE_CHUNK_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MAX_RECORD_BYTES,
+  type PayloadOutcome,
+  payloadBytes,
+} from './mdns-payload.js'
 import type { Announcement, ReceivedAnnouncement } from './mdns-records.js'
 
 /** Our responses carry one TXT record; a few more allow for batching, never hundreds. */
@@ -69,7 +76,9 @@ export class AnnouncementReader {
     }
     if (!this.#guard.admit(source, bytes.length)) return undefined
     const outcome: PayloadOutcome = decodePayloadChecked(bytes)
-    this.#guard.charge(source, outcome.inflated)
+    // A record zlib stopped at the cap cost the cap's worth of inflating, though it returned nothing.
+    const tooLarge = 'refused' in outcome && outcome.refused === 'too-large'
+    this.#guard.charge(source, tooLarge ? MAX_RECORD_BYTES + INFLATE_CHUNK_BYTES : outcome.inflated)
     const announcement = 'announcement' in outcome ? outcome.announcement : undefined
     if (!announcement) this.#guard.drop(source, 'bad-record')
     this.#remember(name, { digest, announcement })
