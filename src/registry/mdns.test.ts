@@ -168,3 +168,42 @@ test('mdns: operations after close are refused and watchers end at once', async 
   await assert.rejects(registry.register(serviceRecord('x', '1', [node('n')])), { code: 503 })
   assert.equal((await iterate(registry.watch()).next()).done, true)
 })
+
+test('mdns: a lookup of one service is answered by its nodes only, not by the whole namespace', async () => {
+  const probe = createSocket('udp4')
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve))
+  const port = probe.address().port
+  probe.close()
+  const logger = createLogger({ level: 'silent' })
+  const a = new MdnsRegistry({ port, logger })
+  // A long window: on a loaded machine the answers may come late; only how many is asserted.
+  const b = new MdnsRegistry({ port, logger, queryTimeout: 1000 })
+  const listener = createSocket({ type: 'udp4', reuseAddr: true })
+  const answered: string[] = []
+  listener.on('message', (message) => {
+    const packet = dnsPacket.decode(message)
+    for (const answer of packet.answers ?? []) if (answer.type === 'TXT') answered.push(answer.name)
+  })
+  try {
+    await Promise.all([a.ready(), b.ready()])
+    await new Promise<void>((resolve) => listener.bind(port, '224.0.0.251', () => resolve()))
+    listener.addMembership('224.0.0.251', '127.0.0.1')
+    const namespace = `t-${randomUUID()}`
+    const wanted = serviceRecord(uniqueName('wanted'), '1.0.0', [node('w1')])
+    const others = Array.from({ length: 5 }, (_, i) =>
+      serviceRecord(uniqueName(`other${i}`), '1.0.0', [node(`o${i}`)]),
+    )
+    for (const record of [wanted, ...others]) await a.register(record, { namespace })
+    await sleep(100) // the registrations' own announcements pass
+    answered.length = 0
+    assert.deepEqual(await b.getService(wanted.name, { namespace }), [wanted])
+    assert.equal(answered.length, 1, answered.join(', '))
+    assert.match(answered[0] as string, /^w1-/)
+    answered.length = 0
+    assert.equal((await b.listServices({ namespace })).length, 6)
+    assert.equal(answered.length, 6)
+  } finally {
+    listener.close()
+    await Promise.all([a.close(), b.close()])
+  }
+})
