@@ -1,12 +1,12 @@
 /**
- * `npm run bench`: runs the seven phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store), prints a report with a PASS/FAIL summary
+ * `npm run bench`: runs the eight phases (in-process call, remote call, start-up, pub/sub,
+ * durable streams, remote call over NATS, store, registry scale), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
  *
  * BENCH_QUICK=1 shortens every phase (for checking the harness, not for numbers);
- * BENCH_PHASES=4,5 runs only the phases listed.
+ * BENCH_PHASES=4,5 runs only the phases listed (BENCH_PHASES=10: the scale phase alone).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -19,9 +19,11 @@ import { summaryTable } from './report.js'
 import { runCalls } from './run-calls.js'
 import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
 import { runMessaging } from './run-messaging.js'
+import { runScale } from './run-scale.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
 import { messagingChecks, messagingNoise } from './targets-messaging.js'
+import { scaleChecks } from './targets-scale.js'
 
 const quick = process.env.BENCH_QUICK === '1'
 const config = {
@@ -53,11 +55,27 @@ const config = {
     durationMs: quick ? 1000 : 5000,
     rounds: quick ? 1 : 3,
   },
+  scale: {
+    services: [10, 100, 1000],
+    nodes: 3,
+    lookups: quick ? 20 : 50,
+    cachedLookups: quick ? 5000 : 20_000,
+    updates: quick ? 50 : 200,
+    updateEveryMs: 10,
+    peers: [0, 10, 50],
+    peersPerProcess: 10,
+    idleMs: quick ? 5000 : 20_000,
+    baselineMs: quick ? 1000 : 2000,
+    afterOneMs: 2000,
+    floodSeconds: 5,
+    floodPerSecond: 10,
+  },
 }
 // Phases 8 (cost of the port limits) and 9 (memory under attack) run only when named.
-const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7, 8, 9], process.env, [1, 2, 3, 4, 5, 6, 7])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10])
 const engines = findEngines()
-const WATCHDOG_MS = 7 * 60_000
+const WATCHDOG_MS = 10 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
 
 // The whole run must end by itself even if a fixture hangs in a way no phase limit catches.
@@ -98,14 +116,23 @@ if (process.env.BENCH_PHASES) console.log(`BENCH_PHASES: only phases ${[...phase
 const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
 const limits = await runLimits(config, phases)
+const scale = await runScale(config.scale, phases, engines)
 
 // Summary
 const checks = [
   ...targetChecks(calls),
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
   ...limitsChecks(limits),
+  ...scaleChecks(scale),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
-const noise = { ...noiseOf(calls), ...messagingNoise(messaging), ...limitsNoise(limits) }
+const noise: Record<string, number> = {
+  ...noiseOf(calls),
+  ...messagingNoise(messaging),
+  ...limitsNoise(limits),
+}
+// Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
+// machine did just before it (in cores) stands in for its noise.
+if (phases.has(10)) noise['scale (just before)'] = (busyBefore['phase 10'] ?? 0) * meta.cores
 console.log('\nSummary')
 console.log(summaryTable(checks))
 const noisy = Object.entries(noise).filter(([, share]) => share > 0.1)
@@ -122,7 +149,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

@@ -9,6 +9,7 @@
 export { RegistryCache, type RegistryCacheOptions } from './cache.js'
 export { createRegistry, parseMdnsAddress, REGISTRY_NAMES, registryFromEnv } from './from-env.js'
 export { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
+export type { DropReason, MdnsLimits } from './mdns-guard.js'
 export { MemoryRegistry, type MemoryRegistryOptions } from './memory.js'
 export { NatsRegistry, type NatsRegistryOptions } from './nats.js'
 export {

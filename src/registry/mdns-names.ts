@@ -6,6 +6,8 @@ import { isIP } from 'node:net'
  *
  * - `_micro._tcp.local`            PTR to every node, in every namespace
  * - `_micro._tcp.<ns>.local`       PTR to every node of namespace `<ns>`
+ * - `_s-<hash>._sub._micro._tcp.<ns>.local` PTR to every node of one service (a DNS-SD
+ *   subtype), so looking one service up is answered by its nodes only
  * - `<node>._micro._tcp.<ns>.local` the node's instance: SRV (port, host) and TXT (the record)
  *
  * Namespaces and node ids are free-form strings, so both are turned into safe DNS labels
@@ -38,6 +40,11 @@ export function namespaceLabel(namespace: string): string {
 /** The PTR name listing the nodes of one namespace. */
 export function namespaceTypeName(namespace: string): string {
   return `${SERVICE_TYPE}.${namespaceLabel(namespace)}.${DOMAIN}`
+}
+
+/** The PTR name (a DNS-SD subtype) listing the nodes of one service in one namespace. */
+export function serviceTypeName(namespace: string, service: string): string {
+  return `_s-${sha256(service, 24)}._sub.${namespaceTypeName(namespace)}`
 }
 
 /**

@@ -17,21 +17,28 @@ interface PeerEntry {
 export class PeerCache {
   readonly #entries = new Map<string, PeerEntry>()
   readonly #hub: WatchHub
+  readonly #maxEntries: number
 
-  constructor(hub: WatchHub) {
+  /** `maxEntries` bounds the nodes remembered: past it, new nodes are refused until some expire. */
+  constructor(hub: WatchHub, maxEntries = Number.POSITIVE_INFINITY) {
     this.#hub = hub
+    this.#maxEntries = maxEntries
   }
 
-  /** Apply an announcement heard at `now` with a record TTL in seconds (0 withdraws it). */
-  apply(announcement: Announcement, ttlSeconds: number, now = Date.now()): void {
+  /**
+   * Apply an announcement heard at `now` with a record TTL in seconds (0 withdraws it). Returns
+   * false when a new node was refused because the cache is full.
+   */
+  apply(announcement: Announcement, ttlSeconds: number, now = Date.now()): boolean {
     const key = announcementKey(announcement)
     const existing = this.#entries.get(key)
     if (ttlSeconds <= 0) {
-      if (!existing) return
+      if (!existing) return true
       this.#entries.delete(key)
       this.#emit('delete', existing.announcement)
-      return
+      return true
     }
+    if (!existing && this.#entries.size >= this.#maxEntries) return false
     this.#entries.set(key, { announcement, expires: now + ttlSeconds * 1000 })
     if (!existing) {
       this.#emit('create', announcement)
@@ -41,6 +48,7 @@ export class PeerCache {
     ) {
       this.#emit('update', announcement)
     }
+    return true
   }
 
   /**
@@ -49,7 +57,7 @@ export class PeerCache {
    */
   prime(announcement: Announcement, ttlSeconds: number, now = Date.now()): void {
     const key = announcementKey(announcement)
-    if (ttlSeconds > 0 && !this.#entries.has(key)) {
+    if (ttlSeconds > 0 && !this.#entries.has(key) && this.#entries.size < this.#maxEntries) {
       this.#entries.set(key, { announcement, expires: now + ttlSeconds * 1000 })
     }
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ANY_TYPE_NAME, namespaceTypeName } from './mdns-names.js'
+import { ANY_TYPE_NAME, namespaceTypeName, serviceTypeName } from './mdns-names.js'
 import { type Announcement, announcementKey } from './mdns-records.js'
 
 /** Answers gathered during one query window. */
@@ -49,10 +49,12 @@ export class MdnsQueries {
   /** Offer an announcement heard on the group to the open windows (TTL 0 withdraws it). */
   offer(announcement: Announcement, ttl: number): void {
     if (this.#windows.size === 0) return
-    const typeName = namespaceTypeName(announcement.namespace)
+    const { namespace, service } = announcement
+    // The PTR names this node answers to: any namespace, its namespace, its service.
+    const typeNames = [ANY_TYPE_NAME, namespaceTypeName(namespace), serviceTypeName(namespace, service.name)]
     const key = announcementKey(announcement)
     for (const window of this.#windows) {
-      if (window.typeName !== ANY_TYPE_NAME && window.typeName !== typeName) continue
+      if (!typeNames.includes(window.typeName)) continue
       if (ttl > 0) window.found.set(key, announcement)
       else window.found.delete(key)
     }

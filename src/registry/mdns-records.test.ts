@@ -2,15 +2,18 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { deflateRawSync } from 'node:zlib'
 import dnsPacket from 'dns-packet'
+import { createLogger } from '../logger/logger.js'
 import { node, serviceRecord } from './conformance-kit.js'
+import { InboundGuard } from './mdns-guard.js'
 import { instanceName, isInstanceName, namespaceLabel, namespaceTypeName, srvData } from './mdns-names.js'
-import {
-  type Announcement,
-  announcementAnswers,
-  decodePayload,
-  encodePayload,
-  readAnnouncements,
-} from './mdns-records.js'
+import { decodePayload, encodePayload } from './mdns-payload.js'
+import { AnnouncementReader } from './mdns-reader.js'
+import { type Announcement, announcementAnswers } from './mdns-records.js'
+
+function readAnnouncements(packet: dnsPacket.Packet) {
+  const reader = new AnnouncementReader(new InboundGuard({}, createLogger({ level: 'silent' })))
+  return reader.read(packet, '127.0.0.1:5353')
+}
 
 const announcement: Announcement = {
   namespace: 'Tenant One/α',

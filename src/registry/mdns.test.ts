@@ -4,6 +4,7 @@ import { createSocket } from 'node:dgram'
 import { test } from 'node:test'
 import { deflateRawSync } from 'node:zlib'
 import dnsPacket from 'dns-packet'
+import { createLogger } from '../logger/logger.js'
 import { registryConformance } from './conformance.js'
 import {
   expectNotFound,
@@ -16,14 +17,16 @@ import {
 } from './conformance-kit.js'
 import { MdnsRegistry } from './mdns.js'
 import { namespaceTypeName } from './mdns-names.js'
-import { encodePayload } from './mdns-records.js'
+import { encodePayload } from './mdns-payload.js'
 
 // Every test stays on loopback (the default interface): nothing leaves this machine.
 registryConformance('mdns', () => new MdnsRegistry({ sweepInterval: 100 }), { settleMs: 50 })
 
 async function pair(): Promise<[MdnsRegistry, MdnsRegistry]> {
-  const a = new MdnsRegistry({ sweepInterval: 100 })
-  const b = new MdnsRegistry({ sweepInterval: 100 })
+  // Garbage other tests send on the group is reported at warn level; not worth a line here.
+  const logger = createLogger({ level: 'silent' })
+  const a = new MdnsRegistry({ sweepInterval: 100, logger })
+  const b = new MdnsRegistry({ sweepInterval: 100, logger })
   await Promise.all([a.ready(), b.ready()])
   return [a, b]
 }
@@ -94,7 +97,8 @@ function fakeResponse(namespace: string, txt: Buffer[]): Buffer {
 
 test('mdns: garbage on the group does not break discovery', async () => {
   const [a, b] = await pair()
-  const sender = createSocket('udp4')
+  // From the group port, as responders send, so the port rule does not stop it before the decoder.
+  const sender = createSocket({ type: 'udp4', reuseAddr: true })
   try {
     const namespace = `t-${randomUUID()}`
     const events = iterate(b.watch({ namespace }))
@@ -113,7 +117,7 @@ test('mdns: garbage on the group does not break discovery', async () => {
     ]
     await new Promise<void>((resolve, reject) => {
       sender.once('error', reject)
-      sender.bind(0, '127.0.0.1', () => resolve())
+      sender.bind(5353, '224.0.0.251', () => resolve())
     })
     // Loopback only: the group is reached through lo, never a LAN interface.
     sender.setMulticastInterface('127.0.0.1')
@@ -123,7 +127,14 @@ test('mdns: garbage on the group does not break discovery', async () => {
         sender.send(packet, 5353, '224.0.0.251', (error) => (error ? reject(error) : resolve())),
       )
     }
-    await sleep(100)
+    // Each was refused (not just lost): 4 payloads that do not decode, 2 headers not worth parsing.
+    for (let waited = 0; waited < 5000; waited += 20) {
+      const dropped = b.dropped()
+      if (dropped['bad-record'] >= 4 && dropped['too-many-records'] >= 2) break
+      await sleep(20)
+    }
+    assert.ok(b.dropped()['bad-record'] >= 4, JSON.stringify(b.dropped()))
+    assert.ok(b.dropped()['too-many-records'] >= 2, JSON.stringify(b.dropped()))
     await expectNotFound(b.getService('victim', { namespace }))
 
     const record = serviceRecord(uniqueName(), '1.0.0', [node('survivor')])
@@ -156,4 +167,43 @@ test('mdns: operations after close are refused and watchers end at once', async 
   await assert.rejects(registry.getService('x'), { code: 503 })
   await assert.rejects(registry.register(serviceRecord('x', '1', [node('n')])), { code: 503 })
   assert.equal((await iterate(registry.watch()).next()).done, true)
+})
+
+test('mdns: a lookup of one service is answered by its nodes only, not by the whole namespace', async () => {
+  const probe = createSocket('udp4')
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve))
+  const port = probe.address().port
+  probe.close()
+  const logger = createLogger({ level: 'silent' })
+  const a = new MdnsRegistry({ port, logger })
+  // A long window: on a loaded machine the answers may come late; only how many is asserted.
+  const b = new MdnsRegistry({ port, logger, queryTimeout: 1000 })
+  const listener = createSocket({ type: 'udp4', reuseAddr: true })
+  const answered: string[] = []
+  listener.on('message', (message) => {
+    const packet = dnsPacket.decode(message)
+    for (const answer of packet.answers ?? []) if (answer.type === 'TXT') answered.push(answer.name)
+  })
+  try {
+    await Promise.all([a.ready(), b.ready()])
+    await new Promise<void>((resolve) => listener.bind(port, '224.0.0.251', () => resolve()))
+    listener.addMembership('224.0.0.251', '127.0.0.1')
+    const namespace = `t-${randomUUID()}`
+    const wanted = serviceRecord(uniqueName('wanted'), '1.0.0', [node('w1')])
+    const others = Array.from({ length: 5 }, (_, i) =>
+      serviceRecord(uniqueName(`other${i}`), '1.0.0', [node(`o${i}`)]),
+    )
+    for (const record of [wanted, ...others]) await a.register(record, { namespace })
+    await sleep(100) // the registrations' own announcements pass
+    answered.length = 0
+    assert.deepEqual(await b.getService(wanted.name, { namespace }), [wanted])
+    assert.equal(answered.length, 1, answered.join(', '))
+    assert.match(answered[0] as string, /^w1-/)
+    answered.length = 0
+    assert.equal((await b.listServices({ namespace })).length, 6)
+    assert.equal(answered.length, 6)
+  } finally {
+    listener.close()
+    await Promise.all([a.close(), b.close()])
+  }
 })

@@ -1,16 +1,13 @@
 import type { Packet } from 'dns-packet'
 import { notFound, serviceUnavailable } from '../errors/errors.js'
-import { ANY_TYPE_NAME, namespaceTypeName } from './mdns-names.js'
+import { createLogger, type Logger } from '../logger/logger.js'
+import { type DropReason, InboundGuard, type MdnsLimits } from './mdns-guard.js'
+import { ANY_TYPE_NAME, namespaceTypeName, serviceTypeName } from './mdns-names.js'
+import { encodePayload } from './mdns-payload.js'
 import { groupAnnouncements, PeerCache } from './mdns-peers.js'
 import { MdnsQueries } from './mdns-query.js'
-import {
-  type Announcement,
-  announcedNode,
-  announcementAnswers,
-  announcementKey,
-  encodePayload,
-  readAnnouncements,
-} from './mdns-records.js'
+import { AnnouncementReader } from './mdns-reader.js'
+import { type Announcement, announcedNode, announcementAnswers, announcementKey } from './mdns-records.js'
 import { MdnsSocket, type MdnsSocketOptions } from './mdns-socket.js'
 import { assertValidService, cloneService, sameDescription, sameNode } from './records.js'
 import {
@@ -35,15 +32,23 @@ export interface MdnsRegistryOptions extends MdnsSocketOptions {
   defaultTtl?: number
   /** How often expired nodes are dropped (and watchers told), in ms. Default 1000. */
   sweepInterval?: number
+  /** Work budgets for what arrives on the group (see `mdns-guard.ts`). */
+  limits?: MdnsLimits
+  /** Where dropped traffic is reported (one line per sender per interval). Default: stderr. */
+  logger?: Logger
 }
+
+/** Queries arriving within this many ms of our last answers are answered together, once. */
+const ANSWER_INTERVAL_MS = 20
 
 /** A node this process registered and answers for. */
 interface LocalNode {
   key: string
   announcement: Announcement
   payload: Buffer[]
-  /** The PTR name of its namespace, precomputed for answering queries. */
+  /** The PTR names of its namespace and of its service, precomputed for answering queries. */
   typeName: string
+  serviceTypeName: string
   /** Epoch ms; Infinity when registered without a TTL. */
   expires: number
   /** Record TTL in seconds announced when there is no registration TTL. */
@@ -61,19 +66,29 @@ interface LocalNode {
 export class MdnsRegistry implements Registry {
   readonly name = 'mdns'
   readonly #hub = new WatchHub()
-  readonly #peers = new PeerCache(this.#hub)
+  readonly #peers: PeerCache
   readonly #local = new Map<string, LocalNode>()
   readonly #queries: MdnsQueries
+  readonly #guard: InboundGuard
+  readonly #reader: AnnouncementReader
   readonly #socket: MdnsSocket
   readonly #defaultTtl: number
   readonly #sweeper: NodeJS.Timeout
+  /** Nodes asked for since the last answers, sent together once the answer interval passes. */
+  readonly #unanswered = new Set<string>()
+  #answerTimer: NodeJS.Timeout | undefined
+  #answeredAt = 0
   #closing: Promise<void> | undefined
 
   constructor(options: MdnsRegistryOptions = {}) {
     this.#defaultTtl = options.defaultTtl ?? 120_000
-    this.#socket = new MdnsSocket(options, {
+    const logger = options.logger ?? createLogger({ fields: { component: 'registry.mdns' } })
+    this.#guard = new InboundGuard(options.limits ?? {}, logger)
+    this.#peers = new PeerCache(this.#hub, options.limits?.maxPeerNodes ?? 10_000)
+    this.#reader = new AnnouncementReader(this.#guard)
+    this.#socket = new MdnsSocket(options, this.#guard, {
       query: (packet) => this.#onQuery(packet),
-      response: (packet) => this.#onResponse(packet),
+      response: (packet, source) => this.#onResponse(packet, source),
     })
     this.#queries = new MdnsQueries(async (typeName) => {
       await this.#socket.ready()
@@ -86,6 +101,11 @@ export class MdnsRegistry implements Registry {
   /** Resolves once the socket is bound and joined to the group. */
   ready(): Promise<void> {
     return this.#socket.ready()
+  }
+
+  /** Inbound traffic dropped so far, by reason: over budget, malformed, oversized records... */
+  dropped(): Readonly<Record<DropReason, number>> {
+    return this.#guard.dropped()
   }
 
   async register(service: ServiceRecord, options: RegisterOptions = {}): Promise<void> {
@@ -102,6 +122,7 @@ export class MdnsRegistry implements Registry {
         announcement,
         payload: encodePayload(announcement),
         typeName: namespaceTypeName(namespace),
+        serviceTypeName: serviceTypeName(namespace, service.name),
         expires: ttl === undefined ? Number.POSITIVE_INFINITY : now + ttl,
         recordTtl: Math.max(1, Math.ceil((ttl ?? this.#defaultTtl) / 1000)),
         announced: now,
@@ -149,7 +170,7 @@ export class MdnsRegistry implements Registry {
 
   async getService(name: string, options: NamespaceOption = {}): Promise<ServiceRecord[]> {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE
-    const records = (await this.#discover(namespace)).filter((record) => record.name === name)
+    const records = await this.#discover(namespace, name)
     if (records.length === 0) {
       throw notFound('micro.registry', `service ${name} not found in namespace ${namespace}`)
     }
@@ -157,7 +178,7 @@ export class MdnsRegistry implements Registry {
   }
 
   async listServices(options: NamespaceOption = {}): Promise<ServiceRecord[]> {
-    return this.#discover(options.namespace ?? DEFAULT_NAMESPACE)
+    return this.#discover(options.namespace ?? DEFAULT_NAMESPACE, undefined)
   }
 
   watch(options?: WatchOptions): Watcher {
@@ -174,68 +195,96 @@ export class MdnsRegistry implements Registry {
 
   async #shutdown(): Promise<void> {
     clearInterval(this.#sweeper)
+    clearTimeout(this.#answerTimer)
+    this.#unanswered.clear()
     this.#hub.close()
     const goodbyes = [...this.#local.values()].map((local) => this.#announce(local, 0).catch(() => {}))
     this.#local.clear()
     await Promise.all(goodbyes)
     await this.#socket.close()
     this.#peers.clear()
+    this.#reader.clear()
   }
 
   #assertOpen(): void {
     if (this.#closing) throw serviceUnavailable('micro.registry', 'the mdns registry is closed')
   }
 
-  /** Live records of the namespace: fresh answers from the network plus this process's own. */
-  async #discover(namespace: string): Promise<ServiceRecord[]> {
+  /**
+   * Live records of the namespace (of one service when `service` is given): fresh answers from
+   * the network plus this process's own. A service is asked for by its own PTR name, so only
+   * its nodes answer.
+   */
+  async #discover(namespace: string, service: string | undefined): Promise<ServiceRecord[]> {
     this.#assertOpen()
-    const found = await this.#queries.ask(
-      namespace === ANY_NAMESPACE ? ANY_TYPE_NAME : namespaceTypeName(namespace),
-    )
+    const wanted = (announcement: Announcement) =>
+      (namespace === ANY_NAMESPACE || announcement.namespace === namespace) &&
+      (service === undefined || announcement.service.name === service)
+    const typeName =
+      service !== undefined && namespace !== ANY_NAMESPACE
+        ? serviceTypeName(namespace, service)
+        : namespace === ANY_NAMESPACE
+          ? ANY_TYPE_NAME
+          : namespaceTypeName(namespace)
+    const found = await this.#queries.ask(typeName)
     const now = Date.now()
     const announcements: Announcement[] = []
     for (const local of this.#local.values()) {
-      if (local.expires <= now) continue
-      if (namespace === ANY_NAMESPACE || local.announcement.namespace === namespace) {
-        announcements.push(local.announcement)
-      }
+      if (local.expires > now && wanted(local.announcement)) announcements.push(local.announcement)
     }
     for (const [key, announcement] of found) {
-      if (this.#local.has(key)) continue
-      if (namespace === ANY_NAMESPACE || announcement.namespace === namespace)
-        announcements.push(announcement)
+      if (!this.#local.has(key) && wanted(announcement)) announcements.push(announcement)
     }
     return groupAnnouncements(announcements)
   }
 
   #onQuery(packet: Packet): void {
     const now = Date.now()
-    const answer = new Set<LocalNode>()
     for (const question of packet.questions ?? []) {
       // dns-packet's types leave out ANY (type 255), which queriers may still send.
       const type: string = question.type
       if (type !== 'PTR' && type !== 'ANY') continue
       const name = String(question.name).toLowerCase()
       for (const local of this.#local.values()) {
-        if (local.expires > now && (name === ANY_TYPE_NAME || name === local.typeName)) answer.add(local)
+        if (local.expires <= now) continue
+        if (name === ANY_TYPE_NAME || name === local.typeName || name === local.serviceTypeName) {
+          this.#unanswered.add(local.key)
+        }
       }
     }
-    // One packet per node keeps every datagram small, however many nodes there are.
-    for (const local of answer) this.#announce(local).catch(() => {})
+    if (this.#unanswered.size === 0 || this.#answerTimer) return
+    // However many queries arrive, each node is multicast at most once per interval.
+    const wait = this.#answeredAt + ANSWER_INTERVAL_MS - now
+    if (wait <= 0) this.#answer()
+    else this.#answerTimer = setTimeout(() => this.#answer(), wait)
   }
 
-  #onResponse(packet: Packet): void {
+  /** Multicast every node asked for since the last answers (one packet per node). */
+  #answer(): void {
+    this.#answerTimer = undefined
+    this.#answeredAt = Date.now()
+    const keys = [...this.#unanswered]
+    this.#unanswered.clear()
+    for (const key of keys) {
+      // A node deregistered or renewed meanwhile is answered as it is now, or not at all.
+      const local = this.#local.get(key)
+      if (local && local.expires > this.#answeredAt) this.#announce(local).catch(() => {})
+    }
+  }
+
+  #onResponse(packet: Packet, source: string): void {
     try {
       const now = Date.now()
-      for (const { announcement, ttl } of readAnnouncements(packet)) {
+      for (const { announcement, ttl } of this.#reader.read(packet, source)) {
         const key = announcementKey(announcement)
         // Our own announcements come back through multicast loopback; we know them already.
         if (this.#local.has(key)) continue
         this.#queries.offer(announcement, ttl)
-        this.#peers.apply(announcement, ttl, now)
+        if (!this.#peers.apply(announcement, ttl, now)) this.#guard.drop(source, 'too-many-nodes')
       }
     } catch {
       // A packet we cannot make sense of is someone else's problem, never a crash of ours.
+      this.#guard.drop(source, 'malformed')
     }
   }
 

@@ -2,9 +2,9 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Announcement } from './mdns-records.js'
 import {
   announceSubject,
+  answerItemJson,
   encodeAnnouncement,
   encodeAnswers,
-  type NatsAnnouncement,
   querySubject,
   readQuery,
 } from './nats-protocol.js'
@@ -19,6 +19,8 @@ export interface LocalNode {
   expires: number
   /** When it was last announced, so TTL-less nodes are re-announced before peers expire them. */
   announced: number
+  /** JSON of the service without its nodes and of the node, made by the first query needing them. */
+  json?: { description: string; node: string }
 }
 
 /**
@@ -31,6 +33,8 @@ export class LocalNodes {
   readonly #prefix: string
   readonly #defaultTtl: number
   readonly #nodes = new Map<string, LocalNode>()
+  /** The same nodes by namespace, then service name: a query costs the nodes it asks about. */
+  readonly #index = new Map<string, Map<string, Map<string, LocalNode>>>()
   /** Query subjects answered, with how many of our nodes need each. */
   readonly #responders = new Map<string, { subscription: Subscription; nodes: number }>()
 
@@ -52,6 +56,16 @@ export class LocalNodes {
     return [...this.#nodes.values()]
   }
 
+  /** Our nodes in `namespace` (every namespace for `*`), of `service` when given. */
+  *matching(namespace: string, service: string | undefined): Iterable<LocalNode> {
+    const namespaces = namespace === ANY_NAMESPACE ? [...this.#index.values()] : [this.#index.get(namespace)]
+    for (const services of namespaces) {
+      if (!services) continue
+      if (service !== undefined) yield* services.get(service)?.values() ?? []
+      else for (const nodes of services.values()) yield* nodes.values()
+    }
+  }
+
   /** Add or replace a node; a new one makes us answer its namespace's queries. */
   set(nc: NatsConnection, local: LocalNode): void {
     if (!this.#nodes.has(local.key)) {
@@ -69,11 +83,29 @@ export class LocalNodes {
       }
     }
     this.#nodes.set(local.key, local)
+    const { namespace, service } = local.announcement
+    let services = this.#index.get(namespace)
+    if (!services) {
+      services = new Map()
+      this.#index.set(namespace, services)
+    }
+    let nodes = services.get(service.name)
+    if (!nodes) {
+      nodes = new Map()
+      services.set(service.name, nodes)
+    }
+    nodes.set(local.key, local)
   }
 
   /** Forget a node, and stop answering where no node of ours is left. */
   drop(local: LocalNode): void {
     if (!this.#nodes.delete(local.key)) return
+    const { namespace, service } = local.announcement
+    const services = this.#index.get(namespace)
+    const nodes = services?.get(service.name)
+    nodes?.delete(local.key)
+    if (nodes?.size === 0) services?.delete(service.name)
+    if (services?.size === 0) this.#index.delete(namespace)
     for (const subject of this.#querySubjects(local.announcement.namespace)) {
       const responder = this.#responders.get(subject)
       if (!responder || --responder.nodes > 0) continue
@@ -111,6 +143,7 @@ export class LocalNodes {
     for (const { subscription } of this.#responders.values()) subscription.unsubscribe()
     this.#responders.clear()
     this.#nodes.clear()
+    this.#index.clear()
   }
 
   #querySubjects(namespace: string): string[] {
@@ -120,21 +153,49 @@ export class LocalNodes {
   #answer(nc: NatsConnection, msg: Msg): void {
     const query = readQuery(msg.data)
     if (!query || !msg.reply || msg.subject !== querySubject(this.#prefix, query.namespace)) return
-    const items: NatsAnnouncement[] = []
     // Our own query gets an empty answer at once: the asker adds our nodes itself.
-    if (query.from !== this.#id) {
-      const now = Date.now()
-      for (const { announcement, expires } of this.#nodes.values()) {
-        if (expires <= now) continue
-        if (query.namespace !== ANY_NAMESPACE && announcement.namespace !== query.namespace) continue
-        if (query.service !== undefined && announcement.service.name !== query.service) continue
-        const ttl = this.remainingTtl(expires, now)
-        items.push({ namespace: announcement.namespace, ttl, service: announcement.service })
-      }
-    }
+    const items =
+      query.from === this.#id
+        ? []
+        : answerItems(this.matching(query.namespace, query.service), Date.now(), (expires, now) =>
+            this.remainingTtl(expires, now),
+          )
     const max = (nc.info?.max_payload ?? 1024 * 1024) - 1024
     for (const answer of encodeAnswers(this.#id, items, max)) publish(nc, msg.reply, answer)
   }
+}
+
+/**
+ * The answer items (JSON) for some of our nodes. Nodes of one service version registered
+ * together share one item (fewer bytes to send and parse); the JSON of each part is made once
+ * per node and reused by every later query.
+ */
+function answerItems(
+  nodes: Iterable<LocalNode>,
+  now: number,
+  remainingTtl: (expires: number, now: number) => number,
+): string[] {
+  const groups = new Map<string, { namespace: string; ttl: number; description: string; nodes: string[] }>()
+  for (const local of nodes) {
+    if (local.expires <= now) continue
+    const { namespace, service } = local.announcement
+    local.json ??= {
+      description: JSON.stringify({ ...service, nodes: undefined }),
+      node: JSON.stringify(service.nodes[0]),
+    }
+    const key = `${namespace}\0${local.expires}\0${local.json.description}`
+    const group = groups.get(key)
+    if (group) group.nodes.push(local.json.node)
+    else {
+      const ttl = remainingTtl(local.expires, now)
+      groups.set(key, { namespace, ttl, description: local.json.description, nodes: [local.json.node] })
+    }
+  }
+  return [...groups.values()].map(({ namespace, ttl, description, nodes }) => {
+    // The description is an object's JSON: the nodes go in before its last `}`.
+    const comma = description === '{}' ? '' : ','
+    return answerItemJson(namespace, ttl, `${description.slice(0, -1)}${comma}"nodes":[${nodes.join(',')}]}`)
+  })
 }
 
 function publish(nc: NatsConnection, subject: string, payload: Uint8Array): void {

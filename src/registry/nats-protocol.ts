@@ -60,16 +60,24 @@ export function encodeQuery(query: NatsQuery): Uint8Array {
 }
 
 /**
- * Answers to a query, each under `maxBytes`: items are packed greedily. An item too large on
- * its own still goes alone (its announcement was under the limit when it was registered).
+ * One answer item as JSON, from the JSON of its service record (which a registry can encode
+ * once per node and reuse for every query: only the TTL changes).
  */
-export function encodeAnswers(from: string, items: NatsAnnouncement[], maxBytes: number): Uint8Array[] {
+export function answerItemJson(namespace: string, ttl: number, serviceJson: string): string {
+  return `{"namespace":${JSON.stringify(namespace)},"ttl":${ttl},"service":${serviceJson}}`
+}
+
+/**
+ * Answers to a query, each under `maxBytes`: items (JSON, see {@link answerItemJson}) are
+ * packed greedily. An item too large on its own still goes alone (its announcement was under
+ * the limit when it was registered).
+ */
+export function encodeAnswers(from: string, items: string[], maxBytes: number): Uint8Array[] {
   const head = `{"v":${FORMAT_VERSION},"from":${JSON.stringify(from)},"items":[`
   const answers: Uint8Array[] = []
   let parts: string[] = []
   let size = head.length + 2
-  for (const item of items) {
-    const json = JSON.stringify(item)
+  for (const json of items) {
     const bytes = Buffer.byteLength(json) + 1
     if (parts.length > 0 && size + bytes > maxBytes) {
       answers.push(Buffer.from(`${head}${parts.join(',')}]}`))

@@ -9,7 +9,6 @@ import {
   announceSubject,
   encodeAnnouncement,
   encodeQuery,
-  perNode,
   querySubject,
   readAnswer,
 } from './nats-protocol.js'
@@ -258,8 +257,8 @@ export class NatsRegistry implements Registry {
     // Our nodes alive when the lookup started count, however long the answers take.
     const now = Date.now()
     const found = new Map<string, Announcement>()
-    for (const local of this.#local.values()) {
-      if (local.expires > now && wanted(local.announcement)) found.set(local.key, local.announcement)
+    for (const local of this.#local.matching(namespace, service)) {
+      if (local.expires > now) found.set(local.key, local.announcement)
     }
     const answers = await queries.ask(
       querySubject(this.#prefix, namespace),
@@ -270,7 +269,9 @@ export class NatsRegistry implements Registry {
       if (!answer || answer.from === this.#id) continue
       for (const item of answer.items) {
         if (item.ttl <= 0 || !wanted(item)) continue
-        for (const announcement of perNode(item)) {
+        // No copies here: the item was just parsed, and groupAnnouncements copies what it keeps.
+        for (const node of item.service.nodes) {
+          const announcement = { namespace: item.namespace, service: { ...item.service, nodes: [node] } }
           const key = announcementKey(announcement)
           if (!found.has(key)) found.set(key, announcement)
         }
