@@ -71,7 +71,7 @@ export async function callCommand(
     let stream = values.stream === true
     if (!address) {
       const found = await checkEndpoint(
-        (name, namespace) => session.lookup.getService(name, namespace),
+        (name, namespace) => session.services.getService(name, namespace),
         service,
         endpoint,
         global.namespace,
@@ -80,11 +80,11 @@ export async function callCommand(
     }
     const options = { timeout, metadata, address, version }
     if (stream) {
-      await callStream(session.client, service, endpoint, streamInput(requestText, stdin), options, out)
+      await callStream(session, service, endpoint, streamInput(requestText, stdin), options, out)
       return 0
     }
     const request = unary === undefined ? parseJsonArgument(await readStdin(stdin), 'request') : unary
-    const reply = await session.client.call(service, endpoint, request, {
+    const reply = await session.call(service, endpoint, request, {
       ...options,
       timeout: timeout ?? 10_000,
     })

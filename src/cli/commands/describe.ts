@@ -19,8 +19,8 @@ export async function describeCommand(argv: string[], out: (text: string) => voi
   if (!service || positionals.length > 1) throw new UsageError('describe needs exactly one service name')
   const session = openSession(global)
   try {
-    const records = await session.registry
-      .getService(service, { namespace: global.namespace })
+    const records = await session.services
+      .getService(service, global.namespace)
       .catch((error: unknown) => {
         if (error instanceof MicroError && error.code === 404) {
           throw new MicroError(

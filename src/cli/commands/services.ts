@@ -16,7 +16,7 @@ export async function servicesCommand(argv: string[], out: (text: string) => voi
   }
   const session = openSession(global)
   try {
-    const services = (await session.registry.listServices({ namespace: global.namespace })).sort(
+    const services = (await session.services.listServices(global.namespace)).sort(
       (a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version),
     )
     if (global.json) {
