@@ -80,8 +80,7 @@ function openDirectSession(options: GlobalOptions): Session {
       getService: (name, namespace) => lookup.getService(name, namespace),
       listServices: (namespace) => registry.listServices({ namespace }),
     },
-    call: (service, endpoint, request, callOptions) =>
-      client.call(service, endpoint, request, callOptions),
+    call: (service, endpoint, request, callOptions) => client.call(service, endpoint, request, callOptions),
     stream: (service, endpoint, callOptions) => client.stream(service, endpoint, callOptions),
     client,
     async close() {

@@ -19,18 +19,16 @@ export async function describeCommand(argv: string[], out: (text: string) => voi
   if (!service || positionals.length > 1) throw new UsageError('describe needs exactly one service name')
   const session = openSession(global)
   try {
-    const records = await session.services
-      .getService(service, global.namespace)
-      .catch((error: unknown) => {
-        if (error instanceof MicroError && error.code === 404) {
-          throw new MicroError(
-            'micro.cli',
-            `service ${service} not found in namespace ${global.namespace} (see: micro services)`,
-            404,
-          )
-        }
-        throw error
-      })
+    const records = await session.services.getService(service, global.namespace).catch((error: unknown) => {
+      if (error instanceof MicroError && error.code === 404) {
+        throw new MicroError(
+          'micro.cli',
+          `service ${service} not found in namespace ${global.namespace} (see: micro services)`,
+          404,
+        )
+      }
+      throw error
+    })
     out(JSON.stringify(records, null, 2))
     return 0
   } finally {
