@@ -15,6 +15,8 @@ import { streamCommand } from './commands/stream.js'
 import { subscribeCommand } from './commands/subscribe.js'
 import { userCommand } from './commands/user.js'
 import { dynamicCommand } from './dynamic/command.js'
+import { PlatformClient } from './platform/platform-client.js'
+import { platformStore } from './platform/store.js'
 
 const HELP = `Usage: micro <command> [options]
 
@@ -51,7 +53,12 @@ const commands: Record<string, Command> = {
   subscribe: (argv, out) => subscribeCommand(argv, out),
   stream: (argv, out) => streamCommand(argv, out),
   store: storeCommand,
-  config: (argv, out) => configCommand(argv, out, { openKV: () => storeKV(storeFromEnv()) }),
+  config: (argv, out) =>
+    configCommand(argv, out, {
+      // The platform's store when one is in use (micro env), else this machine's.
+      openKV: (global) =>
+        storeKV(global.platform ? platformStore(PlatformClient.connect(global.platform)) : storeFromEnv()),
+    }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
   env: envCommand,
