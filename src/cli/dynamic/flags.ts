@@ -34,10 +34,12 @@ export function requestFromFlags(
     const { field, key } = findField(name, byFlag, schemaless)
     let text: string | undefined = eq < 0 ? undefined : token.slice(eq + 1)
     if (text === undefined) {
-      if (field.kind === 'boolean') text = 'true'
+      const next = tokens[i + 1]
+      const valueNext = next !== undefined && !next.startsWith('--')
+      // A boolean, or a flag of an endpoint without a schema, stands alone as true.
+      if (field.kind === 'boolean' || (schemaless && !valueNext)) text = 'true'
+      else if (!valueNext) throw new UsageError(`--${name} needs a value`)
       else {
-        const next = tokens[i + 1]
-        if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value`)
         text = next
         i++
       }
