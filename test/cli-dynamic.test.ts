@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join, relative } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Service } from '../src/service/service.js'
 import { runCli } from './support/cli.js'
@@ -175,5 +175,31 @@ describe('dynamic commands', () => {
     const option = await micro(['--nosuch'])
     assert.equal(option.code, 2)
     assert.match(option.stderr, /unknown option --nosuch/)
+  })
+})
+
+describe('micro-<name> executables on PATH', () => {
+  test('run before any service lookup, with the arguments and the exit code passed through', async () => {
+    const dir = join(configDir, 'bin')
+    const relativeDir = join(configDir, 'rel')
+    await mkdir(dir, { recursive: true })
+    await mkdir(relativeDir, { recursive: true })
+    const script = '#!/bin/sh\necho "plugin $*"\nexit 3\n'
+    await writeFile(join(dir, 'micro-hello'), script)
+    await chmod(join(dir, 'micro-hello'), 0o755)
+    await writeFile(join(relativeDir, 'micro-rel'), script)
+    await chmod(join(relativeDir, 'micro-rel'), 0o755)
+    await writeFile(join(dir, 'micro-plain'), script) // not executable
+    const PATH = [relative(process.cwd(), relativeDir), dir, process.env.PATH].join(delimiter)
+    const env = { MICRO_CONFIG_DIR: configDir, MICRO_NAMESPACE: namespace, PATH }
+    const run = await runCli(['hello', 'a', '--b=c'], env)
+    assert.equal(run.code, 3)
+    assert.equal(run.stdout, 'plugin a --b=c\n')
+    const relativeEntry = await runCli(['rel'], env)
+    assert.equal(relativeEntry.code, 1, 'a relative PATH entry is never searched')
+    assert.match(relativeEntry.stderr, /no service named rel/)
+    const plain = await runCli(['plain'], env)
+    assert.equal(plain.code, 1, 'a file that is not executable is not run')
+    assert.match(plain.stderr, /no service named plain/)
   })
 })

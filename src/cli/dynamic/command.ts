@@ -6,6 +6,7 @@ import { parseCommand, UsageError } from '../args.js'
 import { callStream } from '../commands/call-stream.js'
 import { jsonLines, parseJsonArgument, parseMetadata, readStdin } from '../input.js'
 import { openSession, type Session } from '../session.js'
+import { findExternal, runExternal } from './external.js'
 import { fieldsOf } from './fields.js'
 import { requestFromFlags } from './flags.js'
 import { endpointHelp, RESERVED_OPTIONS, serviceHelp } from './help.js'
@@ -23,12 +24,28 @@ const OPTION_SPEC = {
 } as const
 
 /**
+ * `micro <name> ...` for a name that is no built-in command: the executable `micro-<name>`
+ * on PATH when there is one (as Micro v3 ran plugins), else the service `<name>`
+ * ({@link serviceCommand}).
+ */
+export async function dynamicCommand(
+  name: string,
+  argv: string[],
+  out: (text: string) => void,
+  deps: DynamicCommandDeps = {},
+): Promise<number> {
+  const external = await findExternal(name)
+  if (external) return runExternal(external, argv)
+  return serviceCommand(name, argv, out, deps)
+}
+
+/**
  * `micro <service> [words...] [--flags]`: find the service (the current namespace, then
  * `micro`), map the words to one of its endpoints and the flags to its request, call it and
  * print the reply as indented JSON (a stream: one JSON line per reply). With no words or
  * `--help` it prints the endpoints and their fields.
  */
-export async function dynamicCommand(
+export async function serviceCommand(
   service: string,
   argv: string[],
   out: (text: string) => void,
