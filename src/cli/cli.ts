@@ -39,6 +39,7 @@ Dynamic commands: any other name is a service, its words an endpoint, its flags 
 request, typed from the endpoint's schema:
   micro greeter hello --name=Alice   calls Greeter.Hello with {"name":"Alice"}
   micro greeter --help               lists greeter's endpoints with their fields
+An executable micro-<name> on PATH runs instead of a service of that name.
 
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`

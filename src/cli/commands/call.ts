@@ -20,6 +20,9 @@ ends the stream.
   micro call greeter Greeter.Chat '[{"name":"A"},{"name":"B"}]'
   printf '{"name":"A"}\n{"name":"B"}\n' | micro call greeter Greeter.Chat -
 
+With a platform in use (micro env, --platform or MICRO_PLATFORM) the service is looked
+up and called through the platform; --address still calls that node directly.
+
 Options:
   --address <host:port>     call this node directly, skipping the registry
   --metadata <key=value>    send metadata (repeatable)

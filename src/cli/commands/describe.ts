@@ -5,7 +5,7 @@ import { openSession } from '../session.js'
 export const DESCRIBE_HELP = `Usage: micro describe [options] <service>
 
 Show a service's versions, nodes and endpoints, with the request and response
-JSON schemas its handlers declare.
+JSON schemas its handlers declare (from the platform's registry when one is in use).
 ${GLOBAL_HELP}`
 
 /** `micro describe <service>`: the full registry records of a service. */

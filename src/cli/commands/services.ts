@@ -4,7 +4,8 @@ import { openSession } from '../session.js'
 
 export const SERVICES_HELP = `Usage: micro services [options]
 
-List the services in the registry: name, version, nodes and endpoints.
+List the services in the registry (the platform's when one is in use: micro env):
+name, version, nodes and endpoints. --namespace '*' lists every namespace.
 ${GLOBAL_HELP}`
 
 /** `micro services`: every service version with its nodes and endpoints. */
