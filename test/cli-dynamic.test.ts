@@ -117,7 +117,7 @@ describe('dynamic commands', () => {
       assert.match(text, /--item string +required; what to buy/)
       assert.match(text, /--count integer +required; how many/)
       assert.match(text, /--tags string\[\]/)
-      assert.match(text, /--address\.city string/)
+      assert.match(text, /--address\.city string +required with --address/)
       assert.match(text, /--speed string +one of "slow", "fast"/)
       assert.match(text, /micro shop loose +Shop\.Loose\n +\(no request schema published/)
     }

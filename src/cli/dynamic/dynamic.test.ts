@@ -45,6 +45,8 @@ describe('dynamic command fields from a JSON Schema', () => {
       note: 'string',
     })
     assert.equal(fields.find((f) => f.flag === 'item')?.description, 'what to buy')
+    assert.equal(fields.find((f) => f.flag === 'address.city')?.requiredInParent, true)
+    assert.equal(fields.find((f) => f.flag === 'address.zip')?.requiredInParent, undefined)
     assert.deepEqual(fields.find((f) => f.flag === 'speed')?.choices, ['slow', 'fast'])
   })
 

@@ -14,7 +14,10 @@ export interface Field {
   kind: FieldKind
   /** Arrays: each item's kind. Maps: each value's kind. */
   items?: ScalarKind
+  /** Required in the request: the field and every object above it are required. */
   required: boolean
+  /** Required once its parent object is given (`address.city` of an optional `address`). */
+  requiredInParent?: boolean
   description?: string
   /** Allowed values, when the schema lists them. */
   choices?: readonly unknown[]
@@ -64,7 +67,10 @@ function collect(
   const requiredNames = new Set(Array.isArray(resolved.required) ? (resolved.required as string[]) : [])
   const inner = new Set([...refsAbove, ...followed])
   for (const [name, property] of Object.entries(properties)) {
+    const before = out.length
     collect(root, property, [...path, name], required && requiredNames.has(name), out, inner)
+    const entry = out[before]
+    if (entry && !entry.required && requiredNames.has(name) && path.length > 0) entry.requiredInParent = true
   }
 }
 

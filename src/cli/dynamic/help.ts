@@ -91,6 +91,7 @@ function fieldLine(field: Field): string {
   const flag = `--${field.flag} ${typeLabel(field)}`
   const notes: string[] = []
   if (field.required) notes.push('required')
+  else if (field.requiredInParent) notes.push(`required with --${field.path.slice(0, -1).join('.')}`)
   if (field.choices) notes.push(`one of ${field.choices.map((c) => JSON.stringify(c)).join(', ')}`)
   if (field.default !== undefined) notes.push(`default ${JSON.stringify(field.default)}`)
   if (field.description) notes.push(field.description)
