@@ -103,9 +103,16 @@ describe('examples/helloworld as a separate process', () => {
     const help = await runNode(['dist/cli/main.js', 'call', '--help'])
     assert.equal(help.code, 0)
     assert.match(help.stdout, /Usage: micro call/)
-    const unknownCommand = await runNode(['dist/cli/main.js', 'frobnicate'])
-    assert.equal(unknownCommand.code, 2)
-    assert.match(unknownCommand.stderr, /unknown command frobnicate/)
+    // A name that is no command is a service (a dynamic command); no such service is exit 1.
+    const unknownCommand = await cli('frobnicate')
+    assert.equal(unknownCommand.code, 1)
+    assert.match(
+      unknownCommand.stderr,
+      /no service named frobnicate in namespace .*; micro services lists them/,
+    )
+    const dynamic = await cli('greeter', 'hello', '--name=Dyn')
+    assert.equal(dynamic.code, 0, dynamic.stderr)
+    assert.deepEqual(JSON.parse(dynamic.stdout), { message: 'Hello Dyn', from: 'the CLI' })
   })
 
   test('SIGTERM deregisters, lets the open stream finish, and exits 0', async () => {

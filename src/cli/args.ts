@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { REGISTRY_NAMES } from '../registry/from-env.js'
+import { resolveCliContext } from './context.js'
 
 /** A usage mistake: printed with the command's help hint, exit code 2. */
 export class UsageError extends Error {
@@ -11,7 +12,15 @@ export class UsageError extends Error {
 
 /** Options every command takes. */
 export interface GlobalOptions {
+  /** `--namespace` > MICRO_NAMESPACE > the environment's namespace (`micro user set`) > micro. */
   namespace: string
+  /**
+   * The platform's `host:port` when commands go through one (`--platform`, MICRO_PLATFORM or
+   * the current environment); undefined: this machine directly.
+   */
+  platform: string | undefined
+  /** The current environment's name, when one is set. */
+  environment: string | undefined
   registry: string | undefined
   registryAddress: string | undefined
   help: boolean
@@ -19,14 +28,17 @@ export interface GlobalOptions {
 }
 
 export const GLOBAL_HELP = `Global options:
-  --namespace <ns>          registry namespace (MICRO_NAMESPACE, default micro)
-  --registry <name>         ${REGISTRY_NAMES.join(', ')} (MICRO_REGISTRY, default mdns)
+  --namespace <ns>          namespace (MICRO_NAMESPACE, else micro user set's, else micro)
+  --platform <host:port>    work through this platform (MICRO_PLATFORM, else the
+                            current environment: micro env; none: this machine)
+  --registry <name>         ${REGISTRY_NAMES.join(', ')} (MICRO_REGISTRY, default mdns; no platform)
   --registry_address <addr> registry address (MICRO_REGISTRY_ADDRESS)
   --json                    machine-readable output
   -h, --help                show help`
 
 const globalSpec = {
   namespace: { type: 'string' },
+  platform: { type: 'string' },
   registry: { type: 'string' },
   registry_address: { type: 'string' },
   json: { type: 'boolean' },
@@ -39,26 +51,42 @@ type Spec = Parameters<typeof parseArgs>[0] extends infer P
     : never
   : never
 
-/** Parse a command's arguments: its own options plus the global ones. Unknown options are usage errors. */
+/**
+ * Parse a command's arguments: its own options plus the global ones. Unknown options are
+ * usage errors; so are a bad `--namespace` or `--platform`. The namespace and platform
+ * follow {@link resolveCliContext} (flags, variables, the current environment).
+ */
 export function parseCommand<const S extends NonNullable<Spec>>(argv: string[], spec: S) {
+  let parsed: ReturnType<typeof parseArgs>
   try {
-    const { values, positionals } = parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...globalSpec, ...spec },
       allowPositionals: true,
       strict: true,
     })
-    const v = values as Record<string, unknown>
-    const global: GlobalOptions = {
-      namespace: (v.namespace as string | undefined) ?? process.env.MICRO_NAMESPACE ?? 'micro',
-      registry: (v.registry as string | undefined) ?? (process.env.MICRO_REGISTRY || undefined),
-      registryAddress:
-        (v.registry_address as string | undefined) ?? (process.env.MICRO_REGISTRY_ADDRESS || undefined),
-      help: v.help === true,
-      json: v.json === true,
-    }
-    return { global, values: v, positionals }
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
+  const v = parsed.values as Record<string, unknown>
+  const flags = { namespace: v.namespace as string | undefined, platform: v.platform as string | undefined }
+  let context: ReturnType<typeof resolveCliContext>
+  try {
+    context = resolveCliContext(flags)
+  } catch (error) {
+    // A broken config file is not a usage mistake: it surfaces as itself.
+    if (error instanceof TypeError) throw new UsageError(error.message)
+    throw error
+  }
+  const global: GlobalOptions = {
+    namespace: context.namespace,
+    platform: context.platform,
+    environment: context.environment,
+    registry: (v.registry as string | undefined) ?? (process.env.MICRO_REGISTRY || undefined),
+    registryAddress:
+      (v.registry_address as string | undefined) ?? (process.env.MICRO_REGISTRY_ADDRESS || undefined),
+    help: v.help === true,
+    json: v.json === true,
+  }
+  return { global, values: v, positionals: parsed.positionals }
 }

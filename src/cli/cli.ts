@@ -5,6 +5,7 @@ import { GLOBAL_HELP, UsageError } from './args.js'
 import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
+import { envCommand } from './commands/env.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
@@ -12,6 +13,10 @@ import { servicesCommand } from './commands/services.js'
 import { storeCommand } from './commands/store.js'
 import { streamCommand } from './commands/stream.js'
 import { subscribeCommand } from './commands/subscribe.js'
+import { userCommand } from './commands/user.js'
+import { dynamicCommand } from './dynamic/command.js'
+import { PlatformClient } from './platform/platform-client.js'
+import { platformStore } from './platform/store.js'
 
 const HELP = `Usage: micro <command> [options]
 
@@ -27,6 +32,14 @@ Commands:
   config get|set|del <path> [value]  the store-backed config of a namespace
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+  env add|set|unset|get|list|del     environments: the platforms commands work through
+  user [set <namespace>]             show or choose the namespace commands work in
+
+Dynamic commands: any other name is a service, its words an endpoint, its flags the
+request, typed from the endpoint's schema:
+  micro greeter hello --name=Alice   calls Greeter.Hello with {"name":"Alice"}
+  micro greeter --help               lists greeter's endpoints with their fields
+An executable micro-<name> on PATH runs instead of a service of that name.
 
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`
@@ -41,9 +54,16 @@ const commands: Record<string, Command> = {
   subscribe: (argv, out) => subscribeCommand(argv, out),
   stream: (argv, out) => streamCommand(argv, out),
   store: storeCommand,
-  config: (argv, out) => configCommand(argv, out, { openKV: () => storeKV(storeFromEnv()) }),
+  config: (argv, out) =>
+    configCommand(argv, out, {
+      // The platform's store when one is in use (micro env), else this machine's.
+      openKV: (global) =>
+        storeKV(global.platform ? platformStore(PlatformClient.connect(global.platform)) : storeFromEnv()),
+    }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
+  env: envCommand,
+  user: userCommand,
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -57,11 +77,14 @@ export async function main(
     out(HELP)
     return name ? 0 : 2
   }
-  const command = commands[name]
-  if (!command) {
-    err(`micro: unknown command ${name}; commands: ${Object.keys(commands).join(', ')}`)
+  if (name.startsWith('-')) {
+    err(`micro: unknown option ${name}; options go after the command (micro --help)`)
     return 2
   }
+  // Any other name is a service: `micro greeter hello --name=Alice` (see src/cli/dynamic).
+  const command = Object.hasOwn(commands, name)
+    ? (commands[name] as Command)
+    : (argv: string[], out: (text: string) => void) => dynamicCommand(name, argv, out)
   try {
     return await command(rest, out)
   } catch (error) {

@@ -1,7 +1,7 @@
-import type { Client } from '../../client/client.js'
 import type { CallOptions } from '../../client/options.js'
 import { UsageError } from '../args.js'
 import { jsonLines, parseJsonArgument } from '../input.js'
+import type { Session } from '../session.js'
 
 /**
  * The messages `micro call` sends to a streaming endpoint: each element of a JSON array,
@@ -23,14 +23,14 @@ export function streamInput(
  * reported as the usage error it is; a failed stream rejects with the server's error.
  */
 export async function callStream(
-  client: Client,
+  session: Pick<Session, 'stream'>,
   service: string,
   endpoint: string,
   input: AsyncIterable<unknown> | Iterable<unknown>,
   options: CallOptions,
   out: (text: string) => void,
 ): Promise<void> {
-  const stream = client.stream(service, endpoint, options)
+  const stream = session.stream(service, endpoint, options)
   let inputError: UsageError | undefined
   // Not awaited: once the server ends the call, input still to come (a terminal) is moot.
   stream.sendAll(input).catch((error: unknown) => {

@@ -20,6 +20,9 @@ ends the stream.
   micro call greeter Greeter.Chat '[{"name":"A"},{"name":"B"}]'
   printf '{"name":"A"}\n{"name":"B"}\n' | micro call greeter Greeter.Chat -
 
+With a platform in use (micro env, --platform or MICRO_PLATFORM) the service is looked
+up and called through the platform; --address still calls that node directly.
+
 Options:
   --address <host:port>     call this node directly, skipping the registry
   --metadata <key=value>    send metadata (repeatable)
@@ -71,7 +74,7 @@ export async function callCommand(
     let stream = values.stream === true
     if (!address) {
       const found = await checkEndpoint(
-        (name, namespace) => session.lookup.getService(name, namespace),
+        (name, namespace) => session.services.getService(name, namespace),
         service,
         endpoint,
         global.namespace,
@@ -80,11 +83,11 @@ export async function callCommand(
     }
     const options = { timeout, metadata, address, version }
     if (stream) {
-      await callStream(session.client, service, endpoint, streamInput(requestText, stdin), options, out)
+      await callStream(session, service, endpoint, streamInput(requestText, stdin), options, out)
       return 0
     }
     const request = unary === undefined ? parseJsonArgument(await readStdin(stdin), 'request') : unary
-    const reply = await session.client.call(service, endpoint, request, {
+    const reply = await session.call(service, endpoint, request, {
       ...options,
       timeout: timeout ?? 10_000,
     })

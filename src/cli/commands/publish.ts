@@ -5,6 +5,8 @@ import { createRegistry } from '../../registry/from-env.js'
 import type { Registry } from '../../registry/registry.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
+import { platformPublish } from '../platform/broker.js'
+import { PlatformClient } from '../platform/platform-client.js'
 
 /** Broker options shared by `micro publish` and `micro subscribe`. */
 export const BROKER_HELP = `  --broker <name>           ${BROKER_NAMES.join(', ')} (MICRO_BROKER; 'default' when unset)
@@ -19,7 +21,8 @@ export const BROKER_OPTIONS = {
 export const PUBLISH_HELP = `Usage: micro publish [options] <topic> [message-json]
 
 Publish a JSON message (default {}) to a topic and print its id. '-' reads the
-message from standard input.
+message from standard input. With a platform in use (micro env) it goes through the
+platform's broker; the --broker options are for this machine.
 
   micro publish orders.created '{"order":42}'
 
@@ -82,6 +85,16 @@ export async function publishCommand(argv: string[], out: (text: string) => void
     'message',
   )
   const metadata = parseMetadata((values.metadata as string[] | undefined) ?? [])
+  if (global.platform !== undefined) {
+    const platform = PlatformClient.connect(global.platform)
+    try {
+      const id = await platformPublish(platform, topic, message, { metadata, namespace: global.namespace })
+      out(JSON.stringify({ topic, id }))
+      return 0
+    } finally {
+      await platform.close()
+    }
+  }
   const session = openBroker(global, values)
   try {
     const id = await publish(session.broker, topic, message, { metadata, caller: 'micro.cli' })

@@ -4,7 +4,8 @@ import { openSession } from '../session.js'
 
 export const SERVICES_HELP = `Usage: micro services [options]
 
-List the services in the registry: name, version, nodes and endpoints.
+List the services in the registry (the platform's when one is in use: micro env):
+name, version, nodes and endpoints. --namespace '*' lists every namespace.
 ${GLOBAL_HELP}`
 
 /** `micro services`: every service version with its nodes and endpoints. */
@@ -16,7 +17,7 @@ export async function servicesCommand(argv: string[], out: (text: string) => voi
   }
   const session = openSession(global)
   try {
-    const services = (await session.registry.listServices({ namespace: global.namespace })).sort(
+    const services = (await session.services.listServices(global.namespace)).sort(
       (a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version),
     )
     if (global.json) {

@@ -1,12 +1,15 @@
 import { createStore, STORE_NAMES } from '../../store/from-env.js'
 import type { QueryOptions, Store, StoreRecord } from '../../store/store.js'
 import { parseDuration } from '../../util/duration.js'
-import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
+import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 import { readStdin } from '../input.js'
+import { PlatformClient } from '../platform/platform-client.js'
+import { platformStore } from '../platform/store.js'
 
 export const STORE_HELP = `Usage: micro store <read|write|delete|list|databases|tables> [options]
 
-Read and change records in the store (the file store in ~/.micro/store by default).
+Read and change records in the store: the platform's when one is in use (micro env),
+else the file store in ~/.micro/store (or --store).
 
   micro store write user:1 '{"name":"Alice"}' --ttl 1h
   micro store read user:1
@@ -75,7 +78,7 @@ export async function storeCommand(argv: string[], out: (text: string) => void):
     (values.prefix !== undefined || values.suffix !== undefined)
   )
     throw new UsageError('store read takes a key, or --prefix/--suffix for a query, not both')
-  const store = openStore(values)
+  const store = openStore(global, values)
   try {
     switch (action) {
       case 'read':
@@ -112,7 +115,9 @@ export async function storeCommand(argv: string[], out: (text: string) => void):
   }
 }
 
-function openStore(values: Record<string, unknown>): Store {
+/** The platform's store when one is in use, else the one the options (or MICRO_STORE) name. */
+function openStore(global: GlobalOptions, values: Record<string, unknown>): Store {
+  if (global.platform !== undefined) return platformStore(PlatformClient.connect(global.platform))
   const name = (values.store as string | undefined) ?? (process.env.MICRO_STORE || undefined)
   const address =
     (values.store_address as string | undefined) ?? (process.env.MICRO_STORE_ADDRESS || undefined)

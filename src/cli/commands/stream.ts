@@ -2,13 +2,15 @@ import type { EventOffset, Events, StoredEvent } from '../../events/events.js'
 import { createEvents, EVENTS_NAMES } from '../../events/from-env.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
+import { platformEvents } from '../platform/events.js'
+import { PlatformClient } from '../platform/platform-client.js'
 
 /** The help text of `micro stream`. */
 export const STREAM_HELP = `Usage: micro stream publish <topic> <json> [options]
        micro stream consume <topic> [--group <g>] [--offset <seq|time>] [options]
        micro stream read <topic> [--limit <n>] [--offset <seq>] [--since <time>] [options]
 
-Durable event streams. publish stores an event ('-' reads the JSON from standard input);
+Durable event streams (the platform's when one is in use: micro env). publish stores an event ('-' reads the JSON from standard input);
 consume prints events as JSON lines, acknowledging each once printed, until Ctrl-C
 (a new group starts with the next event unless --offset says where); read prints
 stored events from the start of the stream (or --offset / --since) and exits.
@@ -59,7 +61,7 @@ export async function streamCommand(
     throw new UsageError('stream publish needs a topic and a JSON payload, e.g. \'{"id":42}\'')
   if (extra.length > 0 || (action !== 'publish' && body !== undefined))
     throw new UsageError(`too many arguments for stream ${action} (quote the JSON payload)`)
-  const events = openEvents(values)
+  const events = openEvents(global, values)
   try {
     if (action === 'publish') return await publish(events, global, topic, body as string, values, out)
     if (action === 'read') return await read(events, global, topic, values, out)
@@ -125,8 +127,9 @@ async function consume(
   return 0
 }
 
-/** The events the options (or MICRO_EVENTS / MICRO_EVENTS_ADDRESS) name. */
-function openEvents(values: Record<string, unknown>): Events {
+/** The platform's events when one is in use, else those the options (or MICRO_EVENTS / MICRO_EVENTS_ADDRESS) name. */
+function openEvents(global: GlobalOptions, values: Record<string, unknown>): Events {
+  if (global.platform !== undefined) return platformEvents(PlatformClient.connect(global.platform))
   const name = (values.events as string | undefined) ?? (process.env.MICRO_EVENTS || undefined)
   const address =
     (values.events_address as string | undefined) ?? (process.env.MICRO_EVENTS_ADDRESS || undefined)

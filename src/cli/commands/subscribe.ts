@@ -1,7 +1,9 @@
 import { once } from 'node:events'
 import type { Delivery } from '../../broker/broker.js'
 import { defaultCodecs } from '../../codec/codecs.js'
-import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
+import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
+import { platformSubscribe } from '../platform/broker.js'
+import { PlatformClient } from '../platform/platform-client.js'
 import { BROKER_HELP, BROKER_OPTIONS, openBroker } from './publish.js'
 
 export const SUBSCRIBE_HELP = `Usage: micro subscribe [options] <topic>
@@ -9,6 +11,7 @@ export const SUBSCRIBE_HELP = `Usage: micro subscribe [options] <topic>
 Print each message on a topic as it arrives, one JSON line per message
 ({"topic","id","headers","payload"}), until Ctrl-C. The payload is decoded by its
 content type; bytes that are not text are shown as base64 ("encoding":"base64").
+With a platform in use (micro env) it subscribes through the platform's broker.
 
   micro subscribe orders.created --queue audit
 
@@ -48,6 +51,21 @@ export async function subscribeCommand(
   const removeSignals = signal ? undefined : onSignals(stop)
   signal?.addEventListener('abort', () => stop.abort(), { once: true })
   if (signal?.aborted) stop.abort()
+  if (global.platform !== undefined) {
+    try {
+      return await throughPlatform(
+        global,
+        topic,
+        values.queue as string | undefined,
+        count,
+        stop,
+        out,
+        onReady,
+      )
+    } finally {
+      removeSignals?.()
+    }
+  }
   const session = openBroker(global, values)
   let seen = 0
   try {
@@ -67,6 +85,35 @@ export async function subscribeCommand(
   } finally {
     removeSignals?.()
     await session.close()
+  }
+}
+
+/** `micro subscribe` through the platform's `Broker.Subscribe` stream. */
+async function throughPlatform(
+  global: GlobalOptions,
+  topic: string,
+  queue: string | undefined,
+  count: number | undefined,
+  stop: AbortController,
+  out: (text: string) => void,
+  onReady: (() => void) | undefined,
+): Promise<number> {
+  const platform = PlatformClient.connect(global.platform as string)
+  let seen = 0
+  try {
+    const messages = platformSubscribe(platform, topic, {
+      queue,
+      namespace: global.namespace,
+      signal: stop.signal,
+      onReady,
+    })
+    for await (const message of messages) {
+      out(JSON.stringify(message))
+      if (count !== undefined && ++seen >= count) break
+    }
+    return 0
+  } finally {
+    await platform.close()
   }
 }
 

@@ -1,0 +1,73 @@
+import { Client } from '../../client/client.js'
+import type { ClientStream } from '../../client/client-stream.js'
+import type { CallOptions } from '../../client/options.js'
+import { badRequest } from '../../errors/errors.js'
+import { DEFAULT_NAMESPACE } from '../../registry/registry.js'
+import { createSelector } from '../../selector/from-name.js'
+import { MicroTransport } from '../../transport/micro-transport.js'
+
+/** The name of the one service a platform port hosts (PLATFORM.md). */
+export const PLATFORM_SERVICE = 'platform'
+
+/**
+ * Calls to the `platform` service at one address, e.g. `Store.Read` or `Proxy.Call`. The
+ * platform service itself lives in the `micro` namespace; what a request concerns names its
+ * own namespace in the body.
+ */
+export class PlatformClient {
+  readonly client: Client
+  readonly address: string
+
+  constructor(client: Client, address: string) {
+    this.client = client
+    this.address = address
+  }
+
+  /**
+   * A client of the platform at `address` with a client of its own, which looks nothing
+   * up: everything it calls names the platform's address. Close it when done.
+   */
+  static connect(address: string, namespace: string = DEFAULT_NAMESPACE): PlatformClient {
+    const client = new Client({
+      lookup: {
+        peek: () => undefined,
+        getService: (name) =>
+          Promise.reject(badRequest('micro.cli', `${name} is reached through the platform at ${address}`)),
+        close: () => {},
+      },
+      transport: new MicroTransport(),
+      selector: createSelector(),
+      namespace,
+      local: false,
+      retry: { retries: 1 },
+      caller: 'micro.cli',
+    })
+    return new PlatformClient(client, address)
+  }
+
+  /** Close the client's connections. */
+  close(): Promise<void> {
+    return this.client.close()
+  }
+
+  /** Call `endpoint` (e.g. `Registry.GetService`) of the platform service. */
+  call<T = unknown>(endpoint: string, body: unknown, options: CallOptions = {}): Promise<T> {
+    return this.client.call<T>(PLATFORM_SERVICE, endpoint, body, this.#options(options))
+  }
+
+  /** Open a stream to `endpoint` (e.g. `Proxy.Stream`) of the platform service. */
+  stream<Req = unknown, Res = unknown>(endpoint: string, options: CallOptions = {}): ClientStream<Req, Res> {
+    return this.client.stream<Req, Res>(PLATFORM_SERVICE, endpoint, this.#options(options))
+  }
+
+  #options(options: CallOptions): CallOptions {
+    return { ...options, address: this.address, namespace: DEFAULT_NAMESPACE }
+  }
+}
+
+/** A reply's list under `field`, or the reply itself when it is already the list. */
+export function listOf<T>(reply: unknown, field: string): T[] {
+  if (Array.isArray(reply)) return reply as T[]
+  const list = (reply as Record<string, unknown> | null)?.[field]
+  return Array.isArray(list) ? (list as T[]) : []
+}
