@@ -1,7 +1,8 @@
 // Runs every *.test.ts under src/ and test/ (or the files/folders given) with node:test
 // through tsx. Node 20's --test does not expand globs, so the file list is built here.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 function collect(path, out) {
@@ -23,9 +24,13 @@ if (files.length === 0) {
   console.error('no test files found')
   process.exit(1)
 }
+// The CLI reads the user's environments file: tests get an empty one of their own, so a
+// developer's `micro env set` never sends a test's commands to a real platform.
+const configDir = mkdtempSync(join(tmpdir(), 'micro-test-config-'))
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=4', '--test-timeout=120000', ...flags, ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, MICRO_CONFIG_DIR: process.env.MICRO_CONFIG_DIR ?? configDir } },
 )
+rmSync(configDir, { recursive: true, force: true })
 process.exit(result.status ?? 1)
