@@ -5,13 +5,17 @@ import { GLOBAL_HELP, UsageError } from './args.js'
 import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
+import { killCommand } from './commands/kill.js'
+import { logsCommand } from './commands/logs.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
 import { servicesCommand } from './commands/services.js'
+import { statusCommand } from './commands/status.js'
 import { storeCommand } from './commands/store.js'
 import { streamCommand } from './commands/stream.js'
 import { subscribeCommand } from './commands/subscribe.js'
+import { updateCommand } from './commands/update.js'
 
 const HELP = `Usage: micro <command> [options]
 
@@ -27,6 +31,15 @@ Commands:
   config get|set|del <path> [value]  the store-backed config of a namespace
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+
+On the platform's runtime (micro server; --platform or MICRO_PLATFORM picks another):
+  run -d <folder> [--instances N] [--env K=V]
+                                     hand a service to the runtime (process per instance)
+  status [name]                      the runtime's services: status, instances, restarts, uptime
+  logs <name> [-f] [--since 10m] [-n 50]
+                                     a service's output, then new lines with -f
+  update <folder|name>               roll it onto its source, one instance at a time
+  kill <name>                        stop every instance and forget the service
 
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`
@@ -44,6 +57,10 @@ const commands: Record<string, Command> = {
   config: (argv, out) => configCommand(argv, out, { openKV: () => storeKV(storeFromEnv()) }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
+  status: statusCommand,
+  logs: logsCommand,
+  update: updateCommand,
+  kill: killCommand,
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

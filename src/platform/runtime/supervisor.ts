@@ -220,7 +220,8 @@ export class Supervisor {
   /** Make `proc` the slot's process: watch its readiness and its exit. */
   #attach(slot: Slot, proc: InstanceProcess): void {
     slot.proc = proc
-    slot.state = 'starting'
+    // An update's new process is ready already: the slot never counts as starting.
+    slot.state = proc.isReady ? 'running' : 'starting'
     this.#later(slot, this.#readyTimeout, () => {
       if (slot.proc === proc && !proc.isReady) {
         void proc.stop(this.#stopTimeout, `not ready within ${this.#readyTimeout} ms`)
@@ -362,7 +363,8 @@ export class Supervisor {
   }
 
   #log(instance: number, line: OutputLine): void {
-    this.#options.onLog?.({ time: new Date().toISOString(), instance, ...line })
+    const { pid, stream } = line
+    this.#options.onLog?.({ time: new Date().toISOString(), instance, pid, stream, line: line.line })
   }
 
   #note(instance: number, line: string, pid = 0): void {
