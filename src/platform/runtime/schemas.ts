@@ -5,8 +5,8 @@ import type { CreateRequest, DeleteRequest, LogsRequest, ReadRequest, UpdateRequ
 export const NAME_PATTERN = '^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$'
 /** Namespaces: letters, digits, `.`, `_`, `-`; never `.` or `..` alone. */
 export const NAMESPACE_PATTERN = '^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$'
-/** Variable names a shell would accept. */
-export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,127}$'
+/** Variable names a shell would accept (`__proto__` is one, and is refused). */
+export const ENV_NAME_PATTERN = '^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,127}$'
 export const MAX_INSTANCES = 64
 
 const namespace: Schema = {

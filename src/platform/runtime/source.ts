@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
+import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path'
 import { badRequest } from '../../errors/errors.js'
 import { lazyRequire } from '../../util/lazy-require.js'
 
@@ -101,8 +101,9 @@ async function definition(path: string, tomlPath: string): Promise<ResolvedSourc
 }
 
 async function entry(path: string, file: string, cwd: string): Promise<ResolvedSource> {
-  const pkg = await packageJson(cwd)
-  const fallback = basename(file === path ? dirname(file) : path)
+  // A folder may describe itself in package.json; a module file is named after itself.
+  const pkg = file === path ? undefined : await packageJson(cwd)
+  const fallback = file === path ? basename(file, extname(file)) : basename(path)
   return {
     path,
     kind: 'entry',
@@ -118,7 +119,8 @@ async function findEntry(dir: string): Promise<string | undefined> {
   const main = (await packageJson(dir))?.main
   if (typeof main === 'string') {
     const file = resolve(dir, main)
-    if (file.startsWith(dir) && (await kindOf(file)) === 'file' && MODULE.test(extname(file))) return file
+    if (file.startsWith(dir + sep) && (await kindOf(file)) === 'file' && MODULE.test(extname(file)))
+      return file
   }
   for (const name of ENTRY_NAMES) {
     const file = join(dir, name)
