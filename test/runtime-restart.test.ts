@@ -85,6 +85,11 @@ describe('a runtime opened again on its store', () => {
     const [broken] = await second.read({ name: 'orphaned' })
     assert.equal(broken?.status, 'error')
     assert.match(broken?.error ?? '', /cannot start again: source .*gone-source does not exist/)
+    // An update with a source that exists brings it back.
+    const fixed = await second.update({ name: 'orphaned', source: TICKER })
+    assert.equal(fixed.source, TICKER)
+    assert.equal(fixed.error, undefined)
+    await running(second, 'orphaned')
     await second.delete({ name: 'orphaned' })
   })
 

@@ -19,6 +19,7 @@ replaced are rolled back, and the update fails with the reason.
 Options:
   --instances <n>           change how many processes run
   --env <NAME=value>        replace the environment variables given at create (repeatable)
+  --name <name>             the service to update, when the argument is a new folder for it
 ${PLATFORM_HELP}
 ${GLOBAL_HELP}`
 
@@ -31,6 +32,7 @@ export async function updateCommand(argv: string[], out: (text: string) => void)
     ...PLATFORM_OPTION,
     instances: { type: 'string' },
     env: { type: 'string', multiple: true },
+    name: { type: 'string' },
   })
   if (global.help) {
     out(UPDATE_HELP)
@@ -42,6 +44,7 @@ export async function updateCommand(argv: string[], out: (text: string) => void)
   const request = {
     namespace: global.namespace,
     ...(source ? { source } : { name: argument }),
+    ...(values.name !== undefined ? { name: values.name as string } : {}),
     ...(values.instances !== undefined ? { instances: parseInstances(values.instances as string) } : {}),
     ...(values.env !== undefined ? { env: parseEnvPairs(values.env as string[]) } : {}),
   }

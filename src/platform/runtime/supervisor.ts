@@ -272,6 +272,7 @@ export class Supervisor {
 
   /** Start a process of `command` for the slot, wait until it is ready, then stop the slot's old one. */
   async #replace(slot: Slot, command: Command): Promise<void> {
+    if (this.#stopped) throw new Error('the supervisor is stopping')
     const next = this.#spawn(slot.index, command)
     this.#surge.add(next)
     try {
