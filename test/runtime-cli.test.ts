@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { openPlatform, type PlatformClient } from '../src/cli/commands/runtime-client.js'
@@ -100,8 +100,11 @@ describe('micro run -d, status, kill', () => {
       table.stdout,
     )
     assert.doesNotMatch(table.stdout + (await platform.cli(['status', '--json'])).stdout, /s3cret/)
-    const lines = (await logs('pair')).map((l) => l.line)
-    for (const pid of pids) assert.ok(lines.includes(`ticker ${pid} starting hello`), lines.join('\n'))
+    // Output and the ready signal travel on different pipes: the lines may come just after.
+    await waitUntil(async () => {
+      const lines = (await logs('pair')).map((l) => l.line)
+      return pids.every((pid) => lines.includes(`ticker ${pid} starting hello`))
+    }, 'a starting line of each instance')
 
     const killed = await platform.cli(['kill', 'pair'])
     assert.equal(killed.code, 0, killed.stderr)
@@ -131,6 +134,36 @@ describe('micro run -d, status, kill', () => {
       notes.join('\n'),
     )
     assert.equal((await platform.cli(['kill', 'crashy'])).code, 0)
+  })
+})
+
+describe('micro run -d with a TypeScript module', () => {
+  test('runs it through tsx, named after the file', async () => {
+    const dir = join(platform.dir, 'typed')
+    mkdirSync(dir, { recursive: true })
+    const file = join(dir, 'typed-worker.ts')
+    writeFileSync(
+      file,
+      `import { writeSync } from 'node:fs'
+const fd: number = Number(process.env.MICRO_READY_FD)
+const greeting: string = 'typed and running'
+console.log(greeting)
+writeSync(fd, 'ready\\n')
+setInterval((): void => {}, 1 << 30)
+`,
+    )
+    const created = await platform.cli(['run', '-d', file])
+    assert.equal(created.code, 0, created.stderr)
+    assert.match(created.stdout, /^typed-worker latest created/)
+    await waitUntil(async () => (await status('typed-worker')).status === 'running', 'typed-worker running')
+    // Its output and its ready signal travel on different pipes: wait for the line.
+    await waitUntil(
+      async () => (await logs('typed-worker')).some((l) => l.line === 'typed and running'),
+      'its line',
+    )
+    const killed = await platform.cli(['kill', file])
+    assert.equal(killed.code, 0, killed.stderr)
+    assert.match(killed.stdout, /^typed-worker stopped and removed/, 'kill by source finds the service')
   })
 })
 

@@ -78,10 +78,12 @@ describe('a runtime opened again on its store', () => {
     assert.deepEqual(after.env, { TICKER_GREETING: 'again' })
     assert.equal(after.processes.length, 2)
     for (const p of after.processes) assert.ok(!before.processes.some((b) => b.pid === p.pid))
-    const text = (await lines(second, 'keeper')).map((l) => l.line)
-    for (const p of [...before.processes, ...after.processes]) {
-      assert.ok(text.includes(`ticker ${p.pid} starting again`), `a line of pid ${p.pid}`)
-    }
+    await waitUntil(async () => {
+      const text = (await lines(second, 'keeper')).map((l) => l.line)
+      return [...before.processes, ...after.processes].every((p) =>
+        text.includes(`ticker ${p.pid} starting again`),
+      )
+    }, 'the lines of the old and the new processes')
     const [broken] = await second.read({ name: 'orphaned' })
     assert.equal(broken?.status, 'error')
     assert.match(broken?.error ?? '', /cannot start again: source .*gone-source does not exist/)

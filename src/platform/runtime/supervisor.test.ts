@@ -53,7 +53,8 @@ describe('Supervisor', () => {
       assert.equal(i.state, 'running')
       assert.ok(typeof i.uptime === 'number' && i.uptime >= 0)
     }
-    await waitUntil(() => logs.filter((l) => l.stream === 'stderr').length === 2, 'both stderr lines')
+    // Output and the ready signal travel on different pipes: the lines may come just after.
+    await waitUntil(() => logs.filter((l) => l.stream !== 'runtime').length === 4, 'two lines of each')
     for (const [index, pid] of pids.entries()) {
       const own = logs.filter((l) => l.pid === pid)
       assert.ok(own.every((l) => l.instance === index + 1))
