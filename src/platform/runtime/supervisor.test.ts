@@ -138,7 +138,7 @@ describe('Supervisor', () => {
       const replaced = logs.findIndex((l) => l.line === `replaced pid ${old} by pid ${replacement}`)
       const stopping = logs.findIndex((l) => l.pid === old && l.line === 'ticker stopping')
       const started = logs.findIndex(
-        (l) => l.pid === replacement && l.line === `ticker ${replacement} starting v2`,
+        (l) => l.stream === 'runtime' && l.line === `started pid ${replacement} (2.0.0)`,
       )
       assert.ok(started !== -1 && started < replaced && replaced < stopping, `order for instance ${i + 1}`)
     }
