@@ -32,7 +32,7 @@ async function open(dir: string): Promise<LocalRuntime> {
     store,
     dir,
     backoff: FAST_BACKOFF,
-    readyAfter: 200,
+    readyAfter: 600_000,
     stopTimeout: 5000,
   })
   runtimes.push(runtime)
@@ -109,8 +109,10 @@ describe('a runtime opened again on its store', () => {
     const s = await running(runtime, 'survivor')
     for (const p of s.processes) assert.ok(!left.includes(p.pid as number))
     const notes = (await lines(runtime, 'survivor')).filter((l) => l.stream === 'runtime').map((l) => l.line)
-    for (const pid of left)
-      assert.ok(notes.includes(`stopped pid ${pid}, left running by the previous runtime`))
+    for (const pid of left) {
+      const note = `stopped pid ${pid}, left running by the previous runtime`
+      assert.ok(notes.includes(note), `${note} in:\n${notes.join('\n')}`)
+    }
     await runtime.delete({ name: 'survivor' })
   })
 

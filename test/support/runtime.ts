@@ -34,7 +34,8 @@ export async function startPlatform(options: Partial<LocalRuntimeOptions> = {}):
     store: new MemoryStore(),
     backoff: FAST_BACKOFF,
     stopTimeout: 5000,
-    readyAfter: 200,
+    // Every fixture says when it is ready; none is taken as ready for merely being alive.
+    readyAfter: 600_000,
     ...options,
     dir,
   })

@@ -90,6 +90,16 @@ describe('Supervisor', () => {
     assert.match(notes[2] as string, /crash loop/)
   })
 
+  test('alive readiness: a process that signals nothing is ready once it has stayed up readyAfter', async () => {
+    const { supervisor } = supervise({
+      command: { ...ticker({ TICKER_QUIET: '1' }), readiness: 'alive' },
+      readyAfter: 100,
+    })
+    await supervisor.whenRunning()
+    assert.equal(supervisor.status().instances[0]?.state, 'running')
+    assert.equal(supervisor.status().restarts, 0)
+  })
+
   test('a start that never becomes ready is stopped after readyTimeout and counted as a crash', async () => {
     const { supervisor } = supervise({ command: ticker({ TICKER_QUIET: '1' }), readyTimeout: 300 })
     const status = await waitUntil(() => {
