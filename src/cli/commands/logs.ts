@@ -54,7 +54,7 @@ export async function logsCommand(argv: string[], out: (text: string) => void): 
     return 0
   } catch (error) {
     if ((error as { code?: number }).code === 499) return 0
-    throw error
+    throw platform.explain(error)
   } finally {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)

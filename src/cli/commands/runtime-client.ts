@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { Client } from '../../client/client.js'
 import type { ClientStream } from '../../client/client-stream.js'
 import type { CallOptions } from '../../client/options.js'
+import { MicroError } from '../../errors/errors.js'
 import { RegistryCache } from '../../registry/cache.js'
 import { MemoryRegistry } from '../../registry/memory.js'
 import { createSelector } from '../../selector/from-name.js'
@@ -21,6 +22,8 @@ export interface PlatformClient {
   address: string
   call<T>(endpoint: string, request: unknown, options?: CallOptions): Promise<T>
   stream<Req, Res>(endpoint: string, options?: CallOptions): ClientStream<Req, Res>
+  /** The error, with a hint when it says the platform is not there. */
+  explain(error: unknown): unknown
   close(): Promise<void>
 }
 
@@ -38,14 +41,33 @@ export async function openPlatform(flag: string | undefined): Promise<PlatformCl
   })
   return {
     address,
-    call: (endpoint, request, options = {}) =>
-      client.call('platform', endpoint, request, { ...options, address }),
+    async call<T>(endpoint: string, request: unknown, options: CallOptions = {}): Promise<T> {
+      try {
+        return await client.call<T>('platform', endpoint, request, { ...options, address })
+      } catch (error) {
+        throw explained(error, address)
+      }
+    },
+    // A stream's connection failure surfaces when it is read; logs explains it there.
     stream: (endpoint, options = {}) => client.stream('platform', endpoint, { ...options, address }),
+    explain: (error) => explained(error, address),
     async close() {
       await client.close()
       await registry.close()
     },
   }
+}
+
+/** A platform that is not there: say what to do about it. */
+function explained(error: unknown, address: string): unknown {
+  const e = MicroError.from(error, 'micro.cli')
+  if (e.code !== 503 || !/cannot connect/.test(e.detail)) return error
+  return new MicroError(
+    e.id,
+    `no platform at ${address} (${e.detail}): start one with micro server, or name another with --platform, MICRO_PLATFORM or micro env`,
+    e.code,
+    { cause: error },
+  )
 }
 
 /** `--env K=V` pairs as a map; a usage error for a pair without a name. */
