@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test'
 import { openPlatform, type PlatformClient } from '../src/cli/commands/runtime-client.js'
 import { MicroError } from '../src/errors/errors.js'
 import type { LogRecord, ServiceStatus } from '../src/platform/runtime/types.js'
-import { spawnNode } from './support/process.js'
+import { runNode, spawnNode } from './support/process.js'
 import { startPlatform, type TestPlatform, TICKER, waitUntil } from './support/runtime.js'
 
 // `micro run -d`, status, logs, update and kill as child processes against a platform
@@ -239,6 +239,14 @@ describe('bad input: clear errors, and the platform keeps serving', () => {
       assert.match(r.stderr, /no service nosuch in namespace micro/)
       assert.match(r.stderr, /"code":404/)
     }
+  })
+
+  test('no platform at the address: the error says how to get one', async () => {
+    const r = await runNode(['dist/cli/main.js', 'status', '--platform', '127.0.0.1:1'], {
+      MICRO_CONFIG_DIR: join(platform.dir, 'cli-config'),
+    })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /no platform at 127\.0\.0\.1:1 .*start one with micro server/)
   })
 
   test('a folder with neither service.toml nor an entry is a 400 that says what is missing', async () => {
