@@ -169,6 +169,8 @@ export class LocalRuntime implements ProcessRuntime {
     this.#services.delete(stateKey(namespace, req.name))
     await managed.supervisor?.stop()
     managed.log.remove()
+    // A state write already under way must not land after the delete and bring it back.
+    await managed.writing?.catch(() => {})
     await deleteState(this.#options.store, namespace, req.name)
   }
 
