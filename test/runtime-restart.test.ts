@@ -19,7 +19,11 @@ import { FAST_BACKOFF, TICKER, waitUntil } from './support/runtime.js'
 const work = mkdtempSync(join(tmpdir(), 'micro-restart-'))
 const stores: FileStore[] = []
 const runtimes: LocalRuntime[] = []
+const leftovers: number[] = []
 after(async () => {
+  for (const pid of leftovers) {
+    if (await alive(pid)) process.kill(pid, 'SIGKILL')
+  }
   await Promise.all(runtimes.map((r) => r.close()))
   await Promise.all(stores.map((s) => s.close()))
   rmSync(work, { recursive: true, force: true })
@@ -100,6 +104,8 @@ describe('a runtime opened again on its store', () => {
     const host = spawnNode(['--import', 'tsx', 'test/fixtures/runtime/host.ts'], { RUNTIME_DIR: dir })
     const [, pidsText] = await host.waitFor(/running (\[.*\])\n/, 120_000)
     const left = JSON.parse(pidsText as string) as number[]
+    // Should the test fail half-way, nothing it started outlives it.
+    leftovers.push(...left)
     host.process.kill('SIGKILL')
     await host.exited
     for (const pid of left) assert.ok(await alive(pid), `pid ${pid} outlived its runtime`)
