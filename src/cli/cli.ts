@@ -6,13 +6,17 @@ import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
 import { envCommand } from './commands/env.js'
+import { killCommand } from './commands/kill.js'
+import { logsCommand } from './commands/logs.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
 import { servicesCommand } from './commands/services.js'
+import { statusCommand } from './commands/status.js'
 import { storeCommand } from './commands/store.js'
 import { streamCommand } from './commands/stream.js'
 import { subscribeCommand } from './commands/subscribe.js'
+import { updateCommand } from './commands/update.js'
 import { userCommand } from './commands/user.js'
 import { dynamicCommand } from './dynamic/command.js'
 import { PlatformClient } from './platform/platform-client.js'
@@ -41,6 +45,15 @@ request, typed from the endpoint's schema:
   micro greeter --help               lists greeter's endpoints with their fields
 An executable micro-<name> on PATH runs instead of a service of that name.
 
+On the platform's runtime (micro server; --platform or MICRO_PLATFORM picks another):
+  run -d <folder> [--instances N] [--env K=V]
+                                     hand a service to the runtime (process per instance)
+  status [name]                      the runtime's services: status, instances, restarts, uptime
+  logs <name> [-f] [--since 10m] [-n 50]
+                                     a service's output, then new lines with -f
+  update <folder|name>               roll it onto its source, one instance at a time
+  kill <name>                        stop every instance and forget the service
+
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`
 
@@ -64,6 +77,10 @@ const commands: Record<string, Command> = {
   new: (argv, out) => newCommand(argv, out),
   env: envCommand,
   user: userCommand,
+  status: statusCommand,
+  logs: logsCommand,
+  update: updateCommand,
+  kill: killCommand,
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

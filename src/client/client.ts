@@ -237,6 +237,9 @@ export class Client {
       const node =
         this.#pickCachedNode(service, namespace, options, tried) ??
         (await this.#pickNode(service, namespace, options, tried))
+      // The records the node was routed with: a node that deregisters while the call is in
+      // flight (a graceful stop) has left the cache by the time the call fails.
+      const routedWith = options.address === undefined ? this.#lookup.peek(service, namespace) : undefined
       try {
         const reply = await this.#transports.for(node).call(node.address, {
           endpoint,
@@ -251,7 +254,8 @@ export class Client {
         this.#selector.mark(node, error)
         const idempotent =
           options.address === undefined &&
-          idempotentOn(this.#lookup.peek(service, namespace), node.id, endpoint)
+          (idempotentOn(routedWith, node.id, endpoint) ||
+            idempotentOn(this.#lookup.peek(service, namespace), node.id, endpoint))
         if (
           attempt >= retries ||
           !this.#retry.shouldRetry(error, attempt + 1, { service, endpoint, idempotent })

@@ -31,14 +31,20 @@ class InOrder implements Selector {
   mark(): void {}
 }
 
-/** A TCP node that takes a request and drops the connection: the call is lost after it was sent. */
-async function droppingNode(): Promise<{ address: string; requests: () => number }> {
+/**
+ * A TCP node that takes a request and drops the connection: the call is lost after it was
+ * sent. `beforeDrop` runs first (e.g. the node deregisters, as a stopping service does).
+ */
+async function droppingNode(
+  beforeDrop: () => Promise<void> = async () => {},
+): Promise<{ address: string; requests: () => number }> {
   let requests = 0
   const sockets = new Set<Socket>()
   const server = createServer((socket) => {
     sockets.add(socket)
-    socket.on('data', () => {
+    socket.on('data', async () => {
       requests++
+      await beforeDrop()
       socket.destroy()
     })
   })
@@ -137,6 +143,47 @@ describe('retries', () => {
     })
     assert.equal(dropping.requests(), 2)
     assert.equal(store.ran, 1, 'the non-idempotent call was not run again elsewhere')
+  })
+
+  test('a lost call to a node that deregistered while it was in flight is still known idempotent', async () => {
+    const registry = new MemoryRegistry()
+    const store = new Store()
+    const service = createService({
+      name: 'store',
+      version: '1',
+      registry,
+      logger: quiet,
+      handleSignals: false,
+    })
+    service.handle(store)
+    await service.start()
+    cleanup.push(() => service.stop())
+    const [published] = await registry.getService('store')
+    let leaving: ServiceRecord | undefined
+    // A gracefully stopping node: it leaves the registry, then its connection closes.
+    const dropping = await droppingNode(async () => {
+      await registry.deregister(leaving as ServiceRecord)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    })
+    leaving = {
+      ...(published as ServiceRecord),
+      nodes: [{ id: '0-leaving', address: dropping.address, metadata: {} }],
+    }
+    await registry.register(leaving)
+    const lookup = new RegistryCache(registry)
+    const client = new Client({
+      lookup,
+      transport: new MicroTransport(),
+      selector: new InOrder(),
+      local: false,
+    })
+    cleanup.push(() => client.close())
+    assert.equal(await client.call('store', 'Store.Get', { key: 'k' }), 'value of k')
+    assert.equal(dropping.requests(), 1, 'the first attempt went to the leaving node')
+    assert.ok(
+      !lookup.peek('store', 'micro')?.some((r) => r.nodes.some((n) => n.id === '0-leaving')),
+      'the cache had dropped the node by the time the call failed',
+    )
   })
 
   test('aborting a call during its back-off ends it at once with a 499', async () => {

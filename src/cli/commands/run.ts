@@ -1,5 +1,6 @@
 import { runService } from '../../definition/run.js'
 import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
+import { DETACHED_HELP, DETACHED_OPTIONS, detachedOnly, runDetached } from './run-detached.js'
 
 /** `micro run --help` */
 export const RUN_HELP = `Usage: micro run [options] <folder>
@@ -11,9 +12,11 @@ in one process. SIGINT/SIGTERM stops them in reverse order (a second signal exit
 Exit code: 0 after a signal, a script's own code, 1 on a problem or a failure.
 
   micro run ./orders
+  micro run -d ./orders --instances 2 --env REGION=eu   (on the platform's runtime)
 
 Options:
   --config <path>           the service.toml to use (default <folder>/service.toml)
+${DETACHED_HELP}
 ${GLOBAL_HELP}`
 
 /** `micro run <folder>`: resolves with the exit code once the service has stopped. */
@@ -22,11 +25,17 @@ export async function runCommand(
   out: (text: string) => void = (t) => console.log(t),
   err: (text: string) => void = (t) => console.error(t),
 ): Promise<number> {
-  const { global, values, positionals } = parseCommand(argv, { config: { type: 'string' } })
+  const { global, values, positionals } = parseCommand(argv, {
+    config: { type: 'string' },
+    ...DETACHED_OPTIONS,
+  })
   if (global.help) {
     out(RUN_HELP)
     return 0
   }
+  if (values.detach === true) return runDetached(positionals, values, global, out)
+  const needsDetach = detachedOnly(values)
+  if (needsDetach) throw new UsageError(`--${needsDetach} goes with -d (run on the platform's runtime)`)
   if (positionals.length !== 1) {
     throw new UsageError(
       `run needs one service folder, e.g. micro run ./orders (got ${positionals.length} arguments)`,
