@@ -13,6 +13,11 @@ test('a JSON body without a query passes through as the same bytes', () => {
   assert.equal(payload.body, body)
   assert.equal(payload.contentType, 'application/json')
   assert.equal(buildPayload(undefined, body, undefined).body, body, 'no content type means JSON')
+  assert.equal(
+    buildPayload('text/plain;charset=UTF-8', body, undefined).body,
+    body,
+    'fetch sends strings as text/plain',
+  )
 })
 
 test('curl -d: JSON under the form type is JSON; real fields become an object of strings', () => {

@@ -13,6 +13,9 @@ export interface Payload {
   contentType: string
 }
 
+/** Taken as JSON: fetch() sends a string body as text/plain, and Micro v3 reads unknown types as JSON. */
+const JSON_TYPES = new Set(['', 'application/json', 'text/json', 'text/plain'])
+
 /** Content types passed to services untouched (the gateway's client has a passthrough codec for each). */
 export const RAW_TYPES: Record<string, string> = {
   'application/msgpack': 'application/msgpack',
@@ -24,7 +27,7 @@ export const RAW_TYPES: Record<string, string> = {
 /**
  * The body to send a service, as Micro v3's API gateway builds it:
  *
- * - a JSON body (or no content type) passes through as bytes, never parsed, unless the URL
+ * - a JSON body (no content type, or text/plain as fetch() sends a string) passes through as bytes, never parsed, unless the URL
  *   has a query;
  * - `application/x-www-form-urlencoded` (what `curl -d` sends): a body that looks like JSON
  *   is taken as JSON; otherwise the fields become a JSON object of strings (repeated fields
@@ -43,7 +46,7 @@ export function buildPayload(
   query: string | undefined,
 ): Payload {
   const type = mediaType(contentType)
-  if (type === '' || type === 'application/json' || type === 'text/json') {
+  if (JSON_TYPES.has(type)) {
     return { body: query ? merged(body, query) : body, contentType: 'application/json' }
   }
   if (type === 'application/x-www-form-urlencoded') {
