@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs the seven phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store), prints a report with a PASS/FAIL summary
+ * `npm run bench`: runs the eight phases (in-process call, remote call, start-up, pub/sub,
+ * durable streams, remote call over NATS, store, gateway), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -17,9 +17,11 @@ import { canPin } from './children.js'
 import { findEngines } from './engines.js'
 import { summaryTable } from './report.js'
 import { runCalls } from './run-calls.js'
+import { runGatewayPhase } from './run-gateway.js'
 import { runMessaging } from './run-messaging.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
+import { gatewayChecks, gatewayNoise } from './targets-gateway.js'
 import { messagingChecks, messagingNoise } from './targets-messaging.js'
 
 const quick = process.env.BENCH_QUICK === '1'
@@ -46,10 +48,16 @@ const config = {
     rounds: quick ? 1 : 2,
   },
   store: { durationMs: quick ? 300 : 1000, rounds: quick ? 1 : 3 },
+  gateway: {
+    connections: 64,
+    warmupMs: quick ? 500 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+  },
 }
-const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7])
+const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7, 8])
 const engines = findEngines()
-const WATCHDOG_MS = 7 * 60_000
+const WATCHDOG_MS = 9 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
 
 // The whole run must end by itself even if a fixture hangs in a way no phase limit catches.
@@ -85,17 +93,19 @@ console.log(
     : 'taskset or a second core is unavailable: processes are not pinned.',
 )
 if (quick) console.log('BENCH_QUICK=1: short runs, numbers are indicative only.')
-if (phases.size < 7) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
+if (phases.size < 8) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
 
 const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
+const gateway = await runGatewayPhase(config.gateway, phases)
 
 // Summary
 const checks = [
   ...targetChecks(calls),
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
+  ...gatewayChecks(gateway, config.gateway.connections),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
-const noise = { ...noiseOf(calls), ...messagingNoise(messaging) }
+const noise = { ...noiseOf(calls), ...messagingNoise(messaging), ...gatewayNoise(gateway) }
 console.log('\nSummary')
 console.log(summaryTable(checks))
 const noisy = Object.entries(noise).filter(([, share]) => share > 0.1)
@@ -112,7 +122,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...gateway, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)
