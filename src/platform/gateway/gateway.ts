@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
@@ -239,27 +240,25 @@ export class Gateway implements HttpPart {
     granted: Record<string, string> | undefined,
     timeout: number | undefined,
   ): Promise<void> {
-    const abort = new AbortController()
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort()
-    }
-    res.once('close', onClose)
-    try {
-      const options = this.#callOptions(req, version, granted, timeout, payload.contentType, abort.signal)
-      const reply = (await this.#client.call(
-        route.service,
-        route.endpoint,
-        payload.body,
-        options,
-      )) as Uint8Array
-      if (reply.byteLength === 0) res.writeHead(204).end()
-      else
-        res
-          .writeHead(200, { 'content-type': payload.contentType, 'content-length': reply.byteLength })
-          .end(reply)
-    } finally {
-      res.off('close', onClose)
-    }
+    const options = this.#callOptions(
+      req,
+      version,
+      granted,
+      timeout,
+      payload.contentType,
+      connectionSignal(req),
+    )
+    const reply = (await this.#client.call(
+      route.service,
+      route.endpoint,
+      payload.body,
+      options,
+    )) as Uint8Array
+    if (reply.byteLength === 0) res.writeHead(204).end()
+    else
+      res
+        .writeHead(200, { 'content-type': payload.contentType, 'content-length': reply.byteLength })
+        .end(reply)
   }
 
   #callOptions(
@@ -432,6 +431,27 @@ export class Gateway implements HttpPart {
 }
 
 const RPC_METHODS = new Set(['POST'])
+const CONNECTION_SIGNAL = Symbol('micro.gateway.signal')
+
+/**
+ * A signal that aborts when the client's connection closes, shared by every call made for
+ * requests on that connection: a client that goes away cancels what it asked for, and an
+ * AbortController is made once per connection rather than once per request (making one
+ * costs microseconds, a noticeable share of a gateway request).
+ */
+function connectionSignal(req: IncomingMessage): AbortSignal {
+  const socket = req.socket as IncomingMessage['socket'] & { [CONNECTION_SIGNAL]?: AbortController }
+  let controller = socket[CONNECTION_SIGNAL]
+  if (controller === undefined) {
+    const made = new AbortController()
+    // Pipelined requests share it: more than 10 calls in flight on one connection is fine.
+    setMaxListeners(1000, made.signal)
+    controller = made
+    socket[CONNECTION_SIGNAL] = made
+    socket.once('close', () => made.abort())
+  }
+  return controller.signal
+}
 
 /** Build a gateway; see {@link GatewayOptions} for what it takes and the defaults. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
