@@ -36,6 +36,8 @@ import { type EndpointEntry, Targets } from './targets.js'
 import { bridgeWebSocket } from './websocket.js'
 
 const ID = 'micro.gateway'
+/** Length of `/api/`, the prefix the path rules do not see. */
+const API_PREFIX = 5
 const API_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
 const ALLOW = 'GET, POST, PUT, PATCH, DELETE, OPTIONS'
 
@@ -97,8 +99,7 @@ export class Gateway implements HttpPart {
     const path = q === -1 ? url : url.slice(0, q)
     const query = q === -1 || q === url.length - 1 ? undefined : url.slice(q + 1)
     if (path.startsWith('/api/')) {
-      if (this.#admit(req, res, API_METHODS))
-        void this.#api(req, res, path.slice(5), query, performance.now())
+      if (this.#admit(req, res, API_METHODS)) void this.#api(req, res, path, query, performance.now())
     } else if (path === '/rpc') {
       if (this.#admit(req, res, RPC_METHODS)) void this.#rpc(req, res, performance.now())
     } else if (path === '/health/live') {
@@ -131,7 +132,7 @@ export class Gateway implements HttpPart {
       refuseUpgrade(socket, refusal.code, refusal.status, JSON.stringify(refusal))
       return true
     }
-    void this.#openWebSocket(req, socket, head, path.slice(5), q === -1 ? undefined : url.slice(q + 1))
+    void this.#openWebSocket(req, socket, head, path, q === -1 ? undefined : url.slice(q + 1))
     return true
   }
 
@@ -185,8 +186,8 @@ export class Gateway implements HttpPart {
   ) {
     let target: Route | undefined
     try {
-      const route = this.#routes.get(path)
-      if (route === undefined) throw notFound(ID, `no service route for /api/${path}`)
+      const route = this.#routes.get(path, API_PREFIX)
+      if (route === undefined) throw notFound(ID, `no service route for ${path}`)
       const granted = this.#authorize === undefined ? undefined : await this.#authorized(req, route)
       const version = headerOf(req, 'micro-version')
       const found = this.#targets.find(route, version)
@@ -342,8 +343,8 @@ export class Gateway implements HttpPart {
     query: string | undefined,
   ) {
     try {
-      const route = this.#routes.get(path)
-      if (route === undefined) throw notFound(ID, `no service route for /api/${path}`)
+      const route = this.#routes.get(path, API_PREFIX)
+      if (route === undefined) throw notFound(ID, `no service route for ${path}`)
       if (query !== undefined)
         throw badRequest(ID, 'a WebSocket stream takes its request as the first message, not the query')
       const granted = this.#authorize === undefined ? undefined : await this.#authorized(req, route)

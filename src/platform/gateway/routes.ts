@@ -73,11 +73,15 @@ export class RouteCache {
     this.#max = max
   }
 
-  /** The route of `path` (the part after `/api/`), or undefined when none applies. */
-  get(path: string): Route | undefined {
+  /**
+   * The route of `path`, or undefined when none applies. `skip` characters of the path (the
+   * `/api/` prefix) are not part of the rules; the cache keys on the whole path so a lookup
+   * allocates nothing.
+   */
+  get(path: string, skip = 0): Route | undefined {
     let route = this.#routes.get(path)
     if (route === undefined) {
-      route = resolveApiPath(path) ?? null
+      route = resolveApiPath(skip === 0 ? path : path.slice(skip)) ?? null
       if (this.#routes.size >= this.#max) this.#routes.delete(this.#routes.keys().next().value as string)
       this.#routes.set(path, route)
     }

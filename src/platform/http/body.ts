@@ -35,6 +35,7 @@ export function readBody(req: IncomingMessage, max: number, id: string): Promise
       cleanup()
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
     }
+    // A client that goes away mid-body destroys the request with an error ('aborted').
     const onAborted = () => {
       cleanup()
       reject(badRequest(id, 'the request body was cut off'))
@@ -43,12 +44,10 @@ export function readBody(req: IncomingMessage, max: number, id: string): Promise
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onAborted)
-      req.off('aborted', onAborted)
     }
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onAborted)
-    req.on('aborted', onAborted)
   })
 }
 
