@@ -150,7 +150,7 @@ export class Gateway implements HttpPart {
     const origin = req.headers.origin
     if (origin !== undefined) {
       if (!this.#cors.allows(origin, req)) {
-        this.#refuse(req, res, newError(ID, `requests from origin ${origin} are not allowed`, 403))
+        this.#turnAway(req, res, newError(ID, `requests from origin ${origin} are not allowed`, 403))
         return false
       }
       if (req.method === 'OPTIONS') {
@@ -166,12 +166,12 @@ export class Gateway implements HttpPart {
     if (this.#limiter !== undefined && !this.#limiter.take(req.socket.remoteAddress)) {
       const wait = this.#limiter.retryAfter(req.socket.remoteAddress)
       res.setHeader('retry-after', String(wait))
-      this.#refuse(req, res, newError(ID, `too many requests from this client; retry in ${wait} s`, 429))
+      this.#turnAway(req, res, newError(ID, `too many requests from this client; retry in ${wait} s`, 429))
       return false
     }
     if (!methods.has(req.method ?? '')) {
       res.setHeader('allow', req.url?.startsWith('/rpc') ? 'POST' : ALLOW)
-      this.#refuse(req, res, methodNotAllowed(ID, `${req.method} is not allowed here`))
+      this.#turnAway(req, res, methodNotAllowed(ID, `${req.method} is not allowed here`))
       return false
     }
     return true
@@ -419,6 +419,12 @@ export class Gateway implements HttpPart {
   #refuse(req: IncomingMessage, res: ServerResponse, error: MicroError): void {
     if (!req.complete) res.setHeader('connection', 'close')
     sendError(res, error)
+  }
+
+  /** Refuse a request before it reaches the pipeline (origin, rate limit, method), and count it. */
+  #turnAway(req: IncomingMessage, res: ServerResponse, error: MicroError): void {
+    this.#refuse(req, res, error)
+    this.metrics.request('-', '-', res.statusCode, 0)
   }
 
   #observe(route: Route | undefined, res: ServerResponse, started: number): void {

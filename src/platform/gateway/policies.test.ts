@@ -119,6 +119,8 @@ describe('gateway policies', () => {
       assert.equal((limited.body as { code: number }).code, 429)
       assert.ok(Number(limited.headers.get('retry-after')) >= 1)
       assert.equal((await httpCall(world.base, 'GET', '/health/live', undefined)).status, 200)
+      const metrics = await httpCall(world.base, 'GET', '/metrics', undefined)
+      assert.match(metrics.text, /micro_gateway_requests_total\{service="-",endpoint="-",code="429"\} [1-9]/)
     } finally {
       await world.close()
     }
