@@ -152,3 +152,28 @@ describe('gateway streams', () => {
     await missing.text()
   })
 })
+
+describe('gateway streams: keep-alive', () => {
+  let world: GatewayWorld
+  before(async () => {
+    world = await startWorld({ pingInterval: 100 })
+  })
+  after(() => world.close())
+
+  test('a WebSocket that answers pings stays open; one that does not is cut', async () => {
+    const url = `ws://${world.gateway.address}/api/greeter/chat`
+    const alive = (await connect(url)) as WebSocket
+    let pings = 0
+    alive.on('ping', () => pings++)
+    while (pings < 3) await once(alive, 'ping')
+    assert.equal(alive.readyState, WebSocket.OPEN)
+    alive.send(JSON.stringify({ name: 'still here' }))
+    assert.deepEqual(JSON.parse(String((await once(alive, 'message'))[0])), { message: 'Hello still here' })
+    alive.close()
+
+    const silent = new WebSocket(url, { autoPong: false })
+    await once(silent, 'open')
+    const [code] = (await once(silent, 'close')) as [number]
+    assert.equal(code, 1006, 'terminated without a close frame')
+  })
+})
