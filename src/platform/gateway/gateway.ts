@@ -1,8 +1,5 @@
-import { setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
-import type { WebSocketServer } from 'ws'
 import { Client } from '../../client/client.js'
 import type { CallOptions } from '../../client/options.js'
 import {
@@ -21,24 +18,25 @@ import { createSelector } from '../../selector/from-name.js'
 import { createTransport } from '../../transport/from-env.js'
 import { readBody } from '../http/body.js'
 import { sendError, sendJson } from '../http/reply.js'
-import { type HttpPart, refuseUpgrade } from '../http/router.js'
+import type { HttpPart } from '../http/router.js'
 import { Cors } from './cors.js'
-import { metadataOf } from './metadata.js'
 import { BuiltinGatewayMetrics, type GatewayMetrics } from './metrics.js'
 import { type Authorize, type GatewayOptions, type GatewaySettings, gatewaySettings } from './options.js'
 import { passthroughCodecs } from './passthrough.js'
 import { buildPayload, type Payload } from './payload.js'
 import { RateLimiter } from './rate-limit.js'
+import { callOptionsOf, connectionSignal, headerOf, StreamSlots } from './request-info.js'
 import { type Route, RouteCache } from './routes.js'
 import { parseRpcEnvelope } from './rpc-envelope.js'
 import { type ByteStream, serveEventStream, wantsEventStream } from './sse.js'
-import { type EndpointEntry, Targets } from './targets.js'
-import { bridgeWebSocket } from './websocket.js'
+import { Targets } from './targets.js'
+import { originRefusal, WebSocketUpgrades } from './upgrades.js'
 
 const ID = 'micro.gateway'
 /** Length of `/api/`, the prefix the path rules do not see. */
 const API_PREFIX = 5
-const API_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+const API_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+const RPC_METHODS: ReadonlySet<string> = new Set(['POST'])
 const ALLOW = 'GET, POST, PUT, PATCH, DELETE, OPTIONS'
 
 /**
@@ -52,7 +50,6 @@ export class Gateway implements HttpPart {
   readonly metrics: GatewayMetrics
   readonly #registry: Registry
   readonly #ownsRegistry: boolean
-  readonly #lookup: RegistryCache
   readonly #client: Client
   readonly #targets: Targets
   readonly #routes = new RouteCache()
@@ -60,20 +57,20 @@ export class Gateway implements HttpPart {
   readonly #limiter: RateLimiter | undefined
   readonly #authorize: Authorize | undefined
   readonly #logger: Logger
-  readonly #sockets = new Set<import('ws').WebSocket>()
-  #wss: WebSocketServer | undefined
-  #streams = 0
+  readonly #upgrades: WebSocketUpgrades
+  readonly #slots: StreamSlots
   #closing = false
 
   constructor(options: GatewayOptions = {}) {
     const s = gatewaySettings(options)
     this.settings = s
+    this.#slots = new StreamSlots(s.maxStreams)
     this.#ownsRegistry = options.registry === undefined
     this.#registry =
       options.registry ?? createRegistry(process.env.MICRO_REGISTRY, process.env.MICRO_REGISTRY_ADDRESS)
-    this.#lookup = new RegistryCache(this.#registry)
+    const lookup = new RegistryCache(this.#registry)
     this.#client = new Client({
-      lookup: this.#lookup,
+      lookup,
       transport:
         options.transport ??
         createTransport(process.env.MICRO_TRANSPORT, process.env.MICRO_TRANSPORT_ADDRESS),
@@ -84,12 +81,21 @@ export class Gateway implements HttpPart {
       local: false,
       caller: 'micro.gateway',
     })
-    this.#targets = new Targets(this.#lookup, s.namespace)
+    this.#targets = new Targets(lookup, s.namespace)
     this.#cors = new Cors(s.corsOrigins, s.corsCredentials, s.metadataHeaders)
     this.#limiter = s.rateLimit === false ? undefined : new RateLimiter(s.rateLimit)
     this.#authorize = options.authorize
     this.metrics = options.metrics ?? new BuiltinGatewayMetrics()
     this.#logger = options.logger ?? createLogger({ fields: { component: 'gateway' } })
+    this.#upgrades = new WebSocketUpgrades({
+      settings: s,
+      metrics: this.metrics,
+      slots: this.#slots,
+      isClosing: () => this.#closing,
+      screen: (req) => this.#screen(req),
+      resolveStream: (req, path, query) => this.#resolveStream(req, path, query),
+      open: (route, options) => this.#open(route, options),
+    })
   }
 
   /** Answer a request the gateway owns and return true; return false (untouched) for any other path. */
@@ -118,59 +124,82 @@ export class Gateway implements HttpPart {
   }
 
   /**
-   * Take a WebSocket upgrade on an `/api/` path of a streaming endpoint: true when the
-   * gateway took the socket (it answers every refusal itself), false for other paths.
+   * Take a WebSocket upgrade on an `/api/` path (a streaming endpoint): true when the gateway
+   * took the socket (it answers every refusal itself), false for other paths.
    */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
     if (!path.startsWith('/api/')) return false
-    socket.on('error', () => socket.destroy())
-    const refusal = this.#upgradeRefusal(req)
-    if (refusal !== undefined) {
-      refuseUpgrade(socket, refusal.code, refusal.status, JSON.stringify(refusal))
-      return true
-    }
-    void this.#openWebSocket(req, socket, head, path, q === -1 ? undefined : url.slice(q + 1))
+    this.#upgrades.handle(req, socket, head, path, q === -1 ? undefined : url.slice(q + 1))
     return true
   }
 
   /** Refuse new work, close every WebSocket, stop the registry watches (and the registry when the gateway made it). */
   async close(): Promise<void> {
     this.#closing = true
-    for (const ws of this.#sockets) ws.close(1001, 'the gateway is shutting down')
-    this.#wss?.close()
+    this.#upgrades.close()
     await this.#client.close()
     if (this.#ownsRegistry) await this.#registry.close()
   }
 
-  /** CORS, preflight, rate limit and method checks; false when the request was answered here. */
+  /** The Origin and rate-limit checks every request passes; the refusal, if any. */
+  #screen(req: IncomingMessage): MicroError | undefined {
+    const origin = req.headers.origin
+    if (origin !== undefined && !this.#cors.allows(origin, req)) return originRefusal(origin)
+    if (this.#limiter !== undefined && !this.#limiter.take(req.socket.remoteAddress)) {
+      const wait = this.#limiter.retryAfter(req.socket.remoteAddress)
+      return newError(ID, `too many requests from this client; retry in ${wait} s`, 429)
+    }
+    return undefined
+  }
+
+  /** Route, auth and registry checks of a WebSocket stream, and its call options. */
+  async #resolveStream(
+    req: IncomingMessage,
+    path: string,
+    query: string | undefined,
+  ): Promise<{ route: Route; options: CallOptions }> {
+    const route = this.#routes.get(path, API_PREFIX)
+    if (route === undefined) throw notFound(ID, `no service route for ${path}`)
+    if (query !== undefined) {
+      throw badRequest(ID, 'a WebSocket stream takes its request as the first message, not the query')
+    }
+    const granted = this.#authorize === undefined ? undefined : await this.#authorized(req, route)
+    const version = headerOf(req, 'micro-version')
+    const entry = await this.#targets.find(route, version)
+    if (!entry.stream) throw badRequest(ID, `${route.endpoint} does not stream: POST to it instead`)
+    const shape = { version, granted, timeout: undefined, contentType: 'application/json', signal: undefined }
+    return { route, options: callOptionsOf(req, this.settings, { ...shape, stream: true }) }
+  }
+
+  /** A byte stream to a service endpoint. */
+  #open(route: Route, options: CallOptions): ByteStream {
+    return this.#client.stream<Uint8Array, Uint8Array>(route.service, route.endpoint, options) as ByteStream
+  }
+
+  /** Screening, preflight and method checks; false when the request was answered here. */
   #admit(req: IncomingMessage, res: ServerResponse, methods: ReadonlySet<string>): boolean {
     const origin = req.headers.origin
-    if (origin !== undefined) {
-      if (!this.#cors.allows(origin, req)) {
-        this.#turnAway(req, res, newError(ID, `requests from origin ${origin} are not allowed`, 403))
-        return false
-      }
-      if (req.method === 'OPTIONS') {
-        this.#cors.preflight(res, origin)
-        return false
-      }
-      this.#cors.apply(res, origin)
+    if (origin !== undefined && req.method === 'OPTIONS' && this.#cors.allows(origin, req)) {
+      this.#cors.preflight(res, origin)
+      return false
     }
+    const refusal = this.#screen(req)
+    if (refusal !== undefined) {
+      if (refusal.code === 429)
+        res.setHeader('retry-after', String(this.#limiter?.retryAfter(req.socket.remoteAddress)))
+      this.#turnAway(req, res, refusal)
+      return false
+    }
+    if (origin !== undefined) this.#cors.apply(res, origin)
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { allow: ALLOW }).end()
       return false
     }
-    if (this.#limiter !== undefined && !this.#limiter.take(req.socket.remoteAddress)) {
-      const wait = this.#limiter.retryAfter(req.socket.remoteAddress)
-      res.setHeader('retry-after', String(wait))
-      this.#turnAway(req, res, newError(ID, `too many requests from this client; retry in ${wait} s`, 429))
-      return false
-    }
     if (!methods.has(req.method ?? '')) {
-      res.setHeader('allow', req.url?.startsWith('/rpc') ? 'POST' : ALLOW)
+      res.setHeader('allow', methods === RPC_METHODS ? 'POST' : ALLOW)
       this.#turnAway(req, res, methodNotAllowed(ID, `${req.method} is not allowed here`))
       return false
     }
@@ -193,12 +222,9 @@ export class Gateway implements HttpPart {
       const found = this.#targets.find(route, version)
       const entry = found instanceof Promise ? await found : found
       target = route
-      if (entry.stream) {
-        await this.#eventStream(req, res, route, entry, query, version, granted)
-        return
-      }
       const payload = buildPayload(req.headers['content-type'], await this.#body(req), query)
-      await this.#call(req, res, route, payload, version, granted, undefined)
+      if (entry.stream) await this.#eventStream(req, res, route, payload, version, granted)
+      else await this.#call(req, res, route, payload, version, granted, undefined)
     } catch (error) {
       this.#fail(req, res, error)
     } finally {
@@ -241,14 +267,16 @@ export class Gateway implements HttpPart {
     granted: Record<string, string> | undefined,
     timeout: number | undefined,
   ): Promise<void> {
-    const options = this.#callOptions(
-      req,
+    const { contentType } = payload
+    const signal = connectionSignal(req)
+    const options = callOptionsOf(req, this.settings, {
       version,
       granted,
       timeout,
-      payload.contentType,
-      connectionSignal(req),
-    )
+      contentType,
+      signal,
+      stream: false,
+    })
     const reply = (await this.#client.call(
       route.service,
       route.endpoint,
@@ -256,41 +284,15 @@ export class Gateway implements HttpPart {
       options,
     )) as Uint8Array
     if (reply.byteLength === 0) res.writeHead(204).end()
-    else
-      res
-        .writeHead(200, { 'content-type': payload.contentType, 'content-length': reply.byteLength })
-        .end(reply)
+    else res.writeHead(200, { 'content-type': contentType, 'content-length': reply.byteLength }).end(reply)
   }
 
-  #callOptions(
-    req: IncomingMessage,
-    version: string | undefined,
-    granted: Record<string, string> | undefined,
-    timeout: number | undefined,
-    contentType: string,
-    signal: AbortSignal | undefined,
-  ): CallOptions {
-    const requested = timeout ?? timeoutOf(req)
-    const options: CallOptions = {
-      timeout:
-        requested === undefined
-          ? this.settings.requestTimeout
-          : Math.min(requested, this.settings.requestTimeout),
-      signal,
-    }
-    if (version !== undefined) options.version = version
-    const metadata = metadataOf(req, this.settings.metadataHeaders)
-    if (metadata !== undefined || granted !== undefined) options.metadata = { ...metadata, ...granted }
-    if (contentType !== 'application/json') options.contentType = contentType
-    return options
-  }
-
+  /** A server stream as Server-Sent Events, when the request asks for them. */
   async #eventStream(
     req: IncomingMessage,
     res: ServerResponse,
     route: Route,
-    _entry: EndpointEntry,
-    query: string | undefined,
+    payload: Payload,
     version: string | undefined,
     granted: Record<string, string> | undefined,
   ): Promise<void> {
@@ -300,102 +302,24 @@ export class Gateway implements HttpPart {
         `${route.endpoint} streams: open it as a WebSocket, or ask for Server-Sent Events (Accept: text/event-stream)`,
       )
     }
-    const payload = buildPayload(req.headers['content-type'], await this.#body(req), query)
     if (payload.contentType !== 'application/json')
       throw badRequest(ID, 'streams through the gateway carry JSON')
-    if (this.#streams >= this.settings.maxStreams)
-      throw serviceUnavailable(ID, 'too many streams are open; try again later')
-    this.#streams++
+    if (!this.#slots.take()) throw serviceUnavailable(ID, 'too many streams are open; try again later')
     this.metrics.streams('sse', 1)
     try {
-      const options = this.#callOptions(req, version, granted, undefined, payload.contentType, undefined)
-      options.timeout = undefined
-      const stream = this.#client.stream<Uint8Array, Uint8Array>(
-        route.service,
-        route.endpoint,
-        options,
-      ) as ByteStream
+      const shape = {
+        version,
+        granted,
+        timeout: undefined,
+        contentType: payload.contentType,
+        signal: undefined,
+      }
+      const stream = this.#open(route, callOptionsOf(req, this.settings, { ...shape, stream: true }))
       await serveEventStream(stream, payload.body, res, this.settings.pingInterval)
     } finally {
-      this.#streams--
+      this.#slots.release()
       this.metrics.streams('sse', -1)
     }
-  }
-
-  #upgradeRefusal(req: IncomingMessage): MicroError | undefined {
-    if (this.#closing) return serviceUnavailable(ID, 'the gateway is shutting down')
-    const origin = req.headers.origin
-    if (origin !== undefined && !this.#cors.allows(origin, req)) {
-      return newError(ID, `WebSocket from origin ${origin} is not allowed`, 403)
-    }
-    if (this.#limiter !== undefined && !this.#limiter.take(req.socket.remoteAddress)) {
-      return newError(ID, 'too many requests from this client', 429)
-    }
-    if (this.#streams >= this.settings.maxStreams) return serviceUnavailable(ID, 'too many streams are open')
-    return undefined
-  }
-
-  async #openWebSocket(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    path: string,
-    query: string | undefined,
-  ) {
-    try {
-      const route = this.#routes.get(path, API_PREFIX)
-      if (route === undefined) throw notFound(ID, `no service route for ${path}`)
-      if (query !== undefined)
-        throw badRequest(ID, 'a WebSocket stream takes its request as the first message, not the query')
-      const granted = this.#authorize === undefined ? undefined : await this.#authorized(req, route)
-      const version = headerOf(req, 'micro-version')
-      const entry = await this.#targets.find(route, version)
-      if (!entry.stream) throw badRequest(ID, `${route.endpoint} does not stream: POST to it instead`)
-      if (this.#streams >= this.settings.maxStreams) throw serviceUnavailable(ID, 'too many streams are open')
-      if (socket.destroyed) return
-      const options = this.#callOptions(req, version, granted, undefined, 'application/json', undefined)
-      options.timeout = undefined
-      // A handshake ws refuses (bad key or version) is answered by ws and never gets here.
-      this.#webSockets().handleUpgrade(req, socket, head, (ws) => {
-        this.#streams++
-        this.metrics.streams('websocket', 1)
-        this.#sockets.add(ws)
-        bridgeWebSocket(
-          ws,
-          () =>
-            this.#client.stream<Uint8Array, Uint8Array>(route.service, route.endpoint, options) as ByteStream,
-          this.settings.pingInterval,
-          () => {
-            this.#sockets.delete(ws)
-            this.#streams--
-            this.metrics.streams('websocket', -1)
-          },
-        )
-      })
-    } catch (error) {
-      const e = MicroError.from(error, ID)
-      refuseUpgrade(
-        socket,
-        e.code >= 400 && e.code <= 599 ? e.code : 500,
-        e.status || 'Error',
-        JSON.stringify(e),
-      )
-    }
-  }
-
-  /** The WebSocket server, made on the first upgrade (ws is not loaded before). */
-  #webSockets(): WebSocketServer {
-    if (this.#wss === undefined) {
-      const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws')
-      this.#wss = new WebSocketServer({
-        noServer: true,
-        maxPayload: this.settings.wsMaxPayload,
-        perMessageDeflate: false,
-        // No subprotocol is chosen until auth defines one (the default would echo the first offered).
-        handleProtocols: () => false,
-      })
-    }
-    return this.#wss
   }
 
   async #authorized(req: IncomingMessage, route: Route): Promise<Record<string, string> | undefined> {
@@ -428,55 +352,12 @@ export class Gateway implements HttpPart {
   }
 
   #observe(route: Route | undefined, res: ServerResponse, started: number): void {
-    this.metrics.request(
-      route?.service ?? '-',
-      route?.endpoint ?? '-',
-      res.statusCode,
-      (performance.now() - started) / 1000,
-    )
+    const seconds = (performance.now() - started) / 1000
+    this.metrics.request(route?.service ?? '-', route?.endpoint ?? '-', res.statusCode, seconds)
   }
-}
-
-const RPC_METHODS = new Set(['POST'])
-const CONNECTION_SIGNAL = Symbol('micro.gateway.signal')
-
-/**
- * A signal that aborts when the client's connection closes, shared by every call made for
- * requests on that connection: a client that goes away cancels what it asked for, and an
- * AbortController is made once per connection rather than once per request (making one
- * costs microseconds, a noticeable share of a gateway request).
- */
-function connectionSignal(req: IncomingMessage): AbortSignal {
-  const socket = req.socket as IncomingMessage['socket'] & { [CONNECTION_SIGNAL]?: AbortController }
-  let controller = socket[CONNECTION_SIGNAL]
-  if (controller === undefined) {
-    const made = new AbortController()
-    // Pipelined requests share it: more than 10 calls in flight on one connection is fine.
-    setMaxListeners(1000, made.signal)
-    controller = made
-    socket[CONNECTION_SIGNAL] = made
-    socket.once('close', () => made.abort())
-  }
-  return controller.signal
 }
 
 /** Build a gateway; see {@link GatewayOptions} for what it takes and the defaults. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   return new Gateway(options)
-}
-
-function headerOf(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name]
-  if (typeof value !== 'string' || value === '') return undefined
-  if (value.length > 128) throw badRequest(ID, `the ${name} header is too long`)
-  return value
-}
-
-/** `Micro-Timeout` in ms (or Go Micro's `Timeout` in ns); undefined when absent or not a number. */
-function timeoutOf(req: IncomingMessage): number | undefined {
-  const ms = Number(req.headers['micro-timeout'])
-  if (req.headers['micro-timeout'] !== undefined && Number.isFinite(ms) && ms > 0) return ms
-  const ns = Number(req.headers.timeout)
-  if (req.headers.timeout !== undefined && Number.isFinite(ns) && ns > 0) return ns / 1e6
-  return undefined
 }
