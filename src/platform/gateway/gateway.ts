@@ -224,7 +224,7 @@ export class Gateway implements HttpPart {
       target = route
       const payload = buildPayload(req.headers['content-type'], await this.#body(req), query)
       if (entry.stream) await this.#eventStream(req, res, route, payload, version, granted)
-      else await this.#call(req, res, route, payload, version, granted, undefined)
+      else reply(res, await this.#call(req, route, payload, version, granted, undefined), payload.contentType)
     } catch (error) {
       this.#fail(req, res, error)
     } finally {
@@ -249,7 +249,11 @@ export class Gateway implements HttpPart {
         )
       }
       const payload = { body: envelope.request, contentType: 'application/json' }
-      await this.#call(req, res, route, payload, version, granted, envelope.timeout)
+      reply(
+        res,
+        await this.#call(req, route, payload, version, granted, envelope.timeout),
+        payload.contentType,
+      )
     } catch (error) {
       this.#fail(req, res, error)
     } finally {
@@ -257,16 +261,15 @@ export class Gateway implements HttpPart {
     }
   }
 
-  /** Make the call and write the reply (204 when the service answered nothing). */
-  async #call(
+  /** Make the call for a request; resolves with the reply bytes. */
+  #call(
     req: IncomingMessage,
-    res: ServerResponse,
     route: Route,
     payload: Payload,
     version: string | undefined,
     granted: Record<string, string> | undefined,
     timeout: number | undefined,
-  ): Promise<void> {
+  ): Promise<Uint8Array> {
     const { contentType } = payload
     const signal = connectionSignal(req)
     const options = callOptionsOf(req, this.settings, {
@@ -277,14 +280,7 @@ export class Gateway implements HttpPart {
       signal,
       stream: false,
     })
-    const reply = (await this.#client.call(
-      route.service,
-      route.endpoint,
-      payload.body,
-      options,
-    )) as Uint8Array
-    if (reply.byteLength === 0) res.writeHead(204).end()
-    else res.writeHead(200, { 'content-type': contentType, 'content-length': reply.byteLength }).end(reply)
+    return this.#client.call<Uint8Array>(route.service, route.endpoint, payload.body, options)
   }
 
   /** A server stream as Server-Sent Events, when the request asks for them. */
@@ -355,6 +351,12 @@ export class Gateway implements HttpPart {
     const seconds = (performance.now() - started) / 1000
     this.metrics.request(route?.service ?? '-', route?.endpoint ?? '-', res.statusCode, seconds)
   }
+}
+
+/** Write a service's reply: its bytes with the content type they came in, or a 204 when it answered nothing. */
+function reply(res: ServerResponse, body: Uint8Array, contentType: string): void {
+  if (body.byteLength === 0) res.writeHead(204).end()
+  else res.writeHead(200, { 'content-type': contentType, 'content-length': body.byteLength }).end(body)
 }
 
 /** Build a gateway; see {@link GatewayOptions} for what it takes and the defaults. */

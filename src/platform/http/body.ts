@@ -7,7 +7,7 @@ const EMPTY = Buffer.alloc(0)
  * Read a request body of at most `max` bytes. A declared Content-Length over the limit is
  * refused before anything is read; a chunked body is refused as soon as it passes the
  * limit. Either way the rejection is a 413 and the caller should close the connection
- * (the rest of the body is never read).
+ * (the rest of the body is never read). A client that goes away mid-body is a 400.
  */
 export function readBody(req: IncomingMessage, max: number, id: string): Promise<Buffer> {
   const declared = req.headers['content-length']
@@ -19,35 +19,38 @@ export function readBody(req: IncomingMessage, max: number, id: string): Promise
     return Promise.resolve(EMPTY)
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
+    // Listeners stay until the request is gone rather than being removed one by one (which
+    // costs more than the read itself); `settled` makes late events harmless.
+    let first: Buffer | undefined
+    let more: Buffer[] | undefined
     let size = 0
-    const onData = (chunk: Buffer) => {
+    let settled = false
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return
       size += chunk.length
       if (size > max) {
-        cleanup()
-        chunks.length = 0
+        settled = true
+        first = undefined
+        more = undefined
         reject(tooLarge(id, max))
-        return
+      } else if (first === undefined) {
+        first = chunk
+      } else {
+        more ??= [first]
+        more.push(chunk)
       }
-      chunks.push(chunk)
-    }
-    const onEnd = () => {
-      cleanup()
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
-    }
+    })
+    req.on('end', () => {
+      if (settled) return
+      settled = true
+      resolve(more !== undefined ? Buffer.concat(more, size) : (first ?? EMPTY))
+    })
     // A client that goes away mid-body destroys the request with an error ('aborted').
-    const onAborted = () => {
-      cleanup()
+    req.on('error', () => {
+      if (settled) return
+      settled = true
       reject(badRequest(id, 'the request body was cut off'))
-    }
-    const cleanup = () => {
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('error', onAborted)
-    }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onAborted)
+    })
   })
 }
 
