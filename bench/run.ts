@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the eight phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store, registry scale), prints a report with a PASS/FAIL summary
+ * durable streams, remote call over NATS, store, registry scale, gateway), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -17,11 +17,13 @@ import { canPin } from './children.js'
 import { findEngines } from './engines.js'
 import { summaryTable } from './report.js'
 import { runCalls } from './run-calls.js'
+import { runGatewayPhase } from './run-gateway.js'
 import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
 import { runMessaging } from './run-messaging.js'
 import { runScale } from './run-scale.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
+import { gatewayChecks, gatewayNoise } from './targets-gateway.js'
 import { messagingChecks, messagingNoise } from './targets-messaging.js'
 import { scaleChecks } from './targets-scale.js'
 
@@ -70,12 +72,18 @@ const config = {
     floodSeconds: 5,
     floodPerSecond: 10,
   },
+  gateway: {
+    connections: 64,
+    warmupMs: quick ? 500 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+  },
 }
 // Phases 8 (cost of the port limits) and 9 (memory under attack) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11])
 const engines = findEngines()
-const WATCHDOG_MS = 10 * 60_000
+const WATCHDOG_MS = 15 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
 
 // The whole run must end by itself even if a fixture hangs in a way no phase limit catches.
@@ -117,6 +125,7 @@ const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
 const limits = await runLimits(config, phases)
 const scale = await runScale(config.scale, phases, engines)
+const gateway = await runGatewayPhase(config.gateway, phases)
 
 // Summary
 const checks = [
@@ -124,11 +133,13 @@ const checks = [
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
   ...limitsChecks(limits),
   ...scaleChecks(scale),
+  ...gatewayChecks(gateway, config.gateway.connections),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
   ...messagingNoise(messaging),
   ...limitsNoise(limits),
+  ...gatewayNoise(gateway),
 }
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
@@ -149,7 +160,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

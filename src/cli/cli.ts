@@ -2,6 +2,7 @@ import { storeKV } from '../config/store-kv.js'
 import { MicroError } from '../errors/errors.js'
 import { storeFromEnv } from '../store/from-env.js'
 import { GLOBAL_HELP, UsageError } from './args.js'
+import { apiCommand } from './commands/api.js'
 import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
@@ -36,6 +37,7 @@ Commands:
   config get|set|del <path> [value]  the store-backed config of a namespace
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+  api                                run the API gateway alone (HTTP on 127.0.0.1:8080)
   env add|set|unset|get|list|del     environments: the platforms commands work through
   user [set <namespace>]             show or choose the namespace commands work in
 
@@ -81,6 +83,7 @@ const commands: Record<string, Command> = {
   logs: logsCommand,
   update: updateCommand,
   kill: killCommand,
+  api: (argv, out) => apiCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */
