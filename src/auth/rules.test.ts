@@ -102,6 +102,23 @@ const cases: Case[] = [
     by: 'plus',
   },
   {
+    name: 'a foreign account is refused at the first rule needing an account, even before a + rule',
+    rules: [rule('any', '*', '*:*:*', 'granted', 5), rule('plus', '+', '*:*:*')],
+    account: account('other'),
+    resource: svc('a', 'A.B'),
+    namespace: 'micro',
+    allowed: false,
+    by: 'any',
+  },
+  {
+    name: 'scopes match case-insensitively',
+    rules: [rule('w', 'Orders:Write', 'service:orders:*')],
+    account: account('micro', ['orders:write']),
+    resource: svc('orders', 'Orders.Create'),
+    allowed: true,
+    by: 'w',
+  },
+  {
     name: "the micro namespace's admin acts in every namespace",
     rules: [rule('adm', 'admin', '*:*:*')],
     account: account('micro', ['admin']),

@@ -74,10 +74,16 @@ export class RuleSet {
           reason: `account ${account.id} of namespace ${account.issuer} may not act in namespace ${namespace}`,
         }
       }
-      if (rule.scope === SCOPE_ACCOUNT || account.scopes.includes(rule.scope)) return decision(granted, rule)
+      if (rule.scope === SCOPE_ACCOUNT || holds(account, rule.scope)) return decision(granted, rule)
     }
     return { allowed: false, reason: 'no rule grants access' }
   }
+}
+
+/** Whether the account holds a scope; case-insensitive, as Micro v3 compares. */
+function holds(account: Account, scope: string): boolean {
+  const wanted = scope.toLowerCase()
+  return account.scopes.some((s) => s.toLowerCase() === wanted)
 }
 
 function decision(allowed: boolean, rule: Rule): Decision {
