@@ -20,7 +20,9 @@ let admin: LoginResult
 const secrets: string[] = []
 
 before(async () => {
-  platform = await startPlatform({ loginLimits: { account: { capacity: 3, refillMs: 3_600_000 }, source: { capacity: 1000, refillMs: 1 } } })
+  platform = await startPlatform({
+    loginLimits: { account: { capacity: 3, refillMs: 3_600_000 }, source: { capacity: 1000, refillMs: 1 } },
+  })
   admin = await platform.bootstrapAdmin()
   secrets.push(admin.token.accessToken, admin.token.refreshToken)
 })
@@ -64,14 +66,26 @@ describe('accounts and logins', () => {
     secrets.push(created.secret)
     assert.equal(created.account.id, 'bob')
     assert.ok(created.secret.length >= 24)
-    const listed = await platform.call<{ accounts: Account[] }>('Accounts.List', { namespace: 'micro' }, admin.token.accessToken)
+    const listed = await platform.call<{ accounts: Account[] }>(
+      'Accounts.List',
+      { namespace: 'micro' },
+      admin.token.accessToken,
+    )
     assert.ok(listed.accounts.some((a) => a.id === 'bob'))
     assert.ok(!JSON.stringify(listed).includes('hash'), 'no secret hash is listed')
-    const login = await platform.call<LoginResult>('Auth.Login', { namespace: 'micro', id: 'bob', secret: created.secret })
+    const login = await platform.call<LoginResult>('Auth.Login', {
+      namespace: 'micro',
+      id: 'bob',
+      secret: created.secret,
+    })
     secrets.push(login.token.accessToken, login.token.refreshToken)
     assert.deepEqual(login.account.scopes, ['orders:read'])
-    const wrong = await platform.call('Auth.Login', { id: 'bob', secret: 'not-the-secret' }).catch((e: MicroError) => e)
-    const unknown = await platform.call('Auth.Login', { id: 'nobody', secret: 'not-the-secret' }).catch((e: MicroError) => e)
+    const wrong = await platform
+      .call('Auth.Login', { id: 'bob', secret: 'not-the-secret' })
+      .catch((e: MicroError) => e)
+    const unknown = await platform
+      .call('Auth.Login', { id: 'nobody', secret: 'not-the-secret' })
+      .catch((e: MicroError) => e)
     assert.equal((wrong as MicroError).code, 401)
     assert.equal((wrong as MicroError).detail, (unknown as MicroError).detail)
   })
@@ -80,8 +94,14 @@ describe('accounts and logins', () => {
     await assert.rejects(platform.call('Accounts.List', { namespace: 'micro' }), code(401))
     const bob = await platform.authority.login('micro', 'bob', await resetSecret('bob'), 'test')
     secrets.push(bob.token.accessToken, bob.token.refreshToken)
-    await assert.rejects(platform.call('Accounts.List', { namespace: 'micro' }, bob.token.accessToken), code(403))
-    await assert.rejects(platform.call('Rules.Create', { rule: { id: 'x', scope: '', resource: '*' } }, bob.token.accessToken), code(403))
+    await assert.rejects(
+      platform.call('Accounts.List', { namespace: 'micro' }, bob.token.accessToken),
+      code(403),
+    )
+    await assert.rejects(
+      platform.call('Rules.Create', { rule: { id: 'x', scope: '', resource: '*' } }, bob.token.accessToken),
+      code(403),
+    )
     const me = await platform.call<{ account: Account }>('Auth.Inspect', {}, bob.token.accessToken)
     assert.equal(me.account.id, 'bob')
   })
@@ -94,11 +114,14 @@ describe('accounts and logins', () => {
     const third = await platform.call<LoginResult>('Auth.Token', { refreshToken: second.token.refreshToken })
     secrets.push(third.token.refreshToken)
     // The stolen copy of `second` is used: the family is revoked, `third` stops working too.
-    await assert.rejects(platform.call('Auth.Token', { refreshToken: second.token.refreshToken }), (e: MicroError) => {
-      assert.equal(e.code, 401)
-      assert.match(e.detail, /already used/)
-      return true
-    })
+    await assert.rejects(
+      platform.call('Auth.Token', { refreshToken: second.token.refreshToken }),
+      (e: MicroError) => {
+        assert.equal(e.code, 401)
+        assert.match(e.detail, /already used/)
+        return true
+      },
+    )
     await assert.rejects(platform.call('Auth.Token', { refreshToken: third.token.refreshToken }), code(401))
     await assert.rejects(platform.call('Auth.Token', { refreshToken: 'garbage' }), code(401))
   })
@@ -118,7 +141,10 @@ describe('accounts and logins', () => {
     await platform.call('Accounts.Delete', { id: 'carol' }, admin.token.accessToken)
     await assert.rejects(platform.call('Auth.Inspect', {}, login.token.accessToken), code(401))
     await assert.rejects(platform.call('Auth.Token', { refreshToken: login.token.refreshToken }), code(401))
-    await assert.rejects(platform.call('Accounts.Delete', { id: 'carol' }, admin.token.accessToken), code(404))
+    await assert.rejects(
+      platform.call('Accounts.Delete', { id: 'carol' }, admin.token.accessToken),
+      code(404),
+    )
   })
 
   test('an account changes its own secret with the old one; its logins are revoked', async () => {
@@ -127,22 +153,35 @@ describe('accounts and logins', () => {
     secrets.push(login.token.accessToken, login.token.refreshToken)
     const token = login.token.accessToken
     await assert.rejects(
-      platform.call('Accounts.ChangeSecret', { id: 'dave', oldSecret: 'wrong-one-1', secret: 'dave-secret-2' }, token),
+      platform.call(
+        'Accounts.ChangeSecret',
+        { id: 'dave', oldSecret: 'wrong-one-1', secret: 'dave-secret-2' },
+        token,
+      ),
       code(403),
     )
-    await platform.call('Accounts.ChangeSecret', { id: 'dave', oldSecret: 'dave-secret-1', secret: 'dave-secret-2' }, token)
+    await platform.call(
+      'Accounts.ChangeSecret',
+      { id: 'dave', oldSecret: 'dave-secret-1', secret: 'dave-secret-2' },
+      token,
+    )
     await assert.rejects(platform.call('Auth.Login', { id: 'dave', secret: 'dave-secret-1' }), code(401))
     await assert.rejects(platform.call('Auth.Token', { refreshToken: login.token.refreshToken }), code(401))
     const again = await platform.call<LoginResult>('Auth.Login', { id: 'dave', secret: 'dave-secret-2' })
     secrets.push(again.token.accessToken, again.token.refreshToken)
     // Someone else's secret is not theirs to change.
-    await assert.rejects(platform.call('Accounts.ChangeSecret', { id: 'bob', secret: 'bob-secret-x1' }, again.token.accessToken), code(403))
+    await assert.rejects(
+      platform.call('Accounts.ChangeSecret', { id: 'bob', secret: 'bob-secret-x1' }, again.token.accessToken),
+      code(403),
+    )
   })
 
   test('logins are rate-limited per account: the attempts past the bucket get a 429', async () => {
     await platform.call('Accounts.Create', { id: 'erin', secret: 'erin-secret-1' }, admin.token.accessToken)
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => platform.call('Auth.Login', { id: 'erin', secret: 'guess-guess' }).catch((e: MicroError) => e.code)),
+      Array.from({ length: 5 }, () =>
+        platform.call('Auth.Login', { id: 'erin', secret: 'guess-guess' }).catch((e: MicroError) => e.code),
+      ),
     )
     assert.deepEqual(
       results.sort(),
@@ -164,7 +203,11 @@ describe('rules and the policy check', () => {
       priority: 5,
     }
     await platform.call('Rules.Create', { namespace: 'micro', rule }, admin.token.accessToken)
-    const rules = await platform.call<{ rules: Rule[] }>('Rules.List', { namespace: 'micro' }, admin.token.accessToken)
+    const rules = await platform.call<{ rules: Rule[] }>(
+      'Rules.List',
+      { namespace: 'micro' },
+      admin.token.accessToken,
+    )
     assert.equal(rules.rules[0]?.id, 'readers', 'highest priority first')
     const allowed = await platform.call<Decision>(
       'Auth.Check',
@@ -181,45 +224,97 @@ describe('rules and the policy check', () => {
     assert.equal(denied.allowed, false)
     assert.equal(denied.rule, undefined)
     await platform.call('Rules.Delete', { id: 'readers' }, admin.token.accessToken)
-    const after = await platform.call<Decision>('Auth.Check', { account: 'bob', service: 'orders', endpoint: 'Orders.List' }, admin.token.accessToken)
+    const after = await platform.call<Decision>(
+      'Auth.Check',
+      { account: 'bob', service: 'orders', endpoint: 'Orders.List' },
+      admin.token.accessToken,
+    )
     assert.equal(after.allowed, false)
     await assert.rejects(platform.call('Rules.Delete', { id: 'readers' }, admin.token.accessToken), code(404))
   })
 
   test('bad rules are a 400', async () => {
-    await assert.rejects(platform.call('Rules.Create', { rule: { id: 'x y', scope: '', resource: '*' } }, admin.token.accessToken), code(400))
-    await assert.rejects(platform.call('Rules.Create', { rule: { id: 'r', scope: '', resource: 'nope' } }, admin.token.accessToken), code(400))
+    await assert.rejects(
+      platform.call(
+        'Rules.Create',
+        { rule: { id: 'x y', scope: '', resource: '*' } },
+        admin.token.accessToken,
+      ),
+      code(400),
+    )
+    await assert.rejects(
+      platform.call(
+        'Rules.Create',
+        { rule: { id: 'r', scope: '', resource: 'nope' } },
+        admin.token.accessToken,
+      ),
+      code(400),
+    )
   })
 })
 
 describe('namespaces', () => {
   test("a namespace's accounts act in it only; micro's admin acts everywhere", async () => {
-    await platform.call('Accounts.Create', { namespace: 'tenant', id: 'tadmin', scopes: ['admin'], secret: 'tenant-admin-1' }, admin.token.accessToken)
-    const tenant = await platform.call<LoginResult>('Auth.Login', { namespace: 'tenant', id: 'tadmin', secret: 'tenant-admin-1' })
+    await platform.call(
+      'Accounts.Create',
+      { namespace: 'tenant', id: 'tadmin', scopes: ['admin'], secret: 'tenant-admin-1' },
+      admin.token.accessToken,
+    )
+    const tenant = await platform.call<LoginResult>('Auth.Login', {
+      namespace: 'tenant',
+      id: 'tadmin',
+      secret: 'tenant-admin-1',
+    })
     secrets.push(tenant.token.accessToken, tenant.token.refreshToken)
     assert.equal(tenant.account.issuer, 'tenant')
     const token = tenant.token.accessToken
-    assert.ok((await platform.call<{ accounts: Account[] }>('Accounts.List', { namespace: 'tenant' }, token)).accounts.length >= 1)
+    assert.ok(
+      (await platform.call<{ accounts: Account[] }>('Accounts.List', { namespace: 'tenant' }, token)).accounts
+        .length >= 1,
+    )
     // Another namespace's admin is refused in micro, at the rules (403).
     await assert.rejects(platform.call('Accounts.List', { namespace: 'micro' }, token), code(403))
     await assert.rejects(platform.call('Rules.List', { namespace: 'micro' }, token), code(403))
     await assert.rejects(platform.call('Accounts.List', { namespace: 'other' }, token), code(403))
     // A tenant token logs into nothing of micro's: the same id in micro is another account.
-    await assert.rejects(platform.call('Auth.Login', { namespace: 'micro', id: 'tadmin', secret: 'tenant-admin-1' }), code(401))
+    await assert.rejects(
+      platform.call('Auth.Login', { namespace: 'micro', id: 'tadmin', secret: 'tenant-admin-1' }),
+      code(401),
+    )
     // micro's admin administers tenant.
-    const listed = await platform.call<{ accounts: Account[] }>('Accounts.List', { namespace: 'tenant' }, admin.token.accessToken)
+    const listed = await platform.call<{ accounts: Account[] }>(
+      'Accounts.List',
+      { namespace: 'tenant' },
+      admin.token.accessToken,
+    )
     assert.ok(listed.accounts.some((a) => a.id === 'tadmin'))
   })
 
   test("a + rule lets other namespaces' accounts in; * does not", async () => {
-    const tenant = await platform.call<LoginResult>('Auth.Login', { namespace: 'tenant', id: 'tadmin', secret: 'tenant-admin-1' })
+    const tenant = await platform.call<LoginResult>('Auth.Login', {
+      namespace: 'tenant',
+      id: 'tadmin',
+      secret: 'tenant-admin-1',
+    })
     secrets.push(tenant.token.accessToken, tenant.token.refreshToken)
     const check = (resource: string) =>
-      platform.call<Decision>('Auth.Check', { namespace: 'micro', account: 'tadmin', accountNamespace: 'tenant', resource }, admin.token.accessToken)
-    await platform.call('Rules.Create', { rule: { id: 'mine', scope: '*', resource: 'service:shared:*' } }, admin.token.accessToken)
+      platform.call<Decision>(
+        'Auth.Check',
+        { namespace: 'micro', account: 'tadmin', accountNamespace: 'tenant', resource },
+        admin.token.accessToken,
+      )
+    await platform.call(
+      'Rules.Create',
+      { rule: { id: 'mine', scope: '*', resource: 'service:shared:*' } },
+      admin.token.accessToken,
+    )
     // Micro v3: the first rule needing an account decides for a foreign account, so the +
     // rule must come before the default admin and services rules.
-    await platform.call('Rules.Create', { rule: { id: 'ours', scope: '+', resource: 'service:public:*', priority: 10 } }, admin.token.accessToken)
+    await platform.call(
+      'Rules.Create',
+      { rule: { id: 'ours', scope: '+', resource: 'service:public:*', priority: 10 } },
+      admin.token.accessToken,
+    )
     assert.equal((await check('service:shared:S.Get')).allowed, false)
     assert.equal((await check('service:public:P.Get')).allowed, true)
     assert.equal((await check('service:public:P.Get')).rule?.id, 'ours')
@@ -238,8 +333,10 @@ describe('logs of the platform', () => {
   test('no log line holds a token or secret', () => {
     const text = platform.logs.join('\n')
     for (const secret of secrets) {
-      for (const part of secret.split('.').filter((p) => p.length > 12)) assert.ok(!text.includes(part), 'a log line holds a secret')
+      for (const part of secret.split('.').filter((p) => p.length > 12))
+        assert.ok(!text.includes(part), 'a log line holds a secret')
     }
-    for (const word of ['carol-secret', 'dave-secret', 'tenant-admin', 'guess-guess']) assert.ok(!text.includes(word))
+    for (const word of ['carol-secret', 'dave-secret', 'tenant-admin', 'guess-guess'])
+      assert.ok(!text.includes(word))
   })
 })
