@@ -2,9 +2,12 @@ import { storeKV } from '../config/store-kv.js'
 import { MicroError } from '../errors/errors.js'
 import { storeFromEnv } from '../store/from-env.js'
 import { GLOBAL_HELP, UsageError } from './args.js'
+import { authCommand } from './commands/auth.js'
 import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
+import { loginCommand } from './commands/login.js'
+import { logoutCommand } from './commands/logout.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
@@ -27,6 +30,10 @@ Commands:
   config get|set|del <path> [value]  the store-backed config of a namespace
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+  login [--token t | --id a]         log in to the platform (tokens kept per environment)
+  logout                             revoke this login and forget its tokens
+  auth token|create|list|delete|check
+                                     tokens, accounts and rules of the platform
 
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`
@@ -44,6 +51,9 @@ const commands: Record<string, Command> = {
   config: (argv, out) => configCommand(argv, out, { openKV: () => storeKV(storeFromEnv()) }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
+  login: (argv, out) => loginCommand(argv, out),
+  logout: (argv, out) => logoutCommand(argv, out),
+  auth: (argv, out) => authCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */
