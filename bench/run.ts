@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { canPin } from './children.js'
 import { findEngines } from './engines.js'
 import { summaryTable } from './report.js'
+import { authChecks, authNoise, runAuth } from './run-auth.js'
 import { runCalls } from './run-calls.js'
 import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
 import { runMessaging } from './run-messaging.js'
@@ -53,9 +54,15 @@ const config = {
     durationMs: quick ? 1000 : 5000,
     rounds: quick ? 1 : 3,
   },
+  authCost: {
+    concurrency: [1, 64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 5000,
+    rounds: quick ? 1 : 3,
+  },
 }
-// Phases 8 (cost of the port limits) and 9 (memory under attack) run only when named.
-const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7, 8, 9], process.env, [1, 2, 3, 4, 5, 6, 7])
+// Phases 8 (cost of the port limits), 9 (memory under attack) and 10 (cost of auth) run only when named.
+const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], process.env, [1, 2, 3, 4, 5, 6, 7])
 const engines = findEngines()
 const WATCHDOG_MS = 7 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -98,14 +105,16 @@ if (process.env.BENCH_PHASES) console.log(`BENCH_PHASES: only phases ${[...phase
 const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
 const limits = await runLimits(config, phases)
+const auth = await runAuth(config, phases)
 
 // Summary
 const checks = [
   ...targetChecks(calls),
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
   ...limitsChecks(limits),
+  ...authChecks(auth),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
-const noise = { ...noiseOf(calls), ...messagingNoise(messaging), ...limitsNoise(limits) }
+const noise = { ...noiseOf(calls), ...messagingNoise(messaging), ...limitsNoise(limits), ...authNoise(auth) }
 console.log('\nSummary')
 console.log(summaryTable(checks))
 const noisy = Object.entries(noise).filter(([, share]) => share > 0.1)
@@ -122,7 +131,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...auth, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

@@ -22,21 +22,59 @@ export interface CallAuth {
   onBehalfOf: Caller | undefined
 }
 
-const calls = new WeakMap<Context, CallAuth>()
+/**
+ * The context a handler behind the auth wrapper gets: the call's context, with the
+ * metadata it may trust and what auth established. One small object per call (a WeakMap
+ * from context to auth cost several times more per call: the contexts are all new).
+ */
+export class AuthorizedContext implements Context, CallAuth {
+  readonly service: string
+  readonly endpoint: string
+  readonly metadata: Metadata
+  readonly deadline: number | undefined
+  readonly remote: string | undefined
+  readonly protocol: string
+  readonly mode: AuthMode
+  readonly caller: Caller | undefined
+  readonly onBehalfOf: Caller | undefined
+  readonly #inner: Context
 
-/** Record what was established about a call (the server wrapper does it). */
-export function setCallAuth(ctx: Context, auth: CallAuth): void {
-  calls.set(ctx, auth)
+  constructor(
+    inner: Context,
+    metadata: Metadata,
+    mode: AuthMode,
+    caller: Caller | undefined,
+    onBehalfOf: Caller | undefined,
+  ) {
+    this.service = inner.service
+    this.endpoint = inner.endpoint
+    this.metadata = metadata
+    this.deadline = inner.deadline
+    this.remote = inner.remote
+    this.protocol = inner.protocol
+    this.mode = mode
+    this.caller = caller
+    this.onBehalfOf = onBehalfOf
+    this.#inner = inner
+  }
+
+  /** The call's signal (made lazily by the call itself). */
+  get signal(): AbortSignal {
+    return this.#inner.signal
+  }
 }
 
-/** What the auth wrapper established about this call; undefined when no auth wrapper ran. */
+/**
+ * What the auth wrapper established about this call; undefined when no auth wrapper ran
+ * (or a wrapper inside it replaced the context without passing this one on).
+ */
 export function callAuthOf(ctx: Context): CallAuth | undefined {
-  return calls.get(ctx)
+  return ctx instanceof AuthorizedContext ? ctx : undefined
 }
 
 /** The verified account calling this handler, if any. */
 export function callerOf(ctx: Context): Account | undefined {
-  return calls.get(ctx)?.caller?.account
+  return ctx instanceof AuthorizedContext ? ctx.caller?.account : undefined
 }
 
 /**
@@ -76,7 +114,7 @@ export function authorizeCall(
   namespace: string,
   options: { admin?: boolean } = {},
 ): Account | undefined {
-  const auth = calls.get(ctx)
+  const auth = callAuthOf(ctx)
   if (auth === undefined)
     throw unauthorized(AUTH_ERROR_ID, `namespace ${namespace}: this call was not authenticated`)
   if (auth.mode === 'open' && auth.caller === undefined) return undefined
@@ -109,20 +147,5 @@ export function trustedMetadata(
   }
   if (serviceName !== undefined && metadata['micro-caller'] === serviceName)
     kept['micro-caller'] = serviceName
-  return Object.freeze(kept)
-}
-
-/** A context like `ctx` with other metadata (the rest read through, the signal lazily). */
-export function withMetadata(ctx: Context, metadata: Metadata): Context {
-  return {
-    service: ctx.service,
-    endpoint: ctx.endpoint,
-    metadata,
-    deadline: ctx.deadline,
-    get signal() {
-      return ctx.signal
-    },
-    remote: ctx.remote,
-    protocol: ctx.protocol,
-  }
+  return kept
 }

@@ -10,7 +10,7 @@ import {
   type Caller,
   type Resource,
 } from './auth.js'
-import { setCallAuth, trustedMetadata, withMetadata } from './call-auth.js'
+import { AuthorizedContext, trustedMetadata } from './call-auth.js'
 import { decide, decideCached, type RuleSource, refusal } from './policy.js'
 import { formatResource } from './rules.js'
 import type { TokenVerifier } from './verifier.js'
@@ -94,9 +94,7 @@ export function authWrapper(options: AuthWrapperOptions): HandlerWrapper {
 
   function admit(ctx: Context, caller: Caller | undefined, onBehalfOf: Caller | undefined): Context {
     const metadata = trustedMetadata(ctx.metadata, caller, onBehalfOf !== undefined)
-    const admitted = metadata === ctx.metadata ? ctx : withMetadata(ctx, metadata)
-    setCallAuth(admitted, { mode, caller, onBehalfOf })
-    return admitted
+    return new AuthorizedContext(ctx, metadata, mode, caller, onBehalfOf)
   }
 
   return (next: HandlerFn, info: EndpointInfo): HandlerFn => {

@@ -10,12 +10,16 @@ export interface VerifiedToken {
   /** Decisions by resource key, valid for `rules` (a rule set revision). */
   decisions: Map<string, Decision> | undefined
   rules: unknown
+  /** Used since the eviction hand last passed it (the cache's second chance). */
+  recent: boolean
 }
 
 /**
- * Verified tokens by their exact text (the whole `Authorization` value), least recently
- * used first out when full. An entry leaves when its token expires, so a cache hit never
- * accepts an expired token. This is what makes a call with auth on cost a map lookup.
+ * Verified tokens by their exact text (the whole `Authorization` value), bounded: when
+ * full, the least recently used goes (approximately: CLOCK, a second chance for entries
+ * used since the hand last passed, so a hit costs a flag and no map writes). An entry
+ * leaves when its token expires, so a hit never accepts an expired token. This is what
+ * makes a call with auth on cost a map lookup.
  */
 export class TokenCache {
   readonly #entries = new Map<string, VerifiedToken>()
@@ -29,7 +33,7 @@ export class TokenCache {
     return this.#entries.size
   }
 
-  /** The entry for `key` if present and not expired (`now` in epoch ms); refreshes its recency. */
+  /** The entry for `key` if present and not expired (`now` in epoch ms). */
   get(key: string, now: number): VerifiedToken | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
@@ -37,18 +41,28 @@ export class TokenCache {
       this.#entries.delete(key)
       return undefined
     }
-    this.#entries.delete(key)
-    this.#entries.set(key, entry)
+    entry.recent = true
     return entry
   }
 
   set(key: string, entry: VerifiedToken): void {
     this.#entries.delete(key)
-    if (this.#entries.size >= this.#capacity) {
-      const oldest = this.#entries.keys().next()
-      if (!oldest.done) this.#entries.delete(oldest.value)
-    }
+    if (this.#entries.size >= this.#capacity) this.#evict()
+    entry.recent = false
     this.#entries.set(key, entry)
+  }
+
+  /** Drop one entry: the oldest not used since the hand last passed (at most one full turn). */
+  #evict(): void {
+    for (let turn = 0; turn <= this.#entries.size; turn++) {
+      const oldest = this.#entries.entries().next()
+      if (oldest.done) return
+      const [key, entry] = oldest.value
+      this.#entries.delete(key)
+      if (!entry.recent) return
+      entry.recent = false
+      this.#entries.set(key, entry)
+    }
   }
 
   delete(key: string): void {

@@ -134,6 +134,7 @@ export class TokenVerifier {
       revocations: this.keys.revision,
       decisions: undefined,
       rules: undefined,
+      recent: false,
     }
     this.#cache.set(cacheKey, entry)
     return entry
