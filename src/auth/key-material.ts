@@ -56,12 +56,16 @@ export async function parsePublicKeys(text: string): Promise<PublicJwk[]> {
   return Promise.all(list.map((jwk) => checkedJwk(jwk)))
 }
 
-/** The published JWK of a key (public part only), with its thumbprint as `kid`. */
+/**
+ * The published JWK of a key (public part only); its `kid` is the start of its RFC 7638
+ * thumbprint (16 characters, 96 bits: unique among a platform's few keys, and every
+ * token carries it, so it is kept short).
+ */
 export async function publicJwkOf(key: KeyObject): Promise<PublicJwk> {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key
   const alg = algorithmOf(publicKey)
   const jwk = publicKey.export({ format: 'jwk' }) as JWK
-  const kid = await calculateJwkThumbprint(jwk)
+  const kid = (await calculateJwkThumbprint(jwk)).slice(0, 16)
   return { ...jwk, kid, alg, use: 'sig' }
 }
 

@@ -3,7 +3,6 @@ import { type JWTPayload, SignJWT } from 'jose'
 import { unauthorized } from '../errors/errors.js'
 import { type Account, AUTH_ERROR_ID } from './auth.js'
 import type { Algorithm } from './key-material.js'
-import { randomToken } from './secrets.js'
 
 /** Default access token lifetime: short, since services verify them without asking anyone. */
 export const DEFAULT_ACCESS_TTL = 10 * 60_000
@@ -30,14 +29,13 @@ export async function signAccessToken(
   const now = Math.floor(Date.now() / 1000)
   const exp = now + Math.max(1, Math.floor(ttlMs / 1000))
   const claims = { type: account.type, scopes: account.scopes, metadata: account.metadata, uid: account.uid }
+  // Every call carries the token: no `typ`, `nbf` (= iat) or `jti` (nothing uses it).
   const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid })
     .setIssuer(account.issuer)
     .setSubject(account.id)
     .setIssuedAt(now)
-    .setNotBefore(now)
     .setExpirationTime(exp)
-    .setJti(randomToken(12))
     .sign(key.key)
   return { token, expiry: exp * 1000 }
 }
