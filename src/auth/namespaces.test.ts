@@ -42,7 +42,7 @@ class Registry {
     return record('Registry.Register', req, ctx)
   }
 }
-class Proxy {
+class ProxyStandIn {
   Call(req: { namespace?: string; service: string; endpoint: string }, ctx: Context) {
     return record(`Proxy.Call ${req.service} ${req.endpoint}`, req, ctx)
   }
@@ -58,8 +58,8 @@ let beta: LoginResult
 
 before(async () => {
   platform = await startPlatform()
-  for (const handler of [new Store(), new Broker(), new Registry(), new Proxy()])
-    platform.service.handle(handler)
+  for (const handler of [new Store(), new Broker(), new Registry()]) platform.service.handle(handler)
+  platform.service.handle(new ProxyStandIn(), { name: 'Proxy' })
   admin = await platform.bootstrapAdmin()
   const make = async (namespace: string, id: string, scopes: string[]) => {
     await platform.call(
