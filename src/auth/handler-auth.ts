@@ -4,7 +4,7 @@ import { type Account, AUTH_ERROR_ID, type Decision } from './auth.js'
 import type { Authority, LoginResult } from './authority.js'
 import { authorizeCall, callerOf } from './call-auth.js'
 import type { KeySet } from './key-source.js'
-import { PLATFORM_NAMESPACE, parseResource } from './rules.js'
+import { belongsTo, PLATFORM_NAMESPACE, parseResource } from './rules.js'
 
 /** The address a login comes from, for its rate limit: the socket's host, or what the in-process gateway says. */
 export function sourceOf(ctx: Context): string {
@@ -95,8 +95,13 @@ export class Auth {
     const accountNamespace = req?.accountNamespace ?? namespace
     const id = text(req?.account, 'account')
     const caller = callerOf(ctx)
-    if (!(caller && caller.id === id && caller.issuer === accountNamespace))
-      authorizeCall(ctx, namespace, { admin: true })
+    // Anyone may ask about themselves in a namespace they belong to; else it takes its admin.
+    const self =
+      caller !== undefined &&
+      caller.id === id &&
+      caller.issuer === accountNamespace &&
+      belongsTo(caller, namespace)
+    if (!self) authorizeCall(ctx, namespace, { admin: true })
     const resource = req.resource
       ? parseResource(req.resource)
       : { type: 'service', name: text(req.service, 'service'), endpoint: text(req.endpoint, 'endpoint') }
