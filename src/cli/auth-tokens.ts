@@ -169,11 +169,16 @@ export function cliAuthWrapper(
   env: NodeJS.ProcessEnv = process.env,
 ): ClientWrapper {
   let token: Promise<string | undefined> | undefined
+  let readAt = 0
   return (next) => async (request) => {
     if (request.options.metadata?.authorization !== undefined) return next(request)
     if (request.service === 'platform' && /^Auth\.(Login|Token|PublicKeys)$/.test(request.endpoint))
       return next(request)
-    token ??= tokenTarget(flag, env).then((target) => accessTokenFor(target, env))
+    // Read again now and then: a long session (micro subscribe) outlives a token.
+    if (token === undefined || Date.now() - readAt > 30_000) {
+      readAt = Date.now()
+      token = tokenTarget(flag, env).then((target) => accessTokenFor(target, env))
+    }
     const value = await token
     if (value === undefined) return next(request)
     const metadata = { ...request.options.metadata, authorization: `Bearer ${value}` }
