@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { canPin } from './children.js'
 import { findEngines } from './engines.js'
 import { summaryTable } from './report.js'
+import { authChecks, authNoise, runAuth } from './run-auth.js'
 import { runCalls } from './run-calls.js'
 import { runGatewayPhase } from './run-gateway.js'
 import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
@@ -78,9 +79,15 @@ const config = {
     durationMs: quick ? 1000 : 4000,
     rounds: quick ? 1 : 2,
   },
+  authCost: {
+    concurrency: [1, 64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 5000,
+    rounds: quick ? 1 : 3,
+  },
 }
-// Phases 8 (cost of the port limits) and 9 (memory under attack) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+// Phases 8 (cost of the port limits), 9 (memory under attack) and 12 (cost of auth) run only when named.
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
 const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11])
 const engines = findEngines()
 const WATCHDOG_MS = 15 * 60_000
@@ -126,6 +133,7 @@ const messaging = await runMessaging(config, phases, engines)
 const limits = await runLimits(config, phases)
 const scale = await runScale(config.scale, phases, engines)
 const gateway = await runGatewayPhase(config.gateway, phases)
+const auth = await runAuth(config, phases)
 
 // Summary
 const checks = [
@@ -134,12 +142,14 @@ const checks = [
   ...limitsChecks(limits),
   ...scaleChecks(scale),
   ...gatewayChecks(gateway, config.gateway.connections),
+  ...authChecks(auth),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
   ...messagingNoise(messaging),
   ...limitsNoise(limits),
   ...gatewayNoise(gateway),
+  ...authNoise(auth),
 }
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
@@ -160,7 +170,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

@@ -3,11 +3,14 @@ import { MicroError } from '../errors/errors.js'
 import { storeFromEnv } from '../store/from-env.js'
 import { GLOBAL_HELP, UsageError } from './args.js'
 import { apiCommand } from './commands/api.js'
+import { authCommand } from './commands/auth.js'
 import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
 import { envCommand } from './commands/env.js'
 import { killCommand } from './commands/kill.js'
+import { loginCommand } from './commands/login.js'
+import { logoutCommand } from './commands/logout.js'
 import { logsCommand } from './commands/logs.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
@@ -38,6 +41,10 @@ Commands:
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
   api                                run the API gateway alone (HTTP on 127.0.0.1:8080)
+  login [--token t | --id a]         log in to the platform (tokens kept per environment)
+  logout                             revoke this login and forget its tokens
+  auth token|create|list|delete|check
+                                     tokens, accounts and rules of the platform
   env add|set|unset|get|list|del     environments: the platforms commands work through
   user [set <namespace>]             show or choose the namespace commands work in
 
@@ -84,6 +91,9 @@ const commands: Record<string, Command> = {
   update: updateCommand,
   kill: killCommand,
   api: (argv, out) => apiCommand(argv, out),
+  login: (argv, out) => loginCommand(argv, out),
+  logout: (argv, out) => logoutCommand(argv, out),
+  auth: (argv, out) => authCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -19,6 +19,12 @@ export interface EndpointOptions {
    * since they may have run.
    */
   idempotent?: boolean
+  /**
+   * Scopes a caller's account must hold one of to call it (e.g. `['orders:write']`), on top
+   * of the auth rules, when auth is on. Published in the registry (`scopes: 'a,b'`), so the
+   * gateway and the platform's proxy apply them too.
+   */
+  scopes?: readonly string[]
   /** Extra registry metadata for the endpoint. */
   metadata?: Record<string, string>
 }

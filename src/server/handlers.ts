@@ -28,6 +28,8 @@ export interface EndpointDefinition {
   internal: boolean
   fn: HandlerFn
   request: StandardSchema | undefined
+  /** Scopes declared with `endpoint({ scopes })` (empty: none). */
+  scopes: readonly string[]
   record: EndpointRecord
 }
 
@@ -80,6 +82,8 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
     const metadata: Record<string, string> = { ...endpointOptions?.metadata }
     if (stream) metadata.stream = 'true'
     if (endpointOptions?.idempotent) metadata.idempotent = 'true'
+    const scopes = scopesOf(name, endpointOptions?.scopes)
+    if (scopes.length > 0) metadata.scopes = scopes.join(',')
     const record: EndpointRecord = { name, metadata }
     const request = endpointOptions?.requestJsonSchema ?? jsonSchemaOf(endpointOptions?.request, 'input')
     const response = endpointOptions?.responseJsonSchema ?? jsonSchemaOf(endpointOptions?.response, 'output')
@@ -91,6 +95,7 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
       internal: options.internal ?? false,
       fn: (fn as HandlerFn).bind(target),
       request: endpointOptions?.request,
+      scopes,
       record,
     })
   }
@@ -112,6 +117,15 @@ function namedEndpoints(endpoints: HandleOptions['endpoints']): string[] | undef
     }
   }
   return [...new Set(names)].sort()
+}
+
+/** Declared scopes, checked: names without spaces or commas (they are published comma-joined). */
+function scopesOf(endpoint: string, scopes: readonly string[] | undefined): readonly string[] {
+  if (scopes === undefined) return []
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && /^[^\s,]+$/.test(s))) {
+    throw new TypeError(`${endpoint}: scopes must be names without spaces or commas`)
+  }
+  return Object.freeze([...new Set(scopes)])
 }
 
 function classNameOf(target: object): string | undefined {

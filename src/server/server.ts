@@ -203,7 +203,7 @@ export class Server implements Dispatcher, CallOwner {
   }
 
   #wrapEntry(entry: Entry): void {
-    const info = { service: this.name, name: entry.name, stream: entry.stream }
+    const info = { service: this.name, name: entry.name, stream: entry.stream, scopes: entry.scopes }
     entry.invoke = applyWrappers(entry.fn, this.#wrappers, info)
   }
 

@@ -8,6 +8,8 @@ export interface EndpointInfo {
   name: string
   /** Streaming endpoints get `AsyncIterable` requests and return `AsyncIterable` responses. */
   stream: boolean
+  /** Scopes declared with `endpoint({ scopes })`, for the auth wrapper (absent or empty: none). */
+  scopes?: readonly string[]
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ServiceAuthOptions } from '../auth/service-option.js'
 import type { Broker } from '../broker/broker.js'
 import type { RetryOptions } from '../client/retry.js'
 import type { ClientWrapper } from '../client/wrappers.js'
@@ -50,6 +51,12 @@ export interface ServiceOptions {
    * MICRO_SERVER_LIMITS=off) turns every resource limit off; the cross-site rules stay.
    */
   limits?: Partial<ServerLimits> | false
+  /**
+   * Auth (src/auth): `true` or options check every call's token against the platform's
+   * rules (also MICRO_AUTH=on); credentials (or MICRO_AUTH_ID/MICRO_AUTH_SECRET) make the
+   * service call on with its own identity. `false` turns both off. Default: off.
+   */
+  auth?: boolean | ServiceAuthOptions
   /** Server middleware. */
   wrappers?: HandlerWrapper[]
   /** Client middleware for `service.client`. */

@@ -1,11 +1,14 @@
+import { type ResolvedServiceAuth, resolveServiceAuth } from '../auth/service-option.js'
 import { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
+import type { ClientWrapper } from '../client/wrappers.js'
 import { createLogger, type Logger } from '../logger/logger.js'
 import { RegistryCache } from '../registry/cache.js'
 import { createRegistry } from '../registry/from-env.js'
 import type { Registry } from '../registry/registry.js'
 import { createSelector } from '../selector/from-name.js'
 import { Server } from '../server/server.js'
+import type { HandlerWrapper } from '../server/wrappers.js'
 import { createTransport } from '../transport/from-env.js'
 import type { Transport } from '../transport/transport.js'
 import { ServiceBlocks } from './blocks.js'
@@ -24,6 +27,15 @@ export interface ServiceParts {
   server: Server
   client: Client
   blocks: ServiceBlocks
+  /** The service's auth settings and the wrapper lists `start()` fills; undefined without auth. */
+  auth: AuthSlots | undefined
+}
+
+/** Where auth's wrappers go once built at start (building them loads the JWT library). */
+export interface AuthSlots {
+  settings: ResolvedServiceAuth
+  server: HandlerWrapper[]
+  client: ClientWrapper[]
 }
 
 /**
@@ -43,11 +55,19 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
       maxFrameSize: settings.maxFrameSize,
     })
   const late = options.features !== undefined && options.extensions === undefined
+  const authSettings = resolveServiceAuth(options.auth, env)
+  const auth = authSettings && { settings: authSettings, server: [], client: [] }
   const lookup = new RegistryCache(registry)
   const server = new Server({
     name,
     codecs: settings.codecs,
-    wrappers: [...(late ? [lateServerWrapper(extensions.serverWrappers)] : []), ...(options.wrappers ?? [])],
+    // Auth runs inside the features (a denied call is traced) and outside the caller's own
+    // wrappers (they see only trusted metadata and callerOf(ctx)).
+    wrappers: [
+      ...(late ? [lateServerWrapper(extensions.serverWrappers)] : []),
+      ...(auth ? [lateServerWrapper(auth.server)] : []),
+      ...(options.wrappers ?? []),
+    ],
     logger,
   })
   const storeDefaults = options.storeTable === undefined ? undefined : { table: options.storeTable }
@@ -77,6 +97,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     wrappers: [
       ...(late ? [lateClientWrapper(extensions.clientWrappers)] : []),
       ...(options.clientWrappers ?? []),
+      ...(auth ? [lateClientWrapper(auth.client)] : []),
     ],
     local: localServices,
     caller: name,
@@ -90,5 +111,6 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     server,
     client,
     blocks,
+    auth,
   }
 }

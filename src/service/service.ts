@@ -21,7 +21,7 @@ import { Extensions } from './extensions.js'
 import type { ServiceFeatureSet } from './features.js'
 import { Hooks, WithHooks } from './lifecycle.js'
 import type { ServiceFeatures, ServiceOptions } from './options.js'
-import { serviceParts } from './parts.js'
+import { type AuthSlots, serviceParts } from './parts.js'
 import { closePort } from './port.js'
 import { probeRoutes } from './probes.js'
 import { Advertised, type HttpAdvert, serviceRecord } from './record.js'
@@ -64,6 +64,7 @@ export class Service extends WithHooks implements AsyncDisposable {
   readonly #featureOptions: ServiceFeatures | undefined
   readonly #listen: boolean
   readonly #registration: Registration
+  readonly #auth: AuthSlots | undefined
   readonly #advertised = new Advertised()
   #featureSet: ServiceFeatureSet | undefined
   #listener: Listener | undefined
@@ -96,6 +97,7 @@ export class Service extends WithHooks implements AsyncDisposable {
     this.server = parts.server
     this.client = parts.client
     this.#blocks = parts.blocks
+    this.#auth = parts.auth
     this.#registration = new Registration({
       registry: this.registry,
       namespace: s.namespace,
@@ -240,6 +242,7 @@ export class Service extends WithHooks implements AsyncDisposable {
     this.#state = 'starting'
     try {
       await this.#blocks.loadConfig()
+      await this.#initAuth()
       await this.#initFeatures()
       await Hooks.run(this.hooks.beforeStart)
       if (this.#listen) {
@@ -366,6 +369,21 @@ export class Service extends WithHooks implements AsyncDisposable {
     const info = { name: this.name, version: this.version, namespace: this.namespace }
     await this.#featureSet.init(info, this.#extensions, this.logger)
     Object.assign(this.features, this.#featureSet.apis)
+  }
+
+  /** Build auth's wrappers (loaded only when auth is on): before listening, so no call goes unchecked. */
+  async #initAuth(): Promise<void> {
+    const auth = this.#auth
+    if (auth === undefined || auth.client.length > 0) return
+    const { createServiceAuth } = await import('../auth/service-auth.js')
+    const built = await createServiceAuth(auth.settings, {
+      name: this.name,
+      namespace: this.namespace,
+      client: this.client,
+      logger: this.logger,
+    })
+    if (built.server) auth.server.push(built.server)
+    auth.client.push(built.client)
   }
 
   /** Where to listen: the configured address, or this node's own subject on NATS. */

@@ -143,7 +143,10 @@ describe('gateway streams', () => {
     assert.equal(res.status, 200)
     assert.deepEqual(await readEvents(res), [
       { event: 'message', data: { i: 0 } },
-      { event: 'error', data: { id: 'greeter', code: 422, detail: 'tick failed', status: 'Unprocessable Entity' } },
+      {
+        event: 'error',
+        data: { id: 'greeter', code: 422, detail: 'tick failed', status: 'Unprocessable Entity' },
+      },
     ])
     const missing = await fetch(`http://${world.gateway.address}/api/greeter/nope`, {
       headers: { accept: 'text/event-stream' },

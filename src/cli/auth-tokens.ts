@@ -1,0 +1,216 @@
+import { open, rm, stat } from 'node:fs/promises'
+import type { LoginResult } from '../auth/authority.js'
+import { Client } from '../client/client.js'
+import type { ClientWrapper } from '../client/wrappers.js'
+import { MicroError } from '../errors/errors.js'
+import { RegistryCache } from '../registry/cache.js'
+import { MemoryRegistry } from '../registry/memory.js'
+import { createSelector } from '../selector/from-name.js'
+import { MicroTransport } from '../transport/micro-transport.js'
+import {
+  type CliConfig,
+  configFile,
+  currentEnvironment,
+  DEFAULT_PLATFORM_ADDRESS,
+  readCliConfig,
+  writeCliConfig,
+} from './environments.js'
+
+/** A login the CLI keeps for one environment, in the config file (0600). */
+export interface SavedLogin {
+  /** The platform it was made with. */
+  address: string
+  namespace: string
+  account: string
+  accessToken: string
+  refreshToken: string
+  /** Epoch ms */
+  expiry: number
+  refreshExpiry: number
+}
+
+type ConfigWithTokens = CliConfig & { tokens?: Record<string, SavedLogin> }
+
+/** Refresh this long before the access token expires. */
+const REFRESH_BEFORE_MS = 60_000
+
+/** Where a command's platform and its login are: the flag, MICRO_PLATFORM, the current environment, the default. */
+export interface TokenTarget {
+  /** The key of the login in the config file: `env:<name>` or `address:<host:port>`. */
+  key: string
+  address: string
+}
+
+/**
+ * The login slot for a command: the current environment's (`micro env set`), or, with
+ * `--platform`/MICRO_PLATFORM or no environment, the platform address's own.
+ */
+export async function tokenTarget(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TokenTarget> {
+  const override = flag || env.MICRO_PLATFORM
+  if (override) return { key: `address:${override}`, address: override }
+  const current = currentEnvironment(await readCliConfig(env))
+  if (current) return { key: `env:${current.name}`, address: current.address }
+  return { key: `address:${DEFAULT_PLATFORM_ADDRESS}`, address: DEFAULT_PLATFORM_ADDRESS }
+}
+
+/** A client for calling the platform at an address (no registry needed). */
+export function platformClient(): Client {
+  return new Client({
+    lookup: new RegistryCache(new MemoryRegistry()),
+    transport: new MicroTransport(),
+    selector: createSelector(),
+    local: false,
+    retry: { retries: 1 },
+    caller: 'micro.cli',
+  })
+}
+
+/** Keep a login for `target` (the config file stays 0600). */
+export async function saveLogin(
+  target: TokenTarget,
+  login: LoginResult,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SavedLogin> {
+  const saved: SavedLogin = {
+    address: target.address,
+    namespace: login.account.issuer,
+    account: login.account.id,
+    accessToken: login.token.accessToken,
+    refreshToken: login.token.refreshToken,
+    expiry: login.token.expiry,
+    refreshExpiry: login.token.refreshExpiry,
+  }
+  const config = (await readCliConfig(env)) as ConfigWithTokens
+  config.tokens = { ...config.tokens, [target.key]: saved }
+  await writeCliConfig(config, env)
+  return saved
+}
+
+/** The login kept for `target`, if any. */
+export async function savedLogin(
+  target: TokenTarget,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SavedLogin | undefined> {
+  return ((await readCliConfig(env)) as ConfigWithTokens).tokens?.[target.key]
+}
+
+/** Forget the login of `target`; resolves with what was kept. */
+export async function forgetLogin(
+  target: TokenTarget,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SavedLogin | undefined> {
+  const config = (await readCliConfig(env)) as ConfigWithTokens
+  const saved = config.tokens?.[target.key]
+  if (saved === undefined) return undefined
+  const { [target.key]: _, ...rest } = config.tokens ?? {}
+  config.tokens = rest
+  await writeCliConfig(config, env)
+  return saved
+}
+
+/**
+ * The access token for `target`, refreshed first when it expires within a minute; undefined
+ * when not logged in. Two CLI processes never refresh at once (a lock file next to the
+ * config): a refresh token is single use, and a second use would revoke the login.
+ */
+export async function accessTokenFor(
+  target: TokenTarget,
+  env: NodeJS.ProcessEnv = process.env,
+  client?: Client,
+): Promise<string | undefined> {
+  const saved = await savedLogin(target, env)
+  if (saved === undefined) return undefined
+  if (saved.expiry - Date.now() > REFRESH_BEFORE_MS) return saved.accessToken
+  return withConfigLock(env, async () => {
+    const latest = await savedLogin(target, env)
+    if (latest === undefined) return undefined
+    if (latest.expiry - Date.now() > REFRESH_BEFORE_MS) return latest.accessToken
+    const expired = () =>
+      new MicroError(
+        'micro.cli',
+        `your login to ${target.address} has expired or was revoked: run micro login`,
+        401,
+      )
+    if (latest.refreshExpiry <= Date.now()) throw expired()
+    const own = client ?? platformClient()
+    try {
+      const login = await own.call<LoginResult>(
+        'platform',
+        'Auth.Token',
+        { refreshToken: latest.refreshToken },
+        {
+          address: latest.address,
+          timeout: 10_000,
+        },
+      )
+      return (await saveLogin({ ...target, address: latest.address }, login, env)).accessToken
+    } catch (error) {
+      if (MicroError.from(error).code === 401) {
+        await forgetLogin(target, env)
+        throw expired()
+      }
+      throw error
+    } finally {
+      if (client === undefined) await own.close()
+    }
+  })
+}
+
+/**
+ * The session's hook: a client wrapper that sends the current environment's token (kept by
+ * `micro login`, refreshed when due) with every call that sets no `authorization` itself.
+ * Calls that obtain tokens go without one.
+ */
+export function cliAuthWrapper(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ClientWrapper {
+  let token: Promise<string | undefined> | undefined
+  let readAt = 0
+  return (next) => async (request) => {
+    if (request.options.metadata?.authorization !== undefined) return next(request)
+    if (request.service === 'platform' && /^Auth\.(Login|Token|PublicKeys)$/.test(request.endpoint))
+      return next(request)
+    // Read again now and then: a long session (micro subscribe) outlives a token.
+    if (token === undefined || Date.now() - readAt > 30_000) {
+      readAt = Date.now()
+      token = tokenTarget(flag, env).then((target) => accessTokenFor(target, env))
+    }
+    const value = await token
+    if (value === undefined) return next(request)
+    const metadata = { ...request.options.metadata, authorization: `Bearer ${value}` }
+    return next({ ...request, options: { ...request.options, metadata } })
+  }
+}
+
+/** Run `fn` holding the config file's lock (made with O_EXCL; a lock older than 30 s is stale). */
+async function withConfigLock<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
+  const lock = `${configFile(env)}.lock`
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(lock, 'wx', 0o600)
+      await handle.close()
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // No config directory yet: nothing to refresh against, nothing to race with.
+        return fn()
+      }
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      )
+      if (age > 30_000 || attempt > 200) await rm(lock, { force: true })
+      else await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  try {
+    return await fn()
+  } finally {
+    await rm(lock, { force: true })
+  }
+}
