@@ -132,7 +132,7 @@ export class Client {
     endpoint: string,
     options: CallOptions = NO_OPTIONS,
   ): ClientStream<Req, Res> {
-    const codec = this.#codec(options.contentType)
+    const codec = options.codec ?? this.#codec(options.contentType)
     const namespace = options.namespace ?? this.#namespace
     const local = options.address === undefined ? this.#inProcess?.server(service, options) : undefined
     return new ClientStream<Req, Res>(codec, async () => {
@@ -211,7 +211,9 @@ export class Client {
     request: unknown,
     options: CallOptions,
   ): Promise<unknown> {
-    const codec = options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType)
+    const codec =
+      options.codec ??
+      (options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType))
     let body: Uint8Array
     try {
       body = codec.encode(request)
@@ -246,6 +248,7 @@ export class Client {
           signal,
         })
         this.#selector.mark(node)
+        if (options.codec !== undefined) return decodeWith(codec, reply.body)
         return decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type'])
       } catch (error) {
         this.#selector.mark(node, error)
@@ -342,9 +345,12 @@ function decodeReply(
   body: Uint8Array,
   contentType: string | undefined,
 ): unknown {
-  const replyCodec = contentType ? (codecs.get(contentType) ?? codec) : codec
+  return decodeWith(contentType ? (codecs.get(contentType) ?? codec) : codec, body)
+}
+
+function decodeWith(codec: Codec, body: Uint8Array): unknown {
   try {
-    return replyCodec.decode(body)
+    return codec.decode(body)
   } catch (error) {
     throw newError('micro.client', `cannot decode the reply: ${(error as Error).message}`, 502)
   }
