@@ -1,4 +1,6 @@
 import type { ClientHttp2Session } from 'node:http2'
+import { connect as tcpConnect } from 'node:net'
+import { parseAddress } from '../address.js'
 import { unsentError } from '../transport-errors.js'
 
 type Http2 = typeof import('node:http2')
@@ -64,7 +66,13 @@ export class GrpcSessions {
     if (existing !== undefined && !existing.gone) return existing
     let session: ClientHttp2Session
     try {
-      session = h2.connect(`http://${address}`, { settings: { enablePush: false }, maxSessionMemory: 32 })
+      const { host, port } = parseAddress(address)
+      session = h2.connect(`http://${address}`, {
+        settings: { enablePush: false },
+        maxSessionMemory: 32,
+        // Small request/reply frames must not wait for Nagle.
+        createConnection: () => tcpConnect({ host, port, noDelay: true }),
+      })
     } catch (error) {
       throw unsentError(`cannot connect to ${address}: ${(error as Error).message}`, error)
     }
@@ -76,7 +84,6 @@ export class GrpcSessions {
     }
     session.once('connect', () => {
       entry.connected = true
-      session.socket?.setNoDelay?.(true)
     })
     session.on('error', forget)
     session.once('close', forget)
