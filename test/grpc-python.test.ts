@@ -34,7 +34,10 @@ test('Python grpcio calls a micro-ts gRPC service: every call kind, errors, dead
     // Flat copies: generated modules under grpc/... would shadow the grpc package itself.
     copyFileSync(join(TESTDATA, 'greeter.proto'), join(dir, 'greeter.proto'))
     copyFileSync(join(PROTO_ROOT, 'grpc/health/v1/health.proto'), join(dir, 'health.proto'))
-    copyFileSync(join(PROTO_ROOT, 'grpc/reflection/v1alpha/reflection.proto'), join(dir, 'reflection_v1alpha.proto'))
+    copyFileSync(
+      join(PROTO_ROOT, 'grpc/reflection/v1alpha/reflection.proto'),
+      join(dir, 'reflection_v1alpha.proto'),
+    )
     const protoc = spawnSync(
       PYTHON,
       [

@@ -5,6 +5,7 @@ import { GLOBAL_HELP, UsageError } from './args.js'
 import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
+import { genCommand } from './commands/gen.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
@@ -27,6 +28,7 @@ Commands:
   config get|set|del <path> [value]  the store-backed config of a namespace
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+  gen proto [folder]                 TypeScript from .proto files (types, handler, client)
 
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`
@@ -44,6 +46,7 @@ const commands: Record<string, Command> = {
   config: (argv, out) => configCommand(argv, out, { openKV: () => storeKV(storeFromEnv()) }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
+  gen: (argv, out) => genCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -298,7 +298,7 @@ export class Client {
       const list = fresh.length > 0 ? fresh : addresses
       const address = list[Math.floor(Math.random() * list.length)]
       if (address === undefined) throw badRequest('micro.client', 'the address option is empty')
-      return { id: address, address, metadata: {} }
+      return nodeAt(address)
     }
     const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
     const select = { version: options.version, exclude: tried }
@@ -329,6 +329,22 @@ export class Client {
     const codec = this.#codecs.get(contentType ?? this.#contentType)
     if (!codec) throw badRequest('micro.client', `no codec for content type ${contentType}`)
     return codec
+  }
+}
+
+const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>
+
+/**
+ * The node an explicit address names: `host:port` for the client's own transport, or
+ * `<transport>://host:port` (`grpc://127.0.0.1:50051`) for another one.
+ */
+function nodeAt(address: string): NodeRecord {
+  const scheme = address.indexOf('://')
+  if (scheme === -1) return { id: address, address, metadata: NO_METADATA }
+  return {
+    id: address,
+    address: address.slice(scheme + 3),
+    metadata: { transport: address.slice(0, scheme) },
   }
 }
 

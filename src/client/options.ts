@@ -18,7 +18,10 @@ export interface CallOptions {
   codec?: Codec
   /** Attempts after the first, for errors the retry policy accepts. */
   retries?: number
-  /** Call these addresses (`host:port`) directly instead of looking the service up. */
+  /**
+   * Call these addresses (`host:port`) directly instead of looking the service up;
+   * `grpc://host:port` reaches a gRPC server.
+   */
   address?: string | readonly string[]
   /** Only nodes of this version. */
   version?: string

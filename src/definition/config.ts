@@ -59,9 +59,7 @@ const SEMVER =
 const NAME = /^[a-z][a-z0-9._-]*$/
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/
 /** Kinds announced but not built yet: a clear message instead of "unknown kind". */
-const PLANNED_KINDS: Record<string, string> = {
-  grpc: 'the grpc kind is not available yet (it comes in a later release)',
-}
+const PLANNED_KINDS: Record<string, string> = {}
 
 /**
  * Validate a parsed `service.toml`. Every problem is recorded (with its key and a fix)
@@ -169,6 +167,13 @@ function readTypes(top: TableReader, raw: Table, catalog: Catalog): KindEntry[] 
     }
     entries.push({ kind, port, index: i })
   })
+  if (seen.has('rpc') && seen.has('grpc')) {
+    top.problem(
+      'types',
+      'rpc and grpc both serve the RPC port, and a process has one',
+      'keep one: grpc serves every endpoint (protobuf ones and plain handlers), rpc the micro protocol and HTTP',
+    )
+  }
   if (seen.has('script') && list.length > 1) {
     top.problem(
       'types',

@@ -22,6 +22,7 @@ ends the stream.
 
 Options:
   --address <host:port>     call this node directly, skipping the registry
+                            (grpc://host:port for a gRPC server)
   --metadata <key=value>    send metadata (repeatable)
   --timeout <duration>      give up after this long (default 10s; streams: none)
   --version <v>             only nodes of this version

@@ -14,8 +14,9 @@ import { protobufCodec, protobufJsonCodec, toMessage } from '../../codec/protobu
 import { badRequest } from '../../errors/errors.js'
 import type { Context } from '../../server/context.js'
 import type { EndpointOptions } from '../../server/endpoint.js'
-import type { HandleOptions, HandlerFn } from '../../server/handlers.js'
+import type { HandlerFn } from '../../server/handlers.js'
 import { rememberService } from './descriptors.js'
+import { type GrpcRegistration, markGrpcRegistration } from './registration.js'
 
 type Kind<M> = M extends { methodKind: infer K } ? K : never
 type In<M> = M extends { input: infer I extends DescMethod['input'] } ? I : never
@@ -46,9 +47,6 @@ export type GrpcMethodImpl<M> =
 export type GrpcHandler<S extends DescService> = {
   [K in keyof S['method']]: GrpcMethodImpl<S['method'][K]>
 }
-
-/** What `grpcHandler` returns: the arguments of `service.handle` (or an rpc kind's factory). */
-export type GrpcRegistration = [target: object, options: HandleOptions]
 
 /**
  * Serve a protobuf service: its RPCs become endpoints `<Service>.<Method>` (`Greeter.SayHello`),
@@ -82,7 +80,7 @@ export function grpcHandler<S extends DescService>(service: S, impl: GrpcHandler
       protobufJsonCodec(method.output, method.input),
     ])
   }
-  return [target, { name: service.name, endpoints, codecs }]
+  return markGrpcRegistration([target, { name: service.name, endpoints, codecs }])
 }
 
 const NO_SIDE_EFFECTS = 1

@@ -8,7 +8,8 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as Status,
 } from './gen/grpc/health/v1/health_pb.js'
-import { type GrpcHandler, type GrpcRegistration, grpcHandler } from './handler.js'
+import { type GrpcHandler, grpcHandler } from './handler.js'
+import type { GrpcRegistration } from './registration.js'
 
 /** What the health service asks the service it reports on. */
 export interface HealthSource {

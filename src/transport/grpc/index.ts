@@ -8,7 +8,8 @@
  */
 export { PROTOBUF_CONTENT_TYPE, protobufCodec, protobufJsonCodec, toMessage } from '../../codec/protobuf.js'
 export { type GrpcClient, type GrpcClientMethod, grpcClient } from './client.js'
-export { type GrpcHandler, type GrpcMethodImpl, type GrpcRegistration, grpcHandler } from './handler.js'
+export { type GrpcHandler, type GrpcMethodImpl, grpcHandler } from './handler.js'
 export { GrpcStatus, grpcStatusOf, microCodeOf } from './protocol.js'
+export { type GrpcRegistration, isGrpcRegistration } from './registration.js'
 export { DEFAULT_GRPC_LIMITS, type GrpcServerLimits } from './server.js'
 export { GrpcTransport, type GrpcTransportOptions } from './transport.js'

@@ -22,7 +22,8 @@ import {
   file_grpc_reflection_v1alpha_reflection,
   ServerReflection as ServerReflectionAlpha,
 } from './gen/grpc/reflection/v1alpha/reflection_pb.js'
-import { type GrpcHandler, type GrpcRegistration, grpcHandler } from './handler.js'
+import { type GrpcHandler, grpcHandler } from './handler.js'
+import type { GrpcRegistration } from './registration.js'
 
 const NOT_FOUND = 5
 const INVALID_ARGUMENT = 3

@@ -1,8 +1,8 @@
 import type { Server } from '../../server/server.js'
 import { rememberedServices } from './descriptors.js'
-import type { GrpcRegistration } from './handler.js'
 import { healthService } from './health.js'
 import { reflectionService } from './reflection.js'
+import type { GrpcRegistration } from './registration.js'
 
 /**
  * The services every gRPC port serves beside the service's own: `grpc.health.v1.Health`
@@ -25,5 +25,6 @@ export function grpcStandardServices(server: Server, serving: () => Promise<bool
     }),
     reflectionService(serves),
   ]
-  return registrations.map(([target, options]) => [target, { ...options, internal: true }])
+  for (const [, options] of registrations) options.internal = true
+  return registrations
 }
