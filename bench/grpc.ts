@@ -5,6 +5,7 @@
  * same work, in one run with interleaved rounds.
  */
 import {
+  type PairSpec,
   type RemoteResult,
   type RemoteSummary,
   rowAt,
