@@ -4,8 +4,11 @@ import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
+import { type CallSite, callWithPolicies, type RetryDecider } from '../resilience/client-call.js'
+import type { ResilienceSpec } from '../resilience/policy.js'
+import { type OutboundPolicies, Resilience } from '../resilience/resilience.js'
 import type { Selector } from '../selector/selector.js'
-import type { Headers, Transport } from '../transport/transport.js'
+import type { Headers, Reply, Transport } from '../transport/transport.js'
 import { isLost, lostError } from '../transport/transport-errors.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
@@ -41,6 +44,12 @@ export interface ClientOptions {
   caller?: string
   /** Where `publish` sends messages (or a function making it on first use). */
   broker?: Broker | (() => Broker)
+  /**
+   * Named resilience policies for calls, by target (timeouts, retries, circuit breakers,
+   * bulkheads, fallbacks, hedging): see src/resilience. They apply to calls routed through
+   * the registry; calls to explicit addresses and in-process calls run without them.
+   */
+  resilience?: Resilience | ResilienceSpec
 }
 
 /**
@@ -61,6 +70,7 @@ export class Client {
   readonly #inProcess: InProcessCaller | undefined
   readonly #caller: string | undefined
   readonly #wrappers: ClientWrapper[]
+  readonly #resilience: Resilience | undefined
   readonly #defaultCodec: Codec
   /** Headers of a call with no metadata: shared, never mutated. */
   readonly #baseHeaders: Headers
@@ -82,9 +92,15 @@ export class Client {
         ? undefined
         : new InProcessCaller(options.local, this.#namespace, this.#requestTimeout, this.#caller)
     this.#wrappers = [...(options.wrappers ?? [])]
+    this.#resilience = options.resilience === undefined ? undefined : Resilience.from(options.resilience)
     this.#defaultCodec = this.#codec(this.#contentType)
     this.#baseHeaders = Object.freeze(outboundHeaders(NO_OPTIONS, this.#contentType, this.#caller))
     this.#compose()
+  }
+
+  /** The resilience policies calls follow, if any. */
+  get resilience(): Resilience | undefined {
+    return this.#resilience
   }
 
   /** The namespace calls go to unless they name another. */
@@ -231,6 +247,21 @@ export class Client {
     const deadline = deadlineOf(options, this.#requestTimeout)
     const signal = signalOf(options)
     const namespace = options.namespace ?? this.#namespace
+    // Policies, when a target has any; a call without them pays one field read here.
+    const policies =
+      this.#resilience === undefined || options.address !== undefined
+        ? undefined
+        : this.#resilience.outbound(service, endpoint)
+    if (policies !== undefined) {
+      return this.#callWithPolicies(policies, service, endpoint, request, options, {
+        codec,
+        headers,
+        body,
+        deadline,
+        signal,
+        namespace,
+      })
+    }
     const retries = options.retries ?? this.#retry.retries
     let tried: Set<string> | undefined
     for (let attempt = 0; ; attempt++) {
@@ -267,6 +298,77 @@ export class Client {
         await pauseBeforeRetry(pause, signal, endpoint)
       }
     }
+  }
+
+  /** A call under its resilience policies (src/resilience/client-call.ts). */
+  #callWithPolicies(
+    policies: OutboundPolicies,
+    service: string,
+    endpoint: string,
+    request: unknown,
+    options: CallOptions,
+    call: {
+      codec: Codec
+      headers: Headers
+      body: Uint8Array
+      deadline: number
+      signal: AbortSignal | undefined
+      namespace: string
+    },
+  ): Promise<unknown> {
+    const { codec, headers, body, signal, namespace } = call
+    const version = options.version
+    const site: CallSite = {
+      service,
+      endpoint,
+      request,
+      pick: async (exclude) => {
+        const records =
+          this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
+        return this.#selector.select(records, { version, exclude })
+      },
+      pickNow: (exclude) => {
+        const records = this.#lookup.peek(service, namespace)
+        return records === undefined ? undefined : this.#selector.select(records, { version, exclude })
+      },
+      unpick: (node) => this.#selector.mark(node),
+      attempt: async (node, timeoutMs, attemptSignal) => {
+        let reply: Reply
+        try {
+          reply = await this.#transports.for(node).call(node.address, {
+            endpoint,
+            headers,
+            body,
+            timeout: timeoutMs,
+            signal: attemptSignal,
+          })
+        } catch (error) {
+          this.#selector.mark(node, error)
+          throw error
+        }
+        this.#selector.mark(node)
+        if (options.codec !== undefined) return decodeWith(codec, reply.body)
+        return decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type'])
+      },
+      idempotent: (nodeId) =>
+        nodeId !== undefined && idempotentOn(this.#lookup.peek(service, namespace), nodeId, endpoint),
+      pause: (ms) => pauseBeforeRetry(ms, signal, endpoint),
+    }
+    const retries = options.retries
+    const rule = policies.retry
+    const retry: RetryDecider = rule
+      ? {
+          shouldRetry: (error, attempt, idempotent) =>
+            (retries === undefined || attempt <= retries) && rule.shouldRetry(error, attempt, idempotent),
+          backoff: (attempt, error) => rule.backoff(attempt, error),
+        }
+      : {
+          shouldRetry: (error, attempt, idempotent) =>
+            attempt <= (retries ?? this.#retry.retries) &&
+            this.#retry.shouldRetry(error, attempt, { service, endpoint, idempotent }),
+          backoff: (attempt) => this.#retry.backoff(attempt),
+        }
+    return callWithPolicies(site, policies, retry, call.deadline, signal)
   }
 
   /** A node picked from fresh cached records without waiting, or undefined when that is not possible. */

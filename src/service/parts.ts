@@ -4,6 +4,9 @@ import { createLogger, type Logger } from '../logger/logger.js'
 import { RegistryCache } from '../registry/cache.js'
 import { createRegistry } from '../registry/from-env.js'
 import type { Registry } from '../registry/registry.js'
+import { loadResiliencePolicies } from '../resilience/load.js'
+import type { Resilience } from '../resilience/resilience.js'
+import { resilienceWrapper } from '../resilience/server-wrapper.js'
 import { createSelector } from '../selector/from-name.js'
 import { Server } from '../server/server.js'
 import { createTransport } from '../transport/from-env.js'
@@ -44,10 +47,16 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     })
   const late = options.features !== undefined && options.extensions === undefined
   const lookup = new RegistryCache(registry)
+  const resilience = resilienceOf(options, env)
   const server = new Server({
     name,
     codecs: options.codecs,
-    wrappers: [...(late ? [lateServerWrapper(extensions.serverWrappers)] : []), ...(options.wrappers ?? [])],
+    wrappers: [
+      ...(late ? [lateServerWrapper(extensions.serverWrappers)] : []),
+      // Inside the features' wrappers (calls it refuses are traced and counted), before the service's own.
+      ...(resilience?.hasInbound ? [resilienceWrapper(resilience)] : []),
+      ...(options.wrappers ?? []),
+    ],
     logger,
   })
   const storeDefaults = options.storeTable === undefined ? undefined : { table: options.storeTable }
@@ -80,6 +89,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     ],
     local: localServices,
     caller: name,
+    resilience,
   })
   return {
     settings,
@@ -91,4 +101,11 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     client,
     blocks,
   }
+}
+
+/** The service's policies: the option, else MICRO_RESILIENCE_FILE's, else none. */
+function resilienceOf(options: ServiceOptions, env: NodeJS.ProcessEnv): Resilience | undefined {
+  if (options.resilience !== undefined) return loadResiliencePolicies(options.resilience)
+  const file = env.MICRO_RESILIENCE_FILE
+  return file ? loadResiliencePolicies(file) : undefined
 }
