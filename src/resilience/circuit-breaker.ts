@@ -120,7 +120,10 @@ export class CircuitBreaker {
     if (this.#state === 'open') return
     const s = this.#settings
     this.#consecutive = failed ? this.#consecutive + 1 : 0
-    if (s.consecutive !== undefined && this.#consecutive >= s.consecutive) return this.#open(now)
+    if (s.consecutive !== undefined && this.#consecutive >= s.consecutive) {
+      this.#open(now)
+      return
+    }
     if (s.ratio !== undefined) {
       if (now - this.#windowStart > s.interval) {
         this.#windowStart = now

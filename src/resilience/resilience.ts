@@ -56,7 +56,9 @@ export class NodeBreakers {
   open(now: number): Set<string> | undefined {
     let open: Set<string> | undefined
     for (const [id, breaker] of this.#byNode) {
-      if (!breaker.available(now)) (open ??= new Set()).add(id)
+      if (breaker.available(now)) continue
+      open ??= new Set()
+      open.add(id)
     }
     return open
   }
