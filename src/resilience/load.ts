@@ -53,7 +53,8 @@ function formatOf(path: string): 'json' | 'yaml' | 'toml' {
 }
 
 function guessFormat(text: string): 'json' | 'yaml' | 'toml' {
+  // A TOML table header (`[policies.timeouts]`) also starts with a bracket: look for it first.
+  if (/^\s*\[[\w."*-]+\]\s*$/m.test(text)) return 'toml'
   if (/^\s*[{[]/.test(text)) return 'json'
-  if (/^\s*\[[\w."-]+\]\s*$/m.test(text)) return 'toml'
   return 'yaml'
 }
