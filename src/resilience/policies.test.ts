@@ -47,9 +47,16 @@ describe('resilience spec', () => {
     assert.equal(r.outbound('greeter', 'Greeter.Get'), get, 'resolution is cached')
     assert.equal(r.inbound('greeter', 'Greeter.Get')?.rateLimits.length, 2)
     assert.ok(r.inbound('greeter', 'Greeter.Put')?.bulkhead)
-    assert.notEqual(r.inbound('greeter', 'Greeter.Put')?.bulkhead, r.inbound('greeter', 'Greeter.Get')?.bulkhead)
+    assert.notEqual(
+      r.inbound('greeter', 'Greeter.Put')?.bulkhead,
+      r.inbound('greeter', 'Greeter.Get')?.bulkhead,
+    )
     assert.equal(r.inbound('other', 'X.Y'), undefined)
-    assert.equal(new Resilience({}).outbound('greeter', 'Greeter.Get'), undefined, 'no policies: nothing to apply')
+    assert.equal(
+      new Resilience({}).outbound('greeter', 'Greeter.Get'),
+      undefined,
+      'no policies: nothing to apply',
+    )
   })
 
   test('every mistake is listed at once', () => {
@@ -67,7 +74,14 @@ describe('resilience spec', () => {
       (e: unknown) => {
         assert.ok(e instanceof ResilienceConfigError)
         const text = e.problems.join('\n')
-        for (const part of ['timeouts.bad', 'retries.r', 'bulkheads.b', 'circuitBreakers.c', 'no retries policy named "nope"', 'no rateLimits policy named "missing"']) {
+        for (const part of [
+          'timeouts.bad',
+          'retries.r',
+          'bulkheads.b',
+          'circuitBreakers.c',
+          'no retries policy named "nope"',
+          'no rateLimits policy named "missing"',
+        ]) {
           assert.ok(text.includes(part), `${part} not reported in:\n${text}`)
         }
         return true
@@ -78,8 +92,12 @@ describe('resilience spec', () => {
   test('loadResiliencePolicies reads YAML, JSON and TOML files and text, under `resilience` or not', () => {
     const dir = mkdtempSync(join(tmpdir(), 'micro-res-'))
     try {
-      const yaml = 'resilience:\n  policies:\n    timeouts:\n      fast: 100ms\n  targets:\n    services:\n      a:\n        timeout: fast\n'
-      const json = JSON.stringify({ policies: { timeouts: { fast: 100 } }, targets: { services: { a: { timeout: 'fast' } } } })
+      const yaml =
+        'resilience:\n  policies:\n    timeouts:\n      fast: 100ms\n  targets:\n    services:\n      a:\n        timeout: fast\n'
+      const json = JSON.stringify({
+        policies: { timeouts: { fast: 100 } },
+        targets: { services: { a: { timeout: 'fast' } } },
+      })
       const toml = '[policies.timeouts]\nfast = "100ms"\n[targets.services.a]\ntimeout = "fast"\n'
       for (const [file, text] of [
         ['p.yaml', yaml],
@@ -100,7 +118,10 @@ describe('resilience spec', () => {
 
 describe('retry rule', () => {
   test('retries only what cannot have run, unless the endpoint is idempotent; matches codes', () => {
-    const rule = new RetryRule({ maxRetries: 2, matching: { codes: [503, '500-504'], grpcCodes: ['RESOURCE_EXHAUSTED'] } }, 'r')
+    const rule = new RetryRule(
+      { maxRetries: 2, matching: { codes: [503, '500-504'], grpcCodes: ['RESOURCE_EXHAUSTED'] } },
+      'r',
+    )
     assert.equal(rule.shouldRetry(unsentError('refused'), 1, false), true)
     assert.equal(rule.shouldRetry(err(503), 1, false), true, 'a 503 answered: not run')
     assert.equal(rule.shouldRetry(err(429), 1, false), true, 'RESOURCE_EXHAUSTED is 429')
@@ -122,7 +143,9 @@ function err429(ms: number) {
 
 describe('circuit breaker', () => {
   test('opens after consecutive failures, fails fast, half-opens for probes, closes on success', () => {
-    const b = new CircuitBreaker(new BreakerSettings({ trip: 'consecutiveFailures > 2', timeout: 1000, maxRequests: 2 }, 'b'))
+    const b = new CircuitBreaker(
+      new BreakerSettings({ trip: 'consecutiveFailures > 2', timeout: 1000, maxRequests: 2 }, 'b'),
+    )
     let t = 0
     for (let i = 0; i < 3; i++) {
       assert.equal(b.allow(t), true)
@@ -149,7 +172,9 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 10; i++) b.record(err(404), 0)
     for (let i = 0; i < 10; i++) b.record(err(499), 0)
     assert.equal(b.state, 'closed')
-    const ratio = new CircuitBreaker(new BreakerSettings({ failureRatio: 0.5, minRequests: 4, interval: '10s' }, 'r'))
+    const ratio = new CircuitBreaker(
+      new BreakerSettings({ failureRatio: 0.5, minRequests: 4, interval: '10s' }, 'r'),
+    )
     ratio.record(undefined, 0)
     ratio.record(err(500), 1)
     ratio.record(undefined, 2)
@@ -161,12 +186,18 @@ describe('circuit breaker', () => {
 
 describe('bulkhead', () => {
   test('takes maxConcurrent, queues maxQueue, refuses the rest with 503 at once', async () => {
-    const b = new Bulkhead(new BulkheadSettings({ maxConcurrent: 2, maxQueue: 1, queueTimeout: '10s' }, 'b'), 'bulkhead b')
+    const b = new Bulkhead(
+      new BulkheadSettings({ maxConcurrent: 2, maxQueue: 1, queueTimeout: '10s' }, 'b'),
+      'bulkhead b',
+    )
     assert.equal(b.acquire(undefined, 'svc'), undefined)
     assert.equal(b.acquire(undefined, 'svc'), undefined)
     const queued = b.acquire(undefined, 'svc')
     assert.ok(queued instanceof Promise)
-    assert.throws(() => b.acquire(undefined, 'svc'), (e: unknown) => e instanceof MicroError && e.code === 503 && isRefusedHere(e))
+    assert.throws(
+      () => b.acquire(undefined, 'svc'),
+      (e: unknown) => e instanceof MicroError && e.code === 503 && isRefusedHere(e),
+    )
     b.release()
     await queued
     assert.equal(b.active, 2)
@@ -178,7 +209,10 @@ describe('bulkhead', () => {
   test('a wait past the deadline is refused', async () => {
     const b = new Bulkhead(new BulkheadSettings({ maxConcurrent: 1, maxQueue: 5 }, 'b'), 'bulkhead b')
     b.acquire(undefined, 'svc')
-    await assert.rejects(b.acquire(Date.now() + 20, 'svc') as Promise<void>, (e: unknown) => e instanceof MicroError && e.code === 503)
+    await assert.rejects(
+      b.acquire(Date.now() + 20, 'svc') as Promise<void>,
+      (e: unknown) => e instanceof MicroError && e.code === 503,
+    )
     assert.equal(b.queued, 0)
   })
 })
@@ -195,12 +229,19 @@ describe('rate limit', () => {
   })
 
   test('per caller: each caller has its own bucket (micro-caller, else the address)', () => {
-    const limiter = new RateLimiter(new RateLimitSettings({ rate: 2, per: '1h', scope: 'caller' }, 'l'), 'rate limit l')
+    const limiter = new RateLimiter(
+      new RateLimitSettings({ rate: 2, per: '1h', scope: 'caller' }, 'l'),
+      'rate limit l',
+    )
     const a = { metadata: { 'micro-caller': 'a' }, remote: '127.0.0.1:1' }
     const b = { metadata: { 'micro-caller': 'b' }, remote: '127.0.0.1:1' }
     const anonymous = { metadata: {}, remote: '10.0.0.9:7' }
     for (const ctx of [a, a, b, b, anonymous, anonymous]) limiter.take(ctx, 'svc')
-    for (const ctx of [a, b, anonymous]) assert.throws(() => limiter.take(ctx, 'svc'), (e: MicroError) => e.code === 429)
+    for (const ctx of [a, b, anonymous])
+      assert.throws(
+        () => limiter.take(ctx, 'svc'),
+        (e: MicroError) => e.code === 429,
+      )
   })
 })
 
