@@ -1,3 +1,5 @@
+import type { ResilienceSpec } from '../resilience/policy.js'
+import { Resilience, ResilienceConfigError } from '../resilience/resilience.js'
 import { closest, type Problems } from './problems.js'
 import { isTable, type Table, TableReader } from './table.js'
 
@@ -46,6 +48,8 @@ export interface ServiceConfig {
   runtime: Map<string, Table>
   /** `[service]`: free-form settings handed to the definition as `settings`. */
   settings: Table
+  /** `[resilience]`: named policies and their targets (src/resilience), checked here. */
+  resilience: ResilienceSpec | undefined
 }
 
 /** What the validator must know about kinds and features (their names, and which kinds take a port). */
@@ -109,6 +113,7 @@ export function validateConfig(raw: Table, catalog: Catalog, problems: Problems)
     clients: readClients(top, problems),
     runtime: readRuntime(top, raw.types, catalog),
     settings: top.table('service') ?? {},
+    resilience: readResilience(top),
   }
   top.done()
   return config
@@ -256,4 +261,26 @@ function readRuntime(top: TableReader, types: unknown, catalog: Catalog): Map<st
     }
   }
   return runtime
+}
+
+/** `[resilience]`: the same shape as a platform's policies file; every mistake is a problem. */
+function readResilience(top: TableReader): ResilienceSpec | undefined {
+  const table = top.table('resilience')
+  if (table === undefined) return undefined
+  try {
+    new Resilience(table as ResilienceSpec)
+  } catch (error) {
+    if (!(error instanceof ResilienceConfigError)) throw error
+    for (const problem of error.problems) {
+      const colon = problem.indexOf(': ')
+      const dotted = colon === -1 ? '' : problem.slice(0, colon)
+      top.problem(
+        dotted && !dotted.includes(' ') ? `resilience.${dotted}` : 'resilience',
+        colon === -1 || dotted.includes(' ') ? problem : problem.slice(colon + 2),
+        'see src/resilience/README.md for the policies and their settings',
+      )
+    }
+    return undefined
+  }
+  return table as ResilienceSpec
 }
