@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store, gRPC), prints a report with a PASS/FAIL summary
+ * durable streams, remote call over NATS, store, gRPC, resilience), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -17,6 +17,7 @@ import { canPin } from './children.js'
 import { findEngines } from './engines.js'
 import { grpcChecks, runGrpc } from './grpc.js'
 import { summaryTable } from './report.js'
+import { resilienceChecks, runResilience } from './resilience.js'
 import { runCalls } from './run-calls.js'
 import { runMessaging } from './run-messaging.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
@@ -47,6 +48,14 @@ const config = {
     rounds: quick ? 1 : 2,
   },
   store: { durationMs: quick ? 300 : 1000, rounds: quick ? 1 : 3 },
+  resilience: {
+    concurrency: [64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+    slowShare: 0.1,
+    slowMs: 50,
+  },
   grpc: {
     concurrency: [64],
     warmupMs: quick ? 300 : 1000,
@@ -54,7 +63,7 @@ const config = {
     rounds: quick ? 1 : 2,
   },
 }
-const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7, 8])
+const phases = selectedPhases([1, 2, 3, 4, 5, 6, 7, 8, 9])
 const engines = findEngines()
 const WATCHDOG_MS = 7 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -92,17 +101,19 @@ console.log(
     : 'taskset or a second core is unavailable: processes are not pinned.',
 )
 if (quick) console.log('BENCH_QUICK=1: short runs, numbers are indicative only.')
-if (phases.size < 8) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
+if (phases.size < 9) console.log(`BENCH_PHASES: only phases ${[...phases].join(', ')}.`)
 
 const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
 const grpc = await runGrpc(config.grpc, phases)
+const resilience = await runResilience(config.resilience, phases)
 
 // Summary
 const checks = [
   ...targetChecks(calls),
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
   ...grpcChecks(grpc, Math.max(...config.grpc.concurrency)),
+  ...resilienceChecks(resilience, Math.max(...config.resilience.concurrency)),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise = { ...noiseOf(calls), ...messagingNoise(messaging) }
 console.log('\nSummary')
@@ -121,7 +132,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...grpc, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...grpc, ...resilience, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

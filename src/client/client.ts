@@ -4,11 +4,11 @@ import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
-import { type CallSite, callWithPolicies, type RetryDecider } from '../resilience/client-call.js'
+import { PolicyCall, type PolicyHost, type RetryDecider } from '../resilience/client-call.js'
 import type { ResilienceSpec } from '../resilience/policy.js'
 import { type OutboundPolicies, Resilience } from '../resilience/resilience.js'
 import type { Selector } from '../selector/selector.js'
-import type { Headers, Reply, Transport } from '../transport/transport.js'
+import type { Headers, Transport } from '../transport/transport.js'
 import { isLost, lostError } from '../transport/transport-errors.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
@@ -71,6 +71,7 @@ export class Client {
   readonly #caller: string | undefined
   readonly #wrappers: ClientWrapper[]
   readonly #resilience: Resilience | undefined
+  #policyHost: PolicyHost | undefined
   readonly #defaultCodec: Codec
   /** Headers of a call with no metadata: shared, never mutated. */
   readonly #baseHeaders: Headers
@@ -316,59 +317,61 @@ export class Client {
       namespace: string
     },
   ): Promise<unknown> {
-    const { codec, headers, body, signal, namespace } = call
-    const version = options.version
-    const site: CallSite = {
+    this.#policyHost ??= this.#makePolicyHost()
+    const retries = options.retries
+    const rule: RetryDecider = policies.retry ?? this.#defaultDecider(service, endpoint)
+    const retry: RetryDecider =
+      retries === undefined
+        ? rule
+        : {
+            shouldRetry: (error, attempt, idempotent) =>
+              attempt <= retries && rule.shouldRetry(error, attempt, idempotent),
+            backoff: (attempt, error) => rule.backoff(attempt, error),
+          }
+    return new PolicyCall(this.#policyHost, policies, retry, {
       service,
       endpoint,
       request,
-      pick: async (exclude) => {
-        const records =
-          this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
-        return this.#selector.select(records, { version, exclude })
-      },
-      pickNow: (exclude) => {
-        const records = this.#lookup.peek(service, namespace)
-        return records === undefined ? undefined : this.#selector.select(records, { version, exclude })
-      },
-      unpick: (node) => this.#selector.mark(node),
-      attempt: async (node, timeoutMs, attemptSignal) => {
-        let reply: Reply
-        try {
-          reply = await this.#transports.for(node).call(node.address, {
-            endpoint,
-            headers,
-            body,
-            timeout: timeoutMs,
-            signal: attemptSignal,
-          })
-        } catch (error) {
-          this.#selector.mark(node, error)
-          throw error
-        }
-        this.#selector.mark(node)
-        if (options.codec !== undefined) return decodeWith(codec, reply.body)
-        return decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type'])
-      },
-      idempotent: (nodeId) =>
-        nodeId !== undefined && idempotentOn(this.#lookup.peek(service, namespace), nodeId, endpoint),
-      pause: (ms) => pauseBeforeRetry(ms, signal, endpoint),
+      namespace: call.namespace,
+      version: options.version,
+      headers: call.headers,
+      body: call.body,
+      codec: call.codec,
+      explicitCodec: options.codec !== undefined,
+      signal: call.signal,
+      deadline: call.deadline,
+    }).run()
+  }
+
+  /** What the policy layer uses of this client; made on the first call with policies. */
+  #makePolicyHost(): PolicyHost {
+    return {
+      peek: (service, namespace) => this.#lookup.peek(service, namespace),
+      lookup: (service, namespace) => this.#lookupService(service, namespace),
+      select: (records, version, exclude) =>
+        this.#selector.select(
+          records,
+          version === undefined && exclude === undefined ? undefined : { version, exclude },
+        ),
+      mark: (node, error) => this.#selector.mark(node, error),
+      send: (node, outbound) => this.#transports.for(node).call(node.address, outbound),
+      decode: (reply, codec, explicit) =>
+        explicit
+          ? decodeWith(codec, reply.body)
+          : decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type']),
+      idempotent: (records, nodeId, endpoint) => idempotentOn(records, nodeId, endpoint),
+      pause: pauseBeforeRetry,
     }
-    const retries = options.retries
-    const rule = policies.retry
-    const retry: RetryDecider = rule
-      ? {
-          shouldRetry: (error, attempt, idempotent) =>
-            (retries === undefined || attempt <= retries) && rule.shouldRetry(error, attempt, idempotent),
-          backoff: (attempt, error) => rule.backoff(attempt, error),
-        }
-      : {
-          shouldRetry: (error, attempt, idempotent) =>
-            attempt <= (retries ?? this.#retry.retries) &&
-            this.#retry.shouldRetry(error, attempt, { service, endpoint, idempotent }),
-          backoff: (attempt) => this.#retry.backoff(attempt),
-        }
-    return callWithPolicies(site, policies, retry, call.deadline, signal)
+  }
+
+  /** The client's own retry rule as a policy decision (targets with policies but no retry policy). */
+  #defaultDecider(service: string, endpoint: string): RetryDecider {
+    const policy = this.#retry
+    return {
+      shouldRetry: (error, attempt, idempotent) =>
+        attempt <= policy.retries && policy.shouldRetry(error, attempt, { service, endpoint, idempotent }),
+      backoff: (attempt) => policy.backoff(attempt),
+    }
   }
 
   /** A node picked from fresh cached records without waiting, or undefined when that is not possible. */

@@ -1,27 +1,31 @@
+import type { Codec } from '../codec/codec.js'
 import { MicroError, timeout as timeoutError } from '../errors/errors.js'
-import type { NodeRecord } from '../registry/registry.js'
+import type { NodeRecord, ServiceRecord } from '../registry/registry.js'
+import type { Headers, OutboundCall, Reply } from '../transport/transport.js'
 import { isLost, lostError } from '../transport/transport-errors.js'
 import { isRefusedHere, lostTheRace, refusedHere } from './codes.js'
 import { race } from './hedging.js'
 import type { OutboundPolicies } from './resilience.js'
 
-/** What the client gives the policy layer for one call: how to pick nodes and run attempts. */
-export interface CallSite {
-  readonly service: string
-  readonly endpoint: string
-  readonly request: unknown
-  /** A node for an attempt outside `exclude` (registry looked up if needed), or undefined when none is. */
-  pick(exclude: ReadonlySet<string> | undefined): Promise<NodeRecord | undefined>
-  /** The same from what is known now (a hedge does not wait for the registry). */
-  pickNow(exclude: ReadonlySet<string> | undefined): NodeRecord | undefined
-  /** A picked node that will not be called after all. */
-  unpick(node: NodeRecord): void
-  /** One attempt on `node`; resolves with the decoded reply. Marks the node's outcome with the selector. */
-  attempt(node: NodeRecord, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown>
-  /** Whether the endpoint is idempotent on `nodeId` (its registry record says so). */
-  idempotent(nodeId: string | undefined): boolean
-  /** Wait before the next attempt; rejects with 499 when the call is aborted meanwhile. */
-  pause(ms: number): Promise<void>
+/** What a client lends the policy layer, made once per client. */
+export interface PolicyHost {
+  /** Cached records of a service, without waiting. */
+  peek(service: string, namespace: string): readonly ServiceRecord[] | undefined
+  /** Records of a service, looked up when not cached. */
+  lookup(service: string, namespace: string): Promise<readonly ServiceRecord[]>
+  select(
+    records: readonly ServiceRecord[],
+    version: string | undefined,
+    exclude: ReadonlySet<string> | undefined,
+  ): NodeRecord | undefined
+  /** The end of an attempt on a node the selector picked (every select needs one). */
+  mark(node: NodeRecord, error?: unknown): void
+  send(node: NodeRecord, call: OutboundCall): Promise<Reply>
+  decode(reply: Reply, codec: Codec, explicit: boolean): unknown
+  /** Whether the endpoint is idempotent on `nodeId`, from the records the call was routed with. */
+  idempotent(records: readonly ServiceRecord[] | undefined, nodeId: string, endpoint: string): boolean
+  /** Wait before the next attempt; rejects with 499 when `signal` aborts. */
+  pause(ms: number, signal: AbortSignal | undefined, endpoint: string): Promise<void>
 }
 
 /** The retry decision a call follows: its retry policy, or the client's default rule. */
@@ -33,152 +37,205 @@ export interface RetryDecider {
 const CLIENT = 'micro.client'
 
 /**
- * A call under its policies, outermost first: fallback (what a call that failed for good
+ * One call under its policies, outermost first: fallback (what a call that failed for good
  * returns), timeout (the deadline of every attempt together), bulkhead (calls in flight to
- * the endpoint), then attempts: the endpoint's breaker, a node outside open node breakers,
- * a hedge to another node when an idempotent endpoint is slow, and retries as the retry
- * policy says.
+ * the endpoint), then attempts: the endpoint's breaker, a node outside the open node
+ * breakers, a hedge to another node when an idempotent endpoint is slow, and retries as the
+ * retry policy says. One object per call and one async frame per attempt: on a healthy
+ * call the policies add a few checks to what the client does anyway.
  */
-export async function callWithPolicies(
-  site: CallSite,
-  p: OutboundPolicies,
-  retry: RetryDecider,
-  deadline: number,
-  signal: AbortSignal | undefined,
-): Promise<unknown> {
-  const until = p.timeout === undefined ? deadline : Math.min(deadline, Date.now() + p.timeout)
-  try {
-    const bulkhead = p.bulkhead
-    if (bulkhead === undefined) return await attempts(site, p, retry, until, signal)
-    const waiting = bulkhead.acquire(until, CLIENT)
-    if (waiting !== undefined) await waiting
-    try {
-      return await attempts(site, p, retry, until, signal)
-    } finally {
-      bulkhead.release()
-    }
-  } catch (error) {
-    if (p.fallback?.covers(error)) return p.fallback.answer(error, site)
-    throw error
-  }
-}
+export class PolicyCall {
+  readonly service: string
+  readonly endpoint: string
+  readonly request: unknown
+  readonly #host: PolicyHost
+  readonly #p: OutboundPolicies
+  readonly #retry: RetryDecider
+  readonly #namespace: string
+  readonly #version: string | undefined
+  readonly #headers: Headers
+  readonly #body: Uint8Array
+  readonly #codec: Codec
+  readonly #explicitCodec: boolean
+  readonly #signal: AbortSignal | undefined
+  readonly #deadline: number
+  /** Node ids tried by this call (made on the first retry or hedge). */
+  #tried: Set<string> | undefined
 
-async function attempts(
-  site: CallSite,
-  p: OutboundPolicies,
-  retry: RetryDecider,
-  deadline: number,
-  signal: AbortSignal | undefined,
-): Promise<unknown> {
-  const tried = new Set<string>()
-  const last: { node: NodeRecord | undefined } = { node: undefined }
-  for (let attempt = 1; ; attempt++) {
-    const remaining = deadline - Date.now()
-    if (remaining <= 0) throw timeoutError(CLIENT, `call to ${site.service} ${site.endpoint} timed out`)
-    if (p.breaker !== undefined && !p.breaker.allow(Date.now())) {
-      throw refusedHere(
-        CLIENT,
-        `the circuit of ${site.service} ${site.endpoint} is open: calls fail fast until it lets a probe through`,
-      )
-    }
-    try {
-      const value = await once(site, p, tried, last, deadline, signal)
-      p.breaker?.record(undefined, Date.now())
-      return value
-    } catch (error) {
-      if (!isRefusedHere(error)) p.breaker?.record(error, Date.now())
-      const idempotent = site.idempotent(last.node?.id)
-      if (!retry.shouldRetry(error, attempt, idempotent)) throw explained(error, idempotent, site.endpoint)
-      await site.pause(Math.min(retry.backoff(attempt, error), Math.max(0, deadline - Date.now() - 1)))
-    }
-  }
-}
-
-/** One attempt (or one hedged race) on nodes outside those tried and those whose breaker is open. */
-async function once(
-  site: CallSite,
-  p: OutboundPolicies,
-  tried: Set<string>,
-  last: { node: NodeRecord | undefined },
-  deadline: number,
-  signal: AbortSignal | undefined,
-): Promise<unknown> {
-  const open = p.nodeBreakers?.open(Date.now())
-  const node =
-    (await site.pick(union(tried, open))) ??
-    // Every node was tried: go round again, still never to one whose breaker is open.
-    (tried.size > 0 ? await site.pick(open) : undefined)
-  if (node === undefined) {
-    if (open !== undefined) {
-      throw refusedHere(CLIENT, `every node of ${site.service} has its circuit open for ${site.endpoint}`)
-    }
-    throw new MicroError(CLIENT, `no node of service ${site.service} is available`, 503)
-  }
-  const admitted = admit(site, p, node)
-  last.node = node
-  tried.add(node.id)
-  const hedging = p.hedging
-  if (hedging === undefined || !site.idempotent(node.id)) {
-    return measured(site, p, admitted, deadline, signal)
-  }
-  let next: NodeRecord | undefined = admitted
-  return race(
-    () => {
-      const chosen = next ?? hedgeNode(site, p, tried)
-      next = undefined
-      if (chosen === undefined) return undefined
-      return (attemptSignal) => measured(site, p, chosen, deadline, attemptSignal)
+  constructor(
+    host: PolicyHost,
+    policies: OutboundPolicies,
+    retry: RetryDecider,
+    call: {
+      service: string
+      endpoint: string
+      request: unknown
+      namespace: string
+      version: string | undefined
+      headers: Headers
+      body: Uint8Array
+      codec: Codec
+      explicitCodec: boolean
+      signal: AbortSignal | undefined
+      deadline: number
     },
-    hedging.delay(),
-    hedging.settings.maxAttempts,
-    signal,
-    () => lostTheRace(site.endpoint),
-  )
-}
-
-/** Let the node's breaker (scope node) admit the call, or give the node back and refuse. */
-function admit(site: CallSite, p: OutboundPolicies, node: NodeRecord): NodeRecord {
-  if (p.nodeBreakers === undefined || p.nodeBreakers.get(node.id).allow(Date.now())) return node
-  site.unpick(node)
-  throw refusedHere(CLIENT, `the circuit of node ${node.id} is open for ${site.endpoint}`)
-}
-
-/** A node for a hedge: another one, known now, whose breaker admits it. */
-function hedgeNode(site: CallSite, p: OutboundPolicies, tried: Set<string>): NodeRecord | undefined {
-  const node = site.pickNow(union(tried, p.nodeBreakers?.open(Date.now())))
-  if (node === undefined) return undefined
-  if (p.nodeBreakers !== undefined && !p.nodeBreakers.get(node.id).allow(Date.now())) {
-    site.unpick(node)
-    return undefined
+  ) {
+    this.#host = host
+    this.#p = policies
+    this.#retry = retry
+    this.service = call.service
+    this.endpoint = call.endpoint
+    this.request = call.request
+    this.#namespace = call.namespace
+    this.#version = call.version
+    this.#headers = call.headers
+    this.#body = call.body
+    this.#codec = call.codec
+    this.#explicitCodec = call.explicitCodec
+    this.#signal = call.signal
+    this.#deadline =
+      policies.timeout === undefined ? call.deadline : Math.min(call.deadline, Date.now() + policies.timeout)
   }
-  tried.add(node.id)
-  return node
-}
 
-/** One attempt, its outcome told to the node's breaker and its latency to the hedging histogram. */
-async function measured(
-  site: CallSite,
-  p: OutboundPolicies,
-  node: NodeRecord,
-  deadline: number,
-  signal: AbortSignal | undefined,
-): Promise<unknown> {
-  const breaker = p.nodeBreakers?.get(node.id)
-  const started = performance.now()
-  try {
-    const value = await site.attempt(node, Math.max(1, deadline - Date.now()), signal)
+  async run(): Promise<unknown> {
+    const p = this.#p
+    const bulkhead = p.bulkhead
+    let holding = false
+    try {
+      if (bulkhead !== undefined) {
+        const waiting = bulkhead.acquire(this.#deadline, CLIENT)
+        holding = true
+        if (waiting !== undefined) {
+          holding = false
+          await waiting
+          holding = true
+        }
+      }
+      for (let attempt = 1; ; attempt++) {
+        const now = Date.now()
+        if (now >= this.#deadline)
+          throw timeoutError(CLIENT, `call to ${this.service} ${this.endpoint} timed out`)
+        if (p.breaker !== undefined && !p.breaker.allow(now)) {
+          throw refusedHere(
+            CLIENT,
+            `the circuit of ${this.service} ${this.endpoint} is open: calls fail fast until it lets a probe through`,
+          )
+        }
+        let records = this.#host.peek(this.service, this.#namespace)
+        records ??= await this.#host.lookup(this.service, this.#namespace)
+        let node: NodeRecord | undefined
+        try {
+          node = this.#pick(records, now, true)
+          const idempotent = p.hedging !== undefined && this.#host.idempotent(records, node.id, this.endpoint)
+          const value = idempotent
+            ? await this.#hedged(records, node)
+            : await this.#attempt(node, this.#signal)
+          p.breaker?.record(undefined, Date.now())
+          return value
+        } catch (error) {
+          if (!isRefusedHere(error)) p.breaker?.record(error, Date.now())
+          const idempotent = node !== undefined && this.#host.idempotent(records, node.id, this.endpoint)
+          if (!this.#retry.shouldRetry(error, attempt, idempotent))
+            throw explained(error, idempotent, this.endpoint)
+          const pause = Math.min(
+            this.#retry.backoff(attempt, error),
+            Math.max(0, this.#deadline - Date.now() - 1),
+          )
+          await this.#host.pause(pause, this.#signal, this.endpoint)
+        }
+      }
+    } catch (error) {
+      if (p.fallback?.covers(error)) return p.fallback.answer(error, this)
+      throw error
+    } finally {
+      if (holding) bulkhead?.release()
+    }
+  }
+
+  /**
+   * A node outside those tried and those whose breaker is open (with `again`, a tried one
+   * when every node was); its breaker (scope node) admits the call.
+   */
+  #pick(records: readonly ServiceRecord[], now: number, again: boolean): NodeRecord {
+    const p = this.#p
+    const open = p.nodeBreakers?.open(now)
+    const tried = this.#tried
+    const node =
+      this.#host.select(records, this.#version, union(tried, open)) ??
+      // Every node was tried: go round again, still never to one whose breaker is open.
+      (again && tried !== undefined ? this.#host.select(records, this.#version, open) : undefined)
+    if (node === undefined) {
+      if (open !== undefined) {
+        throw refusedHere(CLIENT, `every node of ${this.service} has its circuit open for ${this.endpoint}`)
+      }
+      throw new MicroError(CLIENT, `no node of service ${this.service} is available`, 503)
+    }
+    if (p.nodeBreakers !== undefined && !p.nodeBreakers.get(node.id).allow(now)) {
+      this.#host.mark(node)
+      throw refusedHere(CLIENT, `the circuit of node ${node.id} is open for ${this.endpoint}`)
+    }
+    this.#tried ??= new Set()
+    this.#tried.add(node.id)
+    return node
+  }
+
+  /** One attempt on a node: its outcome goes to the selector, the node's breaker and the latency histogram. */
+  async #attempt(node: NodeRecord, signal: AbortSignal | undefined): Promise<unknown> {
+    const p = this.#p
+    const breaker = p.nodeBreakers?.get(node.id)
+    const started = p.hedging === undefined ? 0 : performance.now()
+    let reply: Reply
+    try {
+      reply = await this.#host.send(node, {
+        endpoint: this.endpoint,
+        headers: this.#headers,
+        body: this.#body,
+        timeout: Math.max(1, this.#deadline - Date.now()),
+        signal,
+      })
+    } catch (error) {
+      this.#host.mark(node, error)
+      breaker?.record(error, Date.now())
+      throw error
+    }
+    this.#host.mark(node)
     breaker?.record(undefined, Date.now())
     p.hedging?.latencies.record(performance.now() - started)
-    return value
-  } catch (error) {
-    breaker?.record(error, Date.now())
-    throw error
+    return this.#host.decode(reply, this.#codec, this.#explicitCodec)
+  }
+
+  /** Attempts raced: another node gets the call when the first is slower than the hedging delay. */
+  #hedged(records: readonly ServiceRecord[], first: NodeRecord): Promise<unknown> {
+    const hedging = this.#p.hedging as NonNullable<OutboundPolicies['hedging']>
+    let next: NodeRecord | undefined = first
+    return race(
+      () => {
+        let node = next
+        next = undefined
+        if (node === undefined) {
+          try {
+            node = this.#pick(records, Date.now(), false)
+          } catch {
+            return undefined // no other node now: the attempts in flight carry on
+          }
+        }
+        const chosen = node
+        return (signal) => this.#attempt(chosen, signal)
+      },
+      hedging.delay(),
+      hedging.settings.maxAttempts,
+      this.#signal,
+      () => lostTheRace(this.endpoint),
+    )
   }
 }
 
-function union(a: ReadonlySet<string>, b: ReadonlySet<string> | undefined): ReadonlySet<string> | undefined {
-  if (b === undefined || b.size === 0) return a.size === 0 ? undefined : a
-  if (a.size === 0) return b
+function union(
+  a: ReadonlySet<string> | undefined,
+  b: ReadonlySet<string> | undefined,
+): ReadonlySet<string> | undefined {
+  if (b === undefined || b.size === 0) return a
+  if (a === undefined || a.size === 0) return b
   return new Set([...a, ...b])
 }
 

@@ -1,4 +1,5 @@
 import type { MicroError } from '../errors/errors.js'
+import { AttemptSignal } from './attempt-signal.js'
 import { durationOf } from './duration.js'
 import { LatencyHistogram } from './latency.js'
 import type { HedgingSpec } from './policy.js'
@@ -62,38 +63,36 @@ export function race<T>(
   lost: () => MicroError,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const controllers: AbortController[] = []
+    const signals: AttemptSignal[] = []
     let pending = 0
     let settled = false
     let timer: NodeJS.Timeout | undefined
-    let lastError: unknown
+    const onAbort = () => {
+      for (const s of signals) s.abort(signal?.reason)
+    }
     const finish = () => {
       settled = true
       if (timer) clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
     }
-    const onAbort = () => {
-      for (const c of controllers) c.abort(signal?.reason)
-    }
     signal?.addEventListener('abort', onAbort, { once: true })
     const launch = (): boolean => {
       const attempt = next()
       if (attempt === undefined) return false
-      const controller = new AbortController()
-      if (signal?.aborted) controller.abort(signal.reason)
-      controllers.push(controller)
+      const own = new AttemptSignal()
+      if (signal?.aborted) own.abort(signal.reason)
+      signals.push(own)
       pending++
-      attempt(controller.signal).then(
+      attempt(own.asSignal()).then(
         (value) => {
           pending--
           if (settled) return
           finish()
-          for (const c of controllers) if (c !== controller) c.abort(lost())
+          for (const s of signals) if (s !== own) s.abort(lost())
           resolve(value)
         },
         (error: unknown) => {
           pending--
-          lastError = error
           if (settled || pending > 0) return
           finish()
           reject(error)
@@ -103,12 +102,12 @@ export function race<T>(
     }
     const hedge = () => {
       timer = undefined
-      if (settled || controllers.length >= maxAttempts) return
-      if (launch() && controllers.length < maxAttempts) timer = setTimeout(hedge, delay)
+      if (settled || signals.length >= maxAttempts) return
+      if (launch() && signals.length < maxAttempts) timer = setTimeout(hedge, delay)
     }
     if (!launch()) {
       finish()
-      reject(lastError)
+      reject(new TypeError('race needs a first attempt'))
       return
     }
     if (maxAttempts > 1) timer = setTimeout(hedge, delay)
