@@ -121,6 +121,12 @@ async function runHedged(hedging: boolean, config: ResilienceConfig): Promise<Re
     try {
       const budget = config.concurrency.length * (config.warmupMs + config.durationMs) + 45_000
       const result = await client.waitFor('result', budget)
+      if (result.data.hedging) {
+        const { calls, hedges } = result.data.hedging as { calls: number; hedges: number }
+        console.log(
+          `  hedging: ${hedges} hedges for ${calls} calls (${((100 * hedges) / Math.max(1, calls)).toFixed(1)}%), delay now ${formatFixed(result.data.delayMs as number, 2)} ms`,
+        )
+      }
       const runs = (result.data.runs as LoadResult[]).map((run) => ({
         ...run,
         serverCpuMs: undefined,

@@ -3,7 +3,7 @@ import { type PublishOptions, publish as publishMessage } from '../broker/publis
 import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
-import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
+import { DEFAULT_NAMESPACE, type NodeRecord, type ServiceRecord } from '../registry/registry.js'
 import { PolicyCall, type PolicyHost, type RetryDecider } from '../resilience/client-call.js'
 import type { ResilienceSpec } from '../resilience/policy.js'
 import { type OutboundPolicies, Resilience } from '../resilience/resilience.js'
@@ -216,10 +216,14 @@ export class Client {
   }
 
   #dispatch(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
-    return (
-      this.#inProcess?.call(service, endpoint, request, options) ??
-      this.#callRemote(service, endpoint, request, options)
-    )
+    const local = this.#inProcess?.call(service, endpoint, request, options)
+    if (local !== undefined) return local
+    // Policies, when a target has any; a call without them pays one field read here.
+    if (this.#resilience !== undefined && options.address === undefined) {
+      const policies = this.#resilience.outbound(service, endpoint)
+      if (policies !== undefined) return this.#callWithPolicies(policies, service, endpoint, request, options)
+    }
+    return this.#callRemote(service, endpoint, request, options)
   }
 
   async #callRemote(
@@ -231,15 +235,7 @@ export class Client {
     const codec =
       options.codec ??
       (options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType))
-    let body: Uint8Array
-    try {
-      body = codec.encode(request)
-    } catch (error) {
-      throw badRequest(
-        'micro.client',
-        `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`,
-      )
-    }
+    const body = encodeRequest(codec, request)
     // The common call (no metadata, no context, default codec) shares one header map.
     const headers =
       options.metadata === undefined && options.context === undefined && codec === this.#defaultCodec
@@ -248,21 +244,6 @@ export class Client {
     const deadline = deadlineOf(options, this.#requestTimeout)
     const signal = signalOf(options)
     const namespace = options.namespace ?? this.#namespace
-    // Policies, when a target has any; a call without them pays one field read here.
-    const policies =
-      this.#resilience === undefined || options.address !== undefined
-        ? undefined
-        : this.#resilience.outbound(service, endpoint)
-    if (policies !== undefined) {
-      return this.#callWithPolicies(policies, service, endpoint, request, options, {
-        codec,
-        headers,
-        body,
-        deadline,
-        signal,
-        namespace,
-      })
-    }
     const retries = options.retries ?? this.#retry.retries
     let tried: Set<string> | undefined
     for (let attempt = 0; ; attempt++) {
@@ -308,15 +289,17 @@ export class Client {
     endpoint: string,
     request: unknown,
     options: CallOptions,
-    call: {
-      codec: Codec
-      headers: Headers
-      body: Uint8Array
-      deadline: number
-      signal: AbortSignal | undefined
-      namespace: string
-    },
   ): Promise<unknown> {
+    let codec: Codec
+    let body: Uint8Array
+    try {
+      codec =
+        options.codec ??
+        (options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType))
+      body = encodeRequest(codec, request)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     this.#policyHost ??= this.#makePolicyHost()
     const retries = options.retries
     const rule: RetryDecider = policies.retry ?? this.#defaultDecider(service, endpoint)
@@ -332,14 +315,17 @@ export class Client {
       service,
       endpoint,
       request,
-      namespace: call.namespace,
+      namespace: options.namespace ?? this.#namespace,
       version: options.version,
-      headers: call.headers,
-      body: call.body,
-      codec: call.codec,
+      headers:
+        options.metadata === undefined && options.context === undefined && codec === this.#defaultCodec
+          ? this.#baseHeaders
+          : outboundHeaders(options, codec.contentType, this.#caller),
+      body,
+      codec,
       explicitCodec: options.codec !== undefined,
-      signal: call.signal,
-      deadline: call.deadline,
+      signal: signalOf(options),
+      deadline: deadlineOf(options, this.#requestTimeout),
     }).run()
   }
 
@@ -359,7 +345,7 @@ export class Client {
         explicit
           ? decodeWith(codec, reply.body)
           : decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type']),
-      idempotent: (records, nodeId, endpoint) => idempotentOn(records, nodeId, endpoint),
+      idempotent: idempotentNodes(),
       pause: pauseBeforeRetry,
     }
   }
@@ -437,6 +423,37 @@ export class Client {
   }
 }
 
+/**
+ * `idempotentOn`, remembered per records array (a registry update makes a new one) and
+ * endpoint: a hedging policy asks it on every call.
+ */
+function idempotentNodes(): (
+  records: readonly ServiceRecord[] | undefined,
+  nodeId: string,
+  endpoint: string,
+) => boolean {
+  const cache = new WeakMap<readonly ServiceRecord[], Map<string, ReadonlySet<string>>>()
+  return (records, nodeId, endpoint) => {
+    if (records === undefined) return false
+    let byEndpoint = cache.get(records)
+    if (byEndpoint === undefined) {
+      byEndpoint = new Map()
+      cache.set(records, byEndpoint)
+    }
+    let nodes = byEndpoint.get(endpoint)
+    if (nodes === undefined) {
+      const ids = new Set<string>()
+      for (const record of records) {
+        if (!record.endpoints.some((e) => e.name === endpoint && e.metadata.idempotent === 'true')) continue
+        for (const node of record.nodes) ids.add(node.id)
+      }
+      nodes = ids
+      byEndpoint.set(endpoint, nodes)
+    }
+    return nodes.has(nodeId)
+  }
+}
+
 const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>
 
 /**
@@ -450,6 +467,18 @@ function nodeAt(address: string): NodeRecord {
     id: address,
     address: address.slice(scheme + 3),
     metadata: { transport: address.slice(0, scheme) },
+  }
+}
+
+/** The request body; a value the codec cannot encode is a 400. */
+function encodeRequest(codec: Codec, request: unknown): Uint8Array {
+  try {
+    return codec.encode(request)
+  } catch (error) {
+    throw badRequest(
+      'micro.client',
+      `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`,
+    )
   }
 }
 

@@ -105,6 +105,15 @@ export class CircuitBreaker {
     return true
   }
 
+  /** A call it let through succeeded (cheaper than `record(undefined, now)`: closed, no clock read). */
+  succeeded(): void {
+    if (this.#state === 'closed' && this.#settings.ratio === undefined) {
+      this.#consecutive = 0
+      return
+    }
+    this.record(undefined, Date.now())
+  }
+
   /** The outcome of a call it let through. */
   record(error: unknown, now: number): void {
     const failed = this.#settings.failed(error)

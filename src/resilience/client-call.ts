@@ -36,13 +36,31 @@ export interface RetryDecider {
 
 const CLIENT = 'micro.client'
 
+/** The request side of a call: what every attempt sends. */
+export interface PolicyRequest {
+  readonly service: string
+  readonly endpoint: string
+  /** The decoded request (for a fallback). */
+  readonly request: unknown
+  readonly namespace: string
+  readonly version: string | undefined
+  readonly headers: Headers
+  readonly body: Uint8Array
+  readonly codec: Codec
+  /** Whether the caller gave the codec (it then decodes the reply too). */
+  readonly explicitCodec: boolean
+  readonly signal: AbortSignal | undefined
+  /** The call's own deadline, epoch ms. */
+  readonly deadline: number
+}
+
 /**
  * One call under its policies, outermost first: fallback (what a call that failed for good
  * returns), timeout (the deadline of every attempt together), bulkhead (calls in flight to
  * the endpoint), then attempts: the endpoint's breaker, a node outside the open node
  * breakers, a hedge to another node when an idempotent endpoint is slow, and retries as the
- * retry policy says. One object per call and one async frame per attempt: on a healthy
- * call the policies add a few checks to what the client does anyway.
+ * retry policy says. One object and one async frame per call: on a healthy call the
+ * policies add a few checks to what the client does anyway.
  */
 export class PolicyCall {
   readonly service: string
@@ -51,68 +69,41 @@ export class PolicyCall {
   readonly #host: PolicyHost
   readonly #p: OutboundPolicies
   readonly #retry: RetryDecider
-  readonly #namespace: string
-  readonly #version: string | undefined
-  readonly #headers: Headers
-  readonly #body: Uint8Array
-  readonly #codec: Codec
-  readonly #explicitCodec: boolean
-  readonly #signal: AbortSignal | undefined
+  readonly #call: PolicyRequest
   readonly #deadline: number
-  /** Node ids tried by this call (made on the first retry or hedge). */
+  /** When the call started (the first attempt's clock reading). */
+  readonly #start: number
+  /** Node ids tried by this call, once there is more than one attempt. */
   #tried: Set<string> | undefined
+  #lastNode: string | undefined
 
-  constructor(
-    host: PolicyHost,
-    policies: OutboundPolicies,
-    retry: RetryDecider,
-    call: {
-      service: string
-      endpoint: string
-      request: unknown
-      namespace: string
-      version: string | undefined
-      headers: Headers
-      body: Uint8Array
-      codec: Codec
-      explicitCodec: boolean
-      signal: AbortSignal | undefined
-      deadline: number
-    },
-  ) {
+  constructor(host: PolicyHost, policies: OutboundPolicies, retry: RetryDecider, call: PolicyRequest) {
     this.#host = host
     this.#p = policies
     this.#retry = retry
+    this.#call = call
     this.service = call.service
     this.endpoint = call.endpoint
     this.request = call.request
-    this.#namespace = call.namespace
-    this.#version = call.version
-    this.#headers = call.headers
-    this.#body = call.body
-    this.#codec = call.codec
-    this.#explicitCodec = call.explicitCodec
-    this.#signal = call.signal
+    this.#start = Date.now()
     this.#deadline =
-      policies.timeout === undefined ? call.deadline : Math.min(call.deadline, Date.now() + policies.timeout)
+      policies.timeout === undefined ? call.deadline : Math.min(call.deadline, this.#start + policies.timeout)
   }
 
   async run(): Promise<unknown> {
     const p = this.#p
+    const host = this.#host
+    const call = this.#call
     const bulkhead = p.bulkhead
     let holding = false
     try {
       if (bulkhead !== undefined) {
         const waiting = bulkhead.acquire(this.#deadline, CLIENT)
+        if (waiting !== undefined) await waiting
         holding = true
-        if (waiting !== undefined) {
-          holding = false
-          await waiting
-          holding = true
-        }
       }
       for (let attempt = 1; ; attempt++) {
-        const now = Date.now()
+        const now = attempt === 1 ? this.#start : Date.now()
         if (now >= this.#deadline)
           throw timeoutError(CLIENT, `call to ${this.service} ${this.endpoint} timed out`)
         if (p.breaker !== undefined && !p.breaker.allow(now)) {
@@ -121,27 +112,46 @@ export class PolicyCall {
             `the circuit of ${this.service} ${this.endpoint} is open: calls fail fast until it lets a probe through`,
           )
         }
-        let records = this.#host.peek(this.service, this.#namespace)
-        records ??= await this.#host.lookup(this.service, this.#namespace)
-        let node: NodeRecord | undefined
+        const records =
+          host.peek(this.service, call.namespace) ?? (await host.lookup(this.service, call.namespace))
         try {
-          node = this.#pick(records, now, true)
-          const idempotent = p.hedging !== undefined && this.#host.idempotent(records, node.id, this.endpoint)
-          const value = idempotent
-            ? await this.#hedged(records, node)
-            : await this.#attempt(node, this.#signal)
-          p.breaker?.record(undefined, Date.now())
+          const node = this.#pick(records, now, true)
+          let value: unknown
+          if (p.hedging !== undefined && host.idempotent(records, node.id, this.endpoint)) {
+            value = await this.#hedged(records, node)
+          } else if (p.nodeBreakers !== undefined) {
+            value = await this.#attempt(node, call.signal, now)
+          } else {
+            // The common attempt, inline: no node breaker, no latencies to keep.
+            let reply: Reply
+            try {
+              reply = await host.send(node, {
+                endpoint: call.endpoint,
+                headers: call.headers,
+                body: call.body,
+                timeout: Math.max(1, this.#deadline - now),
+                signal: call.signal,
+              })
+            } catch (error) {
+              host.mark(node, error)
+              throw error
+            }
+            host.mark(node)
+            value = host.decode(reply, call.codec, call.explicitCodec)
+          }
+          p.breaker?.succeeded()
           return value
         } catch (error) {
           if (!isRefusedHere(error)) p.breaker?.record(error, Date.now())
-          const idempotent = node !== undefined && this.#host.idempotent(records, node.id, this.endpoint)
+          const last = this.#lastNode
+          const idempotent = last !== undefined && host.idempotent(records, last, this.endpoint)
           if (!this.#retry.shouldRetry(error, attempt, idempotent))
             throw explained(error, idempotent, this.endpoint)
           const pause = Math.min(
             this.#retry.backoff(attempt, error),
             Math.max(0, this.#deadline - Date.now() - 1),
           )
-          await this.#host.pause(pause, this.#signal, this.endpoint)
+          await host.pause(pause, call.signal, this.endpoint)
         }
       }
     } catch (error) {
@@ -158,12 +168,16 @@ export class PolicyCall {
    */
   #pick(records: readonly ServiceRecord[], now: number, again: boolean): NodeRecord {
     const p = this.#p
+    const host = this.#host
+    const version = this.#call.version
     const open = p.nodeBreakers?.open(now)
+    const last = this.#lastNode
+    if (last !== undefined && this.#tried === undefined) this.#tried = new Set([last])
     const tried = this.#tried
     const node =
-      this.#host.select(records, this.#version, union(tried, open)) ??
+      host.select(records, version, union(tried, open)) ??
       // Every node was tried: go round again, still never to one whose breaker is open.
-      (again && tried !== undefined ? this.#host.select(records, this.#version, open) : undefined)
+      (again && tried !== undefined ? host.select(records, version, open) : undefined)
     if (node === undefined) {
       if (open !== undefined) {
         throw refusedHere(CLIENT, `every node of ${this.service} has its circuit open for ${this.endpoint}`)
@@ -171,48 +185,52 @@ export class PolicyCall {
       throw new MicroError(CLIENT, `no node of service ${this.service} is available`, 503)
     }
     if (p.nodeBreakers !== undefined && !p.nodeBreakers.get(node.id).allow(now)) {
-      this.#host.mark(node)
+      host.mark(node)
       throw refusedHere(CLIENT, `the circuit of node ${node.id} is open for ${this.endpoint}`)
     }
-    this.#tried ??= new Set()
-    this.#tried.add(node.id)
+    tried?.add(node.id)
+    this.#lastNode = node.id
     return node
   }
 
   /** One attempt on a node: its outcome goes to the selector, the node's breaker and the latency histogram. */
-  async #attempt(node: NodeRecord, signal: AbortSignal | undefined): Promise<unknown> {
+  async #attempt(node: NodeRecord, signal: AbortSignal | undefined, now: number): Promise<unknown> {
     const p = this.#p
+    const host = this.#host
+    const call = this.#call
     const breaker = p.nodeBreakers?.get(node.id)
     const started = p.hedging === undefined ? 0 : performance.now()
     let reply: Reply
     try {
-      reply = await this.#host.send(node, {
-        endpoint: this.endpoint,
-        headers: this.#headers,
-        body: this.#body,
-        timeout: Math.max(1, this.#deadline - Date.now()),
+      reply = await host.send(node, {
+        endpoint: call.endpoint,
+        headers: call.headers,
+        body: call.body,
+        timeout: Math.max(1, this.#deadline - now),
         signal,
       })
     } catch (error) {
-      this.#host.mark(node, error)
+      host.mark(node, error)
       breaker?.record(error, Date.now())
       throw error
     }
-    this.#host.mark(node)
-    breaker?.record(undefined, Date.now())
-    p.hedging?.latencies.record(performance.now() - started)
-    return this.#host.decode(reply, this.#codec, this.#explicitCodec)
+    host.mark(node)
+    breaker?.succeeded()
+    if (p.hedging !== undefined) p.hedging.latencies.record(performance.now() - started)
+    return host.decode(reply, call.codec, call.explicitCodec)
   }
 
   /** Attempts raced: another node gets the call when the first is slower than the hedging delay. */
   #hedged(records: readonly ServiceRecord[], first: NodeRecord): Promise<unknown> {
     const hedging = this.#p.hedging as NonNullable<OutboundPolicies['hedging']>
+    hedging.counts.calls++
     let next: NodeRecord | undefined = first
     return race(
       () => {
         let node = next
         next = undefined
         if (node === undefined) {
+          hedging.counts.hedges++
           try {
             node = this.#pick(records, Date.now(), false)
           } catch {
@@ -220,11 +238,11 @@ export class PolicyCall {
           }
         }
         const chosen = node
-        return (signal) => this.#attempt(chosen, signal)
+        return (signal) => this.#attempt(chosen, signal, Date.now())
       },
       hedging.delay(),
       hedging.settings.maxAttempts,
-      this.#signal,
+      this.#call.signal,
       () => lostTheRace(this.endpoint),
     )
   }

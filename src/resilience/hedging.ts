@@ -32,6 +32,8 @@ export class HedgingSettings {
 export class Hedging {
   readonly settings: HedgingSettings
   readonly latencies = new LatencyHistogram()
+  /** Calls raced, and extra attempts (hedges) they sent: the price hedging pays. */
+  readonly counts = { calls: 0, hedges: 0 }
 
   constructor(settings: HedgingSettings) {
     this.settings = settings
