@@ -2,14 +2,15 @@ import type { Broker } from '../broker/broker.js'
 import { type PublishOptions, publish as publishMessage } from '../broker/publish.js'
 import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
-import { badRequest, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
-import { DEFAULT_NAMESPACE, type NodeRecord, type ServiceRecord } from '../registry/registry.js'
-import { PolicyCall, type PolicyHost, type RetryDecider } from '../resilience/client-call.js'
+import { badRequest, MicroError, serviceUnavailable, timeout } from '../errors/errors.js'
+import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
+import type { PolicyHost } from '../resilience/client-call.js'
 import type { ResilienceSpec } from '../resilience/policy.js'
 import { type OutboundPolicies, Resilience } from '../resilience/resilience.js'
 import type { Selector } from '../selector/selector.js'
 import type { Headers, Transport } from '../transport/transport.js'
-import { isLost, lostError } from '../transport/transport-errors.js'
+import { isLost } from '../transport/transport-errors.js'
+import { decodeReply, decodeWith, encodeRequest, mayHaveRun, nodeAt } from './bodies.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
 import { InProcessCaller, NO_OPTIONS } from './in-process.js'
@@ -17,6 +18,7 @@ import type { LocalServices } from './local.js'
 import { openLocalStream } from './local-stream.js'
 import type { ServiceLookup } from './lookup.js'
 import type { CallOptions } from './options.js'
+import { callWithPolicies, policyHost } from './policies.js'
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './proxy.js'
 import { idempotentOn, pauseBeforeRetry, type RetryOptions, RetryPolicy } from './retry.js'
 import { TransportSet } from './transports.js'
@@ -282,7 +284,7 @@ export class Client {
     }
   }
 
-  /** A call under its resilience policies (src/resilience/client-call.ts). */
+  /** A call under its resilience policies (src/client/policies.ts). */
   #callWithPolicies(
     policies: OutboundPolicies,
     service: string,
@@ -300,18 +302,17 @@ export class Client {
     } catch (error) {
       return Promise.reject(error)
     }
-    this.#policyHost ??= this.#makePolicyHost()
-    const retries = options.retries
-    const rule: RetryDecider = policies.retry ?? this.#defaultDecider(service, endpoint)
-    const retry: RetryDecider =
-      retries === undefined
-        ? rule
-        : {
-            shouldRetry: (error, attempt, idempotent) =>
-              attempt <= retries && rule.shouldRetry(error, attempt, idempotent),
-            backoff: (attempt, error) => rule.backoff(attempt, error),
-          }
-    return new PolicyCall(this.#policyHost, policies, retry, {
+    this.#policyHost ??= policyHost({
+      lookup: this.#lookup,
+      lookupService: (name, namespace) => this.#lookupService(name, namespace),
+      selector: this.#selector,
+      transports: this.#transports,
+      decode: (reply, replyCodec, explicit) =>
+        explicit
+          ? decodeWith(replyCodec, reply.body)
+          : decodeReply(replyCodec, this.#codecs, reply.body, reply.headers?.['content-type']),
+    })
+    return callWithPolicies(this.#policyHost, policies, this.#retry, options, {
       service,
       endpoint,
       request,
@@ -326,38 +327,7 @@ export class Client {
       explicitCodec: options.codec !== undefined,
       signal: signalOf(options),
       deadline: deadlineOf(options, this.#requestTimeout),
-    }).run()
-  }
-
-  /** What the policy layer uses of this client; made on the first call with policies. */
-  #makePolicyHost(): PolicyHost {
-    return {
-      peek: (service, namespace) => this.#lookup.peek(service, namespace),
-      lookup: (service, namespace) => this.#lookupService(service, namespace),
-      select: (records, version, exclude) =>
-        this.#selector.select(
-          records,
-          version === undefined && exclude === undefined ? undefined : { version, exclude },
-        ),
-      mark: (node, error) => this.#selector.mark(node, error),
-      send: (node, outbound) => this.#transports.for(node).call(node.address, outbound),
-      decode: (reply, codec, explicit) =>
-        explicit
-          ? decodeWith(codec, reply.body)
-          : decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type']),
-      idempotent: idempotentNodes(),
-      pause: pauseBeforeRetry,
-    }
-  }
-
-  /** The client's own retry rule as a policy decision (targets with policies but no retry policy). */
-  #defaultDecider(service: string, endpoint: string): RetryDecider {
-    const policy = this.#retry
-    return {
-      shouldRetry: (error, attempt, idempotent) =>
-        attempt <= policy.retries && policy.shouldRetry(error, attempt, { service, endpoint, idempotent }),
-      backoff: (attempt) => policy.backoff(attempt),
-    }
+    })
   }
 
   /** A node picked from fresh cached records without waiting, or undefined when that is not possible. */
@@ -420,88 +390,5 @@ export class Client {
     const codec = this.#codecs.get(contentType ?? this.#contentType)
     if (!codec) throw badRequest('micro.client', `no codec for content type ${contentType}`)
     return codec
-  }
-}
-
-/**
- * `idempotentOn`, remembered per records array (a registry update makes a new one) and
- * endpoint: a hedging policy asks it on every call.
- */
-function idempotentNodes(): (
-  records: readonly ServiceRecord[] | undefined,
-  nodeId: string,
-  endpoint: string,
-) => boolean {
-  const cache = new WeakMap<readonly ServiceRecord[], Map<string, ReadonlySet<string>>>()
-  return (records, nodeId, endpoint) => {
-    if (records === undefined) return false
-    let byEndpoint = cache.get(records)
-    if (byEndpoint === undefined) {
-      byEndpoint = new Map()
-      cache.set(records, byEndpoint)
-    }
-    let nodes = byEndpoint.get(endpoint)
-    if (nodes === undefined) {
-      const ids = new Set<string>()
-      for (const record of records) {
-        if (!record.endpoints.some((e) => e.name === endpoint && e.metadata.idempotent === 'true')) continue
-        for (const node of record.nodes) ids.add(node.id)
-      }
-      nodes = ids
-      byEndpoint.set(endpoint, nodes)
-    }
-    return nodes.has(nodeId)
-  }
-}
-
-const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>
-
-/**
- * The node an explicit address names: `host:port` for the client's own transport, or
- * `<transport>://host:port` (`grpc://127.0.0.1:50051`) for another one.
- */
-function nodeAt(address: string): NodeRecord {
-  const scheme = address.indexOf('://')
-  if (scheme === -1) return { id: address, address, metadata: NO_METADATA }
-  return {
-    id: address,
-    address: address.slice(scheme + 3),
-    metadata: { transport: address.slice(0, scheme) },
-  }
-}
-
-/** The request body; a value the codec cannot encode is a 400. */
-function encodeRequest(codec: Codec, request: unknown): Uint8Array {
-  try {
-    return codec.encode(request)
-  } catch (error) {
-    throw badRequest(
-      'micro.client',
-      `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`,
-    )
-  }
-}
-
-/** A lost call that is not retried: say why, keeping it marked lost. */
-function mayHaveRun(error: MicroError, endpoint: string): MicroError {
-  return lostError(
-    `${error.detail}; ${endpoint} may have run (only idempotent endpoints are retried once the request was sent)`,
-  )
-}
-
-function decodeReply(
-  codec: Codec,
-  codecs: Codecs,
-  body: Uint8Array,
-  contentType: string | undefined,
-): unknown {
-  return decodeWith(contentType ? (codecs.get(contentType) ?? codec) : codec, body)
-}
-
-function decodeWith(codec: Codec, body: Uint8Array): unknown {
-  try {
-    return codec.decode(body)
-  } catch (error) {
-    throw newError('micro.client', `cannot decode the reply: ${(error as Error).message}`, 502)
   }
 }
