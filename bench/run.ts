@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs the eight phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store, registry scale, gateway), prints a report with a PASS/FAIL summary
+ * `npm run bench`: runs the phases (in-process call, remote call, start-up, pub/sub,
+ * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -15,7 +15,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { canPin } from './children.js'
 import { findEngines } from './engines.js'
+import { grpcChecks, runGrpc } from './grpc.js'
 import { summaryTable } from './report.js'
+import { resilienceChecks, runResilience } from './resilience.js'
 import { authChecks, authNoise, runAuth } from './run-auth.js'
 import { runCalls } from './run-calls.js'
 import { runGatewayPhase } from './run-gateway.js'
@@ -85,10 +87,24 @@ const config = {
     durationMs: quick ? 1000 : 5000,
     rounds: quick ? 1 : 3,
   },
+  resilience: {
+    concurrency: [64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+    slowShare: 0.1,
+    slowMs: 50,
+  },
+  grpc: {
+    concurrency: [64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+  },
 }
 // Phases 8 (cost of the port limits), 9 (memory under attack) and 12 (cost of auth) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14])
 const engines = findEngines()
 const WATCHDOG_MS = 15 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -134,6 +150,8 @@ const limits = await runLimits(config, phases)
 const scale = await runScale(config.scale, phases, engines)
 const gateway = await runGatewayPhase(config.gateway, phases)
 const auth = await runAuth(config, phases)
+const grpc = await runGrpc(config.grpc, phases)
+const resilience = await runResilience(config.resilience, phases)
 
 // Summary
 const checks = [
@@ -143,6 +161,8 @@ const checks = [
   ...scaleChecks(scale),
   ...gatewayChecks(gateway, config.gateway.connections),
   ...authChecks(auth),
+  ...grpcChecks(grpc, Math.max(...config.grpc.concurrency)),
+  ...resilienceChecks(resilience, Math.max(...config.resilience.concurrency)),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
@@ -170,7 +190,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

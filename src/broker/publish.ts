@@ -1,4 +1,5 @@
 import { HOP_HEADERS } from '../client/options.js'
+import type { Codec } from '../codec/codec.js'
 import { type Codecs, defaultCodecs } from '../codec/codecs.js'
 import { badRequest, MicroError } from '../errors/errors.js'
 import type { Context } from '../server/context.js'
@@ -25,6 +26,8 @@ export interface PublishOptions {
   context?: Pick<Context, 'metadata'>
   /** Codec to encode with. Default JSON; a Uint8Array payload defaults to `application/octet-stream`. */
   contentType?: string
+  /** Encode with this codec (typed messages: `protobufCodec(OrderSchema)`); its content type is sent. */
+  codec?: Codec
   codecs?: Codecs
   /** This service's name, sent as `micro-caller`. */
   caller?: string
@@ -49,7 +52,7 @@ export function publish(
     const codecs = options.codecs ?? defaultCodecs
     const contentType =
       options.contentType ?? (payload instanceof Uint8Array ? 'application/octet-stream' : 'application/json')
-    const codec = codecs.get(contentType)
+    const codec = options.codec ?? codecs.get(contentType)
     if (!codec) {
       throw new MicroError(
         'micro.broker',

@@ -1,3 +1,4 @@
+import type { Codec } from '../codec/codec.js'
 import type { Codecs } from '../codec/codecs.js'
 import { defaultCodecs } from '../codec/codecs.js'
 import { MicroError } from '../errors/errors.js'
@@ -51,6 +52,11 @@ export interface SubscriberOptions<S extends StandardSchema | undefined = undefi
   deadLetter?: string | false
   /** How many times a nacked message is delivered again before it is dead-lettered. Default 3. */
   retryLimit?: number
+  /**
+   * Decode messages of this codec's content type with it (typed messages:
+   * `protobufCodec(OrderSchema)`); other content types use `codecs`.
+   */
+  codec?: Codec
   codecs?: Codecs
   /** This service's name (ctx.service). Default `micro`. */
   service?: string
@@ -85,6 +91,10 @@ export async function subscribe(
   const service = options.service ?? 'micro'
   const autoAck = options.autoAck ?? true
   const codecs = options.codecs ?? defaultCodecs
+  const own = options.codec
+  const ownTypes = own ? new Set([own.contentType, ...(own.aliases ?? [])]) : undefined
+  const codecFor = (contentType: string | undefined) =>
+    own && ownTypes?.has(baseType(contentType)) ? own : codecs.get(contentType)
   const logger = options.logger ?? createLogger({ fields: { component: 'subscriber', service } })
   const deadLetter = options.deadLetter === undefined ? `${topic}.dead` : options.deadLetter
   const ended = new AbortController()
@@ -143,7 +153,7 @@ export async function subscribe(
   // plain handler takes costs no promise here.
   const onMessage = (delivery: Delivery): Promise<void> | undefined => {
     const contentType = delivery.headers['content-type']
-    const codec = codecs.get(contentType)
+    const codec = codecFor(contentType)
     if (!codec) return reject(delivery, `unsupported content-type ${contentType}`)
     let payload: unknown
     try {
@@ -229,4 +239,11 @@ class DeliveryContext implements MessageContext {
   nack(options?: NackOptions): Promise<void> {
     return this.#delivery.nack(options)
   }
+}
+
+/** A content type without parameters, lower-case (`application/json` for `Application/JSON; charset=utf-8`). */
+function baseType(contentType: string | undefined): string {
+  if (contentType === undefined) return ''
+  const semi = contentType.indexOf(';')
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase()
 }

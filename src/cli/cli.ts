@@ -8,6 +8,7 @@ import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
 import { envCommand } from './commands/env.js'
+import { genCommand } from './commands/gen.js'
 import { killCommand } from './commands/kill.js'
 import { loginCommand } from './commands/login.js'
 import { logoutCommand } from './commands/logout.js'
@@ -41,6 +42,7 @@ Commands:
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
   api                                run the API gateway alone (HTTP on 127.0.0.1:8080)
+  gen proto [folder]                 TypeScript from .proto files (types, handler, client)
   login [--token t | --id a]         log in to the platform (tokens kept per environment)
   logout                             revoke this login and forget its tokens
   auth token|create|list|delete|check
@@ -94,6 +96,7 @@ const commands: Record<string, Command> = {
   login: (argv, out) => loginCommand(argv, out),
   logout: (argv, out) => logoutCommand(argv, out),
   auth: (argv, out) => authCommand(argv, out),
+  gen: (argv, out) => genCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -2,11 +2,15 @@ import type { Broker } from '../broker/broker.js'
 import { type PublishOptions, publish as publishMessage } from '../broker/publish.js'
 import type { Codec } from '../codec/codec.js'
 import { type Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from '../codec/codecs.js'
-import { badRequest, MicroError, newError, serviceUnavailable, timeout } from '../errors/errors.js'
+import { badRequest, MicroError, serviceUnavailable, timeout } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE, type NodeRecord } from '../registry/registry.js'
+import type { PolicyHost } from '../resilience/client-call.js'
+import type { ResilienceSpec } from '../resilience/policy.js'
+import { type OutboundPolicies, Resilience } from '../resilience/resilience.js'
 import type { Selector } from '../selector/selector.js'
 import type { Headers, Transport } from '../transport/transport.js'
-import { isLost, lostError } from '../transport/transport-errors.js'
+import { isLost } from '../transport/transport-errors.js'
+import { decodeReply, decodeWith, encodeRequest, mayHaveRun, nodeAt } from './bodies.js'
 import { ClientStream } from './client-stream.js'
 import { deadlineOf, outboundHeaders, signalOf } from './headers.js'
 import { InProcessCaller, NO_OPTIONS } from './in-process.js'
@@ -14,6 +18,7 @@ import type { LocalServices } from './local.js'
 import { openLocalStream } from './local-stream.js'
 import type { ServiceLookup } from './lookup.js'
 import type { CallOptions } from './options.js'
+import { callWithPolicies, policyHost } from './policies.js'
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './proxy.js'
 import { idempotentOn, pauseBeforeRetry, type RetryOptions, RetryPolicy } from './retry.js'
 import { TransportSet } from './transports.js'
@@ -41,6 +46,12 @@ export interface ClientOptions {
   caller?: string
   /** Where `publish` sends messages (or a function making it on first use). */
   broker?: Broker | (() => Broker)
+  /**
+   * Named resilience policies for calls, by target (timeouts, retries, circuit breakers,
+   * bulkheads, fallbacks, hedging): see src/resilience. They apply to calls routed through
+   * the registry; calls to explicit addresses and in-process calls run without them.
+   */
+  resilience?: Resilience | ResilienceSpec
 }
 
 /**
@@ -61,6 +72,8 @@ export class Client {
   readonly #inProcess: InProcessCaller | undefined
   readonly #caller: string | undefined
   readonly #wrappers: ClientWrapper[]
+  readonly #resilience: Resilience | undefined
+  #policyHost: PolicyHost | undefined
   readonly #defaultCodec: Codec
   /** Headers of a call with no metadata: shared, never mutated. */
   readonly #baseHeaders: Headers
@@ -82,9 +95,15 @@ export class Client {
         ? undefined
         : new InProcessCaller(options.local, this.#namespace, this.#requestTimeout, this.#caller)
     this.#wrappers = [...(options.wrappers ?? [])]
+    this.#resilience = options.resilience === undefined ? undefined : Resilience.from(options.resilience)
     this.#defaultCodec = this.#codec(this.#contentType)
     this.#baseHeaders = Object.freeze(outboundHeaders(NO_OPTIONS, this.#contentType, this.#caller))
     this.#compose()
+  }
+
+  /** The resilience policies calls follow, if any. */
+  get resilience(): Resilience | undefined {
+    return this.#resilience
   }
 
   /** The namespace calls go to unless they name another. */
@@ -132,7 +151,7 @@ export class Client {
     endpoint: string,
     options: CallOptions = NO_OPTIONS,
   ): ClientStream<Req, Res> {
-    const codec = this.#codec(options.contentType)
+    const codec = options.codec ?? this.#codec(options.contentType)
     const namespace = options.namespace ?? this.#namespace
     const local = options.address === undefined ? this.#inProcess?.server(service, options) : undefined
     return new ClientStream<Req, Res>(codec, async () => {
@@ -199,10 +218,14 @@ export class Client {
   }
 
   #dispatch(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown> {
-    return (
-      this.#inProcess?.call(service, endpoint, request, options) ??
-      this.#callRemote(service, endpoint, request, options)
-    )
+    const local = this.#inProcess?.call(service, endpoint, request, options)
+    if (local !== undefined) return local
+    // Policies, when a target has any; a call without them pays one field read here.
+    if (this.#resilience !== undefined && options.address === undefined) {
+      const policies = this.#resilience.outbound(service, endpoint)
+      if (policies !== undefined) return this.#callWithPolicies(policies, service, endpoint, request, options)
+    }
+    return this.#callRemote(service, endpoint, request, options)
   }
 
   async #callRemote(
@@ -211,16 +234,10 @@ export class Client {
     request: unknown,
     options: CallOptions,
   ): Promise<unknown> {
-    const codec = options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType)
-    let body: Uint8Array
-    try {
-      body = codec.encode(request)
-    } catch (error) {
-      throw badRequest(
-        'micro.client',
-        `cannot encode the request as ${codec.contentType}: ${(error as Error).message}`,
-      )
-    }
+    const codec =
+      options.codec ??
+      (options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType))
+    const body = encodeRequest(codec, request)
     // The common call (no metadata, no context, default codec) shares one header map.
     const headers =
       options.metadata === undefined && options.context === undefined && codec === this.#defaultCodec
@@ -249,6 +266,7 @@ export class Client {
           signal,
         })
         this.#selector.mark(node)
+        if (options.codec !== undefined) return decodeWith(codec, reply.body)
         return decodeReply(codec, this.#codecs, reply.body, reply.headers?.['content-type'])
       } catch (error) {
         this.#selector.mark(node, error)
@@ -268,6 +286,52 @@ export class Client {
         await pauseBeforeRetry(pause, signal, endpoint)
       }
     }
+  }
+
+  /** A call under its resilience policies (src/client/policies.ts). */
+  #callWithPolicies(
+    policies: OutboundPolicies,
+    service: string,
+    endpoint: string,
+    request: unknown,
+    options: CallOptions,
+  ): Promise<unknown> {
+    let codec: Codec
+    let body: Uint8Array
+    try {
+      codec =
+        options.codec ??
+        (options.contentType === undefined ? this.#defaultCodec : this.#codec(options.contentType))
+      body = encodeRequest(codec, request)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    this.#policyHost ??= policyHost({
+      lookup: this.#lookup,
+      lookupService: (name, namespace) => this.#lookupService(name, namespace),
+      selector: this.#selector,
+      transports: this.#transports,
+      decode: (reply, replyCodec, explicit) =>
+        explicit
+          ? decodeWith(replyCodec, reply.body)
+          : decodeReply(replyCodec, this.#codecs, reply.body, reply.headers?.['content-type']),
+    })
+    return callWithPolicies(this.#policyHost, policies, this.#retry, options, {
+      service,
+      endpoint,
+      request,
+      namespace: options.namespace ?? this.#namespace,
+      version: options.version,
+      headers:
+        options.metadata === undefined && options.context === undefined && codec === this.#defaultCodec
+          ? this.#baseHeaders
+          : outboundHeaders(options, codec.contentType, this.#caller),
+      body,
+      codec,
+      explicitCodec: options.codec !== undefined,
+      signal: signalOf(options),
+      deadline: deadlineOf(options, this.#requestTimeout),
+    })
   }
 
   /** A node picked from fresh cached records without waiting, or undefined when that is not possible. */
@@ -299,7 +363,7 @@ export class Client {
       const list = fresh.length > 0 ? fresh : addresses
       const address = list[Math.floor(Math.random() * list.length)]
       if (address === undefined) throw badRequest('micro.client', 'the address option is empty')
-      return { id: address, address, metadata: {} }
+      return nodeAt(address)
     }
     const records = this.#lookup.peek(service, namespace) ?? (await this.#lookupService(service, namespace))
     const select = { version: options.version, exclude: tried }
@@ -330,26 +394,5 @@ export class Client {
     const codec = this.#codecs.get(contentType ?? this.#contentType)
     if (!codec) throw badRequest('micro.client', `no codec for content type ${contentType}`)
     return codec
-  }
-}
-
-/** A lost call that is not retried: say why, keeping it marked lost. */
-function mayHaveRun(error: MicroError, endpoint: string): MicroError {
-  return lostError(
-    `${error.detail}; ${endpoint} may have run (only idempotent endpoints are retried once the request was sent)`,
-  )
-}
-
-function decodeReply(
-  codec: Codec,
-  codecs: Codecs,
-  body: Uint8Array,
-  contentType: string | undefined,
-): unknown {
-  const replyCodec = contentType ? (codecs.get(contentType) ?? codec) : codec
-  try {
-    return replyCodec.decode(body)
-  } catch (error) {
-    throw newError('micro.client', `cannot decode the reply: ${(error as Error).message}`, 502)
   }
 }

@@ -1,3 +1,4 @@
+import type { Codec } from '../codec/codec.js'
 import type { Context } from '../server/context.js'
 
 /** Per-call options, accepted by every call, stream and proxy method. */
@@ -10,9 +11,17 @@ export interface CallOptions {
   metadata?: Record<string, string>
   /** Codec for this call. Default: the client's content type (JSON). */
   contentType?: string
+  /**
+   * Encode the request and decode the reply with this codec instead of the one
+   * `contentType` names: typed messages (a protobuf method's codec; `grpcClient` sets it).
+   */
+  codec?: Codec
   /** Attempts after the first, for errors the retry policy accepts. */
   retries?: number
-  /** Call these addresses (`host:port`) directly instead of looking the service up. */
+  /**
+   * Call these addresses (`host:port`) directly instead of looking the service up;
+   * `grpc://host:port` reaches a gRPC server.
+   */
   address?: string | readonly string[]
   /** Only nodes of this version. */
   version?: string

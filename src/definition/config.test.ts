@@ -14,6 +14,7 @@ class Orders {
 /** A definition with a factory for every built-in kind, so only the toml can be wrong. */
 const every = defineService({
   rpc: () => new Orders(),
+  grpc: () => new Orders(),
   http: () => () => new Response('ok'),
   worker: () => ({ start() {} }),
   script: () => 0,
@@ -139,10 +140,18 @@ describe('service.toml', () => {
     assert.match(p.fix ?? '', /registerKind/)
   })
 
-  test('grpc is announced as not available yet', async () => {
-    const p = only((await problemsOf(variant('types', 'types = ["grpc"]'))).problems)
-    assert.equal(p.key, 'types[0]')
-    assert.match(p.message, /grpc kind is not available yet/)
+  test('grpc is a kind that takes a port; it cannot share the process with rpc', async () => {
+    const prepared = await check(variant('types', 'types = ["grpc:7070", "worker"]'))
+    assert.deepEqual(
+      prepared.config.types.map((t) => [t.kind, t.port]),
+      [
+        ['grpc', 7070],
+        ['worker', undefined],
+      ],
+    )
+    const p = only((await problemsOf(variant('types', 'types = ["rpc", "grpc"]'))).problems)
+    assert.equal(p.key, 'types')
+    assert.match(p.message, /rpc and grpc both serve the RPC port/)
   })
 
   test('duplicate kind', async () => {

@@ -1,3 +1,5 @@
+import type { ResilienceSpec } from '../resilience/policy.js'
+import { Resilience, ResilienceConfigError } from '../resilience/resilience.js'
 import { closest, type Problems } from './problems.js'
 import { isTable, type Table, TableReader } from './table.js'
 
@@ -46,6 +48,8 @@ export interface ServiceConfig {
   runtime: Map<string, Table>
   /** `[service]`: free-form settings handed to the definition as `settings`. */
   settings: Table
+  /** `[resilience]`: named policies and their targets (src/resilience), checked here. */
+  resilience: ResilienceSpec | undefined
 }
 
 /** What the validator must know about kinds and features (their names, and which kinds take a port). */
@@ -59,9 +63,7 @@ const SEMVER =
 const NAME = /^[a-z][a-z0-9._-]*$/
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/
 /** Kinds announced but not built yet: a clear message instead of "unknown kind". */
-const PLANNED_KINDS: Record<string, string> = {
-  grpc: 'the grpc kind is not available yet (it comes in a later release)',
-}
+const PLANNED_KINDS: Record<string, string> = {}
 
 /**
  * Validate a parsed `service.toml`. Every problem is recorded (with its key and a fix)
@@ -111,6 +113,7 @@ export function validateConfig(raw: Table, catalog: Catalog, problems: Problems)
     clients: readClients(top, problems),
     runtime: readRuntime(top, raw.types, catalog),
     settings: top.table('service') ?? {},
+    resilience: readResilience(top),
   }
   top.done()
   return config
@@ -169,6 +172,13 @@ function readTypes(top: TableReader, raw: Table, catalog: Catalog): KindEntry[] 
     }
     entries.push({ kind, port, index: i })
   })
+  if (seen.has('rpc') && seen.has('grpc')) {
+    top.problem(
+      'types',
+      'rpc and grpc both serve the RPC port, and a process has one',
+      'keep one: grpc serves every endpoint (protobuf ones and plain handlers), rpc the micro protocol and HTTP',
+    )
+  }
   if (seen.has('script') && list.length > 1) {
     top.problem(
       'types',
@@ -251,4 +261,26 @@ function readRuntime(top: TableReader, types: unknown, catalog: Catalog): Map<st
     }
   }
   return runtime
+}
+
+/** `[resilience]`: the same shape as a platform's policies file; every mistake is a problem. */
+function readResilience(top: TableReader): ResilienceSpec | undefined {
+  const table = top.table('resilience')
+  if (table === undefined) return undefined
+  try {
+    new Resilience(table as ResilienceSpec)
+  } catch (error) {
+    if (!(error instanceof ResilienceConfigError)) throw error
+    for (const problem of error.problems) {
+      const colon = problem.indexOf(': ')
+      const dotted = colon === -1 ? '' : problem.slice(0, colon)
+      top.problem(
+        dotted && !dotted.includes(' ') ? `resilience.${dotted}` : 'resilience',
+        colon === -1 || dotted.includes(' ') ? problem : problem.slice(colon + 2),
+        'see src/resilience/README.md for the policies and their settings',
+      )
+    }
+    return undefined
+  }
+  return table as ResilienceSpec
 }

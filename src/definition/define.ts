@@ -63,6 +63,11 @@ export interface ServiceSpec<E = undefined, C = {}> {
   clients?: C
   /** The rpc kind: the handler(s) the micro server serves. */
   rpc?: (deps: Deps<InferEnv<E>, InferClients<C>>) => MaybePromise<RpcHandlers>
+  /**
+   * The grpc kind: protobuf services (`grpcHandler(Greeter, impl)` from `micro-ts/grpc`),
+   * and any plain handler, served over gRPC.
+   */
+  grpc?: (deps: Deps<InferEnv<E>, InferClients<C>>) => MaybePromise<RpcHandlers>
   /** The http kind: the handler of its own HTTP server. */
   http?: (deps: Deps<InferEnv<E>, InferClients<C>>) => MaybePromise<HttpHandler>
   /** The worker kind: long-running code with a start and a stop. */

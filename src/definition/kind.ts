@@ -33,7 +33,7 @@ export interface KindContext<Settings = unknown> {
 /** What a kind asks of the process's service stack before anything starts. */
 export type KindServiceOptions = Pick<
   ServiceOptions,
-  'listen' | 'address' | 'advertise' | 'shutdownTimeout' | 'maxFrameSize'
+  'listen' | 'address' | 'advertise' | 'shutdownTimeout' | 'maxFrameSize' | 'transport'
 >
 
 /** A started kind. */

@@ -14,6 +14,7 @@ interface FeatureEntry {
 // Built-ins are imported on first use: a service pays only for the kinds and features it runs.
 const kinds = new Map<string, KindEntry>([
   ['rpc', { takesPort: true, load: async () => (await import('./kinds/rpc.js')).rpcKind }],
+  ['grpc', { takesPort: true, load: async () => (await import('./kinds/grpc.js')).grpcKind }],
   ['http', { takesPort: true, load: async () => (await import('./kinds/http.js')).httpKind }],
   ['worker', { takesPort: false, load: async () => (await import('./kinds/worker.js')).workerKind }],
   ['script', { takesPort: false, load: async () => (await import('./kinds/script.js')).scriptKind }],

@@ -260,6 +260,7 @@ export class ServiceRuntime {
       extensions: this.extensions,
       env: this.#options.envSource ?? process.env,
       storeTable: this.info.name,
+      ...(prepared.config.resilience ? { resilience: prepared.config.resilience } : {}),
       ...given,
     })
     const specs = (prepared.definition.spec.clients ?? {}) as ClientSpecs

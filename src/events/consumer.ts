@@ -4,7 +4,7 @@ import { AsyncQueue } from '../util/async-queue.js'
 import type { EventConsumer, ReceivedEvent } from './events.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import type { ConsumePlan } from './options.js'
-import { DecodeFailure, decodeValue } from './payload.js'
+import { DecodeFailure, decodeValueWith } from './payload.js'
 import { type Delivery, type DeliverySource, isFatal, SETTLED } from './source.js'
 
 const MIN_BACKOFF = 100
@@ -277,7 +277,7 @@ export class StreamConsumer<T> implements EventConsumer<T> {
       this.#deadLetter(delivery, reason, false)
       return
     }
-    const payload = decodeValue(delivery.event)
+    const payload = decodeValueWith(delivery.event, plan.codec)
     if (payload instanceof DecodeFailure) {
       this.#deadLetter(delivery, payload.message, true)
       return

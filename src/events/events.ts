@@ -1,3 +1,4 @@
+import type { Codec } from '../codec/codec.js'
 import type { NamespaceOption } from '../registry/registry.js'
 import type { GroupLostError } from './loss.js'
 
@@ -58,6 +59,8 @@ export interface PublishOptions extends NamespaceOption {
    * `application/json` are stored as they are and decoded by consumers.
    */
   contentType?: string
+  /** Encode the payload with this codec (typed messages: `protobufCodec(OrderSchema)`), stored with its content type. */
+  codec?: Codec
 }
 
 /** Where a new group starts: a sequence number (1 is the first event) or a time. */
@@ -104,6 +107,11 @@ export interface ConsumeOptions extends NamespaceOption {
    * whether or not this is set.
    */
   onLoss?: (error: GroupLostError) => void
+  /**
+   * Decode payloads of this codec's content type with it (typed messages:
+   * `protobufCodec(OrderSchema)`); an event it cannot decode is dead-lettered with the reason.
+   */
+  codec?: Codec
 }
 
 /** Options of {@link Events.read}. */

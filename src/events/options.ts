@@ -1,10 +1,11 @@
+import type { Codec } from '../codec/codec.js'
 import { badRequest } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE } from '../registry/registry.js'
 import { uuid } from '../util/ids.js'
 import type { ConsumeOptions, EventMetadata, EventOffset, PublishOptions, ReadOptions } from './events.js'
 import type { GroupLostError } from './loss.js'
 import { checkName, checkTopic, EVENTS_ERROR_ID } from './names.js'
-import { encodePayload } from './payload.js'
+import { encodePayload, encodeWith } from './payload.js'
 
 /** Default `ackWait`: Go Micro's 30 s. */
 export const DEFAULT_ACK_WAIT = 30_000
@@ -44,6 +45,7 @@ export interface ConsumePlan {
   maxInFlight: number
   signal: AbortSignal | undefined
   onLoss: ((error: GroupLostError) => void) | undefined
+  codec: Codec | undefined
 }
 
 /** A read call, checked. */
@@ -66,7 +68,9 @@ export function planPublish(
   if (!(timestamp instanceof Date) || Number.isNaN(timestamp.getTime()))
     throw badRequest(EVENTS_ERROR_ID, 'timestamp must be a valid Date')
   const metadata = checkMetadata(options.metadata)
-  const { data, contentType } = encodePayload(payload, options.contentType)
+  const { data, contentType } = options.codec
+    ? encodeWith(options.codec, payload)
+    : encodePayload(payload, options.contentType)
   return {
     namespace: checkName(options.namespace ?? defaultNamespace, 'namespace'),
     topic: checkTopic(topic),
@@ -113,6 +117,7 @@ export function planConsume(topic: string, options: ConsumeOptions, defaultNames
     maxInFlight,
     signal: options.signal,
     onLoss: options.onLoss,
+    codec: options.codec,
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Codec } from '../codec/codec.js'
 import { badRequest } from '../errors/errors.js'
 import type { EventMetadata, StoredEvent } from './events.js'
 import { EVENTS_ERROR_ID } from './names.js'
@@ -42,6 +43,18 @@ export function encodePayload(
   return { data: encoder.encode(text), contentType: JSON_TYPE }
 }
 
+/** Bytes and content type of a payload encoded by `codec`; a payload it cannot encode is a 400. */
+export function encodeWith(codec: Codec, payload: unknown): { data: Uint8Array; contentType: string } {
+  try {
+    return { data: codec.encode(payload), contentType: codec.contentType }
+  } catch (error) {
+    throw badRequest(
+      EVENTS_ERROR_ID,
+      `the payload cannot be encoded as ${codec.contentType}: ${(error as Error).message}`,
+    )
+  }
+}
+
 /** Whether a content type means JSON (`application/json`, `...+json`, with or without parameters). */
 export function isJsonType(contentType: string): boolean {
   const base = (contentType.split(';')[0] ?? '').trim().toLowerCase()
@@ -68,6 +81,21 @@ export function decodeValue(event: RawEvent): unknown {
   } catch (error) {
     return new DecodeFailure(`undecodable ${type} payload: ${(error as Error).message}`)
   }
+}
+
+/** Like {@link decodeValue}, with `codec` for the events of its content type. */
+export function decodeValueWith(event: RawEvent, codec: Codec | undefined): unknown {
+  if (codec === undefined || !codecTakes(codec, event.contentType)) return decodeValue(event)
+  try {
+    return codec.decode(event.data)
+  } catch (error) {
+    return new DecodeFailure(`undecodable ${event.contentType} payload: ${(error as Error).message}`)
+  }
+}
+
+function codecTakes(codec: Codec, contentType: string): boolean {
+  const base = (contentType.split(';')[0] ?? '').trim().toLowerCase()
+  return base === codec.contentType || (codec.aliases?.includes(base) ?? false)
 }
 
 /** The payload of a raw event: the JSON value, or the bytes; an error message when the JSON is bad. */

@@ -3,8 +3,8 @@ import { NodeHealth, type NodeHealthOptions } from './node-health.js'
 import type { SelectOptions, Selector } from './selector.js'
 
 /**
- * What every strategy shares: gather candidate nodes, leave out excluded and set-aside
- * ones, and fail open (try the node whose back-off ends first) rather than pick nothing.
+ * What every strategy shares: gather candidate nodes, leave out excluded, set-aside and
+ * HTTP-only (protocol `http`) ones, and fail open (try the node whose back-off ends first) rather than pick nothing.
  */
 export abstract class BaseSelector implements Selector {
   abstract readonly name: string
@@ -21,8 +21,11 @@ export abstract class BaseSelector implements Selector {
       if (nodes.length === 0) return undefined
       const node =
         nodes.length === 1 ? (nodes[0] as NodeRecord) : this.pick(nodes, (services[0] as ServiceRecord).name)
-      this.started(node)
-      return node
+      // An HTTP-only node in the list: take the slow path, which leaves it out.
+      if (node.metadata.protocol !== 'http') {
+        this.started(node)
+        return node
+      }
     }
     const healthy: NodeRecord[] = []
     let fallback: NodeRecord | undefined
@@ -31,7 +34,8 @@ export abstract class BaseSelector implements Selector {
     for (const service of services) {
       if (options?.version !== undefined && service.version !== options.version) continue
       for (const node of service.nodes) {
-        if (options?.exclude?.has(node.id)) continue
+        // A node serving only HTTP (the http kind) takes no RPC calls.
+        if (node.metadata.protocol === 'http' || options?.exclude?.has(node.id)) continue
         if (this.health.available(node.id, now)) {
           healthy.push(node)
         } else {

@@ -90,6 +90,20 @@ export function selectorConformance(name: string, create: (options: NodeHealthOp
       assert.ok((counts.get('x') ?? 0) > 0)
     })
 
+    test('never picks a node that serves only HTTP (protocol http)', () => {
+      const selector = create({})
+      const services = [service('a', '1', ['rpc', 'web'])]
+      const web = services[0]?.nodes[1] as NodeRecord
+      ;(web as { metadata: Record<string, string> }).metadata = { protocol: 'http', transport: 'http' }
+      const counts = pickMany(selector, services, 100)
+      assert.equal(counts.get('web'), undefined)
+      assert.equal(counts.get('rpc'), 100)
+      assert.equal(selector.select([service('b', '1', [])]), undefined)
+      const onlyWeb = [service('c', '1', ['w'])]
+      ;(onlyWeb[0]?.nodes[0] as { metadata: Record<string, string> }).metadata = { protocol: 'http' }
+      assert.equal(selector.select(onlyWeb), undefined)
+    })
+
     test('fails open: when every node is set aside, the one that recovers first is tried', () => {
       const selector = create({ baseBackoff: 10_000 })
       const services = [service('a', '1', ['p', 'q'])]

@@ -1,3 +1,4 @@
+import type { Codecs } from '../codec/codecs.js'
 import type { EndpointRecord } from '../registry/registry.js'
 import type { Context } from './context.js'
 import { type EndpointOptions, endpointOptionsOf } from './endpoint.js'
@@ -18,6 +19,11 @@ export interface HandleOptions {
   endpoints?: readonly string[] | Record<string, EndpointOptions>
   /** Internal handlers serve calls but are not published in the registry. */
   internal?: boolean
+  /**
+   * Codecs of some endpoints, by method name, instead of the server's: decode requests and
+   * encode replies of typed messages (protobuf endpoints: `grpcHandler` sets them).
+   */
+  codecs?: Readonly<Record<string, Codecs>>
 }
 
 /** One endpoint as registered: the bound function and what is known about it. */
@@ -31,6 +37,8 @@ export interface EndpointDefinition {
   /** Scopes declared with `endpoint({ scopes })` (empty: none). */
   scopes: readonly string[]
   record: EndpointRecord
+  /** The endpoint's own codecs (typed messages), or undefined for the server's. */
+  codecs: Codecs | undefined
 }
 
 /**
@@ -97,6 +105,7 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
       request: endpointOptions?.request,
       scopes,
       record,
+      codecs: options.codecs?.[method],
     })
   }
   if (definitions.length === 0) {

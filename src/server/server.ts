@@ -82,6 +82,11 @@ export class Server implements Dispatcher, CallOwner {
     return this.#entries.get(endpoint)
   }
 
+  /** Whether `endpoint` streams; undefined when it is not served here. */
+  streaming(endpoint: string): boolean | undefined {
+    return this.#entries.get(endpoint)?.stream
+  }
+
   /** Calls (and streams) being served right now. */
   get activeCalls(): number {
     return this.inFlight.count
@@ -120,9 +125,10 @@ export class Server implements Dispatcher, CallOwner {
 
   unary(call: InboundCall): void {
     const entry = this.#entries.get(call.endpoint)
-    const codec = this.#codecs.get(call.headers['content-type'])
+    const codecs = entry?.codecs ?? this.#codecs
+    const codec = codecs.get(call.headers['content-type'])
     if (entry === undefined || entry.stream || this.#draining || codec === undefined) {
-      call.fail(this.refusal(call.endpoint, false) ?? this.#unsupported(call.headers['content-type']))
+      call.fail(this.refusal(call.endpoint, false) ?? this.#unsupported(call.headers['content-type'], codecs))
       return
     }
     let req: unknown
@@ -137,11 +143,12 @@ export class Server implements Dispatcher, CallOwner {
   }
 
   stream(call: CallInfo, channel: StreamChannel): void {
-    const codec = this.#codecs.get(call.headers['content-type'])
     const entry = this.#entries.get(call.endpoint)
+    const codecs = entry?.codecs ?? this.#codecs
+    const codec = codecs.get(call.headers['content-type'])
     const refusal =
       this.refusal(call.endpoint, true) ??
-      (codec ? undefined : this.#unsupported(call.headers['content-type']))
+      (codec ? undefined : this.#unsupported(call.headers['content-type'], codecs))
     if (refusal !== undefined || entry === undefined || codec === undefined) {
       channel.fail(refusal ?? this.#unknownEndpoint(call.endpoint))
       return
@@ -211,10 +218,10 @@ export class Server implements Dispatcher, CallOwner {
     return notFound(this.name, `endpoint ${endpoint} not found on service ${this.name}`)
   }
 
-  #unsupported(contentType: string | undefined): MicroError {
+  #unsupported(contentType: string | undefined, codecs: Codecs): MicroError {
     return newError(
       this.name,
-      `unsupported content type ${contentType}: use one of ${this.#codecs.contentTypes().join(', ')}`,
+      `unsupported content type ${contentType}: use one of ${codecs.contentTypes().join(', ')}`,
       415,
     )
   }

@@ -8,6 +8,8 @@ import type { Table } from '../definition/table.js'
 import type { Events } from '../events/events.js'
 import type { Logger } from '../logger/logger.js'
 import type { Registry } from '../registry/registry.js'
+import type { ResilienceSpec } from '../resilience/policy.js'
+import type { Resilience } from '../resilience/resilience.js'
 import type { Selector } from '../selector/selector.js'
 import type { HandlerWrapper } from '../server/wrappers.js'
 import type { Store } from '../store/store.js'
@@ -64,6 +66,13 @@ export interface ServiceOptions {
   /** Default timeout of calls made by `service.client`, ms. MICRO_CLIENT_REQUEST_TIMEOUT, default 30 s. */
   requestTimeout?: number
   retry?: RetryOptions
+  /**
+   * Named resilience policies (src/resilience): timeouts, retries, circuit breakers,
+   * bulkheads and hedging on `service.client`'s calls; bulkheads and rate limits on the
+   * calls this service serves. MICRO_RESILIENCE_FILE names a JSON/YAML/TOML file of them
+   * (what a platform hands every service).
+   */
+  resilience?: Resilience | ResilienceSpec
   logger?: Logger
   /** The broker for `subscribe` and `client.publish`. MICRO_BROKER (+ _ADDRESS), default: no server needed. */
   broker?: Broker

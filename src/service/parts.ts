@@ -6,6 +6,9 @@ import { createLogger, type Logger } from '../logger/logger.js'
 import { RegistryCache } from '../registry/cache.js'
 import { createRegistry } from '../registry/from-env.js'
 import type { Registry } from '../registry/registry.js'
+import { loadResiliencePolicies } from '../resilience/load.js'
+import type { Resilience } from '../resilience/resilience.js'
+import { resilienceWrapper } from '../resilience/server-wrapper.js'
 import { createSelector } from '../selector/from-name.js'
 import { Server } from '../server/server.js'
 import type { HandlerWrapper } from '../server/wrappers.js'
@@ -58,6 +61,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
   const authSettings = resolveServiceAuth(options.auth, env)
   const auth = authSettings && { settings: authSettings, server: [], client: [] }
   const lookup = new RegistryCache(registry)
+  const resilience = resilienceOf(options, env)
   const server = new Server({
     name,
     codecs: settings.codecs,
@@ -66,6 +70,8 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     wrappers: [
       ...(late ? [lateServerWrapper(extensions.serverWrappers)] : []),
       ...(auth ? [lateServerWrapper(auth.server)] : []),
+      // Inside auth (a refused caller costs no bulkhead slot), before the service's own.
+      ...(resilience?.hasInbound ? [resilienceWrapper(resilience)] : []),
       ...(options.wrappers ?? []),
     ],
     logger,
@@ -101,6 +107,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     ],
     local: localServices,
     caller: name,
+    resilience,
   })
   return {
     settings,
@@ -113,4 +120,11 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     blocks,
     auth,
   }
+}
+
+/** The service's policies: the option, else MICRO_RESILIENCE_FILE's, else none. */
+function resilienceOf(options: ServiceOptions, env: NodeJS.ProcessEnv): Resilience | undefined {
+  if (options.resilience !== undefined) return loadResiliencePolicies(options.resilience)
+  const file = env.MICRO_RESILIENCE_FILE
+  return file ? loadResiliencePolicies(file) : undefined
 }

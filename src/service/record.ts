@@ -42,7 +42,7 @@ export interface RecordParts {
 
 /**
  * The service's registry record: one node. With an RPC listener the node's address is
- * it (protocol `micro`) and an HTTP server is named in the metadata (`http`); a process
+ * it (protocol `micro`, or `grpc` on the gRPC transport) and an HTTP server is named in the metadata (`http`); a process
  * with only an HTTP server is a node at that address with protocol `http`. HTTP routes
  * are listed as endpoints named `METHOD /path`. Nothing to advertise: undefined.
  */
@@ -51,14 +51,16 @@ export function serviceRecord(parts: RecordParts): ServiceRecord | undefined {
   const httpUrl = http ? joinUrl(http.address, http.basePath) : undefined
   let node: NodeRecord
   if (parts.rpcAddress !== undefined) {
+    // gRPC nodes speak gRPC; micro and NATS nodes speak the micro protocol.
+    const protocol = parts.transport === 'grpc' ? 'grpc' : 'micro'
     node = {
       id: parts.id,
       address: parts.rpcAddress,
       metadata: {
-        protocol: 'micro',
+        protocol,
         transport: parts.transport,
         registry: parts.registry,
-        server: 'micro',
+        server: protocol,
         ...(httpUrl ? { http: httpUrl } : {}),
         ...parts.nodeMetadata,
       },

@@ -247,12 +247,13 @@ export class Service extends WithHooks implements AsyncDisposable {
       await Hooks.run(this.hooks.beforeStart)
       if (this.#listen) {
         for (const { target, options } of this.#extensions.rpcHandlers) this.server.handle(target, options)
+        if (this.#transport.name === 'grpc') await this.#addGrpcServices()
         this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
           maxFrameSize: this.#settings.maxFrameSize,
           limits: this.#settings.limits,
           routes: probeRoutes(this.#extensions),
         })
-        const advertise = this.#transport.name === 'micro' ? this.#settings.advertise : undefined
+        const advertise = this.#transport.name !== 'nats' ? this.#settings.advertise : undefined
         this.#address = advertise ?? this.#listener.address
       }
       await this.#subscriptions.start(() => this.broker, {
@@ -384,6 +385,31 @@ export class Service extends WithHooks implements AsyncDisposable {
     })
     if (built.server) auth.server.push(built.server)
     auth.client.push(built.client)
+  }
+
+  /**
+   * A gRPC port also serves grpc.health.v1 and server reflection. They need
+   * @bufbuild/protobuf; without it the port serves the service's endpoints alone.
+   */
+  async #addGrpcServices(): Promise<void> {
+    if (this.server.streaming('ServerReflection.ServerReflectionInfo') !== undefined) return
+    let standard: typeof import('../transport/grpc/standard-services.js')
+    try {
+      standard = await import('../transport/grpc/standard-services.js')
+    } catch (error) {
+      this.logger.warn(
+        'gRPC health and reflection need @bufbuild/protobuf (npm install @bufbuild/protobuf)',
+        {
+          error,
+        },
+      )
+      return
+    }
+    const health = this.#extensions.health
+    const serving = async () => (await health.report()).status === 'ok'
+    for (const [target, options] of standard.grpcStandardServices(this.server, serving)) {
+      this.server.handle(target, options)
+    }
   }
 
   /** Where to listen: the configured address, or this node's own subject on NATS. */

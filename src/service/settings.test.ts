@@ -13,7 +13,7 @@ import { resolveSettings } from './settings.js'
 
 const KNOWN = {
   MICRO_REGISTRY: 'registry engine; known: mdns, memory, nats',
-  MICRO_TRANSPORT: 'transport engine; known: micro, nats',
+  MICRO_TRANSPORT: 'transport engine; known: micro, nats, grpc',
   MICRO_BROKER: 'broker engine; known: default, memory, nats, redis, amqp, mqtt',
   MICRO_EVENTS: 'events engine; known: file, memory, nats, redis',
   MICRO_STORE: 'store engine; known: file, memory, redis, postgres, nats',

@@ -149,6 +149,8 @@ export async function testService<E, C>(
   }
   const name = runtime.info.name
   const publishTimeout = options.publishTimeout ?? 5000
+  // The rpc and grpc kinds both serve the endpoints t.call reaches.
+  const servesRpc = () => runtime.kind('rpc') !== undefined || runtime.kind('grpc') !== undefined
   const tested: TestedService<E, C> = {
     info: runtime.info,
     env: runtime.env as InferEnv<E>,
@@ -164,11 +166,11 @@ export async function testService<E, C>(
       return typeof address === 'string' ? address : undefined
     },
     call(endpoint, request = {}, callOptions) {
-      if (!runtime.kind('rpc')) return Promise.reject(notRunning(name, 'rpc', 'call'))
+      if (!servesRpc()) return Promise.reject(notRunning(name, 'rpc', 'call'))
       return caller.client.call(name, endpoint, request, callOptions)
     },
     stream(endpoint, callOptions) {
-      if (!runtime.kind('rpc')) throw notRunning(name, 'rpc', 'stream')
+      if (!servesRpc()) throw notRunning(name, 'rpc', 'stream')
       return caller.client.stream(name, endpoint, callOptions)
     },
     http(method, path, body, init) {
@@ -203,7 +205,7 @@ async function loadConfig(definition: ServiceDefinition, config: string | Table 
   const beside = definition.file ? join(dirname(definition.file), 'service.toml') : undefined
   if (beside && existsSync(beside)) return readToml(beside)
   // No toml: run the kinds the definition has (a script only on demand).
-  const kinds = ['rpc', 'http', 'worker'].filter(
+  const kinds = ['rpc', 'grpc', 'http', 'worker'].filter(
     (k) => typeof (definition.spec as Record<string, unknown>)[k] === 'function',
   )
   return { name: 'test-service', version: '0.0.0', types: kinds.length > 0 ? kinds : ['script'] }

@@ -9,6 +9,7 @@ export class TcpProxy {
   readonly #target: { host: string; port: number }
   readonly #pairs = new Set<[Socket, Socket]>()
   #refusing = false
+  #delayMs = 0
   /** Connections accepted so far. */
   accepted = 0
 
@@ -51,8 +52,21 @@ export class TcpProxy {
     }
     client.on('error', close).on('close', close)
     upstream.on('error', close).on('close', close)
-    client.pipe(upstream)
-    upstream.pipe(client)
+    if (this.#delayMs > 0) {
+      delayed(client, upstream, this.#delayMs)
+      delayed(upstream, client, this.#delayMs)
+    } else {
+      client.pipe(upstream)
+      upstream.pipe(client)
+    }
+  }
+
+  /**
+   * Hold every byte `ms` before passing it on, both ways, on connections made from now on
+   * (a slow network or a slow node). Order is kept; 0 turns it off for new connections.
+   */
+  delay(ms: number): void {
+    this.#delayMs = ms
   }
 
   /** Drop every open connection now (both sides see a reset). */
@@ -81,4 +95,18 @@ export class TcpProxy {
     this.cut()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
+}
+
+/** Forward `from` to `to`, each chunk (and the end) `ms` later; same-delay timers keep the order. */
+function delayed(from: Socket, to: Socket, ms: number): void {
+  from.on('data', (chunk: Buffer) => {
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk)
+    }, ms)
+  })
+  from.on('end', () => {
+    setTimeout(() => {
+      if (!to.destroyed) to.end()
+    }, ms)
+  })
 }

@@ -1,10 +1,11 @@
 import { EngineChoice } from '../engines/choice.js'
+import { LazyGrpcTransport } from './grpc/lazy.js'
 import { MicroTransport } from './micro-transport.js'
 import { NatsTransport } from './nats-transport.js'
 import type { Transport } from './transport.js'
 
 /** Transport names `createTransport` understands. */
-export const TRANSPORT_NAMES = ['micro', 'nats'] as const
+export const TRANSPORT_NAMES = ['micro', 'nats', 'grpc'] as const
 
 /** The transport engines and how a name picks one. */
 export const TRANSPORT_ENGINES = new EngineChoice('transport', TRANSPORT_NAMES, 'micro')
@@ -22,6 +23,8 @@ export interface CreateTransportOptions {
  *   service's listen address is `MICRO_SERVER_ADDRESS`).
  * - `nats`: NATS request/reply; `address` is the NATS servers, comma-separated URLs
  *   (default `nats://127.0.0.1:4222`). Nodes listen on a subject, their registry address.
+ * - `grpc`: gRPC over HTTP/2 (h2c) on the service's address; any gRPC client can call it.
+ *   Its code and node:http2 load on first use.
  *
  * Throws a TypeError naming the known engines for any other name.
  */
@@ -40,6 +43,10 @@ export function createTransport(
         ...(address ? { address } : {}),
         ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
       })
+    case 'grpc':
+      return new LazyGrpcTransport(
+        options.maxFrameSize === undefined ? {} : { maxMessageSize: options.maxFrameSize },
+      )
   }
 }
 

@@ -64,6 +64,11 @@ export interface Dispatcher {
   /** Serve a unary call; answer it through `call.respond` or `call.fail`. */
   unary(call: InboundCall): void
   stream(call: CallInfo, channel: StreamChannel): void
+  /**
+   * Whether `endpoint` is a streaming endpoint; undefined when it is not served here.
+   * Transports whose wire does not say (gRPC: a unary call and a stream look alike) ask.
+   */
+  streaming?(endpoint: string): boolean | undefined
 }
 
 /** A call leaving this process. */

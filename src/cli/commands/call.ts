@@ -25,6 +25,7 @@ up and called through the platform; --address still calls that node directly.
 
 Options:
   --address <host:port>     call this node directly, skipping the registry
+                            (grpc://host:port for a gRPC server)
   --metadata <key=value>    send metadata (repeatable)
   --timeout <duration>      give up after this long (default 10s; streams: none)
   --version <v>             only nodes of this version
