@@ -92,6 +92,8 @@ export class CatalogView {
       }
       if (process.crashLoop) summary.health = 'crash-loop'
       else if (summary.health !== 'up' && process.status === 'starting') summary.health = 'starting'
+      // A worker with no RPC port is up while its process runs.
+      else if (summary.health === 'down' && process.status === 'running') summary.health = 'up'
       byName.set(process.name, summary)
     }
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
