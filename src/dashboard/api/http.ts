@@ -139,7 +139,7 @@ const SSE_BACKLOG = 1 << 20
  * falls more than 1 MiB behind loses events (counted, and said in a `dropped` event once it
  * catches up) instead of growing this process's memory.
  */
-export function startSse(req: IncomingMessage, res: ServerResponse) {
+export function startSse(req: IncomingMessage, res: ServerResponse): Sse {
   const controller = new AbortController()
   let dropped = 0
   res.writeHead(200, {
@@ -179,4 +179,10 @@ export function startSse(req: IncomingMessage, res: ServerResponse) {
 }
 
 /** One SSE stream, as route handlers get it. */
-export type Sse = ReturnType<typeof startSse>
+export interface Sse {
+  /** Aborts when the client goes away (or `end` is called). */
+  signal: AbortSignal
+  /** Send one event (dropped when the reader is too far behind). */
+  send(event: string, data: unknown): void
+  end(): void
+}
