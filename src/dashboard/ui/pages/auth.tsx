@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 import type { Account, PolicyAnswer, Rule, TokenInfo } from '../../api/types.js'
 import { request } from '../api.js'
-import { Badge, CopyButton, ErrorBox } from '../components/bits.js'
+import { Badge, CopyButton, Empty, ErrorBox } from '../components/bits.js'
 import { useApp } from '../context.js'
 import { ago, useResource } from '../hooks.js'
 
@@ -101,6 +101,7 @@ export function AuthPage() {
           ))}
         </tbody>
       </table>
+      {tokens.data && tokens.data.tokens.length === 0 ? <Empty>No tokens issued.</Empty> : null}
       {!readOnly ? (
         <div class="panel">
           <h3>Issue a token</h3>

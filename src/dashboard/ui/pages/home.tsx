@@ -12,7 +12,7 @@ export function HomePage() {
     5000,
   )
   const metrics = useResource<{ services: ServiceRed[] }>(
-    info.features.traces ? '/metrics?window=900000&buckets=30' : undefined,
+    info.features.traces ? '/metrics?window=300000&buckets=30' : undefined,
     5000,
   )
   const errors = useResource<{ errors: ErrorSample[] }>(

@@ -1,4 +1,4 @@
-import type { ServiceSummary, TopologyEdge } from '../../api/types.js'
+import type { TopologyEdge } from '../../api/types.js'
 import { Empty, ErrorBox } from '../components/bits.js'
 import { duration, useResource } from '../hooks.js'
 import { href } from '../router.js'
@@ -24,22 +24,14 @@ export function layers(names: string[], edges: TopologyEdge[]): Map<string, numb
 /** The call graph from traces, with rate, errors and p99 on each edge. */
 export function TopologyPage() {
   const edges = useResource<{ edges: TopologyEdge[] }>('/topology', 5000)
-  const services = useResource<{ services: ServiceSummary[] }>('/services', 10_000)
   const list = edges.data?.edges ?? []
-  const names = [
-    ...new Set([
-      ...list.flatMap((e) => [e.from, e.to]),
-      ...(services.data?.services ?? [])
-        .filter((s) => s.nodes > 0)
-        .map((s) => s.name)
-        .slice(0, 30),
-    ]),
-  ]
+  // Services with no traced calls would only be noise here: the home page lists them.
+  const names = [...new Set(list.flatMap((e) => [e.from, e.to]))].sort()
   const depth = layers(names, list)
   const columns = new Map<number, string[]>()
   for (const name of names)
     columns.set(depth.get(name) ?? 0, [...(columns.get(depth.get(name) ?? 0) ?? []), name])
-  const colWidth = 260
+  const colWidth = 360
   const rowHeight = 70
   const pos = new Map<string, { x: number; y: number }>()
   for (const [col, members] of columns)
