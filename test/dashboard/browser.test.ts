@@ -149,7 +149,9 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.goto(`${f.url}/#/events/emails.dead`)
     const letter = page.locator('details.event', { hasText: 'smtp down' })
     await letter.waitFor()
-    await letter.locator('summary').click()
+    // The sequence, not the middle of the summary: that is where the replay button sits.
+    await letter.locator('summary .mono').first().click()
+    await letter.locator('pre.json', { hasText: 'dead-letter-reason' }).waitFor()
     await shot(page, 'events-dead')
     await letter.getByRole('button', { name: 'replay' }).click()
     await page.locator('.notice', { hasText: 'replayed to emails' }).waitFor()

@@ -190,8 +190,11 @@ function SearchBox({ pending }: { pending: { current: string | undefined } }) {
       aria-label="search"
       onKeyDown={(e) => {
         if (e.key === 'Enter') {
-          const q = (e.target as HTMLInputElement).value
+          const input = e.target as HTMLInputElement
+          const q = input.value
           pending.current = q
+          input.value = ''
+          input.blur()
           navigate(href(['services'], { q }))
         } else if (e.key === 'Escape') (e.target as HTMLInputElement).blur()
       }}
