@@ -14,6 +14,7 @@ import { storeCommand } from './commands/store.js'
 import { streamCommand } from './commands/stream.js'
 import { subscribeCommand } from './commands/subscribe.js'
 import { userCommand } from './commands/user.js'
+import { webCommand } from './commands/web.js'
 import { dynamicCommand } from './dynamic/command.js'
 import { PlatformClient } from './platform/platform-client.js'
 import { platformStore } from './platform/store.js'
@@ -34,6 +35,7 @@ Commands:
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
   env add|set|unset|get|list|del     environments: the platforms commands work through
   user [set <namespace>]             show or choose the namespace commands work in
+  web [--address host:port]          serve the dashboard alone (default 127.0.0.1:8082)
 
 Dynamic commands: any other name is a service, its words an endpoint, its flags the
 request, typed from the endpoint's schema:
@@ -64,6 +66,7 @@ const commands: Record<string, Command> = {
   new: (argv, out) => newCommand(argv, out),
   env: envCommand,
   user: userCommand,
+  web: (argv, out) => webCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -122,7 +122,8 @@ function TopicDetail({ topic, dead }: { topic: string; dead: boolean }) {
       {groups.data ? (
         <>
           <h2>Consumer groups</h2>
-          <table class="list compact">
+          {groups.data.groups.length === 0 ? <Empty>No consumer groups.</Empty> : null}
+          <table hidden={groups.data.groups.length === 0} class="list compact">
             <thead>
               <tr>
                 <th>group</th>
@@ -146,7 +147,6 @@ function TopicDetail({ topic, dead }: { topic: string; dead: boolean }) {
               ))}
             </tbody>
           </table>
-          {groups.data.groups.length === 0 ? <Empty>No consumer groups.</Empty> : null}
         </>
       ) : null}
       {!readOnly ? (
