@@ -27,7 +27,9 @@ export async function buildDashboard() {
     legalComments: 'none',
     logLevel: 'warning',
   })
-  const outputs = Object.keys(result.metafile.outputs).map((file) => relative(OUT, file).split('\\').join('/'))
+  const outputs = Object.keys(result.metafile.outputs).map((file) =>
+    relative(OUT, file).split('\\').join('/'),
+  )
   const script = outputs.find((f) => f.endsWith('.js'))
   const style = outputs.find((f) => f.endsWith('.css'))
   writeFileSync(
@@ -55,7 +57,10 @@ export async function buildDashboard() {
     if (statSync(path).isDirectory()) continue
     const data = readFileSync(path)
     writeFileSync(`${path}.gz`, gzipSync(data, { level: 9 }))
-    writeFileSync(`${path}.br`, brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }))
+    writeFileSync(
+      `${path}.br`,
+      brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    )
     files.push(name)
   }
   return files

@@ -11,7 +11,8 @@ export const CHROMIUM = process.env.MICRO_TEST_CHROMIUM ?? '/usr/bin/chromium'
 /** Why the browser tests cannot run here, or false when they can. */
 export function browserSkip(): string | false {
   if (existsSync(CHROMIUM)) return false
-  if (process.env.CI === 'true') throw new Error(`CI: chromium is missing at ${CHROMIUM} (.ci/run installs it)`)
+  if (process.env.CI === 'true')
+    throw new Error(`CI: chromium is missing at ${CHROMIUM} (.ci/run installs it)`)
   return `no chromium at ${CHROMIUM} (apt-get install chromium)`
 }
 

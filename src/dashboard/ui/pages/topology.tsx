@@ -78,7 +78,8 @@ export function TopologyPage() {
             <g key={`${e.from}-${e.to}-${e.via}`} class={`edge ${e.errors > 0 ? 'err' : ''} via-${e.via}`}>
               <line x1={x1} y1={y1} x2={x2} y2={y2} marker-end="url(#arrow)" />
               <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 6} text-anchor="middle">
-                {e.requests} calls · {e.rate < 0.01 ? '<0.01' : e.rate.toFixed(2)}/s · {e.errors} err · p99 {duration(e.p99)}
+                {e.requests} calls · {e.rate < 0.01 ? '<0.01' : e.rate.toFixed(2)}/s · {e.errors} err · p99{' '}
+                {duration(e.p99)}
               </text>
             </g>
           )
