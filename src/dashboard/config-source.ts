@@ -7,6 +7,15 @@ import { badRequest, serviceUnavailable } from '../errors/errors.js'
 import { DASHBOARD_ID } from './api/http.js'
 import type { ConfigSource } from './sources.js'
 
+/** A dotted config path, or a 400 saying what is wrong with it. */
+function checkPath(path: string): string[] {
+  try {
+    return splitPath(path)
+  } catch (error) {
+    throw badRequest(DASHBOARD_ID, (error as Error).message)
+  }
+}
+
 /**
  * The config pages over the store-backed config documents (`micro config`'s): one
  * ConfigDocument per namespace on `kv`. `secretKey` seals new secrets and opens them for
@@ -33,6 +42,7 @@ export function configSourceFromKV(
   return {
     read: (namespace) => document(namespace).read(),
     async set(namespace, path, value, secret) {
+      checkPath(path)
       if (secret) {
         if (typeof value !== 'string') throw badRequest(DASHBOARD_ID, 'a secret must be a string')
         key()
@@ -40,9 +50,12 @@ export function configSourceFromKV(
       }
       return document(namespace).set(path, value)
     },
-    delete: (namespace, path) => document(namespace).delete(path),
+    async delete(namespace, path) {
+      checkPath(path)
+      return document(namespace).delete(path)
+    },
     async reveal(namespace, path) {
-      const value = getAt(await document(namespace).read(), splitPath(path))
+      const value = getAt(await document(namespace).read(), checkPath(path))
       if (typeof value !== 'string' || !isSealed(value))
         throw badRequest(DASHBOARD_ID, `${path} is not a secret`)
       return openSecret(value, key(), path)

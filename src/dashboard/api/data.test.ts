@@ -236,4 +236,42 @@ describe('dashboard API: runtime, logs, events, store, config, auth', () => {
     assert.equal(denied.allowed, false)
     assert.equal((await api(f.url, 'POST', '/auth/check', { account: 'reader' })).status, 400)
   })
+
+  test('bad input on every data route gets a clear 4xx, and the process serves the next request', async () => {
+    const cases: [string, string, unknown, number][] = [
+      ['GET', '/events/topics/emails/events?offset=0', undefined, 400],
+      ['GET', '/events/topics/emails/events?limit=5000', undefined, 400],
+      ['GET', '/events/topics/bad%20topic/groups', undefined, 400],
+      ['GET', '/events/topics?namespace=..%2F', undefined, 400],
+      ['POST', '/events/topics/emails/publish', { payload: 1, metadata: { n: 1 } }, 400],
+      ['POST', '/events/dead/emails.dead/abc/replay', {}, 400],
+      ['GET', '/store/records?limit=0', undefined, 400],
+      ['GET', '/store/records?offset=-1', undefined, 400],
+      ['GET', `/store/record?key=${'k'.repeat(5000)}`, undefined, 400],
+      ['PUT', '/store/record', { key: 'k', value: 1, metadata: [1] }, 400],
+      ['PUT', '/store/record', { key: 'k', value: 1, ttl: 1.5 }, 400],
+      ['PUT', '/config', { path: 'a..b', value: 1 }, 400],
+      ['DELETE', '/config', undefined, 400],
+      ['POST', '/config/reveal', {}, 400],
+      ['POST', '/auth/tokens', { scopes: ['a'] }, 400],
+      ['POST', '/auth/tokens', { account: 'nobody' }, 404],
+      ['POST', '/auth/tokens', { account: 'reader', ttl: 'soon' }, 400],
+      ['POST', '/runtime/worker/restart', 'not json', 415],
+      ['GET', '/metrics?window=10', undefined, 400],
+      ['GET', '/topology?window=abc', undefined, 400],
+      ['GET', '/errors?limit=100000', undefined, 400],
+    ]
+    for (const [method, path, body, status] of cases) {
+      const headers: Record<string, string> = typeof body === 'string' ? { 'content-type': 'text/plain' } : {}
+      const res = await api(f.url, method, path, body, headers)
+      assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`)
+      const error = res.body as { code: number; detail: string; id: string }
+      assert.equal(error.code, status, `${method} ${path}`)
+      assert.ok(
+        error.detail.length > 0 && !/at .*\.ts:\d+/.test(error.detail),
+        `${method} ${path}: ${error.detail}`,
+      )
+    }
+    assert.equal((await api(f.url, 'GET', '/events/topics')).status, 200)
+  })
 })
