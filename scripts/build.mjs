@@ -35,3 +35,8 @@ execFileSync(
     stdio: 'inherit',
   },
 )
+
+// --- The dashboard's UI (src/dashboard/ui): a browser bundle in dist/dashboard, built here so
+// it ships in the package (see scripts/build-dashboard.mjs). Kept as one separate step.
+const { buildDashboard } = await import('./build-dashboard.mjs')
+await buildDashboard()

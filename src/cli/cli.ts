@@ -23,6 +23,7 @@ import { streamCommand } from './commands/stream.js'
 import { subscribeCommand } from './commands/subscribe.js'
 import { updateCommand } from './commands/update.js'
 import { userCommand } from './commands/user.js'
+import { webCommand } from './commands/web.js'
 import { dynamicCommand } from './dynamic/command.js'
 import { PlatformClient } from './platform/platform-client.js'
 import { platformStore } from './platform/store.js'
@@ -49,6 +50,7 @@ Commands:
                                      tokens, accounts and rules of the platform
   env add|set|unset|get|list|del     environments: the platforms commands work through
   user [set <namespace>]             show or choose the namespace commands work in
+  web [--address host:port]          serve the dashboard alone (default 127.0.0.1:8082)
 
 Dynamic commands: any other name is a service, its words an endpoint, its flags the
 request, typed from the endpoint's schema:
@@ -97,6 +99,7 @@ const commands: Record<string, Command> = {
   logout: (argv, out) => logoutCommand(argv, out),
   auth: (argv, out) => authCommand(argv, out),
   gen: (argv, out) => genCommand(argv, out),
+  web: (argv, out) => webCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

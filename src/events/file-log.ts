@@ -4,7 +4,17 @@ import type { Database, Key, RootDatabase } from 'lmdb'
 import { type LmdbHandle, openLmdb } from '../engines/lmdb.js'
 import { serviceUnavailable } from '../errors/errors.js'
 import type { EventMetadata } from './events.js'
-import type { Claim, GroupRef, GroupStart, LocalLog, LogEntry, Peek, TopicRef } from './local-log.js'
+import type {
+  Claim,
+  GroupRef,
+  GroupStart,
+  GroupState,
+  LocalLog,
+  LogEntry,
+  Peek,
+  TopicRef,
+  TopicState,
+} from './local-log.js'
 import { EVENTS_ERROR_ID } from './names.js'
 import type { RawEvent } from './payload.js'
 import { type DeadLetterInfo, deadLetterOf } from './source.js'
@@ -197,6 +207,35 @@ export class FileLog implements LocalLog {
       const keys = [...this.#pendingRange(ref)].map(({ key }) => key)
       for (const key of keys) this.#pending.remove(key)
     })
+  }
+
+  async topics(namespace: string): Promise<TopicState[]> {
+    this.#root.resetReadTxn()
+    const out: TopicState[] = []
+    // Tuple keys sort by their first element first: the namespace's topics are one run.
+    for (const { key, value } of this.#topics.getRange({ start: [namespace] })) {
+      const [ns, topic] = key as [string, string]
+      if (ns !== namespace) break
+      if (value.last > 0) out.push({ topic, last: value.last, storedAt: value.storedAt })
+    }
+    return out
+  }
+
+  async groups(ref: TopicRef): Promise<GroupState[]> {
+    this.#root.resetReadTxn()
+    const out: GroupState[] = []
+    for (const { key, value } of this.#groups.getRange({ start: [ref.namespace, ref.topic] })) {
+      const [ns, topic, group] = key as [string, string, string]
+      if (ns !== ref.namespace || topic !== ref.topic) break
+      let pending = 0
+      let retrying = 0
+      for (const entry of this.#pendingRange({ ...ref, group })) {
+        pending++
+        if (entry.value.a > 1) retrying++
+      }
+      out.push({ group, cursor: value.cursor, private: value.private, pending, retrying })
+    }
+    return out
   }
 
   async close(): Promise<void> {

@@ -5,10 +5,24 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { createLogger } from '../logger/logger.js'
 import { eventsConformance } from './conformance.js'
+import { inspectorConformance } from './conformance-inspector.js'
 import type { Events } from './events.js'
 import { FileEvents } from './file.js'
 
 eventsConformance(
+  'file',
+  () =>
+    new FileEvents({
+      directory: mkdtempSync(join(tmpdir(), 'micro-events-')),
+      logger: createLogger({ level: 'error' }),
+    }),
+  {
+    cleanup: async (events: Events) =>
+      rmSync((events as FileEvents).directory, { recursive: true, force: true }),
+  },
+)
+
+inspectorConformance(
   'file',
   () =>
     new FileEvents({

@@ -2,7 +2,17 @@ import { lmdbDirectory } from '../engines/lmdb.js'
 import type { EventsOptions } from './base.js'
 import { FileLog } from './file-log.js'
 import { LocalEvents } from './local.js'
-import type { Claim, GroupRef, GroupStart, LocalLog, LogEntry, Peek, TopicRef } from './local-log.js'
+import type {
+  Claim,
+  GroupRef,
+  GroupStart,
+  GroupState,
+  LocalLog,
+  LogEntry,
+  Peek,
+  TopicRef,
+  TopicState,
+} from './local-log.js'
 import type { RawEvent } from './payload.js'
 import type { DeadLetterInfo } from './source.js'
 
@@ -93,6 +103,12 @@ class LazyLog implements LocalLog {
   }
   async leaveGroup(ref: GroupRef): Promise<void> {
     return (await this.#get()).leaveGroup(ref)
+  }
+  async topics(namespace: string): Promise<TopicState[]> {
+    return (await this.#get()).topics(namespace)
+  }
+  async groups(ref: TopicRef): Promise<GroupState[]> {
+    return (await this.#get()).groups(ref)
   }
   async close(): Promise<void> {
     const log = this.#log

@@ -22,6 +22,15 @@ export type {
 } from './events.js'
 export { defaultEventsDirectory, FileEvents, type FileEventsOptions } from './file.js'
 export { createEvents, EVENTS_NAMES, eventsFromEnv } from './from-env.js'
+export {
+  type EventsInspector,
+  type GroupInfo,
+  inspectorOf,
+  REPLAYED_FROM,
+  REPLAYED_ID,
+  replayThrough,
+  type TopicInfo,
+} from './inspector.js'
 export { type GroupLoss, GroupLostError } from './loss.js'
 export { MemoryEvents, type MemoryEventsOptions } from './memory.js'
 export { NatsEvents, type NatsEventsOptions } from './nats.js'

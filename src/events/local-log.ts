@@ -2,6 +2,24 @@ import type { EventMetadata } from './events.js'
 import type { RawEvent } from './payload.js'
 import type { DeadLetterInfo } from './source.js'
 
+/** A topic's counters, for inspection. */
+export interface TopicState {
+  topic: string
+  last: number
+  /** When the last event was stored (ms); 0 when none. */
+  storedAt: number
+}
+
+/** A group's counters, for inspection. */
+export interface GroupState {
+  group: string
+  cursor: number
+  private: boolean
+  pending: number
+  /** Pending events claimed more than once. */
+  retrying: number
+}
+
 /** A topic in a namespace. */
 export interface TopicRef {
   namespace: string
@@ -72,5 +90,9 @@ export interface LocalLog {
   deadLetter(ref: GroupRef, sequence: number, target: string | false, info: DeadLetterInfo): Promise<void>
   /** Remove a group and its pending events. */
   leaveGroup(ref: GroupRef): Promise<void>
+  /** Every topic of a namespace, sorted by name (inspection). */
+  topics(namespace: string): Promise<TopicState[]>
+  /** Every group of a topic, sorted by name (inspection). */
+  groups(ref: TopicRef): Promise<GroupState[]>
   close(): Promise<void>
 }

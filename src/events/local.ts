@@ -1,6 +1,10 @@
+import type { NamespaceOption } from '../registry/registry.js'
 import { BaseEvents, type EventsOptions } from './base.js'
+import type { EventRecord } from './events.js'
+import { type EventsInspector, type GroupInfo, replayThrough, type TopicInfo } from './inspector.js'
 import type { LocalLog } from './local-log.js'
 import { LocalSource, WakeHub } from './local-source.js'
+import { checkName, checkTopic } from './names.js'
 import type { ConsumePlan, PublishPlan, ReadPlan } from './options.js'
 import type { RawEvent } from './payload.js'
 import type { DeliverySource } from './source.js'
@@ -10,7 +14,7 @@ import type { DeliverySource } from './source.js'
  * are woken as soon as something happens to their topic; changes made by other processes
  * are noticed within `poll` ms.
  */
-export class LocalEvents extends BaseEvents {
+export class LocalEvents extends BaseEvents implements EventsInspector {
   readonly name: string
   readonly #log: LocalLog
   readonly #poll: number
@@ -23,6 +27,36 @@ export class LocalEvents extends BaseEvents {
     this.#log = log
     this.#poll = options.poll
     this.#closeLog = options.closeLog
+  }
+
+  async listTopics(options: NamespaceOption = {}): Promise<TopicInfo[]> {
+    this.assertOpen()
+    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
+    return (await this.#log.topics(namespace)).map((t) => ({
+      topic: t.topic,
+      events: t.last,
+      lastSequence: t.last,
+      ...(t.storedAt > 0 ? { lastStored: new Date(t.storedAt) } : {}),
+    }))
+  }
+
+  async listGroups(topic: string, options: NamespaceOption = {}): Promise<GroupInfo[]> {
+    this.assertOpen()
+    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
+    const ref = { namespace, topic: checkTopic(topic) }
+    const last = (await this.#log.topics(namespace)).find((t) => t.topic === ref.topic)?.last ?? 0
+    return (await this.#log.groups(ref)).map((g) => ({
+      group: g.group,
+      position: g.cursor,
+      pending: g.pending,
+      lag: Math.max(0, last - g.cursor),
+      retrying: g.retrying,
+      private: g.private,
+    }))
+  }
+
+  replayDeadLetter(deadTopic: string, sequence: number, options: NamespaceOption = {}): Promise<EventRecord> {
+    return replayThrough(this, deadTopic, sequence, options)
   }
 
   protected async append(plan: PublishPlan): Promise<number> {

@@ -1,4 +1,14 @@
-import type { Claim, GroupRef, GroupStart, LocalLog, LogEntry, Peek, TopicRef } from './local-log.js'
+import type {
+  Claim,
+  GroupState as GroupCounts,
+  GroupRef,
+  GroupStart,
+  LocalLog,
+  LogEntry,
+  Peek,
+  TopicState as TopicCounts,
+  TopicRef,
+} from './local-log.js'
 import type { RawEvent } from './payload.js'
 import { type DeadLetterInfo, deadLetterOf } from './source.js'
 
@@ -11,6 +21,7 @@ interface GroupState {
   /** The last sequence handed to the group. */
   cursor: number
   pending: Map<number, Pending>
+  private: boolean
 }
 
 interface TopicState {
@@ -48,7 +59,7 @@ export class MemoryLog implements LocalLog {
     return out
   }
 
-  async joinGroup(ref: GroupRef, start: GroupStart): Promise<void> {
+  async joinGroup(ref: GroupRef, start: GroupStart, isPrivate = false): Promise<void> {
     const state = this.#topic(ref)
     if (state.groups.has(ref.group)) return
     let cursor = state.events.length
@@ -56,7 +67,7 @@ export class MemoryLog implements LocalLog {
       const first = 'sequence' in start ? Math.max(start.sequence, 1) : this.#sequenceAt(state, start.time)
       cursor = Math.min(first - 1, state.events.length)
     }
-    state.groups.set(ref.group, { cursor, pending: new Map() })
+    state.groups.set(ref.group, { cursor, pending: new Map(), private: isPrivate })
   }
 
   async peek(ref: GroupRef, now: number): Promise<Peek> {
@@ -124,6 +135,32 @@ export class MemoryLog implements LocalLog {
 
   async leaveGroup(ref: GroupRef): Promise<void> {
     this.#topics.get(key(ref))?.groups.delete(ref.group)
+  }
+
+  async topics(namespace: string): Promise<TopicCounts[]> {
+    const prefix = `${namespace}\u0000`
+    const out: TopicCounts[] = []
+    for (const [name, state] of this.#topics) {
+      if (!name.startsWith(prefix) || state.events.length === 0) continue
+      out.push({
+        topic: name.slice(prefix.length),
+        last: state.events.length,
+        storedAt: state.events.at(-1)?.storedAt ?? 0,
+      })
+    }
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
+  }
+
+  async groups(ref: TopicRef): Promise<GroupCounts[]> {
+    const state = this.#topics.get(key(ref))
+    if (!state) return []
+    const out: GroupCounts[] = []
+    for (const [group, g] of state.groups) {
+      let retrying = 0
+      for (const p of g.pending.values()) if (p.attempts > 1) retrying++
+      out.push({ group, cursor: g.cursor, private: g.private, pending: g.pending.size, retrying })
+    }
+    return out.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0))
   }
 
   async close(): Promise<void> {}
