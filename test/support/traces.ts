@@ -35,6 +35,9 @@ export async function startReceiver(
   }
 }
 
+/** The exporters' options; `compression` is typed as the SDK's own enum of these same strings. */
+type ExporterOptions = ConstructorParameters<typeof JsonExporter>[0]
+
 /**
  * Make spans with the OpenTelemetry SDK and export them to `url` with its own OTLP/HTTP
  * exporter (JSON or protobuf, optionally gzip): the payload is exactly what real services
@@ -50,7 +53,9 @@ export async function exportWithSdk(
   const Exporter = format === 'json' ? JsonExporter : ProtoExporter
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': service, 'service.version': '1.2.3' }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: new Exporter({ url, compression }) })],
+    spanProcessors: [
+      new SimpleSpanProcessor({ exporter: new Exporter({ url, compression } as ExporterOptions) }),
+    ],
   })
   make(provider.getTracer('test-sdk', '1.0.0'))
   await provider.forceFlush()

@@ -38,7 +38,14 @@ export function span(fields: Partial<SpanRecord> = {}): SpanRecord {
 /** Spans of one trace: `root` in `a` calling `b` over RPC, `b` publishing to `c`. */
 function callChain(traceId: string) {
   const at = NOW - 5000
-  const root = span({ traceId, spanId: '1'.repeat(16), service: 'a', name: 'A.Run', start: at, duration: 100 })
+  const root = span({
+    traceId,
+    spanId: '1'.repeat(16),
+    service: 'a',
+    name: 'A.Run',
+    start: at,
+    duration: 100,
+  })
   const call = span({
     traceId,
     spanId: '2'.repeat(16),
@@ -114,7 +121,14 @@ export function traceStoreConformance(name: string, make: (setup: StoreSetup) =>
       assert.ok(trace)
       assert.deepEqual(
         trace.spans.map((s) => `${'  '.repeat(s.depth)}${s.service}:${s.name}`),
-        ['a:A.Run', '  a:cleanup', '  a:B.Do', '    b:B.Do', '      b:publish orders', '        c:process orders'],
+        [
+          'a:A.Run',
+          '  a:cleanup',
+          '  a:B.Do',
+          '    b:B.Do',
+          '      b:publish orders',
+          '        c:process orders',
+        ],
       )
       assert.deepEqual(
         trace.spans.map((s) => s.offset),
@@ -164,7 +178,13 @@ export function traceStoreConformance(name: string, make: (setup: StoreSetup) =>
       const store = make({ now: clock })
       const fast = span({ service: 'shop', name: 'Shop.List', start: NOW - 3000, duration: 5 })
       const slow = span({ service: 'shop', name: 'Shop.Buy', start: NOW - 2000, duration: 900 })
-      const failed = span({ service: 'pay', name: 'Pay.Charge', start: NOW - 1000, duration: 50, status: 'error' })
+      const failed = span({
+        service: 'pay',
+        name: 'Pay.Charge',
+        start: NOW - 1000,
+        duration: 50,
+        status: 'error',
+      })
       const topic = span({
         service: 'mail',
         kind: 'consumer',
@@ -229,10 +249,7 @@ export function traceStoreConformance(name: string, make: (setup: StoreSetup) =>
       store.add([a, b, span({ traceId: a.traceId, parentSpanId: a.spanId, name: 'child' })])
       const one = await updates.next()
       const two = await updates.next()
-      assert.deepEqual(
-        [one.value?.traceId, two.value?.traceId].sort(),
-        [a.traceId, b.traceId].sort(),
-      )
+      assert.deepEqual([one.value?.traceId, two.value?.traceId].sort(), [a.traceId, b.traceId].sort())
       const ofA = [one.value, two.value].find((u) => u?.traceId === a.traceId)
       assert.equal(ofA?.summary.spanCount, 2)
       // Nobody reads: five batches, only the last two are queued; ingestion never waits.
@@ -325,7 +342,13 @@ export function traceStoreConformance(name: string, make: (setup: StoreSetup) =>
       }
       // A call whose server side was never exported still counts, toward server.address.
       store.add([
-        span({ service: 'a', kind: 'client', name: 'Ext.Get', duration: 300, attributes: { 'server.address': 'ext' } }),
+        span({
+          service: 'a',
+          kind: 'client',
+          name: 'Ext.Get',
+          duration: 300,
+          attributes: { 'server.address': 'ext' },
+        }),
       ])
       const graph = store.topology({ window: 60_000 })
       assert.equal(graph.window, 60_000)
@@ -355,7 +378,13 @@ export function traceStoreConformance(name: string, make: (setup: StoreSetup) =>
           start: NOW - 2000,
           events: [{ time: NOW - 2000, name: 'exception', attributes: { 'exception.message': 'disk full' } }],
         }),
-        span({ service: 'y', name: 'Y.C', status: 'error', attributes: { 'error.type': '503' }, start: NOW - 1000 }),
+        span({
+          service: 'y',
+          name: 'Y.C',
+          status: 'error',
+          attributes: { 'error.type': '503' },
+          start: NOW - 1000,
+        }),
         span({ service: 'y', name: 'Y.D', status: 'ok' }),
       ])
       const errors = store.errors()

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { traceStoreConformance } from './conformance.js'
 import { createTraceStore } from './index.js'
 import { MemoryTraceStore } from './memory-store.js'
-import { traceStoreConformance } from './conformance.js'
 
 traceStoreConformance('memory', (setup) => new MemoryTraceStore(setup))
 

@@ -277,7 +277,7 @@ const gzip = { 'content-encoding': 'gzip' }
 
 function post(
   url: string,
-  body: BodyInit,
+  body: string | Buffer | ReadableStream<Uint8Array>,
   type: string,
   headers: Record<string, string> = {},
 ): Promise<Response> {

@@ -39,7 +39,7 @@ export class BatchExporter {
   exported = 0
 
   constructor(options: BatchExporterOptions) {
-    this.#target = options.target
+    this.#target = withoutCredentials(options.target)
     this.#origin = options.origin
     this.#logger = options.logger
     this.#options = {
@@ -113,14 +113,32 @@ export class BatchExporter {
       const now = Date.now()
       if (now - this.#lastWarning > 60_000) {
         this.#lastWarning = now
-        this.#logger.warn(
-          `trace export to ${safeUrl(this.#target.url)} failed: ${(error as Error).message}`,
-          {
-            spans: batch.length,
-          },
-        )
+        const url = safeUrl(this.#target.url)
+        const reason = ((error as Error).message ?? String(error)).split(this.#target.url).join(url)
+        this.#logger.warn(`trace export to ${url} failed: ${reason}`, { spans: batch.length })
       }
     }
+  }
+}
+
+/**
+ * Credentials in the URL (`http://user:pass@host`) become a Basic Authorization header:
+ * fetch refuses such URLs, and the URL is then safe to name in a log line.
+ */
+function withoutCredentials(target: ExportTarget): ExportTarget {
+  let parsed: URL
+  try {
+    parsed = new URL(target.url)
+  } catch {
+    return target
+  }
+  if (!parsed.username && !parsed.password) return target
+  const basic = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`)
+  parsed.username = ''
+  parsed.password = ''
+  return {
+    url: parsed.toString(),
+    headers: { authorization: `Basic ${basic.toString('base64')}`, ...target.headers },
   }
 }
 
