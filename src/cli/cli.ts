@@ -6,6 +6,7 @@ import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
 import { envCommand } from './commands/env.js'
+import { genCommand } from './commands/gen.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
@@ -32,6 +33,7 @@ Commands:
   config get|set|del <path> [value]  the store-backed config of a namespace
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+  gen client [--lang ts|openapi]     a typed TypeScript client or the OpenAPI document
   env add|set|unset|get|list|del     environments: the platforms commands work through
   user [set <namespace>]             show or choose the namespace commands work in
 
@@ -62,6 +64,7 @@ const commands: Record<string, Command> = {
     }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
+  gen: (argv, out) => genCommand(argv, out),
   env: envCommand,
   user: userCommand,
 }

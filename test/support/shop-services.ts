@@ -27,9 +27,10 @@ const Category: z.ZodType<Category> = z.object({
  * (no schemas).
  */
 export async function startShop(
-  registry: Registry,
+  registry: Registry | undefined,
   namespace: string,
 ): Promise<{ services: Service[]; stop(): Promise<void> }> {
+  // No registry: the default one (mDNS on loopback), which a CLI in a child process finds too.
   const logger = createLogger({ level: 'silent' })
   const shop = createService({
     name: 'shop',

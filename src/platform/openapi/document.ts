@@ -121,14 +121,7 @@ function operationOf(
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-  const description = [
-    endpoint.metadata.description,
-    stream
-      ? 'A stream: open it as Server-Sent Events (`Accept: text/event-stream`, one `data:` event per message) or a WebSocket on this path (the first message is the request).'
-      : undefined,
-  ]
-    .filter(Boolean)
-    .join('\n\n')
+  const description = endpoint.metadata.description
   const operation: OpenApiOperation = {
     operationId: sanitize(base),
     tags: [service],
@@ -137,7 +130,8 @@ function operationOf(
     responses: {
       '200': stream
         ? {
-            description: 'One event per message',
+            description:
+              'A stream: as Server-Sent Events (`Accept: text/event-stream`), one `data:` event per message, then `event: end` (or `event: error` with the error JSON); or a WebSocket on this path, the first message being the request.',
             content: {
               'text/event-stream': {
                 schema: { type: 'string', description: 'data: lines, each the JSON of one message' },

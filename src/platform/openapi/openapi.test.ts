@@ -127,7 +127,7 @@ describe('OpenAPI from the registry', () => {
     const watch = document.paths['/api/shop/Shop.Watch']?.post as any
     assert.equal(watch['x-micro-stream'], true)
     assert.ok(watch.responses['200'].content['text/event-stream']['x-micro-message'].$ref)
-    assert.match(watch.description, /Server-Sent Events/)
+    assert.match(watch.responses['200'].description, /Server-Sent Events/)
     const cancel = document.paths['/api/shop/Shop.Cancel']?.post as any
     assert.deepEqual(cancel.security, [{ micro: ['orders.write', 'admin'] }])
     assert.equal(cancel.responses['401'].$ref, '#/components/responses/Error401')

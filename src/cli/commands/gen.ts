@@ -1,0 +1,27 @@
+import { GLOBAL_HELP, UsageError } from '../args.js'
+import { GEN_CLIENT_HELP, genClientCommand } from './gen-client.js'
+
+/** `micro gen --help` */
+export const GEN_HELP = `Usage: micro gen <target> [options]
+
+Generate code from what the services publish:
+
+  client    a typed TypeScript client, or the OpenAPI document (micro gen client --help)
+
+${GLOBAL_HELP}`
+
+/** `micro gen <target>`: dispatch on the target word. */
+export async function genCommand(
+  argv: string[],
+  out: (text: string) => void = (t) => console.log(t),
+): Promise<number> {
+  const [target, ...rest] = argv
+  if (target === undefined || target === '--help' || target === '-h') {
+    out(GEN_HELP)
+    return target === undefined ? 2 : 0
+  }
+  if (target === 'client') return genClientCommand(rest, out)
+  throw new UsageError(`gen has no target ${target}: micro gen client`)
+}
+
+export { GEN_CLIENT_HELP }
