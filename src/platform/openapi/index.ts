@@ -7,3 +7,4 @@ export {
   type ServiceSource,
 } from './document.js'
 export { createOpenApiHandler, type OpenApiHandler } from './handler.js'
+export { generateTsClient, type TsClientOptions } from './ts-client.js'
