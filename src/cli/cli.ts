@@ -44,6 +44,7 @@ Commands:
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
   api                                run the API gateway alone (HTTP on 127.0.0.1:8080)
   gen proto [folder]                 TypeScript from .proto files (types, handler, client)
+  gen client [--lang ts|openapi]     a typed TypeScript client or the OpenAPI document
   login [--token t | --id a]         log in to the platform (tokens kept per environment)
   logout                             revoke this login and forget its tokens
   auth token|create|list|delete|check
@@ -88,6 +89,7 @@ const commands: Record<string, Command> = {
     }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
+  gen: (argv, out) => genCommand(argv, out),
   env: envCommand,
   user: userCommand,
   status: statusCommand,
@@ -98,7 +100,6 @@ const commands: Record<string, Command> = {
   login: (argv, out) => loginCommand(argv, out),
   logout: (argv, out) => logoutCommand(argv, out),
   auth: (argv, out) => authCommand(argv, out),
-  gen: (argv, out) => genCommand(argv, out),
   web: (argv, out) => webCommand(argv, out),
 }
 

@@ -11,6 +11,11 @@ export interface FeatureContext<Config = unknown> {
   readonly logger: Logger
   /** The validated environment of the service. */
   readonly env: Readonly<Record<string, unknown>>
+  /**
+   * The variables the service reads its MICRO_* settings from (`options.env`, else
+   * process.env): what a feature reads its own standard variables from (OTEL_*).
+   */
+  readonly variables?: NodeJS.ProcessEnv
   /** Where to add middleware, routes, handlers and health checks for the kinds. */
   readonly extensions: Extensions
   /** Replace the logger of the service (the logging feature does). */

@@ -1,4 +1,5 @@
 import { MicroError } from '../errors/errors.js'
+import { exportTargetFromEnv } from '../features/tracing/target.js'
 import { createLogger } from '../logger/logger.js'
 import { createRegistry } from '../registry/from-env.js'
 import type { ServiceDefinition } from './define.js'
@@ -48,7 +49,8 @@ export async function runService(options: RunOptions): Promise<number> {
       source: tomlPath,
       definition,
       envSource: env,
-      defaultFeatures: ['logging'],
+      // Under a platform (MICRO_PLATFORM) or with an OTLP endpoint, tracing is on unless the toml turns it off.
+      defaultFeatures: exportTargetFromEnv(env) ? ['logging', 'tracing'] : ['logging'],
     })
     const { config } = prepared
     const fields: Record<string, string> = { service: config.name, version: config.version }

@@ -149,6 +149,7 @@ export class ServiceRuntime {
           config,
           logger: this.#baseLogger.child({ feature: name }),
           env: prepared.env,
+          variables: this.#options.envSource ?? process.env,
           extensions: this.extensions,
           useLogger: (logger) => {
             this.#baseLogger = logger

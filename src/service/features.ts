@@ -40,6 +40,7 @@ export class ServiceFeatureSet {
     who: Pick<ServiceInfo, 'name' | 'version' | 'namespace'>,
     extensions: Extensions,
     logger: Logger,
+    variables: NodeJS.ProcessEnv = process.env,
   ): Promise<void> {
     // Features see the service as an rpc-only one: metrics then serve on a listener of their own.
     const service: ServiceInfo = { ...who, product: undefined, kinds: ['rpc'] }
@@ -59,6 +60,7 @@ export class ServiceFeatureSet {
             config,
             logger: logger.child({ feature: name }),
             env: {},
+            variables,
             extensions,
             useLogger: () => {},
           }),

@@ -5,6 +5,7 @@ import { localServices } from '../client/local.js'
 import type { Config } from '../config/config.js'
 import type { Features } from '../definition/deps.js'
 import type { Events } from '../events/events.js'
+import { withPlatformTracing } from '../features/tracing/target.js'
 import type { Logger } from '../logger/logger.js'
 import type { Registry, ServiceRecord } from '../registry/registry.js'
 import type { HandleOptions } from '../server/handlers.js'
@@ -62,6 +63,8 @@ export class Service extends WithHooks implements AsyncDisposable {
   /** Whether this service runs its features and says when it is ready (not a runtime around it). */
   readonly #ownsExtensions: boolean
   readonly #featureOptions: ServiceFeatures | undefined
+  /** The variables MICRO_* settings come from (features read their own, OTEL_*, there too). */
+  readonly #variables: NodeJS.ProcessEnv
   readonly #listen: boolean
   readonly #registration: Registration
   readonly #auth: AuthSlots | undefined
@@ -78,8 +81,12 @@ export class Service extends WithHooks implements AsyncDisposable {
 
   constructor(options: ServiceOptions) {
     super()
+    this.#variables = options.env ?? process.env
     this.#extensions = options.extensions ?? new Extensions()
     this.#ownsExtensions = options.extensions === undefined
+    // Under a platform (MICRO_PLATFORM) or with an OTLP endpoint, tracing is on by default.
+    if (this.#ownsExtensions)
+      options = { ...options, features: withPlatformTracing(options.features, this.#variables) }
     this.#featureOptions = this.#ownsExtensions ? options.features : undefined
     this.#listen = options.listen ?? true
     const parts = serviceParts(options, this.#extensions)
@@ -368,7 +375,7 @@ export class Service extends WithHooks implements AsyncDisposable {
     const { ServiceFeatureSet } = await import('./features.js')
     this.#featureSet = new ServiceFeatureSet(this.#featureOptions)
     const info = { name: this.name, version: this.version, namespace: this.namespace }
-    await this.#featureSet.init(info, this.#extensions, this.logger)
+    await this.#featureSet.init(info, this.#extensions, this.logger, this.#variables)
     Object.assign(this.features, this.#featureSet.apis)
   }
 

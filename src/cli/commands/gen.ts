@@ -1,146 +1,31 @@
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { delimiter, dirname, join, relative, resolve } from 'node:path'
-import { importPeer } from '../../util/optional-import.js'
-import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
+import { GLOBAL_HELP, UsageError } from '../args.js'
+import { GEN_CLIENT_HELP, genClientCommand } from './gen-client.js'
+import { GEN_PROTO_HELP, genProtoCommand } from './gen-proto.js'
 
 /** `micro gen --help` */
-export const GEN_HELP = `Usage: micro gen proto [options] [<folder>]
+export const GEN_HELP = `Usage: micro gen <target> [options]
 
-Generate TypeScript from the .proto files under <folder> (default: the current directory)
-with Buf's protoc-gen-es: message types and service descriptors (<file>_pb.ts), and for each
-service its handler interface and typed client (<file>_micro.ts):
+Generate code:
 
-  micro gen proto proto --out src/gen
+  proto     TypeScript from .proto files: types, handler and client (micro gen proto --help)
+  client    a typed TypeScript client of the services, or their OpenAPI document
+            (micro gen client --help)
 
-  import { grpcHandler, grpcClient } from 'micro-ts/grpc'
-  import { Greeter } from './gen/greeter_pb.js'
-  import type { GreeterHandler } from './gen/greeter_micro.js'
-  const impl: GreeterHandler = { async sayHello(req) { return { message: \`Hello \${req.name}\` } } }
-  service.handle(...grpcHandler(Greeter, impl))
-
-A buf.gen.yaml in <folder> is used as it is (then --out is ignored). Needs the npm packages
-@bufbuild/buf, @bufbuild/protoc-gen-es and @bufbuild/protobuf (npm install -D @bufbuild/buf
-@bufbuild/protoc-gen-es && npm install @bufbuild/protobuf).
-
-Options:
-  --out <folder>            where to write (default <folder>/gen)
 ${GLOBAL_HELP}`
 
-/** `micro gen proto`: run buf generate with protoc-gen-es, then write the micro-ts aliases per service. */
+/** `micro gen <target>`: dispatch on the target word. */
 export async function genCommand(
   argv: string[],
   out: (text: string) => void = (t) => console.log(t),
 ): Promise<number> {
-  const { global, values, positionals } = parseCommand(argv, { out: { type: 'string' } })
-  if (global.help) {
+  const [target, ...rest] = argv
+  if (target === undefined || target === '--help' || target === '-h') {
     out(GEN_HELP)
-    return 0
+    return target === undefined ? 2 : 0
   }
-  const [what, folder = '.', ...extra] = positionals
-  if (what !== 'proto' || extra.length > 0) {
-    throw new UsageError('gen takes one target, proto, and at most one folder: micro gen proto [folder]')
-  }
-  const input = resolve(folder)
-  if (!existsSync(input)) throw new UsageError(`${folder} does not exist`)
-  const buf = binOf('@bufbuild/buf', 'buf')
-  const plugin = binOf('@bufbuild/protoc-gen-es', 'protoc-gen-es')
-  const ownTemplate = join(input, 'buf.gen.yaml')
-  const useOwn = existsSync(ownTemplate) && values.out === undefined
-  const outDir = resolve((values.out as string | undefined) ?? join(input, 'gen'))
-  const template = useOwn
-    ? ownTemplate
-    : JSON.stringify({
-        version: 'v2',
-        plugins: [
-          { local: [process.execPath, plugin], out: outDir, opt: ['target=ts', 'import_extension=js'] },
-        ],
-      })
-  // protoc-gen-es on PATH too, for a buf.gen.yaml that names it as `local: protoc-gen-es`.
-  const env = { ...process.env, PATH: `${dirname(plugin)}${delimiter}${process.env.PATH ?? ''}` }
-  await run(process.execPath, [buf, 'generate', input, '--template', template], env, input)
-  const image = await run(
-    process.execPath,
-    [buf, 'build', input, '--exclude-imports', '-o', '-#format=binpb'],
-    env,
-    input,
-  )
-  const written = useOwn ? [] : await writeAliases(image, outDir)
-  out(
-    `generated from ${relative(process.cwd(), input) || '.'}${useOwn ? ' with its buf.gen.yaml' : ` into ${relative(process.cwd(), outDir) || '.'}`}` +
-      (written.length > 0 ? `\n${written.map((f) => `  ${relative(process.cwd(), f)}`).join('\n')}` : ''),
-  )
-  return 0
+  if (target === 'client') return genClientCommand(rest, out)
+  if (target === 'proto') return genProtoCommand(argv, out)
+  throw new UsageError(`gen has no target ${target}: micro gen proto | client`)
 }
 
-/** Write `<file>_micro.ts` beside each `<file>_pb.ts` that has services: the handler and client types. */
-async function writeAliases(image: Buffer, outDir: string): Promise<string[]> {
-  const { fromBinary } = await importPeer<typeof import('@bufbuild/protobuf')>(
-    '@bufbuild/protobuf',
-    'micro gen proto',
-  )
-  const { FileDescriptorSetSchema } = await importPeer<typeof import('@bufbuild/protobuf/wkt')>(
-    '@bufbuild/protobuf/wkt',
-    'micro gen proto',
-  )
-  const written: string[] = []
-  for (const file of fromBinary(FileDescriptorSetSchema, image).file) {
-    if (file.service.length === 0) continue
-    const base = file.name.replace(/\.proto$/, '')
-    const pb = `./${base.slice(base.lastIndexOf('/') + 1)}_pb.js`
-    const lines = [
-      `// @generated by micro gen proto from ${file.name}: the handler and client of each service.`,
-      `import type { GrpcClient, GrpcHandler } from 'micro-ts/grpc'`,
-      `import type { ${file.service.map((s) => s.name).join(', ')} } from '${pb}'`,
-    ]
-    for (const service of file.service) {
-      const full = file.package ? `${file.package}.${service.name}` : service.name
-      lines.push(
-        '',
-        `/** The handler of ${full}: implement it, then serve it with \`service.handle(...grpcHandler(${service.name}, impl))\`. */`,
-        `export type ${service.name}Handler = GrpcHandler<typeof ${service.name}>`,
-        '',
-        `/** A typed client of ${full}: \`grpcClient(service.client, ${service.name}, 'service-name')\`. */`,
-        `export type ${service.name}Client = GrpcClient<typeof ${service.name}>`,
-      )
-    }
-    const path = join(outDir, `${base}_micro.ts`)
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, `${lines.join('\n')}\n`)
-    written.push(path)
-  }
-  return written
-}
-
-/** The path of a package's bin script, from the project in the current directory or from micro-ts's own dependencies. */
-function binOf(pkg: string, bin: string): string {
-  for (const base of [join(process.cwd(), 'package.json'), import.meta.url]) {
-    try {
-      const manifest = createRequire(base).resolve(`${pkg}/package.json`)
-      const bins = (createRequire(base)(manifest) as { bin?: Record<string, string> }).bin ?? {}
-      const script = bins[bin]
-      if (script) return join(dirname(manifest), script)
-    } catch {
-      // not installed here: try the next place
-    }
-  }
-  throw new Error(`micro gen proto needs the package ${pkg}: npm install -D ${pkg}`)
-}
-
-/** Run a command; resolves with its stdout, rejects with its stderr when it fails. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Buffer> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    const stdout: Buffer[] = []
-    const stderr: Buffer[] = []
-    child.stdout.on('data', (c: Buffer) => stdout.push(c))
-    child.stderr.on('data', (c: Buffer) => stderr.push(c))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code === 0) resolvePromise(Buffer.concat(stdout))
-      else reject(new Error(`buf ${args[1]} failed: ${Buffer.concat(stderr).toString().trim()}`))
-    })
-  })
-}
+export { GEN_CLIENT_HELP, GEN_PROTO_HELP }

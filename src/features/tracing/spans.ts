@@ -9,25 +9,28 @@ export interface ActiveSpan {
   readonly trace: TraceContext
   readonly span: Otel.Span
   readonly otel: Otel.Context
+  readonly kind: SpanKindName
+  /** An RPC span (server or client): its outcome is recorded as `rpc.response.status_code`. */
+  readonly rpc: boolean
 }
 
 /** OpenTelemetry's span kinds, by name. */
 export type SpanKindName = 'server' | 'client' | 'internal' | 'producer' | 'consumer'
 
 /**
- * Spans through the OpenTelemetry API, and the current one in AsyncLocalStorage. With an
- * OpenTelemetry SDK registered, spans are real (sampled, exported); with none, the API's
- * no-op tracer records nothing, so ids are made here and the W3C context still flows
- * from call to call.
+ * Spans through the OpenTelemetry API, and the current one in AsyncLocalStorage. With a
+ * recording tracer (the feature's own OTLP exporter, or an OpenTelemetry SDK registered
+ * globally), spans are real; with the API's no-op tracer nothing is recorded, so ids are
+ * made here and the W3C context still flows from call to call.
  */
 export class Spans {
   readonly #api: typeof Otel
   readonly #tracer: Otel.Tracer
   readonly #current = new AsyncLocalStorage<ActiveSpan>()
 
-  constructor(api: typeof Otel, service: string, version: string) {
+  constructor(api: typeof Otel, tracer: Otel.Tracer) {
     this.#api = api
-    this.#tracer = api.trace.getTracer(service, version)
+    this.#tracer = tracer
   }
 
   /** The span the calling code runs in, if any. */
@@ -36,7 +39,13 @@ export class Spans {
   }
 
   /** Start a span, child of `parent` (a remote context) or else of the current span. */
-  start(name: string, kind: SpanKindName, parent?: TraceContext, attributes?: Otel.Attributes): ActiveSpan {
+  start(
+    name: string,
+    kind: SpanKindName,
+    parent?: TraceContext,
+    attributes?: Otel.Attributes,
+    rpc = false,
+  ): ActiveSpan {
     const api = this.#api
     const within = parent ?? this.current()?.trace
     let otel = api.context.active()
@@ -56,7 +65,7 @@ export class Spans {
       ? { traceId: made.traceId, spanId: made.spanId, flags: made.traceFlags }
       : { traceId: within?.traceId ?? newTraceId(), spanId: newSpanId(), flags: within?.flags ?? 1 }
     if (within?.state) trace.state = within.state
-    return { trace, span, otel: api.trace.setSpan(otel, span) }
+    return { trace, span, otel: api.trace.setSpan(otel, span), kind, rpc }
   }
 
   /** Run `fn` with `active` as the current span (for this code and OpenTelemetry's context). */
@@ -64,17 +73,28 @@ export class Spans {
     return this.#current.run(active, () => this.#api.context.with(active.otel, fn))
   }
 
-  /** End a span, marking it failed when `error` is given. */
+  /**
+   * End a span, marking it failed when `error` is given: `error.type` (and for RPC spans
+   * `rpc.response.status_code`) is the error's code, `200` for an RPC that succeeded. The
+   * status is ERROR for every failure seen by a caller, and on the serving side for a
+   * server error (5xx, or a thrown plain Error): a 4xx is the caller's mistake.
+   */
   end(active: ActiveSpan, error?: unknown): void {
-    if (error !== undefined) {
+    const span = active.span
+    if (error === undefined) {
+      if (active.rpc) span.setAttribute('rpc.response.status_code', '200')
+    } else {
       const e = MicroError.from(error)
-      active.span.setAttribute('micro.error.code', e.code)
-      if (e.code >= 500 || !(error instanceof MicroError)) {
-        active.span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: e.detail })
-        if (error instanceof Error) active.span.recordException(error)
+      const code = String(e.code)
+      if (active.rpc) span.setAttribute('rpc.response.status_code', code)
+      span.setAttribute('error.type', code)
+      const serving = active.kind === 'server' || active.kind === 'consumer'
+      if (!serving || e.code >= 500 || !(error instanceof MicroError)) {
+        span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: e.detail })
+        if (error instanceof Error) span.recordException(error)
       }
     }
-    active.span.end()
+    span.end()
   }
 
   /**

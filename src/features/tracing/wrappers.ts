@@ -4,16 +4,21 @@ import type { HandlerWrapper } from '../../server/wrappers.js'
 import type { Spans } from './spans.js'
 import { formatTraceparent, parseTraceparent } from './traceparent.js'
 
-/** Server middleware: each call runs in a server span continuing the caller's `traceparent`. */
+/**
+ * Server middleware: each call runs in a server span continuing the caller's `traceparent`.
+ * Named and described by the stable RPC conventions: the span name and `rpc.method` are the
+ * endpoint (`Greeter.Hello`, micro's fully qualified method), `server.address` the service.
+ */
 export function tracingServerWrapper(spans: Spans): HandlerWrapper {
   return (next, endpoint) => (req, ctx) => {
     const parent = parseTraceparent(ctx.metadata.traceparent, ctx.metadata.tracestate)
-    const dot = endpoint.name.indexOf('.')
-    const active = spans.start(endpoint.name, 'server', parent, {
-      'rpc.system': 'micro',
-      'rpc.service': `${endpoint.service}.${endpoint.name.slice(0, dot)}`,
-      'rpc.method': endpoint.name.slice(dot + 1),
-    })
+    const attributes: Record<string, string | boolean> = {
+      'rpc.system.name': 'micro',
+      'rpc.method': endpoint.name,
+      'server.address': endpoint.service,
+    }
+    if (endpoint.stream) attributes['micro.stream'] = true
+    const active = spans.start(endpoint.name, 'server', parent, attributes, true)
     return spans.within(active, () => next(req, ctx))
   }
 }
@@ -30,10 +35,13 @@ export function tracingClientWrapper(spans: Spans): ClientWrapper {
     const parent =
       parseTraceparent(own?.traceparent, own?.tracestate) ??
       (spans.current() ? undefined : parseTraceparent(inherited?.traceparent, inherited?.tracestate))
-    const active = spans.start(request.endpoint, 'client', parent, {
-      'rpc.system': 'micro',
-      'server.address': request.service,
-    })
+    const active = spans.start(
+      request.endpoint,
+      'client',
+      parent,
+      { 'rpc.system.name': 'micro', 'rpc.method': request.endpoint, 'server.address': request.service },
+      true,
+    )
     const metadata: Record<string, string> = {
       ...request.options.metadata,
       traceparent: formatTraceparent(active.trace),

@@ -1,0 +1,153 @@
+import type { Logger } from '../../../logger/logger.js'
+import type { ExportTarget } from '../target.js'
+import { exportRequest, type OtlpOrigin, type OtlpSpan } from './otlp-json.js'
+
+/** Settings of a BatchExporter. */
+export interface BatchExporterOptions {
+  target: ExportTarget
+  origin: OtlpOrigin
+  logger: Logger
+  /** Spans waiting at most; past it new spans are dropped (and counted). Default 2048. */
+  maxQueue?: number
+  /** Spans per request at most; a full batch is sent at once. Default 512. */
+  maxBatch?: number
+  /** How long a span waits for its batch, ms. Default 1000. */
+  delay?: number
+  /** How long one request may take, ms. Default 10 s. */
+  timeout?: number
+}
+
+/**
+ * Sends ended spans to an OTLP/HTTP endpoint as JSON, in batches: when `maxBatch` are
+ * waiting or `delay` after the first, one request at a time. The queue is bounded, so an
+ * endpoint that is down costs a fixed amount of memory; failures are logged once a minute
+ * at most (without the headers, which may carry a token) and the batch is dropped.
+ */
+export class BatchExporter {
+  readonly #options: Required<Omit<BatchExporterOptions, 'logger' | 'target' | 'origin'>>
+  readonly #target: ExportTarget
+  readonly #origin: OtlpOrigin
+  readonly #logger: Logger
+  #queue: OtlpSpan[] = []
+  #timer: NodeJS.Timeout | undefined
+  #sending: Promise<void> | undefined
+  #lastWarning = 0
+  #closed = false
+  /** Spans dropped: the queue was full, or their request failed. */
+  dropped = 0
+  /** Spans the endpoint accepted. */
+  exported = 0
+
+  constructor(options: BatchExporterOptions) {
+    this.#target = withoutCredentials(options.target)
+    this.#origin = options.origin
+    this.#logger = options.logger
+    this.#options = {
+      maxQueue: options.maxQueue ?? 2048,
+      maxBatch: options.maxBatch ?? 512,
+      delay: options.delay ?? 1000,
+      timeout: options.timeout ?? 10_000,
+    }
+  }
+
+  /** Queue an ended span. */
+  add(span: OtlpSpan): void {
+    if (this.#closed || this.#queue.length >= this.#options.maxQueue) {
+      this.dropped++
+      return
+    }
+    this.#queue.push(span)
+    if (this.#queue.length >= this.#options.maxBatch) this.#kick()
+    else if (!this.#timer) {
+      this.#timer = setTimeout(() => this.#kick(), this.#options.delay)
+      this.#timer.unref()
+    }
+  }
+
+  /** Send everything queued now; resolves when sent (or dropped). */
+  async flush(): Promise<void> {
+    while (this.#queue.length > 0 || this.#sending) {
+      if (this.#sending) await this.#sending
+      else this.#kick()
+    }
+  }
+
+  /** Flush what is queued, bounded by the request timeout, then take no more spans. */
+  async shutdown(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    await this.flush()
+    this.#closed = true
+  }
+
+  #kick(): void {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (this.#sending || this.#queue.length === 0) return
+    const batch = this.#queue.splice(0, this.#options.maxBatch)
+    this.#sending = this.#send(batch).finally(() => {
+      this.#sending = undefined
+      // More arrived while sending: a full batch goes now, a partial one after the delay.
+      if (this.#queue.length >= this.#options.maxBatch) this.#kick()
+      else if (this.#queue.length > 0 && !this.#timer && !this.#closed) {
+        this.#timer = setTimeout(() => this.#kick(), this.#options.delay)
+        this.#timer.unref()
+      }
+    })
+  }
+
+  async #send(batch: OtlpSpan[]): Promise<void> {
+    try {
+      const response = await fetch(this.#target.url, {
+        method: 'POST',
+        headers: { ...this.#target.headers, 'content-type': 'application/json' },
+        body: JSON.stringify(exportRequest(this.#origin, batch)),
+        signal: AbortSignal.timeout(this.#options.timeout),
+      })
+      // Drain the reply so the connection can be reused.
+      await response.arrayBuffer().catch(() => undefined)
+      if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      this.exported += batch.length
+    } catch (error) {
+      this.dropped += batch.length
+      const now = Date.now()
+      if (now - this.#lastWarning > 60_000) {
+        this.#lastWarning = now
+        const url = safeUrl(this.#target.url)
+        const reason = ((error as Error).message ?? String(error)).split(this.#target.url).join(url)
+        this.#logger.warn(`trace export to ${url} failed: ${reason}`, { spans: batch.length })
+      }
+    }
+  }
+}
+
+/**
+ * Credentials in the URL (`http://user:pass@host`) become a Basic Authorization header:
+ * fetch refuses such URLs, and the URL is then safe to name in a log line.
+ */
+function withoutCredentials(target: ExportTarget): ExportTarget {
+  let parsed: URL
+  try {
+    parsed = new URL(target.url)
+  } catch {
+    return target
+  }
+  if (!parsed.username && !parsed.password) return target
+  const basic = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`)
+  parsed.username = ''
+  parsed.password = ''
+  return {
+    url: parsed.toString(),
+    headers: { authorization: `Basic ${basic.toString('base64')}`, ...target.headers },
+  }
+}
+
+/** The URL without credentials or query (which may carry a key). */
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.origin}${parsed.pathname}`
+  } catch {
+    return '(an invalid URL)'
+  }
+}
