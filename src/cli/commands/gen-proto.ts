@@ -22,8 +22,7 @@ service its handler interface and typed client (<file>_micro.ts):
   service.handle(...grpcHandler(Greeter, impl))
 
 A buf.gen.yaml in <folder> is used as it is (then --out is ignored). Needs the npm packages
-@bufbuild/buf, @bufbuild/protoc-gen-es and @bufbuild/protobuf (npm install -D @bufbuild/buf
-@bufbuild/protoc-gen-es && npm install @bufbuild/protobuf).
+@bufbuild/buf and @bufbuild/protoc-gen-es (npm install -D @bufbuild/buf @bufbuild/protoc-gen-es).
 
 Options:
   --out <folder>            where to write (default <folder>/gen)

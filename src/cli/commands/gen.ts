@@ -25,7 +25,7 @@ export async function genCommand(
   }
   if (target === 'client') return genClientCommand(rest, out)
   if (target === 'proto') return genProtoCommand(argv, out)
-  throw new UsageError(`gen has no target ${target}: micro gen proto | client`)
+  throw new UsageError(`gen has no target ${target}: micro gen client | micro gen proto`)
 }
 
 export { GEN_CLIENT_HELP, GEN_PROTO_HELP }
