@@ -123,6 +123,7 @@ export class Broker {
         signal: ctx.signal,
       },
     )
+    const settling = new Set<Promise<void>>()
     const settle = (message: SettleMessage) => {
       const entry = held.get(message?.tag)
       if (!entry) {
@@ -131,10 +132,12 @@ export class Broker {
       }
       held.delete(message.tag)
       entry.done()
-      settleOne(entry.delivery, message).then(
+      const done = settleOne(entry.delivery, message).then(
         () => out.push({ tag: message.tag, settled: true }),
         (error: unknown) => out.push({ tag: message.tag, error: errorOf(error) }),
       )
+      settling.add(done)
+      void done.finally(() => settling.delete(done))
     }
     ctx.signal.addEventListener('abort', () => out.end(), { once: true })
     void (async () => {
@@ -144,6 +147,8 @@ export class Broker {
           if (next.done) break
           settle(next.value as SettleMessage)
         }
+        // A half-close is an unsubscribe: answer what was settled before it first.
+        await Promise.all(settling)
       } catch {
         // canceled or lost: unsubscribed below
       }
