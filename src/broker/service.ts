@@ -235,7 +235,9 @@ class Session {
       return
     }
     if ('ready' in message) return
-    this.#sub.inbox.push(new RemoteDelivery(message, this.#sub.queue, (how) => this.#settle(message.tag, how)))
+    this.#sub.inbox.push(
+      new RemoteDelivery(message, this.#sub.queue, (how) => this.#settle(message.tag, how)),
+    )
   }
 
   #settle(tag: number, how: Omit<SettleMessage, 'tag'>): Promise<void> {

@@ -3,6 +3,7 @@ import { type Config, loadConfig } from './config.js'
 import { envSource } from './env-source.js'
 import { fileSource } from './file-source.js'
 import { flagsSource } from './flags-source.js'
+import { configSourceFromEnv } from './platform-source.js'
 import type { Source } from './source.js'
 
 /** The variable naming a service's config file. */
@@ -18,6 +19,8 @@ export interface ServiceConfigOptions {
   argv?: readonly string[]
   /** Sources merged above the defaults, e.g. `storeSource(kv)` on a platform. */
   extra?: readonly Source[]
+  /** The namespace whose platform config document applies. Default MICRO_NAMESPACE, else `micro`. */
+  namespace?: string
   logger?: Logger
 }
 
@@ -28,15 +31,18 @@ export function envPrefix(name: string): string {
 
 /**
  * A service's default sources, lowest first: the file named by MICRO_CONFIG_FILE (when
- * set; a missing file is then an error), the environment under the service's prefix
- * (`SHOP_API_DB_URL` → `db.url`), then flags, so a deployment overrides the file and a
- * flag overrides both.
+ * set; a missing file is then an error), the platform's config document of the namespace
+ * (with MICRO_CONFIG=service or MICRO_PLATFORM), the environment under the service's prefix
+ * (`SHOP_API_DB_URL` → `db.url`), then flags, so a deployment overrides the file and the
+ * platform, and a flag overrides everything.
  */
 export function serviceSources(options: ServiceConfigOptions): Source[] {
   const vars = options.env ?? process.env
   const path = vars[CONFIG_FILE_ENV]
+  const platform = configSourceFromEnv(vars, options.namespace ?? (vars.MICRO_NAMESPACE || 'micro'))
   return [
     ...(path ? [fileSource(path)] : []),
+    ...(platform ? [platform] : []),
     envSource({ prefix: envPrefix(options.name), env: vars }),
     flagsSource(options.argv),
     ...(options.extra ?? []),

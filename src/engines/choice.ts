@@ -38,7 +38,8 @@ export class EngineChoice<N extends string> {
   fromEnv(env: NodeJS.ProcessEnv, variable: string): N {
     const value = env[variable]
     // MICRO_PLATFORM alone moves every block that has a `service` engine onto the platform.
-    if (!value?.trim() && env.MICRO_PLATFORM?.trim() && this.#find('service') === 'service') return 'service' as N
+    if (!value?.trim() && env.MICRO_PLATFORM?.trim() && this.#find('service') === 'service')
+      return 'service' as N
     const found = this.#find(value)
     if (found !== undefined) return found
     throw new TypeError(`${variable}=${value}: unknown ${this.block} engine; known: ${this.known.join(', ')}`)

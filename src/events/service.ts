@@ -38,11 +38,17 @@ export class ServiceEvents extends BaseEvents {
     this.#address = platformAddress(options.address)
   }
 
-  override async publish(topic: string, payload: unknown, options: PublishOptions = {}): Promise<EventRecord> {
+  override async publish(
+    topic: string,
+    payload: unknown,
+    options: PublishOptions = {},
+  ): Promise<EventRecord> {
     this.assertOpen()
     // Checked and encoded here, so a bad call is a 400 without a round trip.
     const plan = planPublish(topic, payload, options, this.namespace)
-    return fromWireRecord(await this.#platform().call<WireEventRecord>('Events.Publish', publishRequest(plan)))
+    return fromWireRecord(
+      await this.#platform().call<WireEventRecord>('Events.Publish', publishRequest(plan)),
+    )
   }
 
   protected async append(plan: PublishPlan): Promise<number> {

@@ -28,7 +28,11 @@ export const REGISTRY_ENGINES = new EngineChoice('registry', REGISTRY_NAMES, 'md
  *
  * Throws a TypeError naming the known engines for any other name.
  */
-export function createRegistry(name?: string, address?: string, env: NodeJS.ProcessEnv = process.env): Registry {
+export function createRegistry(
+  name?: string,
+  address?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Registry {
   switch (REGISTRY_ENGINES.pick(name)) {
     case 'mdns':
       return new MdnsRegistry(address ? parseMdnsAddress(address) : {})

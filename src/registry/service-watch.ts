@@ -162,7 +162,8 @@ export function diff(
         return was !== undefined && (described || !sameNode(was, n))
       })
       if (added.length > 0) events.push({ action: 'create', namespace, service: cloneService(now, added) })
-      if (changed.length > 0) events.push({ action: 'update', namespace, service: cloneService(now, changed) })
+      if (changed.length > 0)
+        events.push({ action: 'update', namespace, service: cloneService(now, changed) })
     }
     if (old) {
       const still = new Set((now?.nodes ?? []).map((n) => n.id))

@@ -77,7 +77,8 @@ export class ServiceRegistry implements Registry {
 
   async deregister(service: ServiceRecord, options: NamespaceOption = {}): Promise<void> {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE
-    for (const node of service.nodes ?? []) this.#registrations.delete(registrationKey(namespace, service, node.id))
+    for (const node of service.nodes ?? [])
+      this.#registrations.delete(registrationKey(namespace, service, node.id))
     await this.#watchesReady()
     await this.#call('Registry.Deregister', { namespace, service: cloneService(service) })
   }

@@ -1,5 +1,5 @@
-import { MicroError } from '../errors/errors.js'
 import { acquirePlatform, type PlatformLink, platformAddress } from '../engines/platform.js'
+import { MicroError } from '../errors/errors.js'
 import { fromWire, type WireRecord } from '../platform/services/store.js'
 import { encodeBytes } from '../platform/services/wire.js'
 import { StoreNotFoundError, unavailable } from './errors.js'
@@ -40,7 +40,8 @@ export class ServiceStore implements Store {
       const where = resolveScope(options)
       let records: WireRecord[]
       try {
-        records = (await this.#call<{ records: WireRecord[] }>('Store.Read', { ...scope(options), key })).records
+        records = (await this.#call<{ records: WireRecord[] }>('Store.Read', { ...scope(options), key }))
+          .records
       } catch (error) {
         // The platform's 404 keeps the store's own type, so callers can test for it.
         if (error instanceof MicroError && error.code === 404)

@@ -48,7 +48,10 @@ export class Config {
     const document = this.#document(req)
     const value = await document.get(path)
     if (value === undefined)
-      throw notFound(PLATFORM_ERROR_ID, `config ${path || '(root)'} is not set in namespace ${document.namespace}`)
+      throw notFound(
+        PLATFORM_ERROR_ID,
+        `config ${path || '(root)'} is not set in namespace ${document.namespace}`,
+      )
     return { value: this.#shown(value, path, flag(req, 'secret')) }
   }
 

@@ -1,6 +1,6 @@
 import { MicroError, newError } from '../../errors/errors.js'
 import { BaseEvents } from '../../events/base.js'
-import type { Events as EventsEngine, EventOffset } from '../../events/events.js'
+import type { EventOffset, Events as EventsEngine } from '../../events/events.js'
 import { type ConsumePlan, planConsume } from '../../events/options.js'
 import type { Delivery, DeliverySource } from '../../events/source.js'
 import { DEFAULT_NAMESPACE } from '../../registry/registry.js'
@@ -225,7 +225,10 @@ class ConsumeSession {
       else if (message.settle === 'nack') settling = delivery.nack()
       else if (message.settle === 'release') settling = delivery.release()
       else if (message.settle === 'deadLetter')
-        settling = delivery.deadLetter(String(message.reason ?? 'dead-lettered'), message.undecodable === true)
+        settling = delivery.deadLetter(
+          String(message.reason ?? 'dead-lettered'),
+          message.undecodable === true,
+        )
       else throw invalid(`unknown settle ${String(message.settle)}`)
     } catch (error) {
       settling = Promise.reject(error)

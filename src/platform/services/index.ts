@@ -4,7 +4,13 @@
  * `startPlatformService` to serve them as the `platform` service.
  * @module
  */
-export { Broker, SUBSCRIBE_WINDOW, type SettleMessage, type SubscribeOutput, type WireDelivery } from './broker.js'
+export {
+  Broker,
+  type SettleMessage,
+  SUBSCRIBE_WINDOW,
+  type SubscribeOutput,
+  type WireDelivery,
+} from './broker.js'
 export { Config, type ConfigServiceOptions } from './config.js'
 export { Events } from './events.js'
 export type { ConsumeInput, ConsumeOutput, WireEvent, WireEventRecord } from './events-wire.js'
@@ -14,7 +20,7 @@ export {
   type PlatformServiceOptions,
   startPlatformService,
 } from './platform.js'
-export { Proxy } from './proxy.js'
+export { ProxyHandler } from './proxy.js'
 export { Registry, type WatchMessage } from './registry.js'
 export { Store, type WireRecord } from './store.js'
 export { PLATFORM_ERROR_ID } from './wire.js'

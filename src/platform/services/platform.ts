@@ -16,7 +16,7 @@ import { MicroTransport } from '../../transport/micro-transport.js'
 import { Broker } from './broker.js'
 import { Config } from './config.js'
 import { Events } from './events.js'
-import { Proxy } from './proxy.js'
+import { ProxyHandler } from './proxy.js'
 import { Registry } from './registry.js'
 import { Store } from './store.js'
 
@@ -86,7 +86,9 @@ export async function startPlatformService(options: PlatformServiceOptions = {})
       namespace: 'micro',
       address: options.address ?? DEFAULT_PLATFORM_ADDRESS,
       registry,
-      transport: new MicroTransport(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
+      transport: new MicroTransport(
+        options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize },
+      ),
       maxFrameSize: options.maxFrameSize,
       broker,
       events,
@@ -102,7 +104,7 @@ export async function startPlatformService(options: PlatformServiceOptions = {})
       .handle(new Events(events))
       .handle(new Store(store))
       .handle(new Config(storeKV(store), { secretKey: options.secretKey ?? secretKeyOf(env) }))
-      .handle(new Proxy(service.client))
+      .handle(new ProxyHandler(service.client), { name: 'Proxy' })
     for (const handler of options.handlers ?? []) service.handle(handler)
     await service.start()
   } catch (error) {
@@ -136,7 +138,9 @@ function serverEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   delete own[PLATFORM_ENV]
   for (const variable of BLOCK_VARIABLES) {
     if (own[variable]?.trim().toLowerCase() === 'service')
-      throw new TypeError(`${variable}=service: the platform serves the ${variable.slice(6).toLowerCase()} itself; name an engine`)
+      throw new TypeError(
+        `${variable}=service: the platform serves the ${variable.slice(6).toLowerCase()} itself; name an engine`,
+      )
   }
   return own
 }

@@ -14,11 +14,11 @@ import {
 
 /**
  * Calls to any service through the platform, for callers that cannot reach the services
- * themselves (a remote CLI, another language over HTTP): `Proxy.Call` (unary) and
+ * themselves (a remote CLI, another language over HTTP): served as `Proxy`: `Proxy.Call` (unary) and
  * `Proxy.Stream` (bidirectional), forwarded with the server's client, so the server's
  * registry finds the target. The caller's deadline, cancellation and metadata are carried on.
  */
-export class Proxy {
+export class ProxyHandler {
   readonly #client: Client
 
   constructor(client: Client) {

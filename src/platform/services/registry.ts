@@ -1,7 +1,15 @@
 import { isEndpoint, isNode, isObject, isStringMap } from '../../registry/records.js'
 import type { Registry as RegistryEngine, ServiceRecord, WatchEvent } from '../../registry/registry.js'
 import type { Context } from '../../server/context.js'
-import { type Fields, fields, invalid, namespaceOf, optionalNumber, optionalString, requiredString } from './wire.js'
+import {
+  type Fields,
+  fields,
+  invalid,
+  namespaceOf,
+  optionalNumber,
+  optionalString,
+  requiredString,
+} from './wire.js'
 
 /** What `Registry.Watch` sends first, once the watch is in place: later changes are seen. */
 export interface WatchReady {

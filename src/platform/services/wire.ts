@@ -69,7 +69,8 @@ export function flag(request: Fields, field: string): boolean {
 export function optionalStringMap(request: Fields, field: string): Record<string, string> | undefined {
   const value = request[field]
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object of strings`)
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalid(`${field} must be an object of strings`)
   const copy: Record<string, string> = {}
   for (const [key, text] of Object.entries(value as Fields)) {
     if (typeof text !== 'string') throw invalid(`${field}.${key} must be a string`)
