@@ -35,12 +35,13 @@ export interface ServiceBrokerOptions {
  * NATS), and a publish fails with a 503.
  */
 export class ServiceBroker extends BaseBroker<PlatformLink> {
-  readonly #address: string
+  /** The platform this engine talks to, `host:port`. */
+  readonly address: string
   readonly #namespace: string
 
   constructor(options: ServiceBrokerOptions = {}) {
     super('service', options.logger)
-    this.#address = platformAddress(options.address)
+    this.address = platformAddress(options.address)
     this.#namespace = options.namespace ?? DEFAULT_NAMESPACE
   }
 
@@ -80,7 +81,7 @@ export class ServiceBroker extends BaseBroker<PlatformLink> {
   }
 
   protected async open(): Promise<PlatformLink> {
-    return acquirePlatform(this.#address)
+    return acquirePlatform(this.address)
   }
 
   protected async attach(): Promise<void> {

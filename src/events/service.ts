@@ -30,12 +30,13 @@ export interface ServiceEventsOptions extends EventsOptions {
  */
 export class ServiceEvents extends BaseEvents {
   readonly name = 'service'
-  readonly #address: string
+  /** The platform this engine talks to, `host:port`. */
+  readonly address: string
   #link: PlatformLink | undefined
 
   constructor(options: ServiceEventsOptions = {}) {
     super(options)
-    this.#address = platformAddress(options.address)
+    this.address = platformAddress(options.address)
   }
 
   override async publish(
@@ -78,7 +79,7 @@ export class ServiceEvents extends BaseEvents {
 
   #platform(): PlatformLink {
     if (this.isClosed) throw closedError(this.name)
-    this.#link ??= acquirePlatform(this.#address)
+    this.#link ??= acquirePlatform(this.address)
     return this.#link
   }
 }

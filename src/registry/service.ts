@@ -37,7 +37,8 @@ interface Registration {
  */
 export class ServiceRegistry implements Registry {
   readonly name = 'service'
-  readonly #address: string
+  /** The platform this engine talks to, `host:port`. */
+  readonly address: string
   readonly #watches = new Set<PlatformWatch>()
   readonly #registrations = new Map<string, Registration>()
   readonly #host: WatchHost
@@ -45,7 +46,7 @@ export class ServiceRegistry implements Registry {
   #closed = false
 
   constructor(options: ServiceRegistryOptions = {}) {
-    this.#address = platformAddress(options.address)
+    this.address = platformAddress(options.address)
     const self = this
     this.#host = {
       get link() {
@@ -112,7 +113,7 @@ export class ServiceRegistry implements Registry {
 
   #platform(): PlatformLink {
     if (this.#closed) throw closedError()
-    this.#link ??= acquirePlatform(this.#address)
+    this.#link ??= acquirePlatform(this.address)
     return this.#link
   }
 

@@ -21,12 +21,13 @@ export interface ServiceStoreOptions {
  */
 export class ServiceStore implements Store {
   readonly name = 'service'
-  readonly #address: string
+  /** The platform this engine talks to, `host:port`. */
+  readonly address: string
   #link: PlatformLink | undefined
   #closed = false
 
   constructor(options: ServiceStoreOptions = {}) {
-    this.#address = platformAddress(options.address)
+    this.address = platformAddress(options.address)
   }
 
   read<T = unknown>(key: string, options?: ScopeOptions): Promise<StoreRecord<T>>
@@ -95,8 +96,8 @@ export class ServiceStore implements Store {
   }
 
   async #call<T>(endpoint: string, request: unknown): Promise<T> {
-    if (this.#closed) throw unavailable(`the service store of ${this.#address} is closed`)
-    this.#link ??= acquirePlatform(this.#address)
+    if (this.#closed) throw unavailable(`the service store of ${this.address} is closed`)
+    this.#link ??= acquirePlatform(this.address)
     return this.#link.call<T>(endpoint, request)
   }
 }
