@@ -83,8 +83,10 @@ export class PlatformWatch implements Watcher {
   async #run(): Promise<void> {
     const signal = this.#stop.signal
     let connected = false
+    let attempts = 0
     let delay = MIN_BACKOFF
     while (!signal.aborted) {
+      attempts++
       try {
         const stream = this.#host.link.stream<unknown, WatchMessage>('Registry.Watch', { signal })
         await stream.send({ namespace: this.#namespace, service: this.#service })
@@ -92,7 +94,8 @@ export class PlatformWatch implements Watcher {
         for await (const message of stream) {
           if ('ready' in message) {
             await this.#resync(connected)
-            if (connected) this.#host.reconnected()
+            // Any stream but the very first: the platform may have lost what we told it.
+            if (attempts > 1) this.#host.reconnected()
             connected = true
             delay = MIN_BACKOFF
             this.#settleReady()

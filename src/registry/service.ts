@@ -41,6 +41,8 @@ export class ServiceRegistry implements Registry {
   readonly address: string
   readonly #watches = new Set<PlatformWatch>()
   readonly #registrations = new Map<string, Registration>()
+  /** One watch per registered service (`namespace \0 name`): notices the platform coming back. */
+  readonly #presence = new Map<string, Watcher>()
   readonly #host: WatchHost
   #link: PlatformLink | undefined
   #closed = false
@@ -74,6 +76,7 @@ export class ServiceRegistry implements Registry {
         lapses,
       })
     }
+    this.#keepPresence(namespace, record.name)
   }
 
   async deregister(service: ServiceRecord, options: NamespaceOption = {}): Promise<void> {
@@ -106,9 +109,35 @@ export class ServiceRegistry implements Registry {
     this.#closed = true
     for (const watch of [...this.#watches]) watch.stop()
     this.#watches.clear()
+    this.#presence.clear()
     this.#registrations.clear()
     await this.#link?.release()
     this.#link = undefined
+  }
+
+  /**
+   * Watch a service this instance registered, so that a platform that restarts is noticed
+   * at once (the watch reconnects) and the registration made again, rather than at the
+   * next renewal. Its events are not needed.
+   */
+  #keepPresence(namespace: string, name: string): void {
+    const key = `${namespace}\0${name}`
+    if (this.#presence.has(key) || this.#closed) return
+    const watch = this.watch({ namespace, service: name })
+    this.#presence.set(key, watch)
+    void (async () => {
+      for await (const _ of watch) {
+      }
+    })()
+  }
+
+  /** Stop watching a service once this instance has no node of it left. */
+  #dropPresence(namespace: string, name: string): void {
+    const prefix = `${namespace}\0${name}\0`
+    for (const key of this.#registrations.keys()) if (key.startsWith(prefix)) return
+    const key = `${namespace}\0${name}`
+    this.#presence.get(key)?.stop()
+    this.#presence.delete(key)
   }
 
   #platform(): PlatformLink {

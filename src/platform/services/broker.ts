@@ -24,6 +24,8 @@ import {
   PLATFORM_ERROR_ID,
   requiredString,
   retryLimitOf,
+  type StreamHandlerOptions,
+  streamSignal,
 } from './wire.js'
 
 /** How many deliveries one remote subscription may hold unsettled. */
@@ -65,9 +67,11 @@ export type SubscribeOutput =
  */
 export class Broker {
   readonly #broker: BrokerEngine
+  readonly #closing: AbortSignal | undefined
 
-  constructor(broker: BrokerEngine) {
+  constructor(broker: BrokerEngine, options: StreamHandlerOptions = {}) {
     this.#broker = broker
+    this.#closing = options.closing
   }
 
   /** `{namespace?, topic, headers?, body?}` (body base64) → `{id}`, the message id. */
@@ -103,6 +107,7 @@ export class Broker {
     assertQueue(queue, 'platform')
     const deadLetter = req.deadLetter === false ? false : optionalString(req, 'deadLetter')
     if (deadLetter) assertTopic(deadLetter, 'platform')
+    const signal = streamSignal(ctx, this.#closing)
     const out = new AsyncQueue<SubscribeOutput>()
     const held = new Map<number, { delivery: Delivery; done: () => void }>()
     let tag = 0
@@ -120,7 +125,7 @@ export class Broker {
         concurrency: SUBSCRIBE_WINDOW,
         retryLimit: retryLimitOf(req),
         deadLetter: deadLetter === false ? false : deadLetter === undefined ? undefined : prefix + deadLetter,
-        signal: ctx.signal,
+        signal,
       },
     )
     const settling = new Set<Promise<void>>()
@@ -139,7 +144,8 @@ export class Broker {
       settling.add(done)
       void done.finally(() => settling.delete(done))
     }
-    ctx.signal.addEventListener('abort', () => out.end(), { once: true })
+    if (signal.aborted) out.end()
+    else signal.addEventListener('abort', () => out.end(), { once: true })
     void (async () => {
       try {
         for (;;) {

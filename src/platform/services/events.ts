@@ -28,6 +28,8 @@ import {
   PLATFORM_ERROR_ID,
   requiredString,
   retryLimitOf,
+  type StreamHandlerOptions,
+  streamSignal,
 } from './wire.js'
 
 /**
@@ -40,9 +42,11 @@ import {
  */
 export class Events {
   readonly #events: EventsEngine
+  readonly #closing: AbortSignal | undefined
 
-  constructor(events: EventsEngine) {
+  constructor(events: EventsEngine, options: StreamHandlerOptions = {}) {
     this.#events = events
+    this.#closing = options.closing
   }
 
   /**
@@ -101,7 +105,7 @@ export class Events {
     try {
       await session.source.start()
       out.push({ started: true, overlap: session.source.overlap })
-      void session.serve(iterator, ctx.signal)
+      void session.serve(iterator, streamSignal(ctx, this.#closing))
       yield* out
     } finally {
       await session.close()
@@ -158,6 +162,7 @@ class ConsumeSession {
   /** Read the caller's messages until it half-closes, cancels or goes away. */
   async serve(iterator: AsyncIterator<unknown>, signal: AbortSignal): Promise<void> {
     const end = () => this.#out.end()
+    if (signal.aborted) end()
     signal.addEventListener('abort', end, { once: true })
     try {
       for (;;) {

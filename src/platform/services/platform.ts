@@ -79,6 +79,9 @@ export async function startPlatformService(options: PlatformServiceOptions = {})
   const closeMade = async () => {
     await Promise.allSettled(made.reverse().map((engine) => engine.close()))
   }
+  // Ends the long-lived streams when closing, so the shutdown is not held by them.
+  const closing = new AbortController()
+  const streams = { closing: closing.signal }
   let service: Service
   try {
     service = createService({
@@ -99,9 +102,9 @@ export async function startPlatformService(options: PlatformServiceOptions = {})
       logger,
     })
     service
-      .handle(new Registry(registry))
-      .handle(new Broker(broker))
-      .handle(new Events(events))
+      .handle(new Registry(registry, streams))
+      .handle(new Broker(broker, streams))
+      .handle(new Events(events, streams))
       .handle(new Store(store))
       .handle(new Config(storeKV(store), { secretKey: options.secretKey ?? secretKeyOf(env) }))
       .handle(new ProxyHandler(service.client), { name: 'Proxy' })
@@ -112,18 +115,19 @@ export async function startPlatformService(options: PlatformServiceOptions = {})
     throw error
   }
   const running = service
-  let closing: Promise<void> | undefined
+  let stopping: Promise<void> | undefined
   return {
     service: running,
     address: running.address as string,
     engines: { registry, broker, events, store },
     close() {
-      closing ??= (async () => {
+      stopping ??= (async () => {
+        closing.abort()
         await running.stop()
         await running.config.close()
         await closeMade()
       })()
-      return closing
+      return stopping
     },
   }
 }

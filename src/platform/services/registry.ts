@@ -9,6 +9,8 @@ import {
   optionalNumber,
   optionalString,
   requiredString,
+  type StreamHandlerOptions,
+  streamSignal,
 } from './wire.js'
 
 /** What `Registry.Watch` sends first, once the watch is in place: later changes are seen. */
@@ -26,9 +28,11 @@ export type WatchMessage = WatchReady | WatchEvent
  */
 export class Registry {
   readonly #registry: RegistryEngine
+  readonly #closing: AbortSignal | undefined
 
-  constructor(registry: RegistryEngine) {
+  constructor(registry: RegistryEngine, options: StreamHandlerOptions = {}) {
     this.#registry = registry
+    this.#closing = options.closing
   }
 
   /** `{namespace?, service, ttl?}`: add or renew the nodes of a service version. */
@@ -73,7 +77,7 @@ export class Registry {
     const watcher = this.#registry.watch({
       namespace: namespaceOf(req, true),
       service: optionalString(req, 'service'),
-      signal: ctx.signal,
+      signal: streamSignal(ctx, this.#closing),
     })
     // A server stream: the caller may half-close after its request; only a cancel (or a
     // lost connection, which aborts ctx.signal) ends the watch. Later messages are ignored.

@@ -9,6 +9,20 @@ export const PLATFORM_ERROR_ID = 'platform'
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
+/** What the handlers with long-lived streams take. */
+export interface StreamHandlerOptions {
+  /**
+   * Aborted when the platform closes: their streams (watches, subscriptions, consumers)
+   * end at once instead of holding the shutdown until its timeout. Callers reconnect.
+   */
+  closing?: AbortSignal
+}
+
+/** The signal a stream handler runs under: the call's, and the platform's closing. */
+export function streamSignal(ctx: { signal: AbortSignal }, closing: AbortSignal | undefined): AbortSignal {
+  return closing ? AbortSignal.any([ctx.signal, closing]) : ctx.signal
+}
+
 /** A request body as an object, or a 400 naming the endpoint. */
 export type Fields = Record<string, unknown>
 
