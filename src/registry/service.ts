@@ -83,6 +83,7 @@ export class ServiceRegistry implements Registry {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE
     for (const node of service.nodes ?? [])
       this.#registrations.delete(registrationKey(namespace, service, node.id))
+    this.#dropPresence(namespace, service.name)
     await this.#watchesReady()
     await this.#call('Registry.Deregister', { namespace, service: cloneService(service) })
   }
