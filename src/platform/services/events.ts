@@ -101,7 +101,7 @@ export class Events {
     const engine = this.#events
     if (!(engine instanceof BaseEvents))
       throw newError(PLATFORM_ERROR_ID, `the ${engine.name} events engine cannot serve remote consumers`, 501)
-    const session = new ConsumeSession(engine.remoteSource(plan), out)
+    const session = new ConsumeSession(engine.remoteSource(plan), out, plan.maxInFlight)
     try {
       await session.source.start()
       out.push({ started: true, overlap: session.source.overlap })
@@ -112,6 +112,9 @@ export class Events {
     }
   }
 }
+
+/** The most events one remote consumer may hold unsettled: what a pull may ask for. */
+const MAX_IN_FLIGHT = 10_000
 
 /** The consume request as the engine's plan. Manual acks: the caller's loop settles everything. */
 function consumePlan(req: Fields, onLoss: ConsumePlan['onLoss']): ConsumePlan {
@@ -136,6 +139,8 @@ function consumePlan(req: Fields, onLoss: ConsumePlan['onLoss']): ConsumePlan {
     },
     DEFAULT_NAMESPACE,
   )
+  if (plan.maxInFlight > MAX_IN_FLIGHT)
+    throw invalid(`maxInFlight must be at most ${MAX_IN_FLIGHT} on the platform`)
   // A private group is the caller's own (named by it, so a reconnect finds it again) and is
   // removed when the consumer stops.
   if (flag(req, 'private')) plan.private = true
@@ -154,9 +159,12 @@ class ConsumeSession {
   #tag = 0
   #closing: Promise<void> | undefined
 
-  constructor(source: DeliverySource, out: AsyncQueue<ConsumeOutput>) {
+  readonly #maxPull: number
+
+  constructor(source: DeliverySource, out: AsyncQueue<ConsumeOutput>, maxPull: number) {
     this.source = source
     this.#out = out
+    this.#maxPull = maxPull
   }
 
   /** Read the caller's messages until it half-closes, cancels or goes away. */
@@ -201,7 +209,9 @@ class ConsumeSession {
     }
     let pulling: Promise<void>
     try {
-      pulling = this.source.pull(max, AbortSignal.any([controller.signal, this.#stop.signal]), accept)
+      // The caller's loop never asks for more than it may hold; a caller that does gets that much.
+      const asked = Math.min(max, this.#maxPull)
+      pulling = this.source.pull(asked, AbortSignal.any([controller.signal, this.#stop.signal]), accept)
     } catch (error) {
       pulling = Promise.reject(error)
     }
