@@ -34,7 +34,7 @@ describe('service registry when the platform restarts', () => {
       // Registered by this process, and (directly in the old engine) by someone who is gone.
       await owner.register(serviceRecord('orders', '1.0.0', [node('mine')]), { namespace, ttl: 30_000 })
       await first.engines.registry.register(serviceRecord('orders', '1.0.0', [node('gone')]), { namespace })
-      const seen = [await nextEvent(events, 5000), await nextEvent(events, 5000)]
+      const seen = [await nextEvent(events, 15_000), await nextEvent(events, 15_000)]
       assert.deepEqual(seen.map((e) => `${e.action} ${e.service.nodes[0]?.id}`).sort(), [
         'create gone',
         'create mine',

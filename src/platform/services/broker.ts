@@ -6,12 +6,12 @@ import {
   TOPIC_HEADER,
 } from '../../broker/broker.js'
 import { BrokerDelivery } from '../../broker/delivery.js'
+import { outgoingHeaders } from '../../broker/headers.js'
 import { assertQueue, assertTopic } from '../../broker/names.js'
 import { MicroError, type MicroErrorJSON } from '../../errors/errors.js'
 import type { Context } from '../../server/context.js'
 import type { Headers } from '../../transport/frame.js'
 import { AsyncQueue } from '../../util/async-queue.js'
-import { uuid } from '../../util/ids.js'
 import {
   decodeBytes,
   encodeBytes,
@@ -79,11 +79,11 @@ export class Broker {
     const req = fields(request, 'Broker.Publish')
     const namespace = namespaceOf(req)
     const topic = topicOf(req)
-    const headers = optionalStringMap(req, 'headers') ?? {}
+    // Keys lower-cased and an id made here, so the caller learns the id the message carries.
+    const headers = outgoingHeaders(topic, optionalStringMap(req, 'headers'))
     const body = req.body === undefined ? new Uint8Array(0) : decodeBytes(req.body, 'body')
-    const id = headers[ID_HEADER] || uuid()
-    await this.#broker.publish(`${namespace}.${topic}`, { headers: { ...headers, [ID_HEADER]: id }, body })
-    return { id }
+    await this.#broker.publish(`${namespace}.${topic}`, { headers, body })
+    return { id: headers[ID_HEADER] as string }
   }
 
   /**

@@ -72,8 +72,8 @@ describe('namespaces on the platform: nothing leaks from one to another', () => 
       const record = serviceRecord('twin', '1.0.0', [node('in-a')])
       await registry.register(record, { namespace: a })
       await registry.register(serviceRecord('twin', '1.0.0', [node('in-b')]), { namespace: b })
-      const seenA = await nextEvent(inA, 5000)
-      const seenB = await nextEvent(inB, 5000)
+      const seenA = await nextEvent(inA, 15_000)
+      const seenB = await nextEvent(inB, 15_000)
       assert.deepEqual([seenA.namespace, seenA.service.nodes[0]?.id], [a, 'in-a'])
       assert.deepEqual([seenB.namespace, seenB.service.nodes[0]?.id], [b, 'in-b'])
       assert.deepEqual(
@@ -85,7 +85,7 @@ describe('namespaces on the platform: nothing leaks from one to another', () => 
         ['in-b'],
       )
       await registry.deregister(record, { namespace: a })
-      assert.equal((await nextEvent(inA, 5000)).action, 'delete')
+      assert.equal((await nextEvent(inA, 15_000)).action, 'delete')
       assert.equal((await registry.listServices({ namespace: b })).length, 1)
     } finally {
       await registry.close()
