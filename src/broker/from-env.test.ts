@@ -36,11 +36,13 @@ describe('createBroker', () => {
       () => createBroker('kafka'),
       (e: unknown) =>
         e instanceof TypeError &&
-        e.message === 'unknown broker engine "kafka"; known: default, memory, nats, redis, amqp, mqtt',
+        e.message ===
+          'unknown broker engine "kafka"; known: default, memory, nats, redis, amqp, mqtt, service',
     )
     assert.throws(() => brokerFromEnv({}, { MICRO_BROKER: 'kafka' }), {
       name: 'TypeError',
-      message: 'MICRO_BROKER=kafka: unknown broker engine; known: default, memory, nats, redis, amqp, mqtt',
+      message:
+        'MICRO_BROKER=kafka: unknown broker engine; known: default, memory, nats, redis, amqp, mqtt, service',
     })
   })
 

@@ -1,4 +1,5 @@
 import { EngineChoice } from '../engines/choice.js'
+import { platformAddress } from '../engines/platform.js'
 import type { Logger } from '../logger/logger.js'
 import type { RegistryCache } from '../registry/cache.js'
 import type { Registry } from '../registry/registry.js'
@@ -10,9 +11,10 @@ import { MemoryBroker, sharedMemoryHub } from './memory.js'
 import { MqttBroker } from './mqtt.js'
 import { NatsBroker } from './nats.js'
 import { RedisBroker } from './redis.js'
+import { ServiceBroker } from './service.js'
 
 /** Broker names `createBroker` understands (`rabbitmq` is accepted for `amqp`). */
-export const BROKER_NAMES = ['default', 'memory', 'nats', 'redis', 'amqp', 'mqtt'] as const
+export const BROKER_NAMES = ['default', 'memory', 'nats', 'redis', 'amqp', 'mqtt', 'service'] as const
 
 /** The broker engines and how a name picks one. */
 export const BROKER_ENGINES = new EngineChoice('broker', BROKER_NAMES, 'default', { rabbitmq: 'amqp' })
@@ -25,7 +27,7 @@ export interface BrokerDeps {
   lookup?: RegistryCache
   /** The default broker delivers over this transport. Default: one of its own. */
   transport?: Transport
-  /** Registry namespace of the default broker. Default `micro`. */
+  /** Registry namespace of the default broker, and the namespace of the service broker's topics. Default `micro`. */
   namespace?: string
   /** NATS broker: send what one turn publishes to a subject as one NATS message (`MICRO_BROKER_BATCH`, default true). */
   batch?: boolean
@@ -41,6 +43,9 @@ export interface BrokerDeps {
  * - `nats` (`nats://127.0.0.1:4222`), `redis` (`redis://127.0.0.1:6379`), `amqp` or
  *   `rabbitmq` (`amqp://guest:guest@127.0.0.1:5672`), `mqtt` (`mqtt://127.0.0.1:1883`):
  *   `address` is the server's URL. They connect on first use (or `connect()`).
+ * - `service`: the broker of a platform (`micro server`); `address` is its platform port
+ *   `host:port` (default MICRO_PLATFORM, else `127.0.0.1:8081`); topics live in
+ *   `deps.namespace`.
  *
  * Throws a TypeError naming the known engines for any other name.
  */
@@ -68,18 +73,22 @@ export function createBroker(name?: string, address?: string, deps: BrokerDeps =
       return new AmqpBroker({ address, logger })
     case 'mqtt':
       return new MqttBroker({ address, logger })
+    case 'service':
+      return new ServiceBroker({ address, namespace: deps.namespace, logger })
   }
 }
 
 /**
- * The broker `MICRO_BROKER` and `MICRO_BROKER_ADDRESS` name (the default broker when unset).
+ * The broker `MICRO_BROKER` and `MICRO_BROKER_ADDRESS` name (the default broker when unset,
+ * the platform's when only MICRO_PLATFORM is set).
  * `MICRO_BROKER_BATCH=false` makes the NATS broker send one plain NATS message per publish.
  * An unknown name is a TypeError such as `MICRO_BROKER=kafka: unknown broker engine; known: ...`.
  */
 export function brokerFromEnv(deps: BrokerDeps = {}, env: NodeJS.ProcessEnv = process.env): Broker {
   const name = BROKER_ENGINES.fromEnv(env, 'MICRO_BROKER')
   const batch = parseBatch(env.MICRO_BROKER_BATCH)
-  return createBroker(name, env.MICRO_BROKER_ADDRESS || undefined, {
+  const address = env.MICRO_BROKER_ADDRESS || undefined
+  return createBroker(name, name === 'service' ? platformAddress(address, env) : address, {
     ...deps,
     batch: deps.batch ?? batch,
   })

@@ -34,6 +34,7 @@ export { MqttBroker, type MqttBrokerOptions } from './mqtt.js'
 export { NatsBroker, type NatsBrokerOptions } from './nats.js'
 export { MESSAGE_HEADERS, type PublishOptions, publish } from './publish.js'
 export { RedisBroker, type RedisBrokerOptions } from './redis.js'
+export { ServiceBroker, type ServiceBrokerOptions } from './service.js'
 export {
   DEAD_REASON_HEADER,
   DEAD_TOPIC_HEADER,

@@ -33,6 +33,12 @@ export { flagsSource } from './flags-source.js'
 export type { ConfigKV, KVOptions } from './kv.js'
 export { MemoryConfigKV } from './memory-kv.js'
 export { type MemorySource, memorySource } from './memory-source.js'
+export {
+  CONFIG_NAMES,
+  configSourceFromEnv,
+  type PlatformConfigSourceOptions,
+  platformConfigSource,
+} from './platform-source.js'
 export { Secret, secret } from './secret.js'
 export {
   CONFIG_FILE_ENV,
@@ -43,6 +49,7 @@ export {
 } from './service-config.js'
 export type { Source, Unwatch } from './source.js'
 export { ConfigDocument, type ConfigDocumentOptions, DEFAULT_CONFIG_KEY } from './store-document.js'
+export { storeKV } from './store-kv.js'
 export { type StoreSourceOptions, storeSource } from './store-source.js'
 export type { ConfigObject } from './tree.js'
 export { Value } from './value.js'

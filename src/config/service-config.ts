@@ -4,6 +4,7 @@ import { envSource } from './env-source.js'
 import { fileSource } from './file-source.js'
 import { flagsSource } from './flags-source.js'
 import type { ConfigKV } from './kv.js'
+import { configSourceFromEnv } from './platform-source.js'
 import type { Source } from './source.js'
 import { storeSource } from './store-source.js'
 
@@ -26,7 +27,7 @@ export interface ServiceConfigOptions {
    * config set` writes it); without one there is no store source.
    */
   store?: ConfigKV
-  /** The namespace of the store document. Default `micro`. */
+  /** The namespace whose config document applies. Default MICRO_NAMESPACE, else `micro`. */
   namespace?: string
   /** How often the store document is re-read, ms. Default {@link STORE_POLL_INTERVAL}. */
   storePollInterval?: number
@@ -47,24 +48,28 @@ export function envPrefix(name: string): string {
 
 /**
  * A service's default sources, lowest first: the file named by MICRO_CONFIG_FILE (when
- * set; a missing file is then an error), the namespace's store document (what `micro
- * config set` writes; polled), the environment under the service's prefix
+ * set; a missing file is then an error), the namespace's config document (what `micro
+ * config set` writes; polled): from the platform with MICRO_CONFIG=service or MICRO_PLATFORM,
+ * else from the service's store; the environment under the service's prefix
  * (`SHOP_API__DB_URL` → `db.url`), then flags. A deployment's file is the base, the
- * platform's store changes it at run time, and the process's own env and flags win.
+ * platform's document changes it at run time, and the process's own env and flags win.
  */
 export function serviceSources(options: ServiceConfigOptions): Source[] {
   const vars = options.env ?? process.env
   const path = vars[CONFIG_FILE_ENV]
+  const platform = configSourceFromEnv(vars, options.namespace ?? (vars.MICRO_NAMESPACE || 'micro'))
   return [
     ...(path ? [fileSource(path)] : []),
-    ...(options.store
-      ? [
-          storeSource(options.store, {
-            namespace: options.namespace,
-            pollInterval: options.storePollInterval ?? STORE_POLL_INTERVAL,
-          }),
-        ]
-      : []),
+    ...(platform
+      ? [platform]
+      : options.store
+        ? [
+            storeSource(options.store, {
+              namespace: options.namespace,
+              pollInterval: options.storePollInterval ?? STORE_POLL_INTERVAL,
+            }),
+          ]
+        : []),
     envSource({ prefix: envPrefix(options.name), env: vars }),
     flagsSource(options.argv),
     ...(options.extra ?? []),

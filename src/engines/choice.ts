@@ -30,12 +30,16 @@ export class EngineChoice<N extends string> {
   }
 
   /**
-   * The engine the variable names (e.g. `MICRO_SYNC`); the fallback when it is unset. The
+   * The engine the variable names (e.g. `MICRO_SYNC`); when it is unset, `service` if the
+   * block has that engine and MICRO_PLATFORM is set, else the fallback. The
    * error starts with the variable and its value: `MICRO_SYNC=etcd: unknown sync engine;
    * known: memory, redis, ...`.
    */
   fromEnv(env: NodeJS.ProcessEnv, variable: string): N {
     const value = env[variable]
+    // MICRO_PLATFORM alone moves every block that has a `service` engine onto the platform.
+    if (!value?.trim() && env.MICRO_PLATFORM?.trim() && this.#find('service') === 'service')
+      return 'service' as N
     const found = this.#find(value)
     if (found !== undefined) return found
     throw new TypeError(`${variable}=${value}: unknown ${this.block} engine; known: ${this.known.join(', ')}`)

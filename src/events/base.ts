@@ -90,6 +90,17 @@ export abstract class BaseEvents implements Events {
     await this.release()
   }
 
+  /**
+   * The engine side of a consumer whose plan the caller checked and whose loop runs
+   * elsewhere: the platform's Events service drives one per remote consumer, and the
+   * consumer loop runs in the remote process (src/events/service.ts). The caller closes it;
+   * `close()` of this instance does not.
+   */
+  remoteSource(plan: ConsumePlan): DeliverySource {
+    this.assertOpen()
+    return this.source(plan)
+  }
+
   /** Throws the 503 every call gets after close(). */
   protected assertOpen(): void {
     if (this.#closed) throw closedError(this.name)

@@ -54,10 +54,10 @@ test('createEvents: nats and redis are created without connecting', async () => 
 test('createEvents: an unknown name is refused with the valid choices', () => {
   assert.throws(
     () => createEvents('kafka'),
-    /^TypeError: unknown events engine "kafka"; known: file, memory, nats, redis$/,
+    /^TypeError: unknown events engine "kafka"; known: file, memory, nats, redis, service$/,
   )
   assert.throws(
     () => eventsFromEnv({ MICRO_EVENTS: 'sqs' }),
-    /^TypeError: MICRO_EVENTS=sqs: unknown events engine; known: file, memory, nats, redis$/,
+    /^TypeError: MICRO_EVENTS=sqs: unknown events engine; known: file, memory, nats, redis, service$/,
   )
 })

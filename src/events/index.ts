@@ -42,4 +42,5 @@ export {
 } from './options.js'
 export { BYTES_TYPE, JSON_TYPE } from './payload.js'
 export { RedisEvents, type RedisEventsOptions } from './redis.js'
+export { ServiceEvents, type ServiceEventsOptions } from './service.js'
 export { DEAD_LETTER_KEYS } from './source.js'

@@ -41,11 +41,11 @@ test('createRegistry: nats by name, connecting only when first used', async () =
 test('createRegistry: an unknown name is refused with the valid choices', () => {
   assert.throws(() => createRegistry('consul'), {
     name: 'TypeError',
-    message: 'unknown registry engine "consul"; known: mdns, memory, nats',
+    message: 'unknown registry engine "consul"; known: mdns, memory, nats, service',
   })
   assert.throws(() => registryFromEnv({ MICRO_REGISTRY: 'consul' }), {
     name: 'TypeError',
-    message: 'MICRO_REGISTRY=consul: unknown registry engine; known: mdns, memory, nats',
+    message: 'MICRO_REGISTRY=consul: unknown registry engine; known: mdns, memory, nats, service',
   })
 })
 

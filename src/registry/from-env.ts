@@ -1,12 +1,14 @@
 import { isIPv4 } from 'node:net'
 import { EngineChoice } from '../engines/choice.js'
+import { platformAddress } from '../engines/platform.js'
 import { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
 import { sharedMemoryRegistry } from './memory-shared.js'
 import { NatsRegistry } from './nats.js'
 import type { Registry } from './registry.js'
+import { ServiceRegistry } from './service.js'
 
 /** Registry names `createRegistry` understands. */
-export const REGISTRY_NAMES = ['mdns', 'memory', 'nats'] as const
+export const REGISTRY_NAMES = ['mdns', 'memory', 'nats', 'service'] as const
 
 /** The registry engines and how a name picks one. */
 export const REGISTRY_ENGINES = new EngineChoice('registry', REGISTRY_NAMES, 'mdns')
@@ -21,10 +23,16 @@ export const REGISTRY_ENGINES = new EngineChoice('registry', REGISTRY_NAMES, 'md
  *   returns ends only its own watchers.
  * - `nats`: core NATS, across machines; `address` is the NATS servers, comma-separated URLs
  *   (default `nats://127.0.0.1:4222`). It connects on first use.
+ * - `service`: the registry of a platform (`micro server`); `address` is its platform port
+ *   `host:port` (default: MICRO_PLATFORM of `env`, else `127.0.0.1:8081`).
  *
  * Throws a TypeError naming the known engines for any other name.
  */
-export function createRegistry(name?: string, address?: string): Registry {
+export function createRegistry(
+  name?: string,
+  address?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Registry {
   switch (REGISTRY_ENGINES.pick(name)) {
     case 'mdns':
       return new MdnsRegistry(address ? parseMdnsAddress(address) : {})
@@ -32,16 +40,19 @@ export function createRegistry(name?: string, address?: string): Registry {
       return sharedMemoryRegistry()
     case 'nats':
       return new NatsRegistry(address ? { address } : {})
+    case 'service':
+      return new ServiceRegistry({ address: platformAddress(address, env) })
   }
 }
 
 /**
- * The registry `MICRO_REGISTRY` and `MICRO_REGISTRY_ADDRESS` name (mDNS when unset). An
- * unknown name is a TypeError such as `MICRO_REGISTRY=consul: unknown registry engine; known: ...`.
+ * The registry `MICRO_REGISTRY` and `MICRO_REGISTRY_ADDRESS` name (mDNS when unset, the
+ * platform's when only MICRO_PLATFORM is set). An unknown name is a TypeError such as
+ * `MICRO_REGISTRY=consul: unknown registry engine; known: ...`.
  */
 export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): Registry {
   const name = REGISTRY_ENGINES.fromEnv(env, 'MICRO_REGISTRY')
-  return createRegistry(name, env.MICRO_REGISTRY_ADDRESS || undefined)
+  return createRegistry(name, env.MICRO_REGISTRY_ADDRESS || undefined, env)
 }
 
 /** `ip[:port]` or `mdns://ip[:port][?interface=<IPv4>]` as MdnsRegistry options. */

@@ -27,3 +27,4 @@ export {
   type Watcher,
   type WatchOptions,
 } from './registry.js'
+export { ServiceRegistry, type ServiceRegistryOptions } from './service.js'

@@ -12,11 +12,11 @@ import { createService } from './service.js'
 import { resolveSettings } from './settings.js'
 
 const KNOWN = {
-  MICRO_REGISTRY: 'registry engine; known: mdns, memory, nats',
+  MICRO_REGISTRY: 'registry engine; known: mdns, memory, nats, service',
   MICRO_TRANSPORT: 'transport engine; known: micro, nats, grpc',
-  MICRO_BROKER: 'broker engine; known: default, memory, nats, redis, amqp, mqtt',
-  MICRO_EVENTS: 'events engine; known: file, memory, nats, redis',
-  MICRO_STORE: 'store engine; known: file, memory, redis, postgres, nats',
+  MICRO_BROKER: 'broker engine; known: default, memory, nats, redis, amqp, mqtt, service',
+  MICRO_EVENTS: 'events engine; known: file, memory, nats, redis, service',
+  MICRO_STORE: 'store engine; known: file, memory, redis, postgres, nats, service',
   MICRO_SYNC: 'sync engine; known: file, memory, redis, postgres, nats',
 } as const
 

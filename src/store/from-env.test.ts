@@ -34,11 +34,11 @@ test('createStore picks the implementation by name; file is the default', async 
 test('an unknown store name is a TypeError naming the choices', () => {
   assert.throws(() => createStore('mongo'), {
     name: 'TypeError',
-    message: 'unknown store engine "mongo"; known: file, memory, redis, postgres, nats',
+    message: 'unknown store engine "mongo"; known: file, memory, redis, postgres, nats, service',
   })
   assert.throws(() => storeFromEnv({ MICRO_STORE: 'mongo' }), {
     name: 'TypeError',
-    message: 'MICRO_STORE=mongo: unknown store engine; known: file, memory, redis, postgres, nats',
+    message: 'MICRO_STORE=mongo: unknown store engine; known: file, memory, redis, postgres, nats, service',
   })
 })
 

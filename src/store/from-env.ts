@@ -1,13 +1,15 @@
 import { EngineChoice } from '../engines/choice.js'
+import { platformAddress } from '../engines/platform.js'
 import { FileStore } from './file.js'
 import { MemoryStore } from './memory.js'
 import { NatsStore } from './nats.js'
 import { PostgresStore } from './postgres.js'
 import { RedisStore } from './redis.js'
+import { ServiceStore } from './service.js'
 import type { Store } from './store.js'
 
 /** Store names `createStore` understands. */
-export const STORE_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats'] as const
+export const STORE_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats', 'service'] as const
 
 /** The store engines and how a name picks one (`postgresql` is accepted for `postgres`). */
 export const STORE_ENGINES = new EngineChoice('store', STORE_NAMES, 'file', { postgresql: 'postgres' })
@@ -20,6 +22,8 @@ export const STORE_ENGINES = new EngineChoice('store', STORE_NAMES, 'file', { po
  * - `redis`: `address` like `redis://127.0.0.1:6379`.
  * - `postgres`: `address` like `postgres://user@127.0.0.1:5432/db`.
  * - `nats`: JetStream KV; `address` like `nats://127.0.0.1:4222`.
+ * - `service`: the store of a platform (`micro server`); `address` is its platform port
+ *   `host:port` (default MICRO_PLATFORM, else `127.0.0.1:8081`).
  *
  * Engines connect on first use. Throws a TypeError naming the known engines for any other
  * name.
@@ -37,13 +41,18 @@ export function createStore(name?: string, address?: string): Store {
       return new PostgresStore({ address: at })
     case 'nats':
       return new NatsStore({ address: at })
+    case 'service':
+      return new ServiceStore({ address: at })
   }
 }
 
 /**
- * The store `MICRO_STORE` and `MICRO_STORE_ADDRESS` name (the file store when unset). An
- * unknown name is a TypeError such as `MICRO_STORE=mongo: unknown store engine; known: ...`.
+ * The store `MICRO_STORE` and `MICRO_STORE_ADDRESS` name (the file store when unset, the
+ * platform's when only MICRO_PLATFORM is set). An unknown name is a TypeError such as
+ * `MICRO_STORE=mongo: unknown store engine; known: ...`.
  */
 export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): Store {
-  return createStore(STORE_ENGINES.fromEnv(env, 'MICRO_STORE'), env.MICRO_STORE_ADDRESS || undefined)
+  const name = STORE_ENGINES.fromEnv(env, 'MICRO_STORE')
+  const address = env.MICRO_STORE_ADDRESS || undefined
+  return createStore(name, name === 'service' ? platformAddress(address, env) : address)
 }

@@ -14,6 +14,7 @@ export { NatsStore, type NatsStoreOptions } from './nats.js'
 export { PostgresStore, type PostgresStoreOptions } from './postgres.js'
 export { RedisStore, type RedisStoreOptions } from './redis.js'
 export { MAX_KEY_BYTES, MAX_NAME_BYTES } from './scope.js'
+export { ServiceStore, type ServiceStoreOptions } from './service.js'
 export {
   DEFAULT_DATABASE,
   DEFAULT_TABLE,

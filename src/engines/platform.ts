@@ -1,0 +1,119 @@
+import { Client } from '../client/client.js'
+import type { ClientStream } from '../client/client-stream.js'
+import type { ServiceLookup } from '../client/lookup.js'
+import type { CallOptions } from '../client/options.js'
+import { serviceUnavailable } from '../errors/errors.js'
+import { createSelector } from '../selector/from-name.js'
+import { MicroTransport } from '../transport/micro-transport.js'
+
+/** Where the platform is looked for when neither MICRO_<BLOCK>_ADDRESS nor MICRO_PLATFORM says. */
+export const DEFAULT_PLATFORM_ADDRESS = '127.0.0.1:8081'
+/** The name of the micro service the platform port hosts. */
+export const PLATFORM_SERVICE = 'platform'
+/** The variable that points every block whose MICRO_<BLOCK> is unset at a platform. */
+export const PLATFORM_ENV = 'MICRO_PLATFORM'
+
+/**
+ * The platform address a `service` engine uses: its own `MICRO_<BLOCK>_ADDRESS` when given,
+ * else MICRO_PLATFORM, else 127.0.0.1:8081. `host:port`, surrounding space trimmed.
+ */
+export function platformAddress(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const address = given?.trim() || env[PLATFORM_ENV]?.trim() || DEFAULT_PLATFORM_ADDRESS
+  return address.replace(/^micro:\/\//, '')
+}
+
+/** Options of a call through {@link PlatformLink}. */
+export type PlatformCallOptions = Pick<CallOptions, 'timeout' | 'signal' | 'retries'>
+
+/** One client and who uses it. */
+interface Entry {
+  readonly address: string
+  readonly client: Client
+  users: number
+}
+
+const shared = new Map<string, Entry>()
+
+/**
+ * A user's handle on the process's client of one platform address. Every `service` engine
+ * of this process naming the same platform shares one client (one pooled TCP connection);
+ * the last release closes it.
+ */
+export class PlatformLink {
+  readonly #entry: Entry
+  #released = false
+
+  constructor(entry: Entry) {
+    this.#entry = entry
+  }
+
+  /** `host:port` of the platform. */
+  get address(): string {
+    return this.#entry.address
+  }
+
+  /** Call `endpoint` (`Store.Read`) of the platform service; rejects with a MicroError. */
+  call<T>(endpoint: string, request: unknown, options: PlatformCallOptions = {}): Promise<T> {
+    if (this.#released) return Promise.reject(released())
+    return this.#entry.client.call<T>(PLATFORM_SERVICE, endpoint, request, {
+      ...options,
+      address: this.#entry.address,
+    })
+  }
+
+  /** Open a stream to a streaming endpoint of the platform service (`Registry.Watch`). */
+  stream<Req, Res>(endpoint: string, options: Pick<CallOptions, 'signal'> = {}): ClientStream<Req, Res> {
+    if (this.#released) throw released()
+    return this.#entry.client.stream<Req, Res>(PLATFORM_SERVICE, endpoint, {
+      ...options,
+      address: this.#entry.address,
+    })
+  }
+
+  /** Stop using the client; the last user closes it. */
+  async release(): Promise<void> {
+    if (this.#released) return
+    this.#released = true
+    const entry = this.#entry
+    if (--entry.users > 0) return
+    if (shared.get(entry.address) === entry) shared.delete(entry.address)
+    await entry.client.close()
+  }
+}
+
+/** A handle on this process's client of the platform at `address` (made on first use). */
+export function acquirePlatform(address: string): PlatformLink {
+  let entry = shared.get(address)
+  if (!entry) {
+    entry = { address, client: platformClient(), users: 0 }
+    shared.set(address, entry)
+  }
+  entry.users++
+  return new PlatformLink(entry)
+}
+
+/** How many platform clients this process holds open: for tests and diagnostics. */
+export function openPlatformClients(): number {
+  return shared.size
+}
+
+function platformClient(): Client {
+  return new Client({
+    lookup: NO_LOOKUP,
+    transport: new MicroTransport(),
+    selector: createSelector(),
+    local: false,
+    caller: 'micro.platform-client',
+  })
+}
+
+function released() {
+  return serviceUnavailable('micro.platform', 'the platform client was released')
+}
+
+/** Every platform call names its address, so the client never looks anything up. */
+const NO_LOOKUP: ServiceLookup = {
+  peek: () => undefined,
+  getService: () => Promise.reject(serviceUnavailable('micro.platform', 'the platform is called by address')),
+  close: () => {},
+}
