@@ -42,7 +42,7 @@ describe('micro help', () => {
       // The list is the factory's own: any other name is refused with the same list.
       assert.throws(() => create('no-such-engine'), new RegExp(`known: ${names.join(', ')}$`))
     }
-    assert.deepEqual(REGISTRY_NAMES, ['mdns', 'memory', 'nats'])
+    assert.deepEqual(REGISTRY_NAMES, ['mdns', 'memory', 'nats', 'service'])
   })
 })
 

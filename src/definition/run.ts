@@ -1,7 +1,7 @@
 import { MicroError } from '../errors/errors.js'
 import { exportTargetFromEnv } from '../features/tracing/target.js'
 import { createLogger } from '../logger/logger.js'
-import { createRegistry } from '../registry/from-env.js'
+import { registryFromEnv } from '../registry/from-env.js'
 import type { ServiceDefinition } from './define.js'
 import { findEntry, findToml, importDefinition } from './locate.js'
 import { prepare } from './prepare.js'
@@ -56,7 +56,7 @@ export async function runService(options: RunOptions): Promise<number> {
     const fields: Record<string, string> = { service: config.name, version: config.version }
     if (config.product) fields.product = config.product
     const logger = createLogger({ fields })
-    const registry = createRegistry(env.MICRO_REGISTRY || undefined, env.MICRO_REGISTRY_ADDRESS || undefined)
+    const registry = registryFromEnv(env)
     // The broker, events, store, sync and config are the service stack's, from MICRO_* in `env`.
     runtime = new ServiceRuntime({
       prepared,

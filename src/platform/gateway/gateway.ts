@@ -12,7 +12,7 @@ import {
 } from '../../errors/errors.js'
 import { createLogger, type Logger } from '../../logger/logger.js'
 import { RegistryCache } from '../../registry/cache.js'
-import { createRegistry } from '../../registry/from-env.js'
+import { registryFromEnv } from '../../registry/from-env.js'
 import type { Registry } from '../../registry/registry.js'
 import { createSelector } from '../../selector/from-name.js'
 import { createTransport } from '../../transport/from-env.js'
@@ -67,7 +67,7 @@ export class Gateway implements HttpPart {
     this.#slots = new StreamSlots(s.maxStreams)
     this.#ownsRegistry = options.registry === undefined
     this.#registry =
-      options.registry ?? createRegistry(process.env.MICRO_REGISTRY, process.env.MICRO_REGISTRY_ADDRESS)
+      options.registry ?? registryFromEnv(process.env)
     const lookup = new RegistryCache(this.#registry)
     this.#client = new Client({
       lookup,
