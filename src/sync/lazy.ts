@@ -1,5 +1,5 @@
 import { DEFAULT_NAMESPACE } from '../registry/registry.js'
-import { LazyValue } from '../util/lazy-value.js'
+import { LazyValue, LOADED } from '../util/lazy-value.js'
 import { SYNC_ENGINES } from './engine-names.js'
 import type { Leader, LeaderOptions, LeaderStatus, Lock, LockOptions, Sync } from './sync.js'
 
@@ -22,6 +22,11 @@ export class LazySync implements Sync {
   constructor(name: string, load: () => Promise<Sync>) {
     this.name = name
     this.#sync = new LazyValue(load)
+  }
+
+  /** The engine, once loaded. */
+  get [LOADED](): Sync | undefined {
+    return this.#sync.now
   }
 
   async lock(id: string, options?: LockOptions): Promise<Lock> {

@@ -1,3 +1,6 @@
+/** Facades built on {@link LazyValue} answer this with their implementation once loaded (for test helpers). */
+export const LOADED: unique symbol = Symbol.for('micro.lazy.loaded')
+
 /**
  * An implementation made on first use by an async loader (a dynamic `import()` of its
  * module), for the building blocks a service carries but may never use: their modules and
