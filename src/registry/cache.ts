@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MicroError, notFound } from '../errors/errors.js'
+import { turnClock } from '../util/clock.js'
 import { applyEvent, frozenRecord } from './cache-records.js'
 import { DEFAULT_NAMESPACE, type Registry, type ServiceRecord, type WatchEvent } from './registry.js'
 
@@ -61,7 +62,7 @@ export class RegistryCache {
    */
   peek(name: string, namespace = DEFAULT_NAMESPACE): readonly ServiceRecord[] | undefined {
     const slot = this.#slots.get(slotKey(name, namespace))
-    if (!slot?.records || slot.expires <= Date.now()) return undefined
+    if (!slot?.records || slot.expires <= turnClock()) return undefined
     return slot.records
   }
 

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { canceled, MicroError, timeout as timeoutError } from '../errors/errors.js'
+import { turnClock } from '../util/clock.js'
 import { DeadlineList, type Tracked } from '../util/deadline-list.js'
 import { parseAddress } from './address.js'
 import { FrameFlag, FrameType, type Headers } from './frame.js'
@@ -28,13 +29,13 @@ export interface ClientConnectionOptions {
 class PendingUnary implements Tracked {
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
+  expiresAt = 0
   onAbort: (() => void) | undefined = undefined
 
   constructor(
     readonly connection: ClientConnection,
     readonly id: number,
     readonly endpoint: string,
-    readonly deadline: number | undefined,
     readonly timeout: number | undefined,
     readonly signal: AbortSignal | undefined,
     readonly resolve: (reply: Reply) => void,
@@ -138,8 +139,7 @@ export class ClientConnection implements StreamHost {
     const id = this.#allocateId()
     const timeout = call.timeout
     return new Promise<Reply>((resolve, reject) => {
-      const deadline = timeout === undefined ? undefined : outbound.deadlineAfter(timeout)
-      const pending = new PendingUnary(this, id, call.endpoint, deadline, timeout, signal, resolve, reject)
+      const pending = new PendingUnary(this, id, call.endpoint, timeout, signal, resolve, reject)
       this.#unary.set(id, pending)
       outbound.add(pending)
       if (signal) {
@@ -166,9 +166,7 @@ export class ClientConnection implements StreamHost {
     this.#streams.set(id, stream)
     this.#writer.request(FrameFlag.Stream, id, call.endpoint, call.timeout, call.headers, undefined)
     const deadline =
-      call.timeout === undefined
-        ? undefined
-        : new StreamDeadline(stream, call.endpoint, outbound.deadlineAfter(call.timeout), call.timeout)
+      call.timeout === undefined ? undefined : new StreamDeadline(stream, call.endpoint, call.timeout)
     if (deadline) outbound.add(deadline)
     const signal = call.signal
     const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))
@@ -244,7 +242,7 @@ export class ClientConnection implements StreamHost {
     headers: Headers | undefined,
     body: Uint8Array | undefined,
   ): void {
-    this.#lastUsed = Date.now()
+    this.#lastUsed = turnClock()
     this.#writer.frame(type, flags, id, headers, body)
   }
 
@@ -281,7 +279,7 @@ export class ClientConnection implements StreamHost {
   }
 
   #allocateId(): number {
-    this.#lastUsed = Date.now()
+    this.#lastUsed = turnClock()
     let id = this.#nextId
     while (this.#unary.has(id) || this.#streams.has(id)) id = id >= MAX_ID ? 1 : id + 1
     this.#nextId = id >= MAX_ID ? 1 : id + 1
@@ -289,7 +287,7 @@ export class ClientConnection implements StreamHost {
   }
 
   #onData(chunk: Buffer): void {
-    this.#lastHeard = Date.now()
+    this.#lastHeard = turnClock()
     this.#pingSent = 0
     try {
       this.#parser.push(chunk)
