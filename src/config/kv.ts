@@ -19,7 +19,7 @@ export interface ConfigKV {
    * Optional, for stores that are costly to open or read: a cheap token that changes
    * whenever the value may have changed, and undefined when the key was never written. A
    * reader that sees the same token as last time, or none, skips `read`. See
-   * `stampedKV`.
+   * `mirroredKV`.
    */
   version?(key: string, options: KVOptions): Promise<string | undefined>
 }

@@ -1,13 +1,13 @@
 import { MicroError } from '../errors/errors.js'
 import type { Store } from '../store/store.js'
 import type { ConfigKV } from './kv.js'
-import { stampedKV } from './stamped-kv.js'
+import { mirroredKV } from './mirrored-kv.js'
 
 /**
  * The config documents of a Store: one record per key in the `config` table of the
  * namespace (database `micro`), so `micro config` and a platform's config service share
- * them with the store. For the file store, changes are also stamped in its directory
- * ({@link stampedKV}), so readers learn of them without opening the database.
+ * them with the store. For the file store, values are also mirrored in small files in its directory
+ * ({@link mirroredKV}), which readers read without opening the database.
  */
 export function storeKV(store: Store, table = 'config'): ConfigKV & { close(): Promise<void> } {
   const kv: ConfigKV = {
@@ -24,8 +24,8 @@ export function storeKV(store: Store, table = 'config'): ConfigKV & { close(): P
     delete: (key, { namespace }) => store.delete(key, { namespace, table }),
   }
   const directory = localDirectoryOf(store)
-  const stamped = directory === undefined ? kv : stampedKV(kv, directory, table)
-  return Object.assign(stamped, { close: () => store.close() })
+  const mirrored = directory === undefined ? kv : mirroredKV(kv, directory, table)
+  return Object.assign(mirrored, { close: () => store.close() })
 }
 
 /** The directory of a file store (engine `file`, which keeps it as `directory`), else undefined. */

@@ -18,7 +18,7 @@ export interface StoreSourceOptions {
  * store has no change feed in this interface, so changes are seen by polling every
  * `pollInterval` ms: a change reaches watchers within one interval. A document that is
  * not valid JSON leaves the previous values in force. When the store offers a cheap
- * version token (the file store's stamps), the document is read only when the token
+ * version token (the file store's mirror), the document is read only when the token
  * changes, and not at all while it was never written.
  */
 export function storeSource(kv: ConfigKV, options: StoreSourceOptions = {}): Source {
