@@ -13,6 +13,8 @@ import { lostError, unsentError } from './transport-errors.js'
 
 const MAX_ID = 0xffffffff
 
+function noop(): void {}
+
 /** Deadlines of every outbound call and stream in this process. */
 const outbound = new DeadlineList()
 
@@ -25,12 +27,28 @@ export interface ClientConnectionOptions {
   keepAliveTimeout: number
 }
 
+/**
+ * The call whose promise is being made: one shared executor hands it the resolving
+ * functions (a closure per call was ~150 bytes of garbage). The executor runs synchronously,
+ * so no other call sees it.
+ */
+let capturing: PendingUnary | undefined
+
+function capture(resolve: (reply: Reply) => void, reject: (error: MicroError) => void): void {
+  const pending = capturing as PendingUnary
+  pending.resolve = resolve
+  pending.reject = reject
+  capturing = undefined
+}
+
 /** A unary call waiting for its reply; a node of the outbound deadline list. */
 class PendingUnary implements Tracked {
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
   expiresAt = 0
   onAbort: (() => void) | undefined = undefined
+  resolve: (reply: Reply) => void = noop
+  reject: (error: MicroError) => void = noop
 
   constructor(
     readonly connection: ClientConnection,
@@ -38,9 +56,13 @@ class PendingUnary implements Tracked {
     readonly endpoint: string,
     readonly timeout: number | undefined,
     readonly signal: AbortSignal | undefined,
-    readonly resolve: (reply: Reply) => void,
-    readonly reject: (error: MicroError) => void,
   ) {}
+
+  /** The promise of the reply, settled through `resolve`/`reject`. */
+  promise(): Promise<Reply> {
+    capturing = this
+    return new Promise<Reply>(capture)
+  }
 
   expire(): void {
     this.connection.cancel(
@@ -137,25 +159,30 @@ export class ClientConnection implements StreamHost {
     const signal = call.signal
     if (signal?.aborted) return Promise.reject(canceled('micro.client', 'call canceled before it was sent'))
     const id = this.#allocateId()
-    const timeout = call.timeout
-    return new Promise<Reply>((resolve, reject) => {
-      const pending = new PendingUnary(this, id, call.endpoint, timeout, signal, resolve, reject)
-      this.#unary.set(id, pending)
-      outbound.add(pending)
-      if (signal) {
-        pending.onAbort = () =>
-          this.cancel(id, canceled('micro.client', `call to ${call.endpoint} was canceled`))
-        signal.addEventListener('abort', pending.onAbort, { once: true })
-      }
+    const pending = new PendingUnary(this, id, call.endpoint, call.timeout, signal)
+    const promise = pending.promise()
+    this.#unary.set(id, pending)
+    outbound.add(pending)
+    if (signal) {
+      pending.onAbort = () =>
+        this.cancel(id, canceled('micro.client', `call to ${call.endpoint} was canceled`))
+      signal.addEventListener('abort', pending.onAbort, { once: true })
+    }
+    try {
       this.#writer.request(
         FrameFlag.Message | FrameFlag.End,
         id,
         call.endpoint,
-        timeout,
+        call.timeout,
         call.headers,
         call.body,
       )
-    })
+    } catch (error) {
+      // A header the frame cannot carry: the call was never sent.
+      this.#settle(pending)
+      pending.reject(error as MicroError)
+    }
+    return promise
   }
 
   /** Open a stream. Messages can be sent at once; they follow the Request frame. */
