@@ -39,7 +39,7 @@ const config = {
     durationMs: quick ? 1000 : 5000,
     rounds: quick ? 1 : 2,
   },
-  startup: { runs: quick ? 2 : 5, idleMs: 1000 },
+  startup: { runs: quick ? 2 : 10, idleMs: 1000 },
   pubsub: {
     windows: [1, 100, 1000],
     warmupMs: quick ? 300 : 1000,

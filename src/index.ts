@@ -33,29 +33,25 @@ export {
   secret,
   Value,
 } from './config/index.js'
+// Each from its own module (not definition/index.js): the main entry should not load the
+// service.toml runtime for users of createService; runService imports it when called.
+export { type ClientSpec, clientSpec } from './definition/clients.js'
 export {
-  type ClientSpec,
-  clientSpec,
-  DefinitionError,
-  type Deps,
   defineService,
-  type EnvSpec,
-  type Feature,
-  type FeatureApis,
-  type Features,
   type FetchHandler,
   type HttpHandler,
-  type InferEnv,
-  type Kind,
-  type RunDeps,
-  registerFeature,
-  registerKind,
   rpcHandler,
-  runService,
   type ServiceDefinition,
   type ServiceSpec,
   type Worker,
-} from './definition/index.js'
+} from './definition/define.js'
+export type { Deps, FeatureApis, Features, RunDeps } from './definition/deps.js'
+export type { EnvSpec, InferEnv } from './definition/env-spec.js'
+export type { Feature } from './definition/feature.js'
+export type { Kind } from './definition/kind.js'
+export { registerFeature, registerKind } from './definition/plugins.js'
+export { DefinitionError } from './definition/problems.js'
+export { runService } from './definition/run-lazily.js'
 export { MicroError } from './errors/errors.js'
 export * as errors from './errors/index.js'
 export { createLogger, type Logger } from './logger/logger.js'

@@ -1,4 +1,3 @@
-import { EngineChoice } from '../engines/choice.js'
 import { platformAddress } from '../engines/platform.js'
 import type { Logger } from '../logger/logger.js'
 import type { RegistryCache } from '../registry/cache.js'
@@ -7,17 +6,14 @@ import type { Transport } from '../transport/transport.js'
 import { AmqpBroker } from './amqp.js'
 import type { Broker } from './broker.js'
 import { DefaultBroker } from './default.js'
+import { BROKER_ENGINES } from './engine-names.js'
 import { MemoryBroker, sharedMemoryHub } from './memory.js'
 import { MqttBroker } from './mqtt.js'
 import { NatsBroker } from './nats.js'
 import { RedisBroker } from './redis.js'
 import { ServiceBroker } from './service.js'
 
-/** Broker names `createBroker` understands (`rabbitmq` is accepted for `amqp`). */
-export const BROKER_NAMES = ['default', 'memory', 'nats', 'redis', 'amqp', 'mqtt', 'service'] as const
-
-/** The broker engines and how a name picks one. */
-export const BROKER_ENGINES = new EngineChoice('broker', BROKER_NAMES, 'default', { rabbitmq: 'amqp' })
+export { BROKER_ENGINES, BROKER_NAMES } from './engine-names.js'
 
 /** What brokers built by name may need. */
 export interface BrokerDeps {

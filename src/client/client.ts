@@ -243,13 +243,15 @@ export class Client {
       options.metadata === undefined && options.context === undefined && codec === this.#defaultCodec
         ? this.#baseHeaders
         : outboundHeaders(options, codec.contentType, this.#caller)
-    const deadline = deadlineOf(options, this.#requestTimeout)
+    // One clock read for the first attempt; retries read it again.
+    const startedAt = Date.now()
+    const deadline = deadlineOf(options, this.#requestTimeout, startedAt)
     const signal = signalOf(options)
     const namespace = options.namespace ?? this.#namespace
     const retries = options.retries ?? this.#retry.retries
     let tried: Set<string> | undefined
     for (let attempt = 0; ; attempt++) {
-      const remaining = deadline - Date.now()
+      const remaining = deadline - (attempt === 0 ? startedAt : Date.now())
       if (remaining <= 0) throw timeout('micro.client', `call to ${service} ${endpoint} timed out`)
       const node =
         this.#pickCachedNode(service, namespace, options, tried) ??
@@ -330,7 +332,7 @@ export class Client {
       codec,
       explicitCodec: options.codec !== undefined,
       signal: signalOf(options),
-      deadline: deadlineOf(options, this.#requestTimeout),
+      deadline: deadlineOf(options, this.#requestTimeout, Date.now()),
     })
   }
 

@@ -23,9 +23,12 @@ export function outboundHeaders(
   return headers
 }
 
-/** Epoch-ms deadline of a call: its own timeout, capped by the deadline of the context it runs in. */
-export function deadlineOf(options: CallOptions, defaultTimeout: number): number {
-  const own = Date.now() + (options.timeout ?? defaultTimeout)
+/**
+ * Epoch-ms deadline of a call made at `now`: its own timeout, capped by the deadline of the
+ * context it runs in.
+ */
+export function deadlineOf(options: CallOptions, defaultTimeout: number, now: number): number {
+  const own = now + (options.timeout ?? defaultTimeout)
   const inherited = options.context?.deadline
   return inherited !== undefined && inherited < own ? inherited : own
 }

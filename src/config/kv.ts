@@ -15,4 +15,11 @@ export interface ConfigKV {
   write(key: string, value: string, options: KVOptions): Promise<void>
   /** Remove the key; removing a missing key is not an error. */
   delete(key: string, options: KVOptions): Promise<void>
+  /**
+   * Optional, for stores that are costly to open or read: a cheap token that changes
+   * whenever the value may have changed, and undefined when the key was never written. A
+   * reader that sees the same token as last time, or none, skips `read`. See
+   * `mirroredKV`.
+   */
+  version?(key: string, options: KVOptions): Promise<string | undefined>
 }

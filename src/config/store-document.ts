@@ -50,6 +50,14 @@ export class ConfigDocument {
     return this.kv.read(this.key, { namespace: this.namespace })
   }
 
+  /**
+   * A cheap token that changes whenever the document may have changed, undefined when it was
+   * never written; `null` when the store has no such token (read the document to know).
+   */
+  async version(): Promise<string | undefined | null> {
+    return this.kv.version ? this.kv.version(this.key, { namespace: this.namespace }) : null
+  }
+
   /** The document parsed from `raw` (empty when unset); a 400 MicroError when it is not a JSON object. */
   parse(raw: string | undefined): ConfigObject {
     if (raw === undefined || raw.trim() === '') return {}

@@ -1,6 +1,6 @@
-import { EngineChoice } from '../engines/choice.js'
 import { platformAddress } from '../engines/platform.js'
 import type { EventsOptions } from './base.js'
+import { EVENTS_ENGINES } from './engine-names.js'
 import type { Events } from './events.js'
 import { FileEvents } from './file.js'
 import { sharedMemoryEvents } from './memory.js'
@@ -8,11 +8,7 @@ import { NatsEvents } from './nats.js'
 import { RedisEvents } from './redis.js'
 import { ServiceEvents } from './service.js'
 
-/** Implementation names `createEvents` understands. */
-export const EVENTS_NAMES = ['file', 'memory', 'nats', 'redis', 'service'] as const
-
-/** The events engines and how a name picks one. */
-export const EVENTS_ENGINES = new EngineChoice('events', EVENTS_NAMES, 'file')
+export { EVENTS_ENGINES, EVENTS_NAMES } from './engine-names.js'
 
 /**
  * Event streams by name, as `MICRO_EVENTS` / `MICRO_EVENTS_ADDRESS` configure them:

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MicroError, notFound } from '../errors/errors.js'
+import { turnClock } from '../util/clock.js'
 import { applyEvent, frozenRecord } from './cache-records.js'
 import { DEFAULT_NAMESPACE, type Registry, type ServiceRecord, type WatchEvent } from './registry.js'
 
@@ -46,6 +47,8 @@ export class RegistryCache {
   readonly #slots = new Map<string, Slot>()
   readonly #loops = new Set<Promise<void>>()
   #closed = false
+  /** The last key `peek` built: calls repeat their service, and building it allocated per call. */
+  #lastKey: { name: string; namespace: string; key: string } | undefined
 
   constructor(registry: Registry, options: RegistryCacheOptions = {}) {
     this.#registry = registry
@@ -60,8 +63,13 @@ export class RegistryCache {
    * for the call hot path; the records are frozen and shared, never to be edited.
    */
   peek(name: string, namespace = DEFAULT_NAMESPACE): readonly ServiceRecord[] | undefined {
-    const slot = this.#slots.get(slotKey(name, namespace))
-    if (!slot?.records || slot.expires <= Date.now()) return undefined
+    let last = this.#lastKey
+    if (last === undefined || last.name !== name || last.namespace !== namespace) {
+      last = { name, namespace, key: slotKey(name, namespace) }
+      this.#lastKey = last
+    }
+    const slot = this.#slots.get(last.key)
+    if (!slot?.records || slot.expires <= turnClock()) return undefined
     return slot.records
   }
 

@@ -1,17 +1,13 @@
 import { isIPv4 } from 'node:net'
-import { EngineChoice } from '../engines/choice.js'
 import { platformAddress } from '../engines/platform.js'
+import { REGISTRY_ENGINES } from './engine-names.js'
 import { MdnsRegistry, type MdnsRegistryOptions } from './mdns.js'
 import { sharedMemoryRegistry } from './memory-shared.js'
 import { NatsRegistry } from './nats.js'
 import type { Registry } from './registry.js'
 import { ServiceRegistry } from './service.js'
 
-/** Registry names `createRegistry` understands. */
-export const REGISTRY_NAMES = ['mdns', 'memory', 'nats', 'service'] as const
-
-/** The registry engines and how a name picks one. */
-export const REGISTRY_ENGINES = new EngineChoice('registry', REGISTRY_NAMES, 'mdns')
+export { REGISTRY_ENGINES, REGISTRY_NAMES } from './engine-names.js'
 
 /**
  * A registry by name, as `MICRO_REGISTRY` / `MICRO_REGISTRY_ADDRESS` configure it:

@@ -1,12 +1,9 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
-import { createRequire } from 'node:module'
-import type * as DnsPacket from 'dns-packet'
 import type { Answer, Packet } from 'dns-packet'
+// Bundled into dist (scripts/build.mjs): loading this CommonJS package through Node's
+// loaders at start cost a service time and, with everything else, memory.
+import * as dnsPacket from 'dns-packet'
 import type { DropReason, InboundGuard } from './mdns-guard.js'
-
-// Loaded as CommonJS (what the package is): through the ESM loader it costs twice as much
-// start-up time, and a service's time to serving matters.
-const dnsPacket = createRequire(import.meta.url)('dns-packet') as typeof DnsPacket
 
 /** Where the multicast socket lives. */
 export interface MdnsSocketOptions {

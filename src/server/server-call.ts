@@ -37,11 +37,13 @@ export interface CallOwner {
 export class ServedCall implements Context, Tracked {
   readonly endpoint: string
   readonly metadata: Metadata
-  readonly deadline: number | undefined
+  /** The time the caller gave it, ms from arrival; `deadline` is when that runs out. */
+  readonly timeout: number | undefined
   readonly remote: string | undefined
   readonly protocol: string
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
+  expiresAt = 0
   readonly #owner: CallOwner
   #controller: AbortController | undefined = undefined
   #reason: unknown = undefined
@@ -57,14 +59,14 @@ export class ServedCall implements Context, Tracked {
     owner: CallOwner,
     endpoint: string,
     metadata: Metadata,
-    deadline: number | undefined,
+    timeout: number | undefined,
     remote: string | undefined,
     protocol: string,
   ) {
     this.#owner = owner
     this.endpoint = endpoint
     this.metadata = metadata
-    this.deadline = deadline
+    this.timeout = timeout
     this.remote = remote
     this.protocol = protocol
   }
@@ -74,9 +76,9 @@ export class ServedCall implements Context, Tracked {
     owner: CallOwner,
     endpoint: string,
     metadata: Metadata,
-    deadline: number | undefined,
+    timeout: number | undefined,
   ): ServedCall {
-    const call = new ServedCall(owner, endpoint, metadata, deadline, undefined, 'local')
+    const call = new ServedCall(owner, endpoint, metadata, timeout, undefined, 'local')
     owner.inFlight.add(call)
     return call
   }
@@ -93,9 +95,9 @@ export class ServedCall implements Context, Tracked {
     inbound: InboundCall,
     codec: Codec,
     endpoint: string,
-    deadline: number | undefined,
+    timeout: number | undefined,
   ): ServedCall {
-    const call = new ServedCall(owner, endpoint, inbound.headers, deadline, inbound.remote, inbound.protocol)
+    const call = new ServedCall(owner, endpoint, inbound.headers, timeout, inbound.remote, inbound.protocol)
     call.#inbound = inbound
     call.#codec = codec
     inbound.onCancel = (reason) => call.fail(reason)
@@ -108,10 +110,10 @@ export class ServedCall implements Context, Tracked {
     owner: CallOwner,
     info: CallInfo,
     endpoint: string,
-    deadline: number | undefined,
+    timeout: number | undefined,
     channel: StreamChannel,
   ) {
-    const call = new ServedCall(owner, endpoint, info.headers, deadline, info.remote, info.protocol)
+    const call = new ServedCall(owner, endpoint, info.headers, timeout, info.remote, info.protocol)
     call.#channel = channel
     const onAbort = () => call.abort(channel.signal.reason)
     channel.signal.addEventListener('abort', onAbort, { once: true })
@@ -128,6 +130,11 @@ export class ServedCall implements Context, Tracked {
 
   get service(): string {
     return this.#owner.name
+  }
+
+  /** Epoch ms by which the caller wants an answer (fixed on first read; see DeadlineList). */
+  get deadline(): number | undefined {
+    return this.#owner.inFlight.deadlineOf(this)
   }
 
   get signal(): AbortSignal {

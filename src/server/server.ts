@@ -138,8 +138,7 @@ export class Server implements Dispatcher, CallOwner {
       call.fail(badRequest(this.name, `invalid ${codec.contentType} body: ${(error as Error).message}`))
       return
     }
-    const deadline = call.timeout === undefined ? undefined : this.inFlight.deadlineAfter(call.timeout)
-    this.#run(entry, req, ServedCall.remote(this, call, codec, entry.name, deadline))
+    this.#run(entry, req, ServedCall.remote(this, call, codec, entry.name, call.timeout))
   }
 
   stream(call: CallInfo, channel: StreamChannel): void {
@@ -153,8 +152,7 @@ export class Server implements Dispatcher, CallOwner {
       channel.fail(refusal ?? this.#unknownEndpoint(call.endpoint))
       return
     }
-    const deadline = call.timeout === undefined ? undefined : this.inFlight.deadlineAfter(call.timeout)
-    const ctx = ServedCall.stream(this, call, entry.name, deadline, channel)
+    const ctx = ServedCall.stream(this, call, entry.name, call.timeout, channel)
     serveStream(entry, codec, ctx, channel, this.name).finally(() => ctx.finish())
   }
 
@@ -169,8 +167,7 @@ export class Server implements Dispatcher, CallOwner {
     timeoutMs: number | undefined,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const deadline = timeoutMs === undefined ? undefined : this.inFlight.deadlineAfter(timeoutMs)
-    const call = ServedCall.local(this, entry.name, metadata, deadline)
+    const call = ServedCall.local(this, entry.name, metadata, timeoutMs)
     const promise = call.promise()
     if (signal) call.cancelOn(signal)
     this.#run(entry, req, call)

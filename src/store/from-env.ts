@@ -1,5 +1,5 @@
-import { EngineChoice } from '../engines/choice.js'
 import { platformAddress } from '../engines/platform.js'
+import { STORE_ENGINES } from './engine-names.js'
 import { FileStore } from './file.js'
 import { MemoryStore } from './memory.js'
 import { NatsStore } from './nats.js'
@@ -8,11 +8,7 @@ import { RedisStore } from './redis.js'
 import { ServiceStore } from './service.js'
 import type { Store } from './store.js'
 
-/** Store names `createStore` understands. */
-export const STORE_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats', 'service'] as const
-
-/** The store engines and how a name picks one (`postgresql` is accepted for `postgres`). */
-export const STORE_ENGINES = new EngineChoice('store', STORE_NAMES, 'file', { postgresql: 'postgres' })
+export { STORE_ENGINES, STORE_NAMES } from './engine-names.js'
 
 /**
  * A store by name, as `MICRO_STORE` / `MICRO_STORE_ADDRESS` configure it:

@@ -1,5 +1,6 @@
 import { MicroError } from '../errors/errors.js'
 import { DEFAULT_NAMESPACE } from '../registry/registry.js'
+import { LOADED } from '../util/lazy-value.js'
 import { Campaign } from './leader.js'
 import { HeldLock, type Lease } from './lock-handle.js'
 import {
@@ -196,10 +197,12 @@ export abstract class BaseSync implements Sync {
 
 /**
  * Make a Sync behave as if its process died: renewals and campaigns stop and nothing is
- * released, so its locks free only when their TTL runs out. For tests.
+ * released, so its locks free only when their TTL runs out. For tests. A lazily loaded sync
+ * (a service's) is abandoned through its engine.
  */
 export function abandonSync(sync: Sync): void {
-  ;(sync as BaseSync)[ABANDON]()
+  const engine = (sync as { [LOADED]?: Sync })[LOADED] ?? sync
+  ;(engine as BaseSync)[ABANDON]()
 }
 
 function checkId(id: unknown): void {

@@ -1,4 +1,4 @@
-import { EngineChoice } from '../engines/choice.js'
+import { SYNC_ENGINES } from './engine-names.js'
 import { FileSync } from './file.js'
 import { MemorySync } from './memory.js'
 import { NatsSync } from './nats.js'
@@ -6,11 +6,7 @@ import { PostgresSync } from './postgres.js'
 import { RedisSync } from './redis.js'
 import type { Sync } from './sync.js'
 
-/** Sync names `createSync` understands. */
-export const SYNC_NAMES = ['file', 'memory', 'redis', 'postgres', 'nats'] as const
-
-/** The sync engines and how a name picks one (`postgresql` is accepted for `postgres`). */
-export const SYNC_ENGINES = new EngineChoice('sync', SYNC_NAMES, 'file', { postgresql: 'postgres' })
+export { SYNC_ENGINES, SYNC_NAMES } from './engine-names.js'
 
 /**
  * A Sync by name, as `MICRO_SYNC` / `MICRO_SYNC_ADDRESS` configure it:

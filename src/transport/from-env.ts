@@ -1,14 +1,10 @@
-import { EngineChoice } from '../engines/choice.js'
+import { TRANSPORT_ENGINES } from './engine-names.js'
 import { LazyGrpcTransport } from './grpc/lazy.js'
 import { MicroTransport } from './micro-transport.js'
 import { NatsTransport } from './nats-transport.js'
 import type { Transport } from './transport.js'
 
-/** Transport names `createTransport` understands. */
-export const TRANSPORT_NAMES = ['micro', 'nats', 'grpc'] as const
-
-/** The transport engines and how a name picks one. */
-export const TRANSPORT_ENGINES = new EngineChoice('transport', TRANSPORT_NAMES, 'micro')
+export { TRANSPORT_ENGINES, TRANSPORT_NAMES } from './engine-names.js'
 
 /** Options shared by every transport `createTransport` can make. */
 export interface CreateTransportOptions {

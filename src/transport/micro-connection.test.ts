@@ -73,3 +73,25 @@ test('keep-alive: a server that stops answering is detected and its calls fail f
   )
   assert.ok(Date.now() - started < 2000, 'detected long before the 10 s call timeout')
 })
+
+test('a call whose header the frame cannot carry is refused at once, and the connection carries on', async () => {
+  const transport = new MicroTransport()
+  const listener = await transport.listen('127.0.0.1:0', echo)
+  cleanup.push(
+    () => listener.close(),
+    () => transport.close(),
+  )
+  const call = (headers: Record<string, string>, body: string) =>
+    transport.call(listener.address, {
+      endpoint: 'E.E',
+      headers,
+      body: Buffer.from(body),
+      timeout: 5000,
+      signal: undefined,
+    })
+  await call({}, 'warm')
+  await assert.rejects(call({ 'x-big': 'x'.repeat(70_000) }, 'too big'), RangeError)
+  // The refused call wrote nothing: the next call on the connection gets its own reply.
+  const reply = await call({ 'x-small': 'ok' }, 'next')
+  assert.equal(Buffer.from(reply.body).toString(), 'next')
+})

@@ -2,8 +2,8 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import { acquireNats, loadNats, type NatsLink, type NatsModule } from '../engines/nats.js'
 import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
 import { DEFAULT_LIMITS } from './limits.js'
-import { NatsClient } from './nats/client.js'
-import { NatsListener } from './nats/listener.js'
+import type { NatsClient } from './nats/client.js'
+import type { NatsListener } from './nats/listener.js'
 import { isListenSubject } from './nats/subject.js'
 import type {
   Dispatcher,
@@ -71,6 +71,9 @@ export class NatsTransport implements Transport {
     const subject = isListenSubject(address)
       ? address
       : `${this.#options.prefix ?? 'micro.node'}.${nats.nuid.next()}`
+    // The listener and client modules are most of this transport's code: loaded on first use,
+    // so a process that only names this transport (or links it in) does not pay for them.
+    const { NatsListener } = await import('./nats/listener.js')
     const listener = await NatsListener.listen(subject, nc, nats, link, dispatcher, {
       queue: this.#options.queue ?? 'micro',
       maxFrameSize: options.maxFrameSize ?? this.#options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
@@ -129,7 +132,10 @@ export class NatsTransport implements Transport {
   #startClient(): Promise<NatsClient> {
     this.#clientReady ??= (async () => {
       const link = this.#acquire()
-      const [nc, nats] = await this.#connected(link)
+      const [[nc, nats], { NatsClient }] = await Promise.all([
+        this.#connected(link),
+        import('./nats/client.js'),
+      ])
       const client = new NatsClient(nc, nats, link, {
         keepAlive: this.#options.keepAlive ?? 5000,
         keepAliveTimeout: this.#options.keepAliveTimeout ?? 5000,

@@ -5,11 +5,11 @@ import type { Tracked } from '../util/deadline-list.js'
 export class StreamDeadline implements Tracked {
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
+  expiresAt = 0
 
   constructor(
     readonly stream: { fail(error: MicroError): void },
     readonly endpoint: string,
-    readonly deadline: number,
     readonly timeout: number,
   ) {}
 

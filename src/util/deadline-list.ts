@@ -1,7 +1,12 @@
 /** An entry of a DeadlineList: the list links live on the tracked object itself. */
 export interface Tracked {
-  /** Epoch ms after which the entry expires; undefined for none. */
-  readonly deadline: number | undefined
+  /** How long the entry may live, in ms from when it is added; undefined for no limit. */
+  readonly timeout: number | undefined
+  /**
+   * Epoch ms after which it expires (Infinity: never), owned by the list: NaN until known.
+   * See {@link DeadlineList}.
+   */
+  expiresAt: number
   /** List links, owned by the DeadlineList. */
   nextTracked: Tracked | undefined
   prevTracked: Tracked | undefined
@@ -16,6 +21,12 @@ const SWEEP_MS = 10
  * and removing writes a few pointers and allocates nothing, which matters when a whole
  * call costs little more than its handler. One interval, running only while the list is
  * not empty, expires entries past their deadline and keeps a coarse clock.
+ *
+ * Adding an entry reads no clock: reading one costs 80 to 180 ns on the VMs this runs on,
+ * a sixth of an in-process call. The entry's deadline is fixed at the first sweep after it
+ * was added (that sweep's time plus its timeout), or sooner when someone asks for it
+ * (`deadlineOf`: a handler reading `ctx.deadline`). So a deadline is never early and at
+ * most one sweep late, plus however late the event loop runs the sweep.
  */
 export class DeadlineList {
   #head: Tracked | undefined
@@ -31,21 +42,28 @@ export class DeadlineList {
   /**
    * The time in epoch ms, as of the last sweep while entries are tracked: cheap, for
    * liveness bookkeeping. It lags when the event loop is busy (by far more than the sweep
-   * interval under load), so deadlines are not computed from it: see `deadlineAfter`.
+   * interval under load), so deadlines are not computed from it: see `deadlineOf`.
    */
   now(): number {
     return this.#timer === undefined ? Date.now() : this.#clock
   }
 
   /**
-   * The deadline `ms` from now, read from the system clock: a deadline computed from a
-   * lagging clock would fire early, failing a call within the time its caller gave it.
+   * The epoch-ms deadline of an entry (undefined when it has none), fixed now from the system
+   * clock if no sweep has fixed it yet. Never from the coarse clock: a deadline computed from
+   * a lagging clock would fire early, failing a call within the time its caller gave it.
    */
-  deadlineAfter(ms: number): number {
-    return Date.now() + ms
+  deadlineOf(entry: Tracked): number | undefined {
+    let at = entry.expiresAt
+    if (Number.isNaN(at)) {
+      at = entry.timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + entry.timeout
+      entry.expiresAt = at
+    }
+    return at === Number.POSITIVE_INFINITY ? undefined : at
   }
 
   add(entry: Tracked): void {
+    entry.expiresAt = entry.timeout === undefined ? Number.POSITIVE_INFINITY : Number.NaN
     const head = this.#head
     entry.nextTracked = head
     entry.prevTracked = undefined
@@ -103,7 +121,9 @@ export class DeadlineList {
     let entry = this.#head
     while (entry !== undefined) {
       const next = entry.nextTracked
-      if (entry.deadline !== undefined && entry.deadline <= now) entry.expire()
+      const at = entry.expiresAt
+      if (Number.isNaN(at)) entry.expiresAt = now + (entry.timeout as number)
+      else if (at <= now) entry.expire()
       entry = next
     }
   }

@@ -85,11 +85,12 @@ function replyHeaders(grpcType: string | undefined): Headers | undefined {
 export class PendingGrpcCall implements Tracked {
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
-  readonly deadline: number | undefined
+  /** Tracked: the call's time in ms, and when it expires (the deadline list's). */
+  readonly timeout: number | undefined
+  expiresAt = Number.NaN
   readonly #session: GrpcSession
   readonly #stream: ClientHttp2Stream
   readonly #endpoint: string
-  readonly #timeout: number | undefined
   readonly #signal: AbortSignal | undefined
   readonly #resolve: (reply: Reply) => void
   readonly #reject: (error: MicroError) => void
@@ -107,17 +108,16 @@ export class PendingGrpcCall implements Tracked {
   ) {
     this.#session = session
     this.#endpoint = call.endpoint
-    this.#timeout = call.timeout
     this.#signal = call.signal
     this.#resolve = resolve
     this.#reject = reject
-    this.deadline = call.timeout === undefined ? undefined : Date.now() + call.timeout
+    this.timeout = call.timeout
     const stream = session.session.request(requestHeaders(call.endpoint, call.headers, call.timeout), {
       endStream: false,
     })
     this.#stream = stream
     session.begin()
-    if (this.deadline !== undefined) outbound.add(this)
+    if (this.timeout !== undefined) outbound.add(this)
     const reader = new MessageReader(maxMessageSize)
     const take = (message: Buffer) => {
       if (this.#message !== undefined)
@@ -157,7 +157,7 @@ export class PendingGrpcCall implements Tracked {
   }
 
   expire(): void {
-    this.#cancel(timeoutError(CLIENT_ID, `call to ${this.#endpoint} timed out after ${this.#timeout} ms`))
+    this.#cancel(timeoutError(CLIENT_ID, `call to ${this.#endpoint} timed out after ${this.timeout} ms`))
   }
 
   #finish(trailers: IncomingHttpHeaders): void {
@@ -196,7 +196,7 @@ export class PendingGrpcCall implements Tracked {
 
   #settle(): void {
     this.#settled = true
-    if (this.deadline !== undefined) outbound.remove(this)
+    if (this.timeout !== undefined) outbound.remove(this)
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#session.end()
   }
@@ -213,7 +213,9 @@ const INBOUND_HIGH_WATER = 64
 export class GrpcClientChannel implements StreamChannel, Tracked {
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
-  readonly deadline: number | undefined
+  /** Tracked: the stream's time in ms, and when it expires (the deadline list's). */
+  readonly timeout: number | undefined
+  expiresAt = Number.NaN
   readonly headers: Headers = {}
   readonly messages: AsyncQueue<Uint8Array>
   readonly #session: GrpcSession
@@ -228,7 +230,7 @@ export class GrpcClientChannel implements StreamChannel, Tracked {
     this.#session = session
     this.#endpoint = call.endpoint
     this.#signal = call.signal
-    this.deadline = call.timeout === undefined ? undefined : Date.now() + call.timeout
+    this.timeout = call.timeout
     this.messages = new AsyncQueue<Uint8Array>({
       highWaterMark: INBOUND_HIGH_WATER,
       onPressure: (full) => (full ? stream.pause() : stream.resume()),
@@ -239,7 +241,7 @@ export class GrpcClientChannel implements StreamChannel, Tracked {
     })
     this.#stream = stream
     session.begin()
-    if (this.deadline !== undefined) outbound.add(this)
+    if (this.timeout !== undefined) outbound.add(this)
     const reader = new MessageReader(maxMessageSize)
     const push = (message: Buffer) => this.messages.push(message)
     stream.on('response', (headers) => {
@@ -322,7 +324,7 @@ export class GrpcClientChannel implements StreamChannel, Tracked {
   #end(error: MicroError | undefined): void {
     if (this.#over) return
     this.#over = true
-    if (this.deadline !== undefined) outbound.remove(this)
+    if (this.timeout !== undefined) outbound.remove(this)
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#session.end()
     if (error === undefined) {

@@ -155,9 +155,7 @@ export class ClientStreams implements NatsStreamHost {
   #track(entry: ClientStream, call: OutboundStream): void {
     const stream = entry.stream
     const deadline =
-      call.timeout === undefined
-        ? undefined
-        : new StreamDeadline(stream, call.endpoint, outbound.deadlineAfter(call.timeout), call.timeout)
+      call.timeout === undefined ? undefined : new StreamDeadline(stream, call.endpoint, call.timeout)
     if (deadline) outbound.add(deadline)
     const signal = call.signal
     const onAbort = () => stream.fail(canceled('micro.client', `stream ${call.endpoint} was canceled`))

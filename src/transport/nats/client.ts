@@ -84,18 +84,7 @@ export class NatsClient implements CallCanceler, MuxSink {
     const id = this.#allocateId()
     const timeout = call.timeout
     return new Promise<Reply>((resolve, reject) => {
-      const deadline = timeout === undefined ? undefined : outbound.deadlineAfter(timeout)
-      const pending = new PendingCall(
-        this,
-        id,
-        route,
-        call.endpoint,
-        deadline,
-        timeout,
-        signal,
-        resolve,
-        reject,
-      )
+      const pending = new PendingCall(this, id, route, call.endpoint, timeout, signal, resolve, reject)
       // Until the request is queued its batch is unknown: a batch that fails to send while
       // it is being queued (flushed to make room) is not this call's.
       pending.batch = -1

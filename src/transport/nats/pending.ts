@@ -15,6 +15,7 @@ export interface CallCanceler {
 export class PendingCall implements Tracked {
   nextTracked: Tracked | undefined = undefined
   prevTracked: Tracked | undefined = undefined
+  expiresAt = 0
   onAbort: (() => void) | undefined = undefined
   /** When the server was last heard about this call, and when a probe went out (0: none). */
   lastHeard = outbound.now()
@@ -27,7 +28,6 @@ export class PendingCall implements Tracked {
     readonly id: number,
     readonly route: Route,
     readonly endpoint: string,
-    readonly deadline: number | undefined,
     readonly timeout: number | undefined,
     readonly signal: AbortSignal | undefined,
     readonly resolve: (reply: Reply) => void,
