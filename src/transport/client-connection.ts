@@ -7,6 +7,7 @@ import { FrameParser, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
 import { MicroStream, type StreamHost } from './micro-stream.js'
 import { StreamDeadline } from './stream-deadline.js'
+import { dialTls, type SecureDial } from './tls/client.js'
 import type { OutboundCall, OutboundStream, Reply } from './transport.js'
 import { lostError, unsentError } from './transport-errors.js'
 
@@ -22,6 +23,8 @@ export interface ClientConnectionOptions {
   keepAlive: number
   /** Give up on a server that does not answer a ping within this, ms. */
   keepAliveTimeout: number
+  /** Dial TLS and accept only a server proving this identity (undefined: plain TCP). */
+  secure?: SecureDial
 }
 
 /** A unary call waiting for its reply; a node of the outbound deadline list. */
@@ -85,7 +88,9 @@ export class ClientConnection implements StreamHost {
     this.#options = options
     this.#onGone = onGone
     const { host, port } = parseAddress(address)
-    const socket = connect({ host, port, noDelay: true, keepAlive: true })
+    const secure = options.secure
+    const socket =
+      secure === undefined ? connect({ host, port, noDelay: true, keepAlive: true }) : dialTls(host, port, secure)
     this.#socket = socket
     this.#writer = new FrameWriter(socket)
     this.#parser = new FrameParser(options.maxFrameSize, this)
@@ -93,7 +98,7 @@ export class ClientConnection implements StreamHost {
       const dialTimer = setTimeout(() => {
         socket.destroy(new Error(`dial timeout after ${options.dialTimeout} ms`))
       }, options.dialTimeout)
-      socket.once('connect', () => {
+      socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(dialTimer)
         this.#isConnected = true
         this.#startKeepAlive()
