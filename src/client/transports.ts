@@ -69,7 +69,10 @@ export class TransportSet {
       )
     }
     if (!tls.required && node.metadata.tls === undefined) return this.#microTransport()
-    return this.#microTransport().secure(tls.credentials, expectedIdentity(namespace ?? 'micro', service ?? ''))
+    return this.#microTransport().secure(
+      tls.credentials,
+      expectedIdentity(namespace ?? 'micro', service ?? ''),
+    )
   }
 
   /** Close every transport made here, and the primary one. */

@@ -90,7 +90,9 @@ export class ClientConnection implements StreamHost {
     const { host, port } = parseAddress(address)
     const secure = options.secure
     const socket =
-      secure === undefined ? connect({ host, port, noDelay: true, keepAlive: true }) : dialTls(host, port, secure)
+      secure === undefined
+        ? connect({ host, port, noDelay: true, keepAlive: true })
+        : dialTls(host, port, secure)
     this.#socket = socket
     this.#writer = new FrameWriter(socket)
     this.#parser = new FrameParser(options.maxFrameSize, this)

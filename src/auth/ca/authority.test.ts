@@ -45,7 +45,9 @@ describe('the root', () => {
     const root = new X509Certificate(first.root)
     assert.ok(root.ca)
     assert.ok(root.verify(root.publicKey), 'self-signed')
-    const stored = JSON.stringify((await store.read('root', { namespace: 'micro', database: 'auth', table: 'ca' })).value)
+    const stored = JSON.stringify(
+      (await store.read('root', { namespace: 'micro', database: 'auth', table: 'ca' })).value,
+    )
     assert.ok(!stored.includes('PRIVATE KEY'), 'the private key is never stored in the clear')
     const other = await KeyEncryption.fromPassphrase('another passphrase of enough length')
     await assert.rejects(CertificateAuthority.open({ store, encryption: other, env: {} }), /cannot decrypt/)
@@ -59,10 +61,16 @@ describe('leaf certificates', () => {
   })
 
   test('name the service as a URI SAN, chain to the root, and pass openssl verify for client and server use', async () => {
-    const { issued } = issueLocal(ca, 'shop', 'orders', { hosts: ['127.0.0.1', 'localhost', '::1'], uid: 'abc-123' })
+    const { issued } = issueLocal(ca, 'shop', 'orders', {
+      hosts: ['127.0.0.1', 'localhost', '::1'],
+      uid: 'abc-123',
+    })
     assert.equal(issued.identity, 'micro://shop/orders')
     const leaf = new X509Certificate(issued.certificate)
-    assert.equal(leaf.subjectAltName, 'URI:micro://shop/orders, IP Address:127.0.0.1, DNS:localhost, IP Address:0:0:0:0:0:0:0:1')
+    assert.equal(
+      leaf.subjectAltName,
+      'URI:micro://shop/orders, IP Address:127.0.0.1, DNS:localhost, IP Address:0:0:0:0:0:0:0:1',
+    )
     assert.ok(leaf.checkIssued(new X509Certificate(issued.ca)))
     assert.ok(leaf.verify(new X509Certificate(issued.ca).publicKey))
     assert.ok(!leaf.ca)
@@ -130,17 +138,45 @@ describe('a user CA (MICRO_TLS_CA and MICRO_TLS_CA_KEY)', () => {
   test('issues with the given CA instead of making one', async () => {
     const key = join(dir, 'user-ca.key')
     const cert = join(dir, 'user-ca.pem')
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/C=DE/ST=Berlin/O=acme/OU=platform/CN=acme services CA')
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/C=DE/ST=Berlin/O=acme/OU=platform/CN=acme services CA',
+    )
     const store = new MemoryStore()
-    const ca = await CertificateAuthority.open({ store, encryption, env: { MICRO_TLS_CA: cert, MICRO_TLS_CA_KEY: key } })
+    const ca = await CertificateAuthority.open({
+      store,
+      encryption,
+      env: { MICRO_TLS_CA: cert, MICRO_TLS_CA_KEY: key },
+    })
     assert.equal(ca.root, new X509Certificate(await readFile(cert)).toString())
     const { issued } = issueLocal(ca, 'micro', 'billing')
     const leafFile = join(dir, 'user-leaf.pem')
     await writeFile(leafFile, issued.certificate)
     assert.match(openssl('verify', '-CAfile', cert, leafFile), /: OK/)
-    assert.deepEqual(await store.read({ namespace: 'micro', database: 'auth', table: 'ca' }), [], 'nothing stored')
+    assert.deepEqual(
+      await store.read({ namespace: 'micro', database: 'auth', table: 'ca' }),
+      [],
+      'nothing stored',
+    )
     await assert.rejects(
-      CertificateAuthority.open({ store, encryption, env: { MICRO_TLS_CA: cert, MICRO_TLS_CA_KEY: join(dir, 'leaf.pem') } }),
+      CertificateAuthority.open({
+        store,
+        encryption,
+        env: { MICRO_TLS_CA: cert, MICRO_TLS_CA_KEY: join(dir, 'leaf.pem') },
+      }),
       /not a PEM private key|not the key/,
     )
     assert.ok((await stat(key)).isFile())

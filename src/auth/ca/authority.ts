@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  X509Certificate,
+} from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { badRequest } from '../../errors/errors.js'
 import type { Logger } from '../../logger/logger.js'
@@ -7,7 +13,14 @@ import { serviceIdentity } from '../../transport/tls/identity.js'
 import { AUTH_ERROR_ID } from '../auth.js'
 import type { KeyEncryption, Sealed } from '../key-encryption.js'
 import { type AuthTables, DEFAULT_AUTH_TABLES, readValue, tableOptions } from '../tables.js'
-import { type Issuer, keyIdentifier, leafCertificate, selfSignedRoot, statedKeyIdentifier, subjectOf } from './x509.js'
+import {
+  type Issuer,
+  keyIdentifier,
+  leafCertificate,
+  selfSignedRoot,
+  statedKeyIdentifier,
+  subjectOf,
+} from './x509.js'
 
 /** How long a service certificate lives by default: a day (renewed at two thirds). */
 export const DEFAULT_LEAF_TTL = 24 * 3600_000
@@ -96,7 +109,11 @@ export class CertificateAuthority {
       env.MICRO_TLS_CA && env.MICRO_TLS_CA_KEY
         ? await userCa(env.MICRO_TLS_CA, env.MICRO_TLS_CA_KEY)
         : await storedRoot(options)
-    const issuer: Issuer = { name: subjectOf(root), key, keyIdentifier: statedKeyIdentifier(root) ?? Buffer.alloc(0) }
+    const issuer: Issuer = {
+      name: subjectOf(root),
+      key,
+      keyIdentifier: statedKeyIdentifier(root) ?? Buffer.alloc(0),
+    }
     return new CertificateAuthority(issuer, root, options)
   }
 
@@ -139,7 +156,11 @@ export class CertificateAuthority {
     } catch (error) {
       throw badRequest(AUTH_ERROR_ID, `cannot issue a certificate: ${(error as Error).message}`)
     }
-    this.#logger?.info('tls: certificate issued', { identity, serial: leaf.serialNumber, validTo: leaf.validTo })
+    this.#logger?.info('tls: certificate issued', {
+      identity,
+      serial: leaf.serialNumber,
+      validTo: leaf.validTo,
+    })
     return {
       certificate: leaf.toString(),
       chain: [this.root],
@@ -156,7 +177,10 @@ async function storedRoot(options: CertificateAuthorityOptions): Promise<[X509Ce
   let stored = await readValue<StoredRoot>(store, 'root', table)
   if (stored === undefined) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    const name = { commonName: `micro CA ${keyIdentifier(publicKey).toString('hex').slice(0, 8)}`, organization: 'micro' }
+    const name = {
+      commonName: `micro CA ${keyIdentifier(publicKey).toString('hex').slice(0, 8)}`,
+      organization: 'micro',
+    }
     const root = selfSignedRoot(name, privateKey, publicKey, new Date(Date.now() + ROOT_TTL))
     stored = {
       certificate: root.toString(),
@@ -187,7 +211,8 @@ async function userCa(certFile: string, keyFile: string): Promise<[X509Certifica
 }
 
 function acceptedPublicKey(value: unknown): KeyObject {
-  if (typeof value === 'object' && value !== null && (value as KeyObject).type === 'public') return value as KeyObject
+  if (typeof value === 'object' && value !== null && (value as KeyObject).type === 'public')
+    return value as KeyObject
   if (typeof value !== 'string' || value.length > 8192)
     throw badRequest(AUTH_ERROR_ID, 'publicKey must be a PEM public key (SPKI)')
   if (value.includes('PRIVATE KEY'))
@@ -204,13 +229,21 @@ function acceptedPublicKey(value: unknown): KeyObject {
     (type === 'ec' && (curve === 'prime256v1' || curve === 'secp384r1')) ||
     type === 'ed25519' ||
     (type === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048)
-  if (!ok) throw badRequest(AUTH_ERROR_ID, 'publicKey must be ECDSA P-256/P-384, Ed25519 or RSA of 2048 bits or more')
+  if (!ok)
+    throw badRequest(
+      AUTH_ERROR_ID,
+      'publicKey must be ECDSA P-256/P-384, Ed25519 or RSA of 2048 bits or more',
+    )
   return key
 }
 
 function checkedHosts(hosts: unknown): string[] {
   if (hosts === undefined) return []
-  if (!Array.isArray(hosts) || hosts.length > MAX_HOSTS || !hosts.every((h) => typeof h === 'string' && h.length <= 253))
+  if (
+    !Array.isArray(hosts) ||
+    hosts.length > MAX_HOSTS ||
+    !hosts.every((h) => typeof h === 'string' && h.length <= 253)
+  )
     throw badRequest(AUTH_ERROR_ID, `hosts must be up to ${MAX_HOSTS} DNS names or IP addresses`)
   return [...new Set(hosts as string[])]
 }

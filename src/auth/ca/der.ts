@@ -59,7 +59,8 @@ export function unsignedInteger(bytes: Uint8Array): Buffer {
 
 /** A small non-negative INTEGER. */
 export function smallInteger(value: number): Buffer {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a small non-negative integer: ${value}`)
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`not a small non-negative integer: ${value}`)
   const bytes: number[] = []
   for (let rest = value; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff)
   return unsignedInteger(Buffer.from(bytes.length === 0 ? [0] : bytes))

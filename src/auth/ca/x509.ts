@@ -7,9 +7,9 @@ import {
   implicit,
   namedBits,
   octetString,
-  readElement,
   oid,
   printableString,
+  readElement,
   sequence,
   set,
   smallInteger,
@@ -150,14 +150,25 @@ function signed(
 }
 
 /** A self-signed CA certificate for `key` (path length 0: it signs leaf certificates only). */
-export function selfSignedRoot(name: Name, key: KeyObject, publicKey: KeyObject, notAfter: Date): X509Certificate {
+export function selfSignedRoot(
+  name: Name,
+  key: KeyObject,
+  publicKey: KeyObject,
+  notAfter: Date,
+): X509Certificate {
   const id = keyIdentifier(publicKey)
   const notBefore = new Date(Date.now() - 60_000)
-  return signed({ name: encodeName(name), key, keyIdentifier: id }, name, publicKey, { notBefore, notAfter }, [
-    extension(OID.basicConstraints, true, sequence(boolean(true), smallInteger(0))),
-    extension(OID.keyUsage, true, namedBits([Usage.keyCertSign, Usage.cRLSign])),
-    extension(OID.subjectKeyIdentifier, false, octetString(id)),
-  ])
+  return signed(
+    { name: encodeName(name), key, keyIdentifier: id },
+    name,
+    publicKey,
+    { notBefore, notAfter },
+    [
+      extension(OID.basicConstraints, true, sequence(boolean(true), smallInteger(0))),
+      extension(OID.keyUsage, true, namedBits([Usage.keyCertSign, Usage.cRLSign])),
+      extension(OID.subjectKeyIdentifier, false, octetString(id)),
+    ],
+  )
 }
 
 /** A leaf certificate for a service: client and server authentication, its identity as a URI SAN. */
@@ -183,7 +194,8 @@ function generalName(host: string): Buffer {
   const version = isIP(host)
   if (version === 4) return implicit(7, Buffer.from(host.split('.').map(Number)))
   if (version === 6) return implicit(7, ipv6Bytes(host))
-  if (!DNS_NAME.test(host)) throw new TypeError(`not a DNS name or IP address: ${JSON.stringify(host).slice(0, 80)}`)
+  if (!DNS_NAME.test(host))
+    throw new TypeError(`not a DNS name or IP address: ${JSON.stringify(host).slice(0, 80)}`)
   return implicit(2, Buffer.from(host, 'ascii'))
 }
 
@@ -205,7 +217,7 @@ function ipv6Bytes(address: string): Buffer {
   const r = expand(right)
   const all = tail === undefined ? l : [...l, ...new Array(8 - l.length - r.length).fill(0), ...r]
   const bytes = Buffer.alloc(16)
-  all.forEach((group, i) => bytes.writeUInt16BE(group, i * 2))
+  for (const [i, group] of all.entries()) bytes.writeUInt16BE(group, i * 2)
   return bytes
 }
 

@@ -23,8 +23,10 @@ export interface ServiceName {
 
 /** `micro://<namespace>/<service>`; a TypeError when either is not a valid name. */
 export function serviceIdentity(namespace: string, service: string): string {
-  if (!NAMESPACE.test(namespace)) throw new TypeError(`not a namespace: ${JSON.stringify(namespace).slice(0, 80)}`)
-  if (!SERVICE.test(service)) throw new TypeError(`not a service name: ${JSON.stringify(service).slice(0, 80)}`)
+  if (!NAMESPACE.test(namespace))
+    throw new TypeError(`not a namespace: ${JSON.stringify(namespace).slice(0, 80)}`)
+  if (!SERVICE.test(service))
+    throw new TypeError(`not a service name: ${JSON.stringify(service).slice(0, 80)}`)
   return `${IDENTITY_SCHEME}${namespace}/${service}`
 }
 

@@ -4,7 +4,8 @@ import { FrameFlag, FrameType, type Headers, PROTOCOL_VERSION } from '../frame.j
 import { FrameParser } from '../frame-parser.js'
 import { FrameWriter } from '../frame-writer.js'
 
-const REFUSAL = 'this port speaks TLS (MICRO_TLS=on): call it over TLS, with the CA that issued its certificate'
+const REFUSAL =
+  'this port speaks TLS (MICRO_TLS=on): call it over TLS, with the CA that issued its certificate'
 
 const PLAIN_HTTP_REFUSAL = (() => {
   const body = `use https:// - ${REFUSAL}`

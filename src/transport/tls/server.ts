@@ -79,7 +79,8 @@ export class TlsAcceptor {
       return
     }
     const certificate = socket.getPeerCertificate()
-    const presented = certificate !== null && typeof certificate === 'object' && Object.keys(certificate).length > 0
+    const presented =
+      certificate !== null && typeof certificate === 'object' && Object.keys(certificate).length > 0
     // A certificate that does not verify is refused, never taken as "no certificate".
     if (presented && !socket.authorized) {
       socket.destroy()
@@ -88,4 +89,3 @@ export class TlsAcceptor {
     onSecure(socket, presented ? peerIdentityOf(certificate) : undefined)
   }
 }
-
