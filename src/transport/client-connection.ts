@@ -280,6 +280,14 @@ export class ClientConnection implements StreamHost {
     if (this.#goingAway && this.inFlight === 0) setImmediate(() => this.close())
   }
 
+  /** Take no new calls (new ones dial afresh: a renewed certificate); close once those in flight are done. */
+  retire(): void {
+    if (this.#closed || this.#goingAway) return
+    this.#goingAway = true
+    this.#onGone(this)
+    if (this.inFlight === 0) this.close()
+  }
+
   /** Close the connection; calls in flight fail with `reason`. */
   close(reason?: MicroError): void {
     this.#closeReason ??= reason ?? lostError(`connection to ${this.address} closed`)

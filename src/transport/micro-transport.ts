@@ -69,6 +69,8 @@ export class MicroTransport implements Transport {
     if (view === undefined) {
       const pool = new ConnectionPool({ ...this.#poolOptions, secure: { credentials, expected } })
       this.#securePools.add(pool)
+      // A renewed certificate: connections made with the old one give way to new ones.
+      credentials.onUpdate(() => pool.retire())
       view = new SecureMicroTransport(this, pool)
       views.set(expected, view)
     }
