@@ -3,9 +3,9 @@ import type { Broker } from '../broker/broker.js'
 import type { MessageHandler, SubscriberOptions } from '../broker/subscriber.js'
 import type { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
-import { platformTls } from '../engines/platform.js'
 import type { Config } from '../config/config.js'
 import type { Features } from '../definition/deps.js'
+import { platformTls } from '../engines/platform.js'
 import type { Events } from '../events/events.js'
 import { withPlatformTracing } from '../features/tracing/target.js'
 import type { Logger } from '../logger/logger.js'
@@ -401,17 +401,18 @@ export class Service extends WithHooks implements AsyncDisposable {
     const slots = this.#tlsSlots
     if (slots === undefined || this.#tls) return
     const { ServiceTls } = await import('../auth/tls/service-tls.js')
-    let settings = slots.settings
-    if (settings.serve && this.#transport.name !== 'micro') {
+    const settings = slots.settings
+    let serving = settings.serve && this.#listen
+    if (serving && this.#transport.name !== 'micro') {
       this.logger.warn(
         `TLS on the service port needs the micro transport; ${this.#transport.name} serves without it (NATS: use the NATS server's TLS)`,
       )
-      settings = { ...settings, serve: false }
+      serving = false
     }
-    this.#tls = await ServiceTls.trust(settings)
+    this.#tls = await ServiceTls.trust(settings, serving)
     slots.client.current = this.#tls.client
     platformTls.current ??= this.#tls.client
-    if (settings.serve && this.#auth?.settings.enforce) {
+    if (serving && this.#auth?.settings.enforce) {
       const { certificateAuthenticator } = await import('../auth/tls/authenticator.js')
       this.#auth.settings.authenticators.push(certificateAuthenticator())
     }

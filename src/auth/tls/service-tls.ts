@@ -10,7 +10,13 @@ import type { ServerTls } from '../../transport/tls/server.js'
 import type { IssuedCertificate } from '../ca/authority.js'
 import { PLATFORM_SERVICE } from '../rule-store.js'
 import type { ResolvedServiceTls } from './settings.js'
-import { type CertificateSource, fileCertificates, pemCertificates, pemOf, renewingCertificates } from './sources.js'
+import {
+  type CertificateSource,
+  fileCertificates,
+  pemCertificates,
+  pemOf,
+  renewingCertificates,
+} from './sources.js'
 
 /** Where a local `micro server` writes its CA certificate for the services of this machine. */
 export const DEFAULT_CA_FILE = join(lmdbDirectory(undefined, 'auth'), 'ca.pem')
@@ -35,16 +41,23 @@ export class ServiceTls {
   readonly credentials: TlsCredentials
   readonly client: ClientTls
   readonly #settings: ResolvedServiceTls
+  /** Whether this process serves TLS (TLS on, a listener, the micro transport). */
+  readonly #serving: boolean
   #source: CertificateSource | undefined
 
-  private constructor(settings: ResolvedServiceTls, ca: string[]) {
+  private constructor(settings: ResolvedServiceTls, ca: string[], serving: boolean) {
     this.#settings = settings
+    this.#serving = serving
     this.credentials = new TlsCredentials({ ca })
+    // TLS on: every call goes over TLS, a process that serves none included.
     this.client = { credentials: this.credentials, required: settings.serve }
   }
 
-  /** The CA to trust: MICRO_TLS_CA, the custom source's, or the one a local server wrote. */
-  static async trust(settings: ResolvedServiceTls): Promise<ServiceTls> {
+  /**
+   * The CA to trust: MICRO_TLS_CA, the custom source's, or the one a local server wrote.
+   * `serving`: this process also serves TLS (it then needs a certificate: `start`).
+   */
+  static async trust(settings: ResolvedServiceTls, serving = settings.serve): Promise<ServiceTls> {
     const trust = settings.certificates?.trust
     const ca =
       settings.ca !== undefined
@@ -53,18 +66,22 @@ export class ServiceTls {
           ? await trust()
           : pemCertificates(await pemOf(DEFAULT_CA_FILE, 'MICRO_TLS_CA (unset, so the local server CA file)'))
     if (ca.length === 0)
-      throw new TypeError("MICRO_TLS_CA holds no certificate: give the CA that issued the services' certificates")
-    return new ServiceTls(settings, ca)
+      throw new TypeError(
+        "MICRO_TLS_CA holds no certificate: give the CA that issued the services' certificates",
+      )
+    return new ServiceTls(settings, ca, serving && settings.serve)
   }
 
   /** What the listener serves with, once the certificate is there. */
   server(): ServerTls | undefined {
-    return this.#settings.serve ? { credentials: this.credentials, clientAuth: this.#settings.clientAuth } : undefined
+    return this.#serving
+      ? { credentials: this.credentials, clientAuth: this.#settings.clientAuth }
+      : undefined
   }
 
   /** Get the certificate (files, a custom source or the platform) and keep it renewed. */
   async start(context: ServiceTlsContext): Promise<void> {
-    if (!this.#settings.serve) return
+    if (!this.#serving) return
     const settings = this.#settings
     const expected = serviceIdentity(context.namespace, context.name)
     this.#source = settings.certificates ?? sourceFor(settings, context)
@@ -78,7 +95,9 @@ export class ServiceTls {
         try {
           ready(material)
         } catch (error) {
-          context.logger.error('tls: the renewed certificate cannot be used', { error: (error as Error).message })
+          context.logger.error('tls: the renewed certificate cannot be used', {
+            error: (error as Error).message,
+          })
         }
       }),
     )
@@ -103,7 +122,12 @@ function sourceFor(settings: ResolvedServiceTls, context: ServiceTlsContext): Ce
   }
   return renewingCertificates({
     issue: (publicKey) =>
-      client.call<IssuedCertificate>(PLATFORM_SERVICE, 'Certificates.Issue', { publicKey, hosts }, { address: platform, timeout: 10_000 }),
+      client.call<IssuedCertificate>(
+        PLATFORM_SERVICE,
+        'Certificates.Issue',
+        { publicKey, hosts },
+        { address: platform, timeout: 10_000 },
+      ),
     logger,
   })
 }

@@ -1,5 +1,5 @@
-import { isLoopbackAddress } from '../mode.js'
 import type { ClientAuth } from '../../transport/tls/credentials.js'
+import { isLoopbackAddress } from '../mode.js'
 import type { CertificateSource } from './sources.js'
 
 /**
@@ -54,10 +54,17 @@ export function resolveServiceTls(
     throw new TypeError(`MICRO_TLS=${env.MICRO_TLS}: use on or off`)
   const serve =
     given.enabled ??
-    (option === true || typeof option === 'object' ? true : variable === 'on' ? true : variable === 'off' ? false : !isLoopbackAddress(address))
+    (option === true || typeof option === 'object'
+      ? true
+      : variable === 'on'
+        ? true
+        : variable === 'off'
+          ? false
+          : !isLoopbackAddress(address))
   const ca = given.ca ?? (env.MICRO_TLS_CA || undefined)
   if (!serve && ca === undefined) return undefined
-  const clientAuth = given.clientAuth ?? clientAuthOf(env.MICRO_TLS_CLIENT_AUTH) ?? (authEnforced ? 'request' : 'require')
+  const clientAuth =
+    given.clientAuth ?? clientAuthOf(env.MICRO_TLS_CLIENT_AUTH) ?? (authEnforced ? 'request' : 'require')
   return {
     serve,
     ca,

@@ -77,27 +77,36 @@ export function renewingCertificates(options: RenewingOptions): CertificateSourc
     const keys = newKeyPair()
     const issued = await options.issue(keys.publicKey)
     const leaf = new X509Certificate(issued.certificate)
-    return { material: materialOf(issued, keys.privateKey), notAfter: issued.notAfter, notBefore: Date.parse(leaf.validFrom) }
+    return {
+      material: materialOf(issued, keys.privateKey),
+      notAfter: issued.notAfter,
+      notBefore: Date.parse(leaf.validFrom),
+    }
   }
 
   function schedule(at: number, renewed: (material: TlsMaterial) => void, notAfter: number): void {
     if (stopped) return
-    timer = setTimeout(() => {
-      obtain().then(
-        (next) => {
-          renewed(next.material)
-          options.logger?.info('tls: certificate renewed', { validTo: new Date(next.notAfter).toISOString() })
-          schedule(next.notBefore + (next.notAfter - next.notBefore) * renewAt, renewed, next.notAfter)
-        },
-        (error: unknown) => {
-          options.logger?.warn('tls: renewing the certificate failed; trying again', {
-            error: MicroError.from(error).detail,
-            expires: new Date(notAfter).toISOString(),
-          })
-          schedule(Date.now() + retryMs, renewed, notAfter)
-        },
-      )
-    }, Math.max(0, at - Date.now()))
+    timer = setTimeout(
+      () => {
+        obtain().then(
+          (next) => {
+            renewed(next.material)
+            options.logger?.info('tls: certificate renewed', {
+              validTo: new Date(next.notAfter).toISOString(),
+            })
+            schedule(next.notBefore + (next.notAfter - next.notBefore) * renewAt, renewed, next.notAfter)
+          },
+          (error: unknown) => {
+            options.logger?.warn('tls: renewing the certificate failed; trying again', {
+              error: MicroError.from(error).detail,
+              expires: new Date(notAfter).toISOString(),
+            })
+            schedule(Date.now() + retryMs, renewed, notAfter)
+          },
+        )
+      },
+      Math.max(0, at - Date.now()),
+    )
     timer.unref()
   }
 
@@ -120,13 +129,22 @@ export function renewingCertificates(options: RenewingOptions): CertificateSourc
  * renewed like a platform-issued one.
  */
 export function authorityCertificates(
-  ca: { root: string; issue(request: { namespace: string; service: string; publicKey: string; hosts?: readonly string[] }): IssuedCertificate },
+  ca: {
+    root: string
+    issue(request: {
+      namespace: string
+      service: string
+      publicKey: string
+      hosts?: readonly string[]
+    }): IssuedCertificate
+  },
   namespace: string,
   service: string,
   options: { hosts?: readonly string[]; logger?: Logger } = {},
 ): CertificateSource {
   return renewingCertificates({
-    issue: async (publicKey) => ca.issue({ namespace, service, publicKey, ...(options.hosts ? { hosts: options.hosts } : {}) }),
+    issue: async (publicKey) =>
+      ca.issue({ namespace, service, publicKey, ...(options.hosts ? { hosts: options.hosts } : {}) }),
     trust: async () => [ca.root],
     ...(options.logger ? { logger: options.logger } : {}),
   })

@@ -121,7 +121,8 @@ function checkRegistrant(ctx: Context, name: string, namespace: string): void {
     account.type === 'service' &&
     account.id === name &&
     (account.issuer === namespace || account.issuer === PLATFORM_NAMESPACE)
-  const admin = account.type === 'user' && account.scopes.includes(SCOPE_ADMIN) && belongsTo(account, namespace)
+  const admin =
+    account.type === 'user' && account.scopes.includes(SCOPE_ADMIN) && belongsTo(account, namespace)
   if (!own && !admin) {
     throw forbidden(
       AUTH_ERROR_ID,
