@@ -24,6 +24,7 @@ import { runGatewayPhase } from './run-gateway.js'
 import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
 import { runMessaging } from './run-messaging.js'
 import { runScale } from './run-scale.js'
+import { runTls, tlsChecks, tlsNoise } from './run-tls.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
 import { gatewayChecks, gatewayNoise } from './targets-gateway.js'
@@ -87,6 +88,12 @@ const config = {
     durationMs: quick ? 1000 : 5000,
     rounds: quick ? 1 : 3,
   },
+  tlsCost: {
+    concurrency: [1, 64],
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 5000,
+    rounds: quick ? 1 : 3,
+  },
   resilience: {
     concurrency: [64],
     warmupMs: quick ? 300 : 1000,
@@ -103,8 +110,8 @@ const config = {
   },
 }
 // Phases 8 (cost of the port limits), 9 (memory under attack) and 12 (cost of auth) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 19]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 19])
 const engines = findEngines()
 const WATCHDOG_MS = 15 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -152,6 +159,7 @@ const gateway = await runGatewayPhase(config.gateway, phases)
 const auth = await runAuth(config, phases)
 const grpc = await runGrpc(config.grpc, phases)
 const resilience = await runResilience(config.resilience, phases)
+const tls = await runTls(config, phases)
 
 // Summary
 const checks = [
@@ -163,6 +171,7 @@ const checks = [
   ...authChecks(auth),
   ...grpcChecks(grpc, Math.max(...config.grpc.concurrency)),
   ...resilienceChecks(resilience, Math.max(...config.resilience.concurrency)),
+  ...tlsChecks(tls),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
@@ -170,6 +179,7 @@ const noise: Record<string, number> = {
   ...limitsNoise(limits),
   ...gatewayNoise(gateway),
   ...authNoise(auth),
+  ...tlsNoise(tls),
 }
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
@@ -190,7 +200,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...tls, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

@@ -15,6 +15,10 @@ export {
   DEFAULT_AUTH_DIRECTORY,
   type LoginResult,
 } from './authority.js'
+export { CertificateAuthority, type CertificateRequest, type IssuedCertificate } from './ca/authority.js'
+export { Certificates } from './ca/handler.js'
+export { issueLocal, materialOf, newKeyPair } from './ca/local.js'
+export { type RunningCertificateAuthority, startCertificateAuthority } from './ca/start.js'
 export { authorizeCall, authorizeNamespace, type CallAuth, callAuthOf, callerOf } from './call-auth.js'
 export { authClientWrapper, identityMetadata } from './client-wrapper.js'
 export { type CredentialsOptions, ServiceCredentials, type TokenEndpoint } from './credentials.js'
@@ -64,5 +68,13 @@ export { type AuthWrapperOptions, authWrapper, bearerToken, type CallTarget } fr
 export { createServiceAuth, type ServiceAuth } from './service-auth.js'
 export { type ResolvedServiceAuth, resolveServiceAuth, type ServiceAuthOptions } from './service-option.js'
 export { type AuthTables, DEFAULT_AUTH_TABLES } from './tables.js'
+export { certificateAuthenticator } from './tls/authenticator.js'
+export { type ResolvedServiceTls, resolveServiceTls, type ServiceTlsOptions } from './tls/settings.js'
+export {
+  authorityCertificates,
+  type CertificateSource,
+  fileCertificates,
+  renewingCertificates,
+} from './tls/sources.js'
 export { DEFAULT_ACCESS_TTL, signAccessToken } from './tokens.js'
 export { TokenVerifier, type VerifierOptions } from './verifier.js'

@@ -17,7 +17,7 @@ const platform = (endpoint: string) => ({ type: 'service', name: PLATFORM_SERVIC
  * outside the rules. Written once per namespace; deleting them sticks.
  */
 export function defaultRules(): Rule[] {
-  const publicEndpoints = ['Auth.Login', 'Auth.Token', 'Auth.Logout', 'Auth.PublicKeys']
+  const publicEndpoints = ['Auth.Login', 'Auth.Token', 'Auth.Logout', 'Auth.PublicKeys', 'Certificates.CA']
   const signedIn = ['Auth.Inspect', 'Accounts.ChangeSecret']
   return [
     ...publicEndpoints.map(

@@ -15,7 +15,15 @@ export interface AuthTables {
 
 export const DEFAULT_AUTH_TABLES: AuthTables = Object.freeze({ namespace: 'micro', database: 'auth' })
 
-export type AuthTable = 'accounts' | 'refresh' | 'families' | 'rules' | 'keys' | 'revoked' | 'bootstrap'
+export type AuthTable =
+  | 'accounts'
+  | 'refresh'
+  | 'families'
+  | 'rules'
+  | 'keys'
+  | 'revoked'
+  | 'bootstrap'
+  | 'ca'
 
 /** The store options that address one auth table. */
 export function tableOptions(tables: AuthTables, table: AuthTable): ScopeOptions & { table: AuthTable } {

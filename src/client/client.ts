@@ -21,7 +21,7 @@ import type { CallOptions } from './options.js'
 import { callWithPolicies, policyHost } from './policies.js'
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './proxy.js'
 import { idempotentOn, pauseBeforeRetry, type RetryOptions, RetryPolicy } from './retry.js'
-import { TransportSet } from './transports.js'
+import { type ClientTlsSlot, TransportSet } from './transports.js'
 import type { CallFn, ClientRequest, ClientWrapper } from './wrappers.js'
 
 /** Options of `client.publish`. */
@@ -52,6 +52,8 @@ export interface ClientOptions {
    * the registry; calls to explicit addresses and in-process calls run without them.
    */
   resilience?: Resilience | ResilienceSpec
+  /** TLS for micro-protocol calls, filled in by the service at start (see ClientTls). */
+  tls?: ClientTlsSlot
 }
 
 /**
@@ -81,7 +83,7 @@ export class Client {
 
   constructor(options: ClientOptions) {
     this.#lookup = options.lookup
-    this.#transports = new TransportSet(options.transport)
+    this.#transports = new TransportSet(options.transport, undefined, options.tls)
     this.#broker = options.broker
     this.#selector = options.selector
     this.#codecs = options.codecs ?? defaultCodecs
@@ -162,7 +164,7 @@ export class Client {
       const request = { endpoint, headers, timeout: streamTimeout, signal: signalOf(options) }
       if (local) return openLocalStream(local, request)
       const node = await this.#pickNode(service, namespace, options, undefined)
-      return this.#transports.for(node).stream(node.address, request)
+      return this.#transports.for(node, service, namespace).stream(node.address, request)
     })
   }
 
@@ -260,7 +262,7 @@ export class Client {
       // flight (a graceful stop) has left the cache by the time the call fails.
       const routedWith = options.address === undefined ? this.#lookup.peek(service, namespace) : undefined
       try {
-        const reply = await this.#transports.for(node).call(node.address, {
+        const reply = await this.#transports.for(node, service, namespace).call(node.address, {
           endpoint,
           headers,
           body,

@@ -35,7 +35,8 @@ export function policyHost(parts: PolicyHostParts): PolicyHost {
         version === undefined && exclude === undefined ? undefined : { version, exclude },
       ),
     mark: (node, error) => selector.mark(node, error),
-    send: (node, call) => transports.for(node).call(node.address, call),
+    send: (node, call, service, namespace) =>
+      transports.for(node, service, namespace).call(node.address, call),
     decode: parts.decode,
     idempotent: idempotentNodes(),
     pause: pauseBeforeRetry,

@@ -2,6 +2,7 @@ import { Client } from '../client/client.js'
 import type { ClientStream } from '../client/client-stream.js'
 import type { ServiceLookup } from '../client/lookup.js'
 import type { CallOptions } from '../client/options.js'
+import type { ClientTlsSlot } from '../client/transports.js'
 import { serviceUnavailable } from '../errors/errors.js'
 import { createSelector } from '../selector/from-name.js'
 import { MicroTransport } from '../transport/micro-transport.js'
@@ -97,6 +98,13 @@ export function openPlatformClients(): number {
   return shared.size
 }
 
+/**
+ * TLS of this process's platform clients: the first service that starts with TLS puts its
+ * credentials here, so the `service` engines reach a TLS platform and are known to it by
+ * that service's certificate.
+ */
+export const platformTls: ClientTlsSlot = { current: undefined }
+
 function platformClient(): Client {
   return new Client({
     lookup: NO_LOOKUP,
@@ -104,6 +112,7 @@ function platformClient(): Client {
     selector: createSelector(),
     local: false,
     caller: 'micro.platform-client',
+    tls: platformTls,
   })
 }
 

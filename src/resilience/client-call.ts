@@ -20,7 +20,8 @@ export interface PolicyHost {
   ): NodeRecord | undefined
   /** The end of an attempt on a node the selector picked (every select needs one). */
   mark(node: NodeRecord, error?: unknown): void
-  send(node: NodeRecord, call: OutboundCall): Promise<Reply>
+  /** Send one attempt to `node` of `service` (found in `namespace`: a TLS client checks that identity). */
+  send(node: NodeRecord, call: OutboundCall, service: string, namespace: string): Promise<Reply>
   decode(reply: Reply, codec: Codec, explicit: boolean): unknown
   /** Whether the endpoint is idempotent on `nodeId`, from the records the call was routed with. */
   idempotent(records: readonly ServiceRecord[] | undefined, nodeId: string, endpoint: string): boolean
@@ -125,13 +126,18 @@ export class PolicyCall {
             // The common attempt, inline: no node breaker, no latencies to keep.
             let reply: Reply
             try {
-              reply = await host.send(node, {
-                endpoint: call.endpoint,
-                headers: call.headers,
-                body: call.body,
-                timeout: Math.max(1, this.#deadline - now),
-                signal: call.signal,
-              })
+              reply = await host.send(
+                node,
+                {
+                  endpoint: call.endpoint,
+                  headers: call.headers,
+                  body: call.body,
+                  timeout: Math.max(1, this.#deadline - now),
+                  signal: call.signal,
+                },
+                call.service,
+                call.namespace,
+              )
             } catch (error) {
               host.mark(node, error)
               throw error
@@ -202,13 +208,18 @@ export class PolicyCall {
     const started = p.hedging === undefined ? 0 : performance.now()
     let reply: Reply
     try {
-      reply = await host.send(node, {
-        endpoint: call.endpoint,
-        headers: call.headers,
-        body: call.body,
-        timeout: Math.max(1, this.#deadline - now),
-        signal,
-      })
+      reply = await host.send(
+        node,
+        {
+          endpoint: call.endpoint,
+          headers: call.headers,
+          body: call.body,
+          timeout: Math.max(1, this.#deadline - now),
+          signal,
+        },
+        call.service,
+        call.namespace,
+      )
     } catch (error) {
       host.mark(node, error)
       breaker?.record(error, Date.now())

@@ -1,4 +1,5 @@
 import type { ServiceAuthOptions } from '../auth/service-option.js'
+import type { ServiceTlsOptions } from '../auth/tls/settings.js'
 import type { Broker } from '../broker/broker.js'
 import type { RetryOptions } from '../client/retry.js'
 import type { ClientWrapper } from '../client/wrappers.js'
@@ -59,6 +60,13 @@ export interface ServiceOptions {
    * service call on with its own identity. `false` turns both off. Default: off.
    */
   auth?: boolean | ServiceAuthOptions
+  /**
+   * TLS on the service port, mutual between services (src/auth/tls): `true` or options
+   * (also MICRO_TLS=on); on by default when the service binds a non-loopback address.
+   * The certificate comes from MICRO_TLS_CERT/MICRO_TLS_KEY/MICRO_TLS_CA, or from the
+   * platform's CA (MICRO_PLATFORM with the service's credentials). `false` turns it off.
+   */
+  tls?: boolean | ServiceTlsOptions
   /** Server middleware. */
   wrappers?: HandlerWrapper[]
   /** Client middleware for `service.client`. */

@@ -1,6 +1,8 @@
 import { type ResolvedServiceAuth, resolveServiceAuth } from '../auth/service-option.js'
+import { type ResolvedServiceTls, resolveServiceTls } from '../auth/tls/settings.js'
 import { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
+import type { ClientTlsSlot } from '../client/transports.js'
 import type { ClientWrapper } from '../client/wrappers.js'
 import { createLogger, type Logger } from '../logger/logger.js'
 import { RegistryCache } from '../registry/cache.js'
@@ -32,6 +34,14 @@ export interface ServiceParts {
   blocks: ServiceBlocks
   /** The service's auth settings and the wrapper lists `start()` fills; undefined without auth. */
   auth: AuthSlots | undefined
+  /** The service's TLS settings and the client's TLS slot `start()` fills; undefined without TLS. */
+  tls: TlsSlots | undefined
+}
+
+/** TLS settings, and where the client finds its TLS once `start()` made it. */
+export interface TlsSlots {
+  settings: ResolvedServiceTls
+  client: ClientTlsSlot
 }
 
 /** Where auth's wrappers go once built at start (building them loads the JWT library). */
@@ -60,6 +70,8 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
   const late = options.features !== undefined && options.extensions === undefined
   const authSettings = resolveServiceAuth(options.auth, env)
   const auth = authSettings && { settings: authSettings, server: [], client: [] }
+  const tlsSettings = resolveServiceTls(options.tls, env, settings.address, authSettings?.enforce ?? false)
+  const tls = tlsSettings && { settings: tlsSettings, client: { current: undefined } }
   const lookup = new RegistryCache(registry)
   const resilience = resilienceOf(options, env)
   const server = new Server({
@@ -108,6 +120,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     local: localServices,
     caller: name,
     resilience,
+    ...(tls ? { tls: tls.client } : {}),
   })
   return {
     settings,
@@ -119,6 +132,7 @@ export function serviceParts(options: ServiceOptions, extensions: Extensions): S
     client,
     blocks,
     auth,
+    tls,
   }
 }
 

@@ -1,9 +1,11 @@
+import type { ServiceTls } from '../auth/tls/service-tls.js'
 import type { Broker } from '../broker/broker.js'
 import type { MessageHandler, SubscriberOptions } from '../broker/subscriber.js'
 import type { Client } from '../client/client.js'
 import { localServices } from '../client/local.js'
 import type { Config } from '../config/config.js'
 import type { Features } from '../definition/deps.js'
+import { platformTls } from '../engines/platform.js'
 import type { Events } from '../events/events.js'
 import { withPlatformTracing } from '../features/tracing/target.js'
 import type { Logger } from '../logger/logger.js'
@@ -22,7 +24,7 @@ import { Extensions } from './extensions.js'
 import type { ServiceFeatureSet } from './features.js'
 import { Hooks, WithHooks } from './lifecycle.js'
 import type { ServiceFeatures, ServiceOptions } from './options.js'
-import { type AuthSlots, serviceParts } from './parts.js'
+import { type AuthSlots, serviceParts, type TlsSlots } from './parts.js'
 import { closePort } from './port.js'
 import { probeRoutes } from './probes.js'
 import { Advertised, type HttpAdvert, serviceRecord } from './record.js'
@@ -68,6 +70,9 @@ export class Service extends WithHooks implements AsyncDisposable {
   readonly #listen: boolean
   readonly #registration: Registration
   readonly #auth: AuthSlots | undefined
+  readonly #tlsSlots: TlsSlots | undefined
+  /** The service's TLS once started (src/auth/tls, loaded only when TLS is on). */
+  #tls: ServiceTls | undefined
   readonly #advertised = new Advertised()
   #featureSet: ServiceFeatureSet | undefined
   #listener: Listener | undefined
@@ -105,6 +110,7 @@ export class Service extends WithHooks implements AsyncDisposable {
     this.client = parts.client
     this.#blocks = parts.blocks
     this.#auth = parts.auth
+    this.#tlsSlots = parts.tls
     this.#registration = new Registration({
       registry: this.registry,
       namespace: s.namespace,
@@ -248,18 +254,23 @@ export class Service extends WithHooks implements AsyncDisposable {
     if (this.#state !== 'new') throw new Error(`service ${this.name} cannot start: it is ${this.#state}`)
     this.#state = 'starting'
     try {
+      await this.#initTrust()
       await this.#blocks.loadConfig()
       await this.#initAuth()
+      await this.#initTls()
       await this.#initFeatures()
       await Hooks.run(this.hooks.beforeStart)
       if (this.#listen) {
         for (const { target, options } of this.#extensions.rpcHandlers) this.server.handle(target, options)
         if (this.#transport.name === 'grpc') await this.#addGrpcServices()
+        const serverTls = this.#tls?.server()
         this.#listener = await this.#transport.listen(this.#listenAddress(), this.server, {
           maxFrameSize: this.#settings.maxFrameSize,
           limits: this.#settings.limits,
           routes: probeRoutes(this.#extensions),
+          ...(serverTls ? { tls: serverTls } : {}),
         })
+        if (serverTls) this.#advertised.setNodeMetadata({ tls: 'on' })
         const advertise = this.#transport.name !== 'nats' ? this.#settings.advertise : undefined
         this.#address = advertise ?? this.#listener.address
       }
@@ -364,6 +375,8 @@ export class Service extends WithHooks implements AsyncDisposable {
   }
 
   async #closeClients(): Promise<void> {
+    this.#tls?.stop()
+    if (this.#tls && platformTls.current === this.#tls.client) platformTls.current = undefined
     await this.#blocks.close()
     await this.client.close()
     if (this.#ownsRegistry) await this.registry.close()
@@ -377,6 +390,44 @@ export class Service extends WithHooks implements AsyncDisposable {
     const info = { name: this.name, version: this.version, namespace: this.namespace }
     await this.#featureSet.init(info, this.#extensions, this.logger, this.#variables)
     Object.assign(this.features, this.#featureSet.apis)
+  }
+
+  /**
+   * TLS, first step: the CA to trust, so that every call this service makes (to the
+   * platform too, for its config and its certificate) goes over TLS from the start; and
+   * callers known by their client certificate when auth checks callers.
+   */
+  async #initTrust(): Promise<void> {
+    const slots = this.#tlsSlots
+    if (slots === undefined || this.#tls) return
+    const { ServiceTls } = await import('../auth/tls/service-tls.js')
+    const settings = slots.settings
+    let serving = settings.serve && this.#listen
+    if (serving && this.#transport.name !== 'micro') {
+      this.logger.warn(
+        `TLS on the service port needs the micro transport; ${this.#transport.name} serves without it (NATS: use the NATS server's TLS)`,
+      )
+      serving = false
+    }
+    this.#tls = await ServiceTls.trust(settings, serving)
+    slots.client.current = this.#tls.client
+    platformTls.current ??= this.#tls.client
+    if (serving && this.#auth?.settings.enforce) {
+      const { certificateAuthenticator } = await import('../auth/tls/authenticator.js')
+      this.#auth.settings.authenticators.push(certificateAuthenticator())
+    }
+  }
+
+  /** TLS, second step (after auth logged in): this service's certificate, kept renewed. */
+  async #initTls(): Promise<void> {
+    await this.#tls?.start({
+      name: this.name,
+      namespace: this.namespace,
+      client: this.client,
+      platform: this.#auth?.settings.platform ?? (this.#variables.MICRO_PLATFORM || undefined),
+      hosts: certificateHosts(this.#settings.address, this.#settings.advertise),
+      logger: this.logger,
+    })
   }
 
   /** Build auth's wrappers (loaded only when auth is on): before listening, so no call goes unchecked. */
@@ -442,6 +493,17 @@ export class Service extends WithHooks implements AsyncDisposable {
       nodeMetadata: this.#advertised.nodeMetadata,
     })
   }
+}
+
+/** The hosts a service certificate names: where the service is reached, and loopback. */
+function certificateHosts(address: string, advertise: string | undefined): string[] {
+  const hosts = new Set(['localhost', '127.0.0.1', '::1'])
+  for (const candidate of [address, advertise]) {
+    if (candidate === undefined) continue
+    const host = candidate.slice(0, candidate.lastIndexOf(':')).replace(/^\[|\]$/g, '')
+    if (host !== '' && host !== '0.0.0.0' && host !== '::') hosts.add(host)
+  }
+  return [...hosts]
 }
 
 /**

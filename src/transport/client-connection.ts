@@ -8,6 +8,7 @@ import { FrameParser, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
 import { MicroStream, type StreamHost } from './micro-stream.js'
 import { StreamDeadline } from './stream-deadline.js'
+import { dialTls, type SecureDial } from './tls/client.js'
 import type { OutboundCall, OutboundStream, Reply } from './transport.js'
 import { lostError, unsentError } from './transport-errors.js'
 
@@ -25,6 +26,8 @@ export interface ClientConnectionOptions {
   keepAlive: number
   /** Give up on a server that does not answer a ping within this, ms. */
   keepAliveTimeout: number
+  /** Dial TLS and accept only a server proving this identity (undefined: plain TCP). */
+  secure?: SecureDial
 }
 
 /**
@@ -108,7 +111,11 @@ export class ClientConnection implements StreamHost {
     this.#options = options
     this.#onGone = onGone
     const { host, port } = parseAddress(address)
-    const socket = connect({ host, port, noDelay: true, keepAlive: true })
+    const secure = options.secure
+    const socket =
+      secure === undefined
+        ? connect({ host, port, noDelay: true, keepAlive: true })
+        : dialTls(host, port, secure)
     this.#socket = socket
     this.#writer = new FrameWriter(socket)
     this.#parser = new FrameParser(options.maxFrameSize, this)
@@ -116,7 +123,7 @@ export class ClientConnection implements StreamHost {
       const dialTimer = setTimeout(() => {
         socket.destroy(new Error(`dial timeout after ${options.dialTimeout} ms`))
       }, options.dialTimeout)
-      socket.once('connect', () => {
+      socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(dialTimer)
         this.#isConnected = true
         this.#startKeepAlive()
@@ -296,6 +303,14 @@ export class ClientConnection implements StreamHost {
       cleanup()
     }
     if (this.#goingAway && this.inFlight === 0) setImmediate(() => this.close())
+  }
+
+  /** Take no new calls (new ones dial afresh: a renewed certificate); close once those in flight are done. */
+  retire(): void {
+    if (this.#closed || this.#goingAway) return
+    this.#goingAway = true
+    this.#onGone(this)
+    if (this.inFlight === 0) this.close()
   }
 
   /** Close the connection; calls in flight fail with `reason`. */

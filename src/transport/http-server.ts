@@ -11,6 +11,7 @@ import { type Headers, newHeaders, setHeader } from './frame.js'
 import { crossSiteRefusal } from './http-cross-site.js'
 import { HttpPeer } from './http-peer.js'
 import { MESSAGE_OVERHEAD } from './micro-stream.js'
+import { attachPeer, peerOfSocket } from './tls/peer.js'
 import type { Dispatcher, InboundCall, ListenOptions } from './transport.js'
 
 export interface HttpServerOptions {
@@ -182,6 +183,8 @@ function headersOf(req: IncomingMessage): Headers {
     if (value === undefined) continue
     setHeader(headers, key, Array.isArray(value) ? value.join(', ') : value)
   }
+  const peer = peerOfSocket(req.socket)
+  if (peer !== undefined) attachPeer(headers, peer)
   return headers
 }
 

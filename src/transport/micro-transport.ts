@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
 import { TcpListener } from './listener.js'
-import { ConnectionPool } from './pool.js'
+import { ConnectionPool, type PoolOptions } from './pool.js'
+import type { TlsCredentials } from './tls/credentials.js'
 import type {
   Dispatcher,
   Listener,
@@ -33,18 +34,47 @@ export interface MicroTransportOptions {
 export class MicroTransport implements Transport {
   readonly name = 'micro'
   readonly #pool: ConnectionPool
+  readonly #poolOptions: PoolOptions
   readonly #maxFrameSize: number
+  /** TLS views by credentials, then by the identity they verify. */
+  readonly #secure = new WeakMap<TlsCredentials, Map<string, SecureMicroTransport>>()
+  readonly #securePools = new Set<ConnectionPool>()
 
   constructor(options: MicroTransportOptions = {}) {
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
-    this.#pool = new ConnectionPool({
+    this.#poolOptions = {
       size: options.poolSize ?? 1,
       idleTtl: options.poolIdleTtl ?? 60_000,
       maxFrameSize: this.#maxFrameSize,
       dialTimeout: options.dialTimeout ?? 5000,
       keepAlive: options.keepAlive ?? 30_000,
       keepAliveTimeout: options.keepAliveTimeout ?? 10_000,
-    })
+    }
+    this.#pool = new ConnectionPool(this.#poolOptions)
+  }
+
+  /**
+   * This transport over TLS to one service: connections present `credentials`' certificate
+   * (if any), check the server against its CA, and reach only a server whose certificate
+   * names `expected` (`micro://<namespace>/<service>`). Its connections are pooled apart
+   * from plain ones and from other identities'; `close()` closes them too.
+   */
+  secure(credentials: TlsCredentials, expected: string): Transport {
+    let views = this.#secure.get(credentials)
+    if (views === undefined) {
+      views = new Map()
+      this.#secure.set(credentials, views)
+    }
+    let view = views.get(expected)
+    if (view === undefined) {
+      const pool = new ConnectionPool({ ...this.#poolOptions, secure: { credentials, expected } })
+      this.#securePools.add(pool)
+      // A renewed certificate: connections made with the old one give way to new ones.
+      credentials.onUpdate(() => pool.retire())
+      view = new SecureMicroTransport(this, pool)
+      views.set(expected, view)
+    }
+    return view
   }
 
   listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<Listener> {
@@ -53,6 +83,37 @@ export class MicroTransport implements Transport {
       maxFrameSize: options.maxFrameSize ?? this.#maxFrameSize,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     })
+  }
+
+  call(address: string, call: OutboundCall): Promise<Reply> {
+    return this.#pool.get(address).call(call)
+  }
+
+  async stream(address: string, call: OutboundStream): Promise<StreamChannel> {
+    const connection = this.#pool.get(address)
+    await connection.connected
+    return connection.stream(call)
+  }
+
+  async close(): Promise<void> {
+    this.#pool.close()
+    for (const pool of this.#securePools) pool.close()
+  }
+}
+
+/** The micro transport to one service over TLS (see `MicroTransport.secure`). */
+class SecureMicroTransport implements Transport {
+  readonly name = 'micro'
+  readonly #base: MicroTransport
+  readonly #pool: ConnectionPool
+
+  constructor(base: MicroTransport, pool: ConnectionPool) {
+    this.#base = base
+    this.#pool = pool
+  }
+
+  listen(address: string, dispatcher: Dispatcher, options?: ListenOptions): Promise<Listener> {
+    return this.#base.listen(address, dispatcher, options)
   }
 
   call(address: string, call: OutboundCall): Promise<Reply> {

@@ -38,6 +38,11 @@ export class ConnectionPool {
     return connection
   }
 
+  /** Retire every connection: new calls dial new ones, open ones close once idle. */
+  retire(): void {
+    for (const list of [...this.#byAddress.values()]) for (const connection of [...list]) connection.retire()
+  }
+
   /** Close every connection. */
   close(): void {
     if (this.#pruner) clearInterval(this.#pruner)

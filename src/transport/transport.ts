@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { MicroError } from '../errors/errors.js'
 import type { Headers } from './frame.js'
 import type { ServerLimits } from './limits.js'
+import type { ServerTls } from './tls/server.js'
 
 export type { Headers } from './frame.js'
 
@@ -99,6 +100,11 @@ export interface ListenOptions {
   routes?: { get(path: string): HttpRoute | undefined }
   /** What one peer may make the listener hold, and cross-site rules. Default DEFAULT_LIMITS. */
   limits?: ServerLimits
+  /**
+   * Serve TLS only (both protocols inside it), with these credentials; plain connections
+   * get an error saying so. Transports that cannot (NATS) refuse to listen with it.
+   */
+  tls?: ServerTls
 }
 
 /** A bound server socket. */

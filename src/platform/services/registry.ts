@@ -1,3 +1,7 @@
+import { AUTH_ERROR_ID, SCOPE_ADMIN } from '../../auth/auth.js'
+import { callAuthOf } from '../../auth/call-auth.js'
+import { belongsTo, PLATFORM_NAMESPACE } from '../../auth/rules.js'
+import { forbidden, unauthorized } from '../../errors/errors.js'
 import { isEndpoint, isNode, isObject, isStringMap } from '../../registry/records.js'
 import type { Registry as RegistryEngine, ServiceRecord, WatchEvent } from '../../registry/registry.js'
 import type { Context } from '../../server/context.js'
@@ -35,19 +39,28 @@ export class Registry {
     this.#closing = options.closing
   }
 
-  /** `{namespace?, service, ttl?}`: add or renew the nodes of a service version. */
-  async Register(request: unknown): Promise<Record<string, never>> {
+  /**
+   * `{namespace?, service, ttl?}`: add or renew the nodes of a service version. With auth,
+   * only the service's own account (by token or certificate) or an admin may.
+   */
+  async Register(request: unknown, ctx?: Context): Promise<Record<string, never>> {
     const req = fields(request, 'Registry.Register')
     const ttl = optionalNumber(req, 'ttl')
     if (ttl !== undefined && ttl <= 0) throw invalid('ttl must be a positive number of ms')
-    await this.#registry.register(serviceOf(req), { namespace: namespaceOf(req), ttl })
+    const service = serviceOf(req)
+    const namespace = namespaceOf(req)
+    if (ctx) checkRegistrant(ctx, service.name, namespace)
+    await this.#registry.register(service, { namespace, ttl })
     return {}
   }
 
-  /** `{namespace?, service}`: remove the given nodes. */
-  async Deregister(request: unknown): Promise<Record<string, never>> {
+  /** `{namespace?, service}`: remove the given nodes (the same callers as Register). */
+  async Deregister(request: unknown, ctx?: Context): Promise<Record<string, never>> {
     const req = fields(request, 'Registry.Deregister')
-    await this.#registry.deregister(serviceOf(req), { namespace: namespaceOf(req) })
+    const service = serviceOf(req)
+    const namespace = namespaceOf(req)
+    if (ctx) checkRegistrant(ctx, service.name, namespace)
+    await this.#registry.deregister(service, { namespace })
     return {}
   }
 
@@ -88,6 +101,33 @@ export class Registry {
     } finally {
       watcher.stop()
     }
+  }
+}
+
+/**
+ * Who may register (or deregister) service `name`: its own service account (id = name, of
+ * the namespace or of `micro`), by token or client certificate, or an admin user. Without
+ * auth (no wrapper), or an anonymous caller of an open platform, anyone may, as before.
+ */
+function checkRegistrant(ctx: Context, name: string, namespace: string): void {
+  const auth = callAuthOf(ctx)
+  if (auth === undefined) return
+  const account = auth.caller?.account
+  if (account === undefined) {
+    if (auth.mode === 'open') return
+    throw unauthorized(AUTH_ERROR_ID, `registering ${name}: log in or call with the service's certificate`)
+  }
+  const own =
+    account.type === 'service' &&
+    account.id === name &&
+    (account.issuer === namespace || account.issuer === PLATFORM_NAMESPACE)
+  const admin =
+    account.type === 'user' && account.scopes.includes(SCOPE_ADMIN) && belongsTo(account, namespace)
+  if (!own && !admin) {
+    throw forbidden(
+      AUTH_ERROR_ID,
+      `account ${account.id} may not register service ${name}: a service registers under its own name`,
+    )
   }
 }
 
