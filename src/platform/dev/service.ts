@@ -1,0 +1,353 @@
+import { relative } from 'node:path'
+import type { Command } from '../runtime/instance.js'
+import { signalGroup } from '../runtime/proc.js'
+import { type ResolvedSource, resolveSource } from '../runtime/source.js'
+import { Supervisor } from '../runtime/supervisor.js'
+import type { ExitInfo, LogRecord } from '../runtime/types.js'
+import { SourceChecker } from './check.js'
+import { FailureReport } from './failure.js'
+import type { Printer } from './output.js'
+import type { DevEvent, DevServiceSpec, DevServiceState, DevServiceStatus } from './types.js'
+
+/** `micro run`'s running line: what a service serves on, once it is registered. */
+const RUNNING = /^\S+ \S+ is running: (.*)$/
+/** Supervisor notes the dev loop says in its own words. */
+const OWN_WORDS = /^(?:started pid|replaced pid|update failed|roll back failed)/
+
+/** What a {@link DevService} needs from the dev loop. */
+export interface DevServiceOptions {
+  spec: DevServiceSpec
+  source: ResolvedSource
+  /** The command of a process of this source (the dev loop builds it: env, CLI path). */
+  commandFor(source: ResolvedSource): Command
+  /** A port it always listens on: the new version cannot start next to the old one. */
+  fixedPort?: number
+  printer: Printer
+  emit(event: DevEvent): void
+  /** Local files the service imports, after each successful check (the watcher follows them). */
+  onFiles(files: string[]): void
+  /** The dev loop's working folder (paths in messages are relative to it). */
+  cwd: string
+  stopTimeout: number
+  readyTimeout: number
+}
+
+/**
+ * One service of the dev loop: a Supervisor of one process, and its hot reload. A reload
+ * checks the code first (syntax and local imports, and types with a tsconfig), then
+ * starts the new version next to the old one and stops the old one only once the new one
+ * is ready (registered). A check that fails, or a new version that exits or is not ready,
+ * leaves the old one serving; the error is printed once, however often it is saved.
+ */
+export class DevService {
+  readonly name: string
+  readonly spec: DevServiceSpec
+  readonly #options: DevServiceOptions
+  readonly #checker: SourceChecker
+  readonly #failures: FailureReport
+  #source: ResolvedSource
+  #supervisor: Supervisor | undefined
+  #state: DevServiceState = 'waiting'
+  #serving = new Map<number, string>()
+  #readyPid: number | undefined
+  #reloads = 0
+  #restartsBefore = 0
+  #startedAt = 0
+  #reloading: Promise<void> | undefined
+  #again: string[] | undefined
+  /** During a reload: output of the new process, shown once it is ready or as the error. */
+  #candidate: { servingPid: number | undefined; lines: string[] } | undefined
+  #readyWaiters: (() => void)[] = []
+  #outcomeWaiters: ((outcome: 'ready' | ExitInfo) => void)[] = []
+  #everReady = false
+
+  constructor(options: DevServiceOptions) {
+    this.#options = options
+    this.spec = options.spec
+    this.name = options.spec.name
+    this.#source = options.source
+    this.#checker = new SourceChecker(options.source, {
+      cwd: options.cwd,
+      note: (line) => options.printer.note(this.name, line),
+    })
+    this.#failures = new FailureReport(options.printer, this.name)
+  }
+
+  get state(): DevServiceState {
+    return this.#state
+  }
+
+  /** Resolves the first time the service is ready (a script: once it has exited with 0). */
+  whenReady(): Promise<void> {
+    if (this.#everReady) return Promise.resolve()
+    return new Promise((resolve) => this.#readyWaiters.push(resolve))
+  }
+
+  /** Start the first process; resolves with its first outcome (ready, or how it ended). */
+  start(): Promise<'ready' | ExitInfo> {
+    this.#startedAt = Date.now()
+    this.#state = 'starting'
+    const outcome = this.#nextOutcome()
+    this.#launch(this.#options.commandFor(this.#source))
+    return outcome
+  }
+
+  /** Check the source; print what is wrong as a warning (the running version is not touched). */
+  async checkInBackground(): Promise<void> {
+    const outcome = await this.#checker.check().catch(() => undefined)
+    if (!outcome) return
+    this.#options.onFiles(outcome.files)
+    if (!outcome.ok)
+      this.#failures.report(
+        `${this.#describeCheckFailure(outcome.tools)} (it runs; a reload needs this fixed)`,
+        outcome.error,
+      )
+  }
+
+  /**
+   * Reload after `files` changed. A reload asked for while one runs is done after it,
+   * once, with everything that changed meanwhile.
+   */
+  reload(files: string[]): Promise<void> {
+    if (this.#state === 'waiting' || this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.resolve()
+    }
+    if (this.#reloading) {
+      this.#again = [...(this.#again ?? []), ...files]
+      return this.#reloading
+    }
+    this.#reloading = (async () => {
+      let changed: string[] | undefined = files
+      while (changed && !this.#stopped) {
+        this.#again = undefined
+        await this.#reloadOnce(changed).catch((error: Error) =>
+          this.#failures.report('reload failed', error.message),
+        )
+        changed = this.#again
+      }
+    })().finally(() => {
+      this.#reloading = undefined
+    })
+    return this.#reloading
+  }
+
+  status(): DevServiceStatus {
+    const supervised = this.#supervisor?.status()
+    const instance = supervised?.instances[0]
+    return {
+      name: this.name,
+      source: this.spec.source,
+      state: this.#state,
+      version: this.#source.version,
+      ...(this.#readyPid && this.#serving.has(this.#readyPid)
+        ? { serving: this.#serving.get(this.#readyPid) }
+        : {}),
+      ...(instance?.pid ? { pid: instance.pid } : {}),
+      restarts: this.#restartsBefore + (supervised?.restarts ?? 0),
+      reloads: this.#reloads,
+      ...(this.#failures.current ? { error: this.#failures.current } : {}),
+    }
+  }
+
+  /** Stop its process gracefully (SIGTERM, SIGKILL after the stop timeout). */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return
+    this.#state = 'stopping'
+    await this.#supervisor?.stop()
+    this.#state = 'stopped'
+  }
+
+  /** Kill its processes now (a second Ctrl-C). */
+  kill(): void {
+    for (const proc of this.#supervisor?.processes() ?? []) signalGroup(proc.pid, 'SIGKILL')
+  }
+
+  get #stopped(): boolean {
+    return this.#state === 'stopping' || this.#state === 'stopped'
+  }
+
+  async #reloadOnce(files: string[]): Promise<void> {
+    const startedAt = Date.now()
+    const shown = files.map((f) => relative(this.#options.cwd, f) || f).slice(0, 3)
+    const more = files.length > 3 ? ` and ${files.length - 3} more` : ''
+    this.#options.printer.note(this.name, `${shown.join(', ')}${more} changed: reloading`)
+    this.#source = await resolveSource(this.spec.config ?? this.spec.source)
+    const check = await this.#checker.check()
+    this.#options.onFiles(check.files)
+    if (this.#stopped) return
+    if (!check.ok) {
+      this.#fail(this.#describeCheckFailure(check.tools), check.error)
+      return
+    }
+    const command = this.#options.commandFor(this.#source)
+    if (this.#options.fixedPort !== undefined || this.#source.scriptOnly) {
+      await this.#restart(command, startedAt)
+      return
+    }
+    const supervisor = this.#supervisor as Supervisor
+    const before = supervisor.status().instances[0]
+    const servingPid = before?.state === 'running' ? before.pid : undefined
+    this.#candidate = { servingPid, lines: [] }
+    this.#state = 'reloading'
+    try {
+      await supervisor.update(command)
+    } catch (error) {
+      const lines = this.#candidate?.lines ?? []
+      this.#candidate = undefined
+      this.#state = servingPid ? 'ready' : 'failed'
+      const detail = [...lines.slice(-30), (error as Error).message].join('\n')
+      this.#fail('the new version did not start', detail)
+      return
+    }
+    const lines = this.#candidate?.lines ?? []
+    this.#candidate = undefined
+    for (const line of lines) this.#options.printer.output(this.name, 'stdout', line)
+    this.#reloaded(startedAt, servingPid)
+  }
+
+  /** A service that cannot run twice at once: stop the old process, then start the new one. */
+  async #restart(command: Command, startedAt: number): Promise<void> {
+    const old = this.#supervisor
+    this.#restartsBefore += old?.status().restarts ?? 0
+    const servingPid = this.#readyPid
+    this.#state = 'reloading'
+    await old?.stop()
+    if (this.#stopped) return
+    const outcome = this.#nextOutcome()
+    this.#launch(command)
+    const result = await outcome
+    if (result === 'ready' || this.#source.scriptOnly) {
+      this.#reloaded(startedAt, servingPid)
+      return
+    }
+    const why =
+      this.#options.fixedPort !== undefined
+        ? ` (port ${this.#options.fixedPort} is fixed: the old version was stopped first)`
+        : ''
+    this.#fail(`the new version did not start${why}`, `exited (${exitText(result)})`)
+  }
+
+  #reloaded(startedAt: number, oldPid: number | undefined): void {
+    this.#reloads++
+    this.#failures.clear()
+    const pid = this.#supervisor?.status().instances[0]?.pid
+    this.#readyPid = pid
+    if (this.#state === 'reloading') this.#state = 'ready'
+    const ms = Date.now() - startedAt
+    const serving = pid ? this.#serving.get(pid) : undefined
+    const swap = oldPid && pid ? ` (pid ${oldPid} -> ${pid})` : ''
+    this.#options.printer.note(this.name, `reloaded in ${ms} ms${serving ? `: ${serving}` : ''}${swap}`)
+    this.#options.emit({ type: 'reloaded', service: this.name, ms, ...(pid ? { pid } : {}) })
+  }
+
+  #fail(headline: string, detail: string | undefined): void {
+    const serving = this.#readyPid !== undefined && this.#state !== 'failed'
+    this.#failures.report(
+      `${headline}; ${serving ? 'the old version keeps serving' : 'nothing of it is serving'}`,
+      detail,
+    )
+    this.#options.emit({
+      type: 'reload-failed',
+      service: this.name,
+      error: this.#failures.current ?? headline,
+    })
+  }
+
+  #describeCheckFailure(tools: string[]): string {
+    return tools.includes('tsc') ? 'the code does not type-check' : 'the code does not compile'
+  }
+
+  #launch(command: Command): void {
+    const supervisor = new Supervisor({
+      command,
+      instances: 1,
+      restart: this.#source.scriptOnly ? 'never' : 'always',
+      stopTimeout: this.#options.stopTimeout,
+      readyTimeout: this.#options.readyTimeout,
+      onLog: (record) => this.#onLog(record),
+      onChange: () => this.#onChange(supervisor),
+    })
+    this.#supervisor = supervisor
+    supervisor.start()
+  }
+
+  #onLog(record: LogRecord): void {
+    if (record.stream === 'runtime') {
+      if (!OWN_WORDS.test(record.line)) this.#options.printer.note(this.name, record.line)
+      return
+    }
+    const running = record.stream === 'stdout' ? RUNNING.exec(record.line) : null
+    if (running) this.#serving.set(record.pid, running[1] as string)
+    const candidate = this.#candidate
+    if (candidate && record.pid !== candidate.servingPid) {
+      candidate.lines.push(record.line)
+      return
+    }
+    this.#options.printer.output(this.name, record.stream, record.line)
+    this.#options.emit({
+      type: 'output',
+      service: this.name,
+      stream: record.stream,
+      line: record.line,
+      pid: record.pid,
+    })
+  }
+
+  #onChange(supervisor: Supervisor): void {
+    if (supervisor !== this.#supervisor) return
+    const instance = supervisor.status().instances[0]
+    if (!instance) return
+    const scriptDone = this.#source.scriptOnly && instance.state === 'exited' && instance.lastExit?.code === 0
+    if (instance.state === 'running' || scriptDone) {
+      this.#settle('ready')
+      if (this.#state === 'reloading' || instance.pid === this.#readyPid) return
+      if (this.#source.scriptOnly && !scriptDone) return
+      this.#readyPid = instance.pid
+      this.#state = 'ready'
+      const serving = instance.pid ? this.#serving.get(instance.pid) : undefined
+      const ms = Date.now() - this.#startedAt
+      this.#options.printer.note(
+        this.name,
+        scriptDone ? 'finished' : `ready in ${ms} ms${serving ? `: ${serving}` : ''}`,
+      )
+      this.#options.emit({
+        type: 'ready',
+        service: this.name,
+        ...(serving ? { serving } : {}),
+        ...(instance.pid ? { pid: instance.pid } : {}),
+      })
+      this.#markEverReady()
+      return
+    }
+    const exited = ['backoff', 'crash-loop', 'exited'].includes(instance.state) && instance.lastExit
+    if (exited && instance.lastExit) {
+      this.#settle(instance.lastExit)
+      if (this.#state !== 'reloading' && !this.#stopped) {
+        this.#state = 'failed'
+        this.#readyPid = undefined
+        this.#options.emit({ type: 'exited', service: this.name, detail: exitText(instance.lastExit) })
+      }
+    }
+  }
+
+  #nextOutcome(): Promise<'ready' | ExitInfo> {
+    return new Promise((resolve) => this.#outcomeWaiters.push(resolve))
+  }
+
+  #settle(outcome: 'ready' | ExitInfo): void {
+    const waiters = this.#outcomeWaiters
+    this.#outcomeWaiters = []
+    for (const resolve of waiters) resolve(outcome)
+  }
+
+  #markEverReady(): void {
+    if (this.#everReady) return
+    this.#everReady = true
+    for (const resolve of this.#readyWaiters.splice(0)) resolve()
+  }
+}
+
+function exitText(exit: ExitInfo): string {
+  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
+  return exit.reason ? `${how}: ${exit.reason}` : how
+}
