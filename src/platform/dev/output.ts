@@ -43,12 +43,11 @@ export class Printer {
     for (const [i, name] of names.entries()) this.#colorOf.set(name, COLORS[i % COLORS.length] as number)
   }
 
-  /** A line a service printed. */
-  output(service: string, stream: 'stdout' | 'stderr', line: string): void {
+  /** A line a service printed; `tag` marks whose it is (`[old]`: the process a reload replaces). */
+  output(service: string, _stream: 'stdout' | 'stderr', line: string, tag?: string): void {
     const text = formatLogLine(line)
-    this.#write(
-      `${this.#name(service)} ${this.#paint('|', 2)} ${stream === 'stderr' && text === line ? line : text}\n`,
-    )
+    const marked = tag ? `${this.#paint(tag, 2)} ${text}` : text
+    this.#write(`${this.#name(service)} ${this.#paint('|', 2)} ${marked}\n`)
   }
 
   /** Something the dev loop did (`micro` when it concerns no one service). */

@@ -11,6 +11,8 @@ import type { DevEvent, DevServiceSpec, DevServiceState, DevServiceStatus } from
 
 /** `micro run`'s running line: what a service serves on, once it is registered. */
 const RUNNING = /^\S+ \S+ is running: (.*)$/
+/** Lines of a starting new version kept to show (the rest of a flood is dropped). */
+const MAX_BUFFERED = 1000
 /** Supervisor notes the dev loop says in its own words. */
 const OWN_WORDS = /^(?:started pid|replaced pid|update failed|roll back failed)/
 
@@ -56,7 +58,9 @@ export class DevService {
   #reloading: Promise<void> | undefined
   #again: string[] | undefined
   /** During a reload: output of the new process, shown once it is ready or as the error. */
-  #candidate: { servingPid: number | undefined; lines: string[] } | undefined
+  #candidate: Candidate | undefined
+  /** The old process of a swap, while it drains: its lines are marked `[old]`. */
+  #retiringPid: number | undefined
   #readyWaiters: (() => void)[] = []
   #outcomeWaiters: ((outcome: 'ready' | ExitInfo) => void)[] = []
   #everReady = false
@@ -187,22 +191,31 @@ export class DevService {
     const supervisor = this.#supervisor as Supervisor
     const before = supervisor.status().instances[0]
     const servingPid = before?.state === 'running' ? before.pid : undefined
-    this.#candidate = { servingPid, lines: [] }
+    const candidate: Candidate = { servingPid, startedAt, lines: [], swapped: false }
+    this.#candidate = candidate
     this.#state = 'reloading'
     try {
       await supervisor.update(command)
     } catch (error) {
-      const lines = this.#candidate?.lines ?? []
       this.#candidate = undefined
       this.#state = servingPid ? 'ready' : 'failed'
+      const lines = candidate.lines.map((l) => l.line)
       const detail = [...lines.slice(-30), (error as Error).message].join('\n')
       this.#fail('the new version did not start', detail)
       return
+    } finally {
+      this.#retiringPid = undefined
     }
-    const lines = this.#candidate?.lines ?? []
+    if (!candidate.swapped) this.#swapped(candidate)
+  }
+
+  /** The new process is ready and takes over: its output so far, then the reloaded line. */
+  #swapped(candidate: Candidate): void {
+    candidate.swapped = true
     this.#candidate = undefined
-    for (const line of lines) this.#options.printer.output(this.name, 'stdout', line)
-    this.#reloaded(startedAt, servingPid)
+    this.#retiringPid = candidate.servingPid
+    for (const { stream, line } of candidate.lines) this.#options.printer.output(this.name, stream, line)
+    this.#reloaded(candidate.startedAt, candidate.servingPid)
   }
 
   /** A service that cannot run twice at once: stop the old process, then start the new one. */
@@ -238,6 +251,7 @@ export class DevService {
     const swap = oldPid && pid ? ` (pid ${oldPid} -> ${pid})` : ''
     this.#options.printer.note(this.name, `reloaded in ${ms} ms${serving ? `: ${serving}` : ''}${swap}`)
     this.#options.emit({ type: 'reloaded', service: this.name, ms, ...(pid ? { pid } : {}) })
+    this.#markEverReady()
   }
 
   #fail(headline: string, detail: string | undefined): void {
@@ -277,13 +291,19 @@ export class DevService {
       return
     }
     const running = record.stream === 'stdout' ? RUNNING.exec(record.line) : null
-    if (running) this.#serving.set(record.pid, running[1] as string)
-    const candidate = this.#candidate
-    if (candidate && record.pid !== candidate.servingPid) {
-      candidate.lines.push(record.line)
+    if (running) {
+      // The readiness signal: the dev loop's `ready` line says it in its own words.
+      this.#serving.set(record.pid, running[1] as string)
       return
     }
-    this.#options.printer.output(this.name, record.stream, record.line)
+    const candidate = this.#candidate
+    if (candidate && record.pid !== candidate.servingPid) {
+      if (candidate.lines.length < MAX_BUFFERED)
+        candidate.lines.push({ stream: record.stream, line: record.line })
+      return
+    }
+    const tag = record.pid === this.#retiringPid ? '[old]' : undefined
+    this.#options.printer.output(this.name, record.stream, record.line, tag)
     this.#options.emit({
       type: 'output',
       service: this.name,
@@ -297,6 +317,11 @@ export class DevService {
     if (supervisor !== this.#supervisor) return
     const instance = supervisor.status().instances[0]
     if (!instance) return
+    const candidate = this.#candidate
+    if (candidate && instance.state === 'running' && instance.pid !== candidate.servingPid) {
+      this.#swapped(candidate)
+      return
+    }
     const scriptDone = this.#source.scriptOnly && instance.state === 'exited' && instance.lastExit?.code === 0
     if (instance.state === 'running' || scriptDone) {
       this.#settle('ready')
@@ -345,6 +370,15 @@ export class DevService {
     this.#everReady = true
     for (const resolve of this.#readyWaiters.splice(0)) resolve()
   }
+}
+
+/** A reload's new process while it starts. */
+interface Candidate {
+  /** The process serving when the reload began (its lines are shown as they come). */
+  servingPid: number | undefined
+  startedAt: number
+  lines: { stream: 'stdout' | 'stderr'; line: string }[]
+  swapped: boolean
 }
 
 function exitText(exit: ExitInfo): string {
