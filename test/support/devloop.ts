@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Client } from '../../src/client/client.js'
@@ -58,7 +58,8 @@ class ${handler} {
 export default defineService({
   rpc: () => new ${handler}(),
   onStart: async ({ client }) => {
-    for (const dep of ${JSON.stringify(calls)}) {
+    const calls${t('string[]')} = ${JSON.stringify(calls)}
+    for (const dep of calls) {
       const handler = dep.charAt(0).toUpperCase() + dep.slice(1)
       await client.call(dep, handler + '.Version', {}, { timeout: 5000, retries: 0 })
     }
@@ -71,6 +72,15 @@ export default defineService({
 `
   writeFileSync(join(dir, options.ts ? 'service.ts' : 'service.js'), source)
   if (options.ts) {
+    // Node's types, as a project with @types/node installed has them.
+    mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true })
+    if (!existsSync(join(dir, 'node_modules', '@types', 'node'))) {
+      symlinkSync(
+        resolve('node_modules', '@types', 'node'),
+        join(dir, 'node_modules', '@types', 'node'),
+        'dir',
+      )
+    }
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
     writeFileSync(
       join(dir, 'tsconfig.json'),
@@ -82,7 +92,7 @@ export default defineService({
           target: 'es2023',
           skipLibCheck: true,
           noEmit: true,
-          types: [],
+          types: ['node'],
         },
         include: ['*.ts'],
       }),

@@ -16,6 +16,8 @@ export interface CheckOutcome {
   ok: boolean
   /** What ran: `tsc` (type check), `esbuild` (syntax and local imports), both, or nothing. */
   tools: string[]
+  /** What failed: `syntax` (esbuild: parse, local imports) or `types` (tsc). */
+  failed?: 'syntax' | 'types'
   /** The diagnostics, when not ok. */
   error?: string
   /** Local files the entry imports (absolute), when esbuild could tell. */
@@ -60,8 +62,9 @@ export class SourceChecker {
     ])
     const tools = [...(types ? ['tsc'] : []), ...(syntax ? ['esbuild'] : [])]
     const files = syntax?.files ?? []
-    if (syntax && !syntax.ok) return { ok: false, tools, error: bounded(syntax.output), files }
-    if (types && !types.ok) return { ok: false, tools, error: bounded(types.output), files }
+    if (syntax && !syntax.ok)
+      return { ok: false, tools, failed: 'syntax', error: bounded(syntax.output), files }
+    if (types && !types.ok) return { ok: false, tools, failed: 'types', error: bounded(types.output), files }
     return { ok: true, tools, files }
   }
 

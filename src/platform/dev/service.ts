@@ -103,7 +103,7 @@ export class DevService {
     this.#options.onFiles(outcome.files)
     if (!outcome.ok)
       this.#failures.report(
-        `${this.#describeCheckFailure(outcome.tools)} (it runs; a reload needs this fixed)`,
+        `${this.#describeCheckFailure(outcome.failed)} (it runs; a reload needs this fixed)`,
         outcome.error,
       )
   }
@@ -180,7 +180,7 @@ export class DevService {
     this.#options.onFiles(check.files)
     if (this.#stopped) return
     if (!check.ok) {
-      this.#fail(this.#describeCheckFailure(check.tools), check.error)
+      this.#fail(this.#describeCheckFailure(check.failed), check.error)
       return
     }
     const command = this.#options.commandFor(this.#source)
@@ -267,8 +267,8 @@ export class DevService {
     })
   }
 
-  #describeCheckFailure(tools: string[]): string {
-    return tools.includes('tsc') ? 'the code does not type-check' : 'the code does not compile'
+  #describeCheckFailure(failed: 'syntax' | 'types' | undefined): string {
+    return failed === 'types' ? 'the code does not type-check' : 'the code does not compile'
   }
 
   #launch(command: Command): void {
