@@ -61,7 +61,12 @@ export function parseAddress(address: string): { host: string; port: number } {
  */
 export async function listenDevHttp(address: string): Promise<DevHttpServer | { taken: true }> {
   const { host, port } = parseAddress(address)
-  let mounted: Promise<DevHttp> | undefined
+  // Requests that arrive between listen and mount wait for the mount.
+  let setMounted: (http: Promise<DevHttp | undefined>) => void = () => {}
+  const mounted = new Promise<DevHttp | undefined>((resolve) => {
+    setMounted = resolve
+  })
+  mounted.catch(() => {})
   const server = createServer((req, res) => {
     void answer(mounted, req, res)
   })
@@ -81,11 +86,11 @@ export async function listenDevHttp(address: string): Promise<DevHttpServer | { 
   return {
     address: actual,
     mount(http) {
-      mounted = http
-      mounted.catch(() => {})
+      setMounted(http)
     },
     async close() {
-      const http = await mounted?.catch(() => undefined)
+      setMounted(Promise.resolve(undefined))
+      const http = await mounted.catch(() => undefined)
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
@@ -95,7 +100,7 @@ export async function listenDevHttp(address: string): Promise<DevHttpServer | { 
   }
 }
 
-async function answer(mounted: Promise<DevHttp> | undefined, req: IncomingMessage, res: ServerResponse) {
+async function answer(mounted: Promise<DevHttp | undefined>, req: IncomingMessage, res: ServerResponse) {
   try {
     const http = await mounted
     if (http && (await http.handle(req, res))) return
@@ -120,7 +125,7 @@ async function answer(mounted: Promise<DevHttp> | undefined, req: IncomingMessag
 }
 
 async function upgrade(
-  mounted: Promise<DevHttp> | undefined,
+  mounted: Promise<DevHttp | undefined>,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
