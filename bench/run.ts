@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs the eight phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store, registry scale), prints a report with a PASS/FAIL summary
+ * `npm run bench`: runs the nine phases (in-process call, remote call, start-up, pub/sub,
+ * durable streams, remote call over NATS, store, registry scale, dev loop), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -14,6 +14,7 @@ import { availableParallelism, cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { canPin } from './children.js'
+import { devLoopChecks, runDevLoopPhase } from './devloop.js'
 import { findEngines } from './engines.js'
 import { summaryTable } from './report.js'
 import { runCalls } from './run-calls.js'
@@ -55,6 +56,7 @@ const config = {
     durationMs: quick ? 1000 : 5000,
     rounds: quick ? 1 : 3,
   },
+  devLoop: { starts: quick ? 1 : 3, reloads: quick ? 1 : 3 },
   scale: {
     services: [10, 100, 1000],
     nodes: 3,
@@ -72,8 +74,8 @@ const config = {
   },
 }
 // Phases 8 (cost of the port limits) and 9 (memory under attack) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11])
 const engines = findEngines()
 const WATCHDOG_MS = 10 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -117,6 +119,7 @@ const calls = await runCalls(config, phases)
 const messaging = await runMessaging(config, phases, engines)
 const limits = await runLimits(config, phases)
 const scale = await runScale(config.scale, phases, engines)
+const devLoop = await runDevLoopPhase(config.devLoop, phases)
 
 // Summary
 const checks = [
@@ -124,6 +127,7 @@ const checks = [
   ...messagingChecks(messaging, Math.max(...config.natsRpc.concurrency)),
   ...limitsChecks(limits),
   ...scaleChecks(scale),
+  ...devLoopChecks(devLoop),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
@@ -149,7 +153,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, devLoop, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

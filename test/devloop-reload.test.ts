@@ -59,14 +59,18 @@ function callInLoop(net: TestNetwork, service: string, endpoint: string, callers
 
 /** Wait until stdout has `count` more matches of `pattern` than it had at `since`. */
 async function moreOutput(child: Child, pattern: RegExp, since: number, what: string): Promise<string> {
-  return waitUntil(
-    () => {
-      const text = child.stdout().slice(since)
-      return pattern.test(text) && text
-    },
-    what,
-    90_000,
-  )
+  try {
+    return await waitUntil(
+      () => {
+        const text = child.stdout().slice(since)
+        return pattern.test(text) && text
+      },
+      what,
+      60_000,
+    )
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the dev loop said:\n${child.stdout().slice(since)}`)
+  }
 }
 
 describe('micro run: hot reload', () => {

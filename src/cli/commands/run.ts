@@ -1,4 +1,5 @@
 import { runService } from '../../definition/run.js'
+import { START_GATE_VARIABLE } from '../../platform/runtime/instance.js'
 import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
 import { DETACHED_HELP, DETACHED_OPTIONS, detachedOnly, runDetached } from './run-detached.js'
 import { DEV_HELP, DEV_OPTIONS, devOnly, runDevLoop } from './run-dev.js'
@@ -70,10 +71,29 @@ export async function runCommand(
       env,
       out,
       err,
+      ...(env[START_GATE_VARIABLE] === 'stdin' ? { startGate: startLineOnStdin } : {}),
     })
   } finally {
     if (stopWatch) clearInterval(stopWatch)
   }
+}
+
+/** The start gate of a process the dev loop (or the runtime) holds: `start` on stdin opens it; end of input, not. */
+function startLineOnStdin(): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = ''
+    const done = (open: boolean) => {
+      process.stdin.off('data', onData).off('end', onEnd).off('error', onEnd)
+      process.stdin.pause()
+      resolve(open)
+    }
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString()
+      if (text.includes('\n')) done(text.split('\n')[0]?.trim() === 'start')
+    }
+    const onEnd = () => done(text.trim() === 'start')
+    process.stdin.on('data', onData).once('end', onEnd).once('error', onEnd)
+  })
 }
 
 /**

@@ -102,9 +102,10 @@ export class DevLoop {
     for (const service of this.#services) {
       const deps = service.spec.depends.map((d) => byName.get(d) as DevService)
       if (deps.length > 0) this.#printer.note(service.name, `waits for ${service.spec.depends.join(', ')}`)
-      void Promise.all(deps.map((d) => d.whenReady())).then(async () => {
-        if (this.#stopping) return
-        await service.start()
+      // Every process boots at once; each starts (registers) once its dependencies are ready.
+      const gate =
+        deps.length > 0 ? Promise.all(deps.map((d) => d.whenReady())).then(() => !this.#stopping) : undefined
+      void service.start(gate).then(() => {
         this.#settled.add(service)
         this.#maybeBanner()
       })

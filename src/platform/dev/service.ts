@@ -4,7 +4,7 @@ import { signalGroup } from '../runtime/proc.js'
 import { type ResolvedSource, resolveSource } from '../runtime/source.js'
 import { Supervisor } from '../runtime/supervisor.js'
 import type { ExitInfo, LogRecord } from '../runtime/types.js'
-import { SourceChecker } from './check.js'
+import { type CheckOutcome, SourceChecker } from './check.js'
 import { FailureReport } from './failure.js'
 import type { Printer } from './output.js'
 import type { DevEvent, DevServiceSpec, DevServiceState, DevServiceStatus } from './types.js'
@@ -55,6 +55,8 @@ export class DevService {
   #reloads = 0
   #restartsBefore = 0
   #startedAt = 0
+  /** The first start's gate (its dependencies ready). */
+  #gate: Promise<boolean> | undefined
   #reloading: Promise<void> | undefined
   #again: string[] | undefined
   /** During a reload: output of the new process, shown once it is ready or as the error. */
@@ -87,12 +89,23 @@ export class DevService {
     return new Promise((resolve) => this.#readyWaiters.push(resolve))
   }
 
-  /** Start the first process; resolves with its first outcome (ready, or how it ended). */
-  start(): Promise<'ready' | ExitInfo> {
+  /**
+   * Start the first process; resolves with its first outcome (ready, or how it ended).
+   * With `gate`, the process boots and loads at once but starts only once the gate
+   * resolves true (its dependencies are ready).
+   */
+  start(gate?: Promise<boolean>): Promise<'ready' | ExitInfo> {
     this.#startedAt = Date.now()
-    this.#state = 'starting'
+    gate?.then(() => {
+      this.#startedAt = Date.now()
+    })
+    this.#gate = gate
+    this.#state = gate ? 'waiting' : 'starting'
+    gate?.then((open) => {
+      if (open && this.#state === 'waiting') this.#state = 'starting'
+    })
     const outcome = this.#nextOutcome()
-    this.#launch(this.#options.commandFor(this.#source))
+    this.#launch({ ...this.#options.commandFor(this.#source), ...(gate ? { gate } : {}) })
     return outcome
   }
 
@@ -113,7 +126,10 @@ export class DevService {
    * once, with everything that changed meanwhile.
    */
   reload(files: string[]): Promise<void> {
-    if (this.#state === 'waiting' || this.#state === 'stopping' || this.#state === 'stopped') {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.resolve()
+    if (this.#state === 'waiting') {
+      // Its process has loaded the old code while it waits: load the new code instead.
+      this.#relaunch()
       return Promise.resolve()
     }
     if (this.#reloading) {
@@ -176,37 +192,65 @@ export class DevService {
     const more = files.length > 3 ? ` and ${files.length - 3} more` : ''
     this.#options.printer.note(this.name, `${shown.join(', ')}${more} changed: reloading`)
     this.#source = await resolveSource(this.spec.config ?? this.spec.source)
-    const check = await this.#checker.check()
-    this.#options.onFiles(check.files)
-    if (this.#stopped) return
-    if (!check.ok) {
-      this.#fail(this.#describeCheckFailure(check.failed), check.error)
-      return
-    }
+    const checking = this.#checker
+      .check()
+      .catch(
+        (error: Error): CheckOutcome => ({
+          ok: false,
+          tools: [],
+          failed: 'syntax',
+          error: error.message,
+          files: [],
+        }),
+      )
     const command = this.#options.commandFor(this.#source)
     if (this.#options.fixedPort !== undefined || this.#source.scriptOnly) {
-      await this.#restart(command, startedAt)
+      const check = await this.#checked(checking)
+      if (check) await this.#restart(command, startedAt)
       return
     }
+    // The new process boots and loads while the code is checked; it starts (registers)
+    // only if the check passes, else it is told not to start and exits.
     const supervisor = this.#supervisor as Supervisor
     const before = supervisor.status().instances[0]
     const servingPid = before?.state === 'running' ? before.pid : undefined
     const candidate: Candidate = { servingPid, startedAt, lines: [], swapped: false }
     this.#candidate = candidate
     this.#state = 'reloading'
+    const gate = checking.then((c) => c.ok && !this.#stopped)
+    const updating = supervisor.update({ ...command, gate })
+    updating.catch(() => {})
     try {
-      await supervisor.update(command)
+      if (!(await this.#checked(checking))) {
+        await updating.catch(() => {})
+        return
+      }
+      await updating
     } catch (error) {
-      this.#candidate = undefined
-      this.#state = servingPid ? 'ready' : 'failed'
       const lines = candidate.lines.map((l) => l.line)
       const detail = [...lines.slice(-30), (error as Error).message].join('\n')
+      this.#candidate = undefined
+      this.#state = servingPid ? 'ready' : 'failed'
       this.#fail('the new version did not start', detail)
       return
     } finally {
       this.#retiringPid = undefined
+      if (this.#candidate === candidate) {
+        this.#candidate = undefined
+        if (this.#state === 'reloading') this.#state = servingPid ? 'ready' : 'failed'
+      }
     }
     if (!candidate.swapped) this.#swapped(candidate)
+  }
+
+  /** The check's outcome: true when it passed; a failure is reported. */
+  async #checked(checking: Promise<CheckOutcome>): Promise<boolean> {
+    const check = await checking
+    this.#options.onFiles(check.files)
+    if (this.#stopped) return false
+    if (check.ok) return true
+    this.#fail(this.#describeCheckFailure(check.failed), check.error)
+    return false
   }
 
   /** The new process is ready and takes over: its output so far, then the reloaded line. */
@@ -269,6 +313,13 @@ export class DevService {
 
   #describeCheckFailure(failed: 'syntax' | 'types' | undefined): string {
     return failed === 'types' ? 'the code does not type-check' : 'the code does not compile'
+  }
+
+  /** A service still waiting for its dependencies: replace its held process by one of the current code. */
+  #relaunch(): void {
+    const old = this.#supervisor
+    this.#launch({ ...this.#options.commandFor(this.#source), ...(this.#gate ? { gate: this.#gate } : {}) })
+    void old?.stop()
   }
 
   #launch(command: Command): void {
