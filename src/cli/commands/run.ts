@@ -64,6 +64,9 @@ export async function runCommand(
   if (global.registry) env.MICRO_REGISTRY = global.registry
   if (global.registryAddress) env.MICRO_REGISTRY_ADDRESS = global.registryAddress
   const stopWatch = env.MICRO_STOP_WITH_PARENT === '1' ? stopWithParent() : undefined
+  // The dev loop runs TypeScript bundled: map stack traces back to it (from here on, so the
+  // CLI's own modules, loaded already, cost nothing).
+  if (env.MICRO_SOURCE_MAPS === '1') process.setSourceMapsEnabled(true)
   try {
     return await runService({
       target: positionals[0] as string,

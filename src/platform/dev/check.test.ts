@@ -32,8 +32,8 @@ function folder(files: Record<string, string>, tsconfig = false): string {
 
 async function check(dir: string) {
   const notes: string[] = []
-  const checker = new SourceChecker(await resolveSource(dir), { cwd: dir, note: (l) => notes.push(l) })
-  return { outcome: await checker.check(), notes }
+  const checker = new SourceChecker('s', { cwd: dir, note: (l) => notes.push(l) })
+  return { outcome: await checker.check(await resolveSource(dir)), notes }
 }
 
 describe('SourceChecker', () => {

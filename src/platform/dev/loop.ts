@@ -174,7 +174,8 @@ export class DevLoop {
     const service: DevService = new DevService({
       spec,
       source,
-      commandFor: (current: ResolvedSource): Command => {
+      commandFor: (current: ResolvedSource, bundle?: string): Command => {
+        if (bundle) return bundleCommand(current, bundle, env, microCli, spec.config)
         const command = commandFor(current, {
           namespace: this.#options.namespace,
           baseEnv: env,
@@ -294,5 +295,32 @@ export class DevLoop {
         // A listener's failure is its own.
       }
     }
+  }
+}
+
+/**
+ * The process of a service whose TypeScript the dev loop bundled: `micro run --inline
+ * --config <its toml> <bundle>` (the bundle is the entry module; the folder stays the
+ * working folder), or `node <bundle>` for a module without a toml. Stack traces point at
+ * the TypeScript through the bundle's source map (MICRO_SOURCE_MAPS).
+ */
+function bundleCommand(
+  source: ResolvedSource,
+  bundle: string,
+  env: NodeJS.ProcessEnv,
+  microCli: string[],
+  config: string | undefined,
+): Command {
+  const args =
+    source.kind === 'definition'
+      ? [...microCli, 'run', '--inline', '--config', config ?? source.file, bundle]
+      : ['--enable-source-maps', bundle]
+  return {
+    file: process.execPath,
+    args,
+    cwd: source.cwd,
+    env: { ...env, MICRO_SOURCE_MAPS: '1' },
+    readiness: source.kind === 'definition' && !source.scriptOnly ? 'signal' : 'alive',
+    version: source.version,
   }
 }

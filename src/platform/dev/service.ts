@@ -4,7 +4,7 @@ import { signalGroup } from '../runtime/proc.js'
 import { type ResolvedSource, resolveSource } from '../runtime/source.js'
 import { Supervisor } from '../runtime/supervisor.js'
 import type { ExitInfo, LogRecord } from '../runtime/types.js'
-import { type CheckOutcome, SourceChecker } from './check.js'
+import { type BuildOutcome, SourceChecker, type TypeOutcome } from './check.js'
 import { FailureReport } from './failure.js'
 import type { Printer } from './output.js'
 import type { DevEvent, DevServiceSpec, DevServiceState, DevServiceStatus } from './types.js'
@@ -20,8 +20,8 @@ const OWN_WORDS = /^(?:started pid|replaced pid|update failed|roll back failed)/
 export interface DevServiceOptions {
   spec: DevServiceSpec
   source: ResolvedSource
-  /** The command of a process of this source (the dev loop builds it: env, CLI path). */
-  commandFor(source: ResolvedSource): Command
+  /** The command of a process of this source, or of its bundle when one was built (the dev loop builds it: env, CLI path). */
+  commandFor(source: ResolvedSource, bundle?: string): Command
   /** A port it always listens on: the new version cannot start next to the old one. */
   fixedPort?: number
   printer: Printer
@@ -55,6 +55,8 @@ export class DevService {
   #reloads = 0
   #restartsBefore = 0
   #startedAt = 0
+  /** The bundle the serving process runs (undefined: it runs the source). */
+  #bundle: string | undefined
   /** The first start's gate (its dependencies ready). */
   #gate: Promise<boolean> | undefined
   #reloading: Promise<void> | undefined
@@ -72,7 +74,7 @@ export class DevService {
     this.spec = options.spec
     this.name = options.spec.name
     this.#source = options.source
-    this.#checker = new SourceChecker(options.source, {
+    this.#checker = new SourceChecker(options.spec.name, {
       cwd: options.cwd,
       note: (line) => options.printer.note(this.name, line),
     })
@@ -105,13 +107,27 @@ export class DevService {
       if (open && this.#state === 'waiting') this.#state = 'starting'
     })
     const outcome = this.#nextOutcome()
-    this.#launch({ ...this.#options.commandFor(this.#source), ...(gate ? { gate } : {}) })
+    void this.#build().then((built) => {
+      if (this.#stopped) return
+      if (!built) {
+        this.#state = 'failed'
+        this.#settle({
+          code: null,
+          signal: null,
+          at: new Date().toISOString(),
+          reason: 'the code does not compile',
+        })
+        return
+      }
+      this.#bundle = built.bundle
+      this.#launch({ ...this.#options.commandFor(this.#source, built.bundle), ...(gate ? { gate } : {}) })
+    })
     return outcome
   }
 
   /** Check the source; print what is wrong as a warning (the running version is not touched). */
   async checkInBackground(): Promise<void> {
-    const outcome = await this.#checker.check().catch(() => undefined)
+    const outcome = await this.#checker.check(this.#source).catch(() => undefined)
     if (!outcome) return
     this.#options.onFiles(outcome.files)
     if (!outcome.ok)
@@ -129,8 +145,7 @@ export class DevService {
     if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.resolve()
     if (this.#state === 'waiting') {
       // Its process has loaded the old code while it waits: load the new code instead.
-      this.#relaunch()
-      return Promise.resolve()
+      return this.#relaunch().catch((error: Error) => this.#failures.report('reload failed', error.message))
     }
     if (this.#reloading) {
       this.#again = [...(this.#again ?? []), ...files]
@@ -175,6 +190,7 @@ export class DevService {
     this.#state = 'stopping'
     await this.#supervisor?.stop()
     this.#state = 'stopped'
+    await this.#checker.prune()
   }
 
   /** Kill its processes now (a second Ctrl-C). */
@@ -192,40 +208,34 @@ export class DevService {
     const more = files.length > 3 ? ` and ${files.length - 3} more` : ''
     this.#options.printer.note(this.name, `${shown.join(', ')}${more} changed: reloading`)
     this.#source = await resolveSource(this.spec.config ?? this.spec.source)
-    const checking = this.#checker
-      .check()
-      .catch(
-        (error: Error): CheckOutcome => ({
-          ok: false,
-          tools: [],
-          failed: 'syntax',
-          error: error.message,
-          files: [],
-        }),
-      )
-    const command = this.#options.commandFor(this.#source)
-    if (this.#options.fixedPort !== undefined || this.#source.scriptOnly) {
-      const check = await this.#checked(checking)
-      if (check) await this.#restart(command, startedAt)
+    const built = await this.#build()
+    if (!built || this.#stopped) return
+    const typing = this.#checker
+      .typeCheck(this.#source)
+      .catch((error: Error): TypeOutcome => ({ ok: false, ran: true, error: error.message }))
+    const command = this.#options.commandFor(this.#source, built.bundle)
+    const supervisor = this.#supervisor
+    if (!supervisor || this.#options.fixedPort !== undefined || this.#source.scriptOnly) {
+      if (await this.#typed(typing)) await this.#restart(command, startedAt, built.bundle)
       return
     }
-    // The new process boots and loads while the code is checked; it starts (registers)
-    // only if the check passes, else it is told not to start and exits.
-    const supervisor = this.#supervisor as Supervisor
+    // The new process boots and loads while the types are checked; it starts (registers)
+    // only if they pass, else it is told not to start and exits.
     const before = supervisor.status().instances[0]
     const servingPid = before?.state === 'running' ? before.pid : undefined
     const candidate: Candidate = { servingPid, startedAt, lines: [], swapped: false }
     this.#candidate = candidate
     this.#state = 'reloading'
-    const gate = checking.then((c) => c.ok && !this.#stopped)
+    const gate = typing.then((t) => t.ok && !this.#stopped)
     const updating = supervisor.update({ ...command, gate })
     updating.catch(() => {})
     try {
-      if (!(await this.#checked(checking))) {
+      if (!(await this.#typed(typing))) {
         await updating.catch(() => {})
         return
       }
       await updating
+      this.#bundle = built.bundle
     } catch (error) {
       const lines = candidate.lines.map((l) => l.line)
       const detail = [...lines.slice(-30), (error as Error).message].join('\n')
@@ -239,17 +249,29 @@ export class DevService {
         this.#candidate = undefined
         if (this.#state === 'reloading') this.#state = servingPid ? 'ready' : 'failed'
       }
+      // Only the bundle the service now runs (and restarts with) is kept.
+      await this.#checker.prune([this.#bundle])
     }
     if (!candidate.swapped) this.#swapped(candidate)
   }
 
-  /** The check's outcome: true when it passed; a failure is reported. */
-  async #checked(checking: Promise<CheckOutcome>): Promise<boolean> {
-    const check = await checking
-    this.#options.onFiles(check.files)
+  /** Build the current source (a failure is reported): its outcome, undefined when it does not compile. */
+  async #build(): Promise<BuildOutcome | undefined> {
+    const built = await this.#checker
+      .build(this.#source, { bundle: true })
+      .catch((error: Error): BuildOutcome => ({ ok: false, built: true, error: error.message, files: [] }))
+    this.#options.onFiles(built.files)
+    if (built.ok) return built
+    this.#fail('the code does not compile', built.error)
+    return undefined
+  }
+
+  /** Whether the type check passed; a failure is reported. */
+  async #typed(typing: Promise<TypeOutcome>): Promise<boolean> {
+    const typed = await typing
     if (this.#stopped) return false
-    if (check.ok) return true
-    this.#fail(this.#describeCheckFailure(check.failed), check.error)
+    if (typed.ok) return true
+    this.#fail('the code does not type-check', typed.error)
     return false
   }
 
@@ -263,7 +285,7 @@ export class DevService {
   }
 
   /** A service that cannot run twice at once: stop the old process, then start the new one. */
-  async #restart(command: Command, startedAt: number): Promise<void> {
+  async #restart(command: Command, startedAt: number, bundle: string | undefined): Promise<void> {
     const old = this.#supervisor
     this.#restartsBefore += old?.status().restarts ?? 0
     const servingPid = this.#readyPid
@@ -273,6 +295,8 @@ export class DevService {
     const outcome = this.#nextOutcome()
     this.#launch(command)
     const result = await outcome
+    this.#bundle = bundle
+    await this.#checker.prune([bundle])
     if (result === 'ready' || this.#source.scriptOnly) {
       this.#reloaded(startedAt, servingPid)
       return
@@ -316,10 +340,19 @@ export class DevService {
   }
 
   /** A service still waiting for its dependencies: replace its held process by one of the current code. */
-  #relaunch(): void {
+  async #relaunch(): Promise<void> {
     const old = this.#supervisor
-    this.#launch({ ...this.#options.commandFor(this.#source), ...(this.#gate ? { gate: this.#gate } : {}) })
-    void old?.stop()
+    if (!old) return // its first build is under way: it reads the files as they are now
+    this.#source = await resolveSource(this.spec.config ?? this.spec.source)
+    const built = await this.#build()
+    if (!built || this.#stopped || this.#supervisor !== old) return
+    this.#bundle = built.bundle
+    this.#launch({
+      ...this.#options.commandFor(this.#source, built.bundle),
+      ...(this.#gate ? { gate: this.#gate } : {}),
+    })
+    await old.stop()
+    await this.#checker.prune([this.#bundle])
   }
 
   #launch(command: Command): void {
