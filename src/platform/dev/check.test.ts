@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
 import { resolveSource } from '../runtime/source.js'
 import { SourceChecker } from './check.js'
 
@@ -85,5 +86,48 @@ describe('SourceChecker', () => {
     const { outcome } = await check(dir)
     assert.deepEqual(outcome.tools, ['esbuild'])
     assert.equal(outcome.ok, true)
+  })
+})
+
+describe('SourceChecker.build with a bundle', () => {
+  test('an ES module TypeScript entry is bundled: it runs, keeps its file location and class names, imports JavaScript in place', async () => {
+    const dir = folder(
+      {
+        'service.ts': [
+          "import { helper } from './helper.js'",
+          "import { Money } from './money.js'",
+          'export class Orders {}',
+          'export const where = import.meta.url',
+          'export const names = [Orders.name, Money.name]',
+          'export const fromHelper = helper()',
+        ].join('\n'),
+        'money.ts': 'export class Money {}\n',
+        'helper.js': 'export const helper = () => import.meta.url\n',
+      },
+      true,
+    )
+    const checker = new SourceChecker('orders', { cwd: dir, note: () => {} })
+    const built = await checker.build(await resolveSource(dir), { bundle: true })
+    assert.equal(built.ok, true, built.error)
+    assert.ok(built.bundle?.startsWith(join(dir, 'node_modules', '.cache', 'micro-ts', 'dev')), built.bundle)
+    assert.ok(built.files.includes(join(dir, 'helper.js')), 'the JavaScript it imports is watched too')
+    const module = (await import(pathToFileURL(built.bundle as string).href)) as Record<string, unknown>
+    assert.equal(module.where, pathToFileURL(join(dir, 'service.ts')).href)
+    assert.deepEqual(module.names, ['Orders', 'Money'])
+    assert.equal(
+      module.fromHelper,
+      pathToFileURL(join(dir, 'helper.js')).href,
+      'helper.js ran from its own place',
+    )
+    await checker.prune()
+    assert.ok(!existsSync(built.bundle as string), 'prune deletes the bundles')
+  })
+
+  test('no bundle for CommonJS TypeScript, or without a node_modules to put it in', async () => {
+    const commonjs = folder({ 'service.ts': 'export const x = 1\n' })
+    const checker = new SourceChecker('c', { cwd: commonjs, note: () => {} })
+    const built = await checker.build(await resolveSource(commonjs), { bundle: true })
+    assert.equal(built.ok, true)
+    assert.equal(built.bundle, undefined, 'no package.json of type module')
   })
 })

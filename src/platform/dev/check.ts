@@ -1,10 +1,16 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { findEntry } from '../../definition/locate.js'
 import { lazyRequire } from '../../util/lazy-require.js'
 import { isTypeScript, type ResolvedSource } from '../runtime/source.js'
 import { buildEntry, loadEsbuild } from './check-esbuild.js'
-import { findCompiler, findTsconfig, type TypeScriptCompiler, typeCheck } from './check-tsc.js'
+import {
+  findCompiler,
+  findTsconfig,
+  nearestNodeModules,
+  type TypeScriptCompiler,
+  typeCheck,
+} from './check-tsc.js'
 
 const toml = lazyRequire<typeof import('smol-toml')>('smol-toml')
 
@@ -71,7 +77,7 @@ export class SourceChecker {
     const esbuild = await esbuildFor(dirname(entry))
     if (!esbuild) return { ok: true, built: false, files: [] }
     const out = options.bundle ? await this.#bundleFile(entry) : undefined
-    const result = await buildEntry(esbuild, entry, source.cwd, { bundle: out !== undefined })
+    const result = await buildEntry(esbuild, entry, source.cwd, out ? { outfile: out } : {})
     if (!result.ok) return { ok: false, built: true, error: bounded(result.output), files: [] }
     if (!out || !result.code) return { ok: true, built: true, files: result.files }
     await mkdir(dirname(out), { recursive: true })
@@ -178,21 +184,6 @@ async function isEsModuleTypeScript(entry: string): Promise<boolean> {
     const parent = dirname(dir)
     if (parent === dir) return false
     dir = parent
-  }
-}
-
-async function nearestNodeModules(dir: string): Promise<string | undefined> {
-  let current = dir
-  while (true) {
-    const candidate = join(current, 'node_modules')
-    try {
-      if ((await stat(candidate)).isDirectory()) return candidate
-    } catch {
-      // Look further up.
-    }
-    const parent = dirname(current)
-    if (parent === current) return undefined
-    current = parent
   }
 }
 
