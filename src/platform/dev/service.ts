@@ -1,20 +1,15 @@
 import { relative } from 'node:path'
-import type { Command } from '../runtime/instance.js'
+import { type Command, describeExit } from '../runtime/instance.js'
 import { signalGroup } from '../runtime/proc.js'
 import { type ResolvedSource, resolveSource } from '../runtime/source.js'
 import { Supervisor } from '../runtime/supervisor.js'
-import type { ExitInfo, LogRecord } from '../runtime/types.js'
+import type { ExitInfo } from '../runtime/types.js'
 import { type BuildOutcome, SourceChecker, type TypeOutcome } from './check.js'
 import { FailureReport } from './failure.js'
 import type { Printer } from './output.js'
+import { Readiness, type StartOutcome } from './readiness.js'
+import { ServiceOutput } from './service-output.js'
 import type { DevEvent, DevServiceSpec, DevServiceState, DevServiceStatus } from './types.js'
-
-/** `micro run`'s running line: what a service serves on, once it is registered. */
-const RUNNING = /^\S+ \S+ is running: (.*)$/
-/** Lines of a starting new version kept to show (the rest of a flood is dropped). */
-const MAX_BUFFERED = 1000
-/** Supervisor notes the dev loop says in its own words. */
-const OWN_WORDS = /^(?:started pid|replaced pid|update failed|roll back failed)/
 
 /** What a {@link DevService} needs from the dev loop. */
 export interface DevServiceOptions {
@@ -50,7 +45,7 @@ export class DevService {
   #source: ResolvedSource
   #supervisor: Supervisor | undefined
   #state: DevServiceState = 'waiting'
-  #serving = new Map<number, string>()
+  readonly #output: ServiceOutput
   #readyPid: number | undefined
   #reloads = 0
   #restartsBefore = 0
@@ -61,13 +56,9 @@ export class DevService {
   #gate: Promise<boolean> | undefined
   #reloading: Promise<void> | undefined
   #again: string[] | undefined
-  /** During a reload: output of the new process, shown once it is ready or as the error. */
+  /** During a reload: the new process, until it takes over. */
   #candidate: Candidate | undefined
-  /** The old process of a swap, while it drains: its lines are marked `[old]`. */
-  #retiringPid: number | undefined
-  #readyWaiters: (() => void)[] = []
-  #outcomeWaiters: ((outcome: 'ready' | ExitInfo) => void)[] = []
-  #everReady = false
+  readonly #readiness = new Readiness()
 
   constructor(options: DevServiceOptions) {
     this.#options = options
@@ -79,6 +70,7 @@ export class DevService {
       note: (line) => options.printer.note(this.name, line),
     })
     this.#failures = new FailureReport(options.printer, this.name)
+    this.#output = new ServiceOutput(this.name, options.printer, options.emit)
   }
 
   get state(): DevServiceState {
@@ -87,8 +79,7 @@ export class DevService {
 
   /** Resolves the first time the service is ready (a script: once it has exited with 0). */
   whenReady(): Promise<void> {
-    if (this.#everReady) return Promise.resolve()
-    return new Promise((resolve) => this.#readyWaiters.push(resolve))
+    return this.#readiness.whenReady()
   }
 
   /**
@@ -96,7 +87,7 @@ export class DevService {
    * With `gate`, the process boots and loads at once but starts only once the gate
    * resolves true (its dependencies are ready).
    */
-  start(gate?: Promise<boolean>): Promise<'ready' | ExitInfo> {
+  start(gate?: Promise<boolean>): Promise<StartOutcome> {
     this.#startedAt = Date.now()
     gate?.then(() => {
       this.#startedAt = Date.now()
@@ -106,12 +97,12 @@ export class DevService {
     gate?.then((open) => {
       if (open && this.#state === 'waiting') this.#state = 'starting'
     })
-    const outcome = this.#nextOutcome()
+    const outcome = this.#readiness.next()
     void this.#build().then((built) => {
       if (this.#stopped) return
       if (!built) {
         this.#state = 'failed'
-        this.#settle({
+        this.#readiness.settle({
           code: null,
           signal: null,
           at: new Date().toISOString(),
@@ -174,8 +165,8 @@ export class DevService {
       source: this.spec.source,
       state: this.#state,
       version: this.#source.version,
-      ...(this.#readyPid && this.#serving.has(this.#readyPid)
-        ? { serving: this.#serving.get(this.#readyPid) }
+      ...(this.#readyPid && this.#output.serving.has(this.#readyPid)
+        ? { serving: this.#output.serving.get(this.#readyPid) }
         : {}),
       ...(instance?.pid ? { pid: instance.pid } : {}),
       restarts: this.#restartsBefore + (supervised?.restarts ?? 0),
@@ -223,8 +214,9 @@ export class DevService {
     // only if they pass, else it is told not to start and exits.
     const before = supervisor.status().instances[0]
     const servingPid = before?.state === 'running' ? before.pid : undefined
-    const candidate: Candidate = { servingPid, startedAt, lines: [], swapped: false }
+    const candidate: Candidate = { servingPid, startedAt, swapped: false }
     this.#candidate = candidate
+    this.#output.hold(servingPid)
     this.#state = 'reloading'
     const gate = typing.then((t) => t.ok && !this.#stopped)
     const updating = supervisor.update({ ...command, gate })
@@ -237,14 +229,13 @@ export class DevService {
       await updating
       this.#bundle = built.bundle
     } catch (error) {
-      const lines = candidate.lines.map((l) => l.line)
-      const detail = [...lines.slice(-30), (error as Error).message].join('\n')
+      const detail = [...this.#output.drop().slice(-30), (error as Error).message].join('\n')
       this.#candidate = undefined
       this.#state = servingPid ? 'ready' : 'failed'
       this.#fail('the new version did not start', detail)
       return
     } finally {
-      this.#retiringPid = undefined
+      this.#output.settled()
       if (this.#candidate === candidate) {
         this.#candidate = undefined
         if (this.#state === 'reloading') this.#state = servingPid ? 'ready' : 'failed'
@@ -279,8 +270,7 @@ export class DevService {
   #swapped(candidate: Candidate): void {
     candidate.swapped = true
     this.#candidate = undefined
-    this.#retiringPid = candidate.servingPid
-    for (const { stream, line } of candidate.lines) this.#options.printer.output(this.name, stream, line)
+    this.#output.release()
     this.#reloaded(candidate.startedAt, candidate.servingPid)
   }
 
@@ -292,7 +282,7 @@ export class DevService {
     this.#state = 'reloading'
     await old?.stop()
     if (this.#stopped) return
-    const outcome = this.#nextOutcome()
+    const outcome = this.#readiness.next()
     this.#launch(command)
     const result = await outcome
     this.#bundle = bundle
@@ -305,7 +295,7 @@ export class DevService {
       this.#options.fixedPort !== undefined
         ? ` (port ${this.#options.fixedPort} is fixed: the old version was stopped first)`
         : ''
-    this.#fail(`the new version did not start${why}`, `exited (${exitText(result)})`)
+    this.#fail(`the new version did not start${why}`, `exited (${describeExit(result)})`)
   }
 
   #reloaded(startedAt: number, oldPid: number | undefined): void {
@@ -315,11 +305,11 @@ export class DevService {
     this.#readyPid = pid
     if (this.#state === 'reloading') this.#state = 'ready'
     const ms = Date.now() - startedAt
-    const serving = pid ? this.#serving.get(pid) : undefined
+    const serving = pid ? this.#output.serving.get(pid) : undefined
     const swap = oldPid && pid ? ` (pid ${oldPid} -> ${pid})` : ''
     this.#options.printer.note(this.name, `reloaded in ${ms} ms${serving ? `: ${serving}` : ''}${swap}`)
     this.#options.emit({ type: 'reloaded', service: this.name, ms, ...(pid ? { pid } : {}) })
-    this.#markEverReady()
+    this.#readiness.ready()
   }
 
   #fail(headline: string, detail: string | undefined): void {
@@ -362,39 +352,11 @@ export class DevService {
       restart: this.#source.scriptOnly ? 'never' : 'always',
       stopTimeout: this.#options.stopTimeout,
       readyTimeout: this.#options.readyTimeout,
-      onLog: (record) => this.#onLog(record),
+      onLog: (record) => this.#output.record(record),
       onChange: () => this.#onChange(supervisor),
     })
     this.#supervisor = supervisor
     supervisor.start()
-  }
-
-  #onLog(record: LogRecord): void {
-    if (record.stream === 'runtime') {
-      if (!OWN_WORDS.test(record.line)) this.#options.printer.note(this.name, record.line)
-      return
-    }
-    const running = record.stream === 'stdout' ? RUNNING.exec(record.line) : null
-    if (running) {
-      // The readiness signal: the dev loop's `ready` line says it in its own words.
-      this.#serving.set(record.pid, running[1] as string)
-      return
-    }
-    const candidate = this.#candidate
-    if (candidate && record.pid !== candidate.servingPid) {
-      if (candidate.lines.length < MAX_BUFFERED)
-        candidate.lines.push({ stream: record.stream, line: record.line })
-      return
-    }
-    const tag = record.pid === this.#retiringPid ? '[old]' : undefined
-    this.#options.printer.output(this.name, record.stream, record.line, tag)
-    this.#options.emit({
-      type: 'output',
-      service: this.name,
-      stream: record.stream,
-      line: record.line,
-      pid: record.pid,
-    })
   }
 
   #onChange(supervisor: Supervisor): void {
@@ -408,12 +370,12 @@ export class DevService {
     }
     const scriptDone = this.#source.scriptOnly && instance.state === 'exited' && instance.lastExit?.code === 0
     if (instance.state === 'running' || scriptDone) {
-      this.#settle('ready')
+      this.#readiness.settle('ready')
       if (this.#state === 'reloading' || instance.pid === this.#readyPid) return
       if (this.#source.scriptOnly && !scriptDone) return
       this.#readyPid = instance.pid
       this.#state = 'ready'
-      const serving = instance.pid ? this.#serving.get(instance.pid) : undefined
+      const serving = instance.pid ? this.#output.serving.get(instance.pid) : undefined
       const ms = Date.now() - this.#startedAt
       this.#options.printer.note(
         this.name,
@@ -425,34 +387,18 @@ export class DevService {
         ...(serving ? { serving } : {}),
         ...(instance.pid ? { pid: instance.pid } : {}),
       })
-      this.#markEverReady()
+      this.#readiness.ready()
       return
     }
     const exited = ['backoff', 'crash-loop', 'exited'].includes(instance.state) && instance.lastExit
     if (exited && instance.lastExit) {
-      this.#settle(instance.lastExit)
+      this.#readiness.settle(instance.lastExit)
       if (this.#state !== 'reloading' && !this.#stopped) {
         this.#state = 'failed'
         this.#readyPid = undefined
-        this.#options.emit({ type: 'exited', service: this.name, detail: exitText(instance.lastExit) })
+        this.#options.emit({ type: 'exited', service: this.name, detail: describeExit(instance.lastExit) })
       }
     }
-  }
-
-  #nextOutcome(): Promise<'ready' | ExitInfo> {
-    return new Promise((resolve) => this.#outcomeWaiters.push(resolve))
-  }
-
-  #settle(outcome: 'ready' | ExitInfo): void {
-    const waiters = this.#outcomeWaiters
-    this.#outcomeWaiters = []
-    for (const resolve of waiters) resolve(outcome)
-  }
-
-  #markEverReady(): void {
-    if (this.#everReady) return
-    this.#everReady = true
-    for (const resolve of this.#readyWaiters.splice(0)) resolve()
   }
 }
 
@@ -461,11 +407,5 @@ interface Candidate {
   /** The process serving when the reload began (its lines are shown as they come). */
   servingPid: number | undefined
   startedAt: number
-  lines: { stream: 'stdout' | 'stderr'; line: string }[]
   swapped: boolean
-}
-
-function exitText(exit: ExitInfo): string {
-  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
-  return exit.reason ? `${how}: ${exit.reason}` : how
 }
