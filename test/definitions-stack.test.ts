@@ -110,7 +110,10 @@ describe('micro run on the one service stack', () => {
         `service.${ext}`,
         source,
       )
-      const result = await runNode([CLI, 'run', '--inline', dir], { MICRO_REGISTRY: 'memory', MICRO_LOG_LEVEL: 'warn' })
+      const result = await runNode([CLI, 'run', '--inline', dir], {
+        MICRO_REGISTRY: 'memory',
+        MICRO_LOG_LEVEL: 'warn',
+      })
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, new RegExp(`ran ${ext}`))
     })

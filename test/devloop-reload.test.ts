@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
 import {
   killDevLoops,
   linesMatching,
@@ -98,6 +100,50 @@ describe('micro run: hot reload', () => {
     assert.equal(await child.exited, 0)
   })
 
+  test('a service on a fixed port is swapped stop-then-start; a script runs again on a change', async () => {
+    const net = testNetwork()
+    networks.push(net)
+    const dir = join(work, 'fixed')
+    const port = await freePort()
+    writeFixtureService(join(dir, 'pinned'), { name: 'pinned', version: '1.0.0' })
+    writeScript(join(dir, 'once'), 'first')
+    writeFileSync(
+      join(dir, 'micro.toml'),
+      `[services.pinned]\npath = "pinned"\nport = ${port}\n\n[services.once]\npath = "once"\n`,
+    )
+    const child = startDevLoop(['--no-gateway'], net.env, dir)
+    await child.waitFor(/2 of 2 ready/, 120_000)
+    assert.match(child.stdout(), new RegExp(`pinned - ready in \\d+ ms: rpc on 127\\.0\\.0\\.1:${port}`))
+    assert.match(child.stdout(), /once\s+\| script says first/)
+    assert.match(child.stdout(), /once\s+- finished in \d+ ms/)
+
+    let since = child.stdout().length
+    writeFixtureService(join(dir, 'pinned'), { name: 'pinned', version: '2.0.0' })
+    await moreOutput(
+      child,
+      new RegExp(`pinned - reloaded in \\d+ ms: rpc on 127\\.0\\.0\\.1:${port}`),
+      since,
+      'the swap',
+    )
+    const reply = await net.client.call<Reply>('pinned', 'Pinned.Version', {})
+    assert.equal(reply.version, '2.0.0')
+
+    since = child.stdout().length
+    writeFileSync(join(dir, 'pinned', 'service.js'), 'throw new Error("pinned is broken")\n')
+    await moreOutput(
+      child,
+      new RegExp(`port ${port} is fixed: the old version was stopped first`),
+      since,
+      'the failure',
+    )
+
+    since = child.stdout().length
+    writeScript(join(dir, 'once'), 'second')
+    await moreOutput(child, /once\s+\| script says second/, since, 'the script again')
+    child.process.kill('SIGINT')
+    assert.equal(await child.exited, 0)
+  })
+
   test('a syntax error, a type error and a crash on start leave the old version serving; each error shows once', async () => {
     const net = testNetwork()
     networks.push(net)
@@ -168,3 +214,25 @@ describe('micro run: hot reload', () => {
     assert.equal(await child.exited, 0)
   })
 })
+
+/** A script-only service that prints `script says <word>` and exits 0. */
+function writeScript(dir: string, word: string): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'service.toml'), 'name = "once"\ntypes = ["script"]\nversion = "1.0.0"\n')
+  writeFileSync(
+    join(dir, 'service.js'),
+    `import { defineService } from '${pathToFileURL(resolve('dist/definition/index.js')).href}'\n` +
+      `export default defineService({ script: () => { console.log('script says ${word}') } })\n`,
+  )
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolvePort(port))
+    })
+  })
+}

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -173,6 +175,31 @@ describe('micro run (the dev loop)', () => {
     child.process.kill('SIGKILL')
     await child.exited
     await waitUntil(() => existsSync(marker), 'the orphaned service to stop itself', 30_000)
+  })
+
+  test('micro run --inline with a start gate loads, then starts on `start` or exits on the end of input', async () => {
+    const dir = join(work, 'gated')
+    writeFixtureService(dir, { name: 'gated' })
+    const net = network()
+    const gated = (input: string) => {
+      const child = spawn(process.execPath, [join('dist', 'cli', 'main.js'), 'run', '--inline', dir], {
+        env: { ...process.env, ...net.env, MICRO_START_GATE: 'stdin' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString()
+      })
+      child.stdin.end(input)
+      return { child, out: () => out, exited: once(child, 'exit') }
+    }
+    const started = gated('start\n')
+    await waitUntil(() => /gated 1\.0\.0 is running/.test(started.out()), 'the start')
+    started.child.kill('SIGTERM')
+    assert.deepEqual(await started.exited, [0, null])
+    const refused = gated('')
+    assert.deepEqual(await refused.exited, [0, null])
+    assert.doesNotMatch(refused.out(), /is running/)
   })
 
   test('usage mistakes are exit code 2 with the reason', async () => {

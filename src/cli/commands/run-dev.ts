@@ -34,6 +34,8 @@ export function devOnly(values: Record<string, unknown>): string | undefined {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+/** A second signal sooner than this after the first is the same one (no one presses Ctrl-C twice that fast). */
+const SAME_SIGNAL_MS = 200
 
 /**
  * `micro run [folders...]`: plan the services, run the dev loop until a signal, drain.
@@ -88,8 +90,12 @@ export async function runDevLoop(
     signalled = resolve
   })
   let received = 0
+  let firstAt = 0
   const onSignal = (signal: NodeJS.Signals) => {
-    if (++received > 1) {
+    // One signal sent both to the process and to its group (as `timeout` does) arrives twice at once.
+    if (received > 0 && Date.now() - firstAt < SAME_SIGNAL_MS) return
+    if (received++ === 0) firstAt = Date.now()
+    if (received > 1) {
       err(`micro run: ${signal} again, killing every service now`)
       loop.kill()
       process.exit(130)

@@ -114,8 +114,7 @@ async function checkConfig(tsconfig: string, entry: string): Promise<string> {
   return file
 }
 
-/** The nearest node_modules folder from `dir` up. */
-export async function nearestNodeModules(dir: string): Promise<string | undefined> {
+async function nearestNodeModules(dir: string): Promise<string | undefined> {
   let current = dir
   while (true) {
     const candidate = join(current, 'node_modules')

@@ -4,13 +4,7 @@ import { findEntry } from '../../definition/locate.js'
 import { lazyRequire } from '../../util/lazy-require.js'
 import { isTypeScript, type ResolvedSource } from '../runtime/source.js'
 import { buildEntry, loadEsbuild } from './check-esbuild.js'
-import {
-  findCompiler,
-  findTsconfig,
-  nearestNodeModules,
-  type TypeScriptCompiler,
-  typeCheck,
-} from './check-tsc.js'
+import { findCompiler, findTsconfig, type TypeScriptCompiler, typeCheck } from './check-tsc.js'
 
 const toml = lazyRequire<typeof import('smol-toml')>('smol-toml')
 
@@ -50,7 +44,8 @@ export interface CheckOutcome {
 /**
  * Checks and builds a service's code before a new version starts. esbuild (when installed)
  * parses the entry module and every local file it imports in milliseconds, and for an ES
- * module TypeScript entry writes the bundle the dev loop runs instead of going through tsx.
+ * module TypeScript entry writes the bundle the dev loop runs instead of going through tsx
+ * (in `.micro/dev/` beside the entry).
  * With a tsconfig.json (the service's folder up to its package root) and a TypeScript
  * entry, `tsc --noEmit` type-checks the entry's graph with the project's options.
  */
@@ -133,16 +128,19 @@ export class SourceChecker {
   }
 
   /**
-   * Where a bundle goes: the nearest node_modules/.cache (so the packages it imports
-   * resolve as from the service), one file per build. None (run through tsx) for a
-   * CommonJS entry, or when there is no node_modules.
+   * Where a bundle goes: `.micro/dev/` next to the entry, so the packages it imports
+   * resolve exactly as from the entry (a node_modules/.cache would break a package's
+   * imports of itself); the folder ignores itself for git. None (run through tsx) for a
+   * CommonJS entry.
    */
   async #bundleFile(entry: string): Promise<string | undefined> {
     if (!(await isEsModuleTypeScript(entry))) return undefined
-    const modules = await nearestNodeModules(dirname(entry))
-    if (!modules) return undefined
-    const dir = join(modules, '.cache', 'micro-ts', 'dev')
-    if (this.#generation === 0) await removeStale(dir, this.#name)
+    const dir = join(dirname(entry), '.micro', 'dev')
+    if (this.#generation === 0) {
+      await mkdir(dir, { recursive: true })
+      await writeFile(join(dir, '..', '.gitignore'), '# micro run writes here while it runs\n*\n')
+      await removeStale(dir, this.#name)
+    }
     return join(dir, `${this.#name}.${process.pid}.${++this.#generation}.mjs`)
   }
 }

@@ -368,19 +368,26 @@ export class DevService {
       this.#swapped(candidate)
       return
     }
+    // A script is ready (for what depends on it) once it has run to the end without error.
     const scriptDone = this.#source.scriptOnly && instance.state === 'exited' && instance.lastExit?.code === 0
-    if (instance.state === 'running' || scriptDone) {
+    if (scriptDone) {
+      this.#readiness.settle('ready')
+      if (this.#state === 'reloading' || this.#state === 'ready') return
+      this.#state = 'ready'
+      this.#options.printer.note(this.name, `finished in ${Date.now() - this.#startedAt} ms`)
+      this.#options.emit({ type: 'ready', service: this.name })
+      this.#readiness.ready()
+      return
+    }
+    if (instance.state === 'running') {
+      if (this.#source.scriptOnly) return // running, not done
       this.#readiness.settle('ready')
       if (this.#state === 'reloading' || instance.pid === this.#readyPid) return
-      if (this.#source.scriptOnly && !scriptDone) return
       this.#readyPid = instance.pid
       this.#state = 'ready'
       const serving = instance.pid ? this.#output.serving.get(instance.pid) : undefined
       const ms = Date.now() - this.#startedAt
-      this.#options.printer.note(
-        this.name,
-        scriptDone ? 'finished' : `ready in ${ms} ms${serving ? `: ${serving}` : ''}`,
-      )
+      this.#options.printer.note(this.name, `ready in ${ms} ms${serving ? `: ${serving}` : ''}`)
       this.#options.emit({
         type: 'ready',
         service: this.name,
