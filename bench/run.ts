@@ -137,6 +137,8 @@ const noise: Record<string, number> = {
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
 if (phases.has(10)) noise['scale (just before)'] = (busyBefore['phase 10'] ?? 0) * meta.cores
+// Phase 11 times whole processes (the dev loop and its services): the same stand-in.
+if (phases.has(11)) noise['dev loop (just before)'] = (busyBefore['phase 11'] ?? 0) * meta.cores
 console.log('\nSummary')
 console.log(summaryTable(checks))
 const noisy = Object.entries(noise).filter(([, share]) => share > 0.1)
