@@ -282,7 +282,8 @@ export class DevService {
     await old?.stop()
     if (this.#stopped) return
     const outcome = this.#readiness.next()
-    this.#launch(command)
+    // Held by the first start's gate too: fixed before its dependencies are ready, it waits.
+    this.#launch({ ...command, ...(this.#gate ? { gate: this.#gate } : {}) })
     const result = await outcome
     this.#bundle = bundle
     await this.#checker.prune([bundle])
