@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience), prints a report with a PASS/FAIL summary
+ * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience, dev loop, mTLS), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -14,6 +14,7 @@ import { availableParallelism, cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { canPin } from './children.js'
+import { devLoopChecks, runDevLoopPhase } from './devloop.js'
 import { findEngines } from './engines.js'
 import { grpcChecks, runGrpc } from './grpc.js'
 import { summaryTable } from './report.js'
@@ -61,6 +62,7 @@ const config = {
     durationMs: quick ? 1000 : 5000,
     rounds: quick ? 1 : 3,
   },
+  devLoop: { starts: quick ? 1 : 3, reloads: quick ? 1 : 3 },
   scale: {
     services: [10, 100, 1000],
     nodes: 3,
@@ -110,8 +112,8 @@ const config = {
   },
 }
 // Phases 8 (cost of the port limits), 9 (memory under attack) and 12 (cost of auth) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 19]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 19])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 15, 19])
 const engines = findEngines()
 const WATCHDOG_MS = 15 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -160,6 +162,7 @@ const auth = await runAuth(config, phases)
 const grpc = await runGrpc(config.grpc, phases)
 const resilience = await runResilience(config.resilience, phases)
 const tls = await runTls(config, phases)
+const devLoop = await runDevLoopPhase(config.devLoop, phases)
 
 // Summary
 const checks = [
@@ -172,6 +175,7 @@ const checks = [
   ...grpcChecks(grpc, Math.max(...config.grpc.concurrency)),
   ...resilienceChecks(resilience, Math.max(...config.resilience.concurrency)),
   ...tlsChecks(tls),
+  ...devLoopChecks(devLoop),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
@@ -184,6 +188,8 @@ const noise: Record<string, number> = {
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
 if (phases.has(10)) noise['scale (just before)'] = (busyBefore['phase 10'] ?? 0) * meta.cores
+// Phase 11 times whole processes (the dev loop and its services): the same stand-in.
+if (phases.has(11)) noise['dev loop (just before)'] = (busyBefore['phase 11'] ?? 0) * meta.cores
 console.log('\nSummary')
 console.log(summaryTable(checks))
 const noisy = Object.entries(noise).filter(([, share]) => share > 0.1)
@@ -200,7 +206,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...tls, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...tls, devLoop, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

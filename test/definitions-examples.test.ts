@@ -7,7 +7,7 @@ import { createService } from '../src/service/service.js'
 import { type Child, runNode, spawnNode } from './support/process.js'
 
 // Each example of examples/kinds runs as its own process, through `micro run`.
-const RUN = ['dist/cli/main.js', 'run']
+const RUN = ['dist/cli/main.js', 'run', '--inline']
 const ENV = { MICRO_REGISTRY: 'memory', MICRO_HTTP_PORT: '0' }
 
 const children: Child[] = []

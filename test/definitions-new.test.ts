@@ -76,7 +76,7 @@ describe('micro new', () => {
 
   test('a scaffolded service runs with micro run', async () => {
     const { folder } = await scaffold('runnable', 'rpc')
-    const child = spawnNode(['dist/cli/main.js', 'run', folder], {
+    const child = spawnNode(['dist/cli/main.js', 'run', '--inline', folder], {
       MICRO_REGISTRY: 'memory',
     })
     const address = (await child.waitFor(/runnable 0\.1\.0 is running: rpc on (\S+)/, 20_000))[1]

@@ -8,8 +8,8 @@ import { runCommand } from '../src/cli/commands/run.js'
 import { uuid } from '../src/util/ids.js'
 import { type Child, runNode, spawnNode } from './support/process.js'
 
-// `micro run` until the CLI registers it; then: ['src/cli/main.ts', 'run'].
-const RUN = ['dist/cli/main.js', 'run']
+// `micro run --inline`: the service in the CLI's own process (plain `micro run` is the dev loop).
+const RUN = ['dist/cli/main.js', 'run', '--inline']
 const MULTI = 'test/fixtures/definitions/multi'
 const BASE_ENV = { MICRO_REGISTRY: 'memory', MICRO_HTTP_PORT: '0', REGION: 'eu-west' }
 
@@ -189,9 +189,9 @@ describe('micro run (a process)', () => {
     assert.match(stderr, /bad[/\\]service\.toml has 8 problems/)
     let help = ''
     assert.equal(await runCommand(['--help'], (t) => (help = t)), 0)
-    assert.match(help, /Usage: micro run \[options\] <folder>/)
+    assert.match(help, /Usage: micro run \[options\] \[folders\.\.\.\]/)
     await assert.rejects(
-      runCommand([], () => {}),
+      runCommand(['--inline'], () => {}),
       (e: UsageError) => e instanceof UsageError && /one service folder/.test(e.message),
     )
   })

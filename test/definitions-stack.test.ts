@@ -70,7 +70,7 @@ describe('micro run on the one service stack', () => {
       ENGINES_SCRIPT,
     )
     try {
-      const result = await runNode([CLI, 'run', dir], {
+      const result = await runNode([CLI, 'run', '--inline', dir], {
         MICRO_NAMESPACE: namespace,
         MICRO_REGISTRY: 'memory',
         MICRO_EVENTS: 'nats',
@@ -110,7 +110,10 @@ describe('micro run on the one service stack', () => {
         `service.${ext}`,
         source,
       )
-      const result = await runNode([CLI, 'run', dir], { MICRO_REGISTRY: 'memory', MICRO_LOG_LEVEL: 'warn' })
+      const result = await runNode([CLI, 'run', '--inline', dir], {
+        MICRO_REGISTRY: 'memory',
+        MICRO_LOG_LEVEL: 'warn',
+      })
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, new RegExp(`ran ${ext}`))
     })
@@ -127,7 +130,7 @@ export default defineService({
 })
 `,
     )
-    const child = spawnNode([CLI, 'run', dir], {
+    const child = spawnNode([CLI, 'run', '--inline', dir], {
       MICRO_NAMESPACE: namespace,
       MICRO_HTTP_PORT: '0',
       MICRO_LOG_LEVEL: 'warn',

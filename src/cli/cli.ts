@@ -40,7 +40,9 @@ Commands:
   store read|write|delete|list|databases|tables
                                      read and change records in the store
   config get|set|del <path> [value]  the store-backed config of a namespace
-  run <folder>                       run a service folder (service.toml + definition)
+  run [folders...]                   the dev loop: run services (or micro.toml's) in dependency
+                                     order, gateway on 127.0.0.1:8080, hot reload with a safe swap
+  run --inline <folder>              run one service folder in this process (no dev loop)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
   api                                run the API gateway alone (HTTP on 127.0.0.1:8080)
   gen proto [folder]                 TypeScript from .proto files (types, handler, client)

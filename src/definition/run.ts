@@ -24,6 +24,12 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
   /** Stop gracefully on SIGINT/SIGTERM (a second one exits at once). Default true. */
   handleSignals?: boolean
+  /**
+   * Called once the definition is loaded and checked, before anything starts: resolves
+   * true to start, false to exit 0 without starting (the dev loop boots a service while
+   * its dependencies start, or while its new code is checked).
+   */
+  startGate?: () => Promise<boolean>
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const
@@ -87,6 +93,13 @@ export async function runService(options: RunOptions): Promise<number> {
   // A service whose kinds hold no socket (a worker) must not end when the event loop empties.
   const keepAlive = setInterval(() => {}, 1 << 30)
   try {
+    if (options.startGate) {
+      const open = await Promise.race([options.startGate(), stopSignal.then(() => false)])
+      if (!open) {
+        await runtime.stop().catch(() => {})
+        return 0
+      }
+    }
     const starting = runtime.start()
     starting.catch(() => {})
     try {

@@ -12,10 +12,11 @@ export interface Child {
   exited: Promise<number | string>
 }
 
-/** Spawn `node <args>` with extra environment; killed at the end of the test run if still alive. */
-export function spawnNode(args: string[], env: Record<string, string> = {}): Child {
+/** Spawn `node <args>` with extra environment (in `cwd`); killed at the end of the test run if still alive. */
+export function spawnNode(args: string[], env: Record<string, string> = {}, cwd?: string): Child {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

@@ -18,7 +18,7 @@ export interface CommandContext {
 }
 
 /**
- * The process for a source: `node <micro> run <folder>` for a service.toml (the CLI
+ * The process for a source: `node <micro> run --inline <folder>` for a service.toml (the CLI
  * checks it, runs every kind and prints the running line the runtime takes as ready),
  * `node <module>` for a JavaScript entry, `node --import tsx <module>` for TypeScript.
  */
@@ -27,7 +27,8 @@ export function commandFor(source: ResolvedSource, context: CommandContext): Com
   if (source.kind === 'definition') {
     return {
       file: process.execPath,
-      args: [...context.microCli, 'run', source.path],
+      // --inline: this process runs the service itself (plain `micro run` is the dev loop).
+      args: [...context.microCli, 'run', '--inline', source.path],
       cwd: source.cwd,
       env,
       readiness: source.scriptOnly ? 'alive' : 'signal',

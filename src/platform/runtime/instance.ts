@@ -6,6 +6,11 @@ import type { ExitInfo } from './types.js'
 
 /** The environment variable that tells an instance where to say it is ready. */
 export const READY_FD_VARIABLE = 'MICRO_READY_FD'
+/**
+ * Set (to `stdin`) for a process with a start gate: it loads, then waits for a `start`
+ * line on its standard input before it starts serving; end of input means "do not start".
+ */
+export const START_GATE_VARIABLE = 'MICRO_START_GATE'
 /** The instance's readiness pipe: writing anything to it (e.g. `ready\n`) marks it ready. */
 export const READY_FD = 3
 
@@ -31,6 +36,13 @@ export interface Command {
   readiness: 'signal' | 'alive'
   /** The source's version, shown in status. */
   version: string
+  /**
+   * Start gate: a process is spawned at once and loads, but starts only once this resolves
+   * true (false: it is told not to start, and exits). A gate that has resolved opens at
+   * once, so restarts of the command are not held. Used by the dev loop to boot a service
+   * while its dependencies start, or while its new code is checked.
+   */
+  gate?: Promise<boolean>
 }
 
 /** What a line of output is attributed to. */
@@ -69,12 +81,25 @@ export class InstanceProcess {
 
   constructor(command: Command, options: SpawnOptions) {
     this.command = command
+    const gated = command.gate !== undefined
     const child = spawn(command.file, command.args, {
       cwd: command.cwd,
-      env: { ...command.env, [READY_FD_VARIABLE]: String(READY_FD) },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: {
+        ...command.env,
+        [READY_FD_VARIABLE]: String(READY_FD),
+        ...(gated ? { [START_GATE_VARIABLE]: 'stdin' } : {}),
+      },
+      stdio: [gated ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
       detached: true,
     })
+    if (command.gate && child.stdin) {
+      const stdin = child.stdin
+      stdin.on('error', () => {}) // it may have exited before the gate opened
+      command.gate.then(
+        (open) => (open ? stdin.end('start\n') : stdin.end()),
+        () => stdin.end(),
+      )
+    }
     this.pid = child.pid ?? 0
     this.startTime = this.pid ? processStartTime(this.pid) : Promise.resolve(undefined)
     let markReady: () => void = () => {}

@@ -36,7 +36,7 @@ describe('resolveSource', () => {
     assert.equal(source.name, 'orders')
     assert.equal(source.version, '1.2.0')
     const command = commandFor(source, context)
-    assert.deepEqual(command.args, ['/cli.js', 'run', dir])
+    assert.deepEqual(command.args, ['/cli.js', 'run', '--inline', dir])
     assert.equal(command.cwd, dir)
     assert.equal(command.readiness, 'signal')
     assert.deepEqual([command.env.MICRO_NAMESPACE, command.env.A, command.env.PATH], ['shop', '1', '/bin'])

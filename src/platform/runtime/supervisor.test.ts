@@ -109,6 +109,32 @@ describe('Supervisor', () => {
     assert.match(status.instances[0]?.lastExit?.reason ?? '', /not ready within 300 ms/)
   })
 
+  test('a gated command loads at once and starts when its gate opens; its ready timeout counts from then', async () => {
+    let open: (start: boolean) => void = () => {}
+    const gate = new Promise<boolean>((resolve) => {
+      open = resolve
+    })
+    const { supervisor: gated, logs } = supervise({ command: { ...ticker(), gate }, readyTimeout: 300 })
+    const { supervisor: control } = supervise({ command: ticker({ TICKER_QUIET: '1' }), readyTimeout: 300 })
+    // Started together: once the ungated one has timed out, the held one would have too.
+    await waitUntil(() => (control.status().instances[0]?.restarts ?? 0) >= 1, 'the control to time out')
+    assert.equal(gated.status().instances[0]?.state, 'starting')
+    assert.equal(gated.status().instances[0]?.restarts, 0, 'not timed out while held')
+    open(true)
+    await gated.whenRunning()
+    await waitUntil(() => logs.some((l) => l.line === 'ticker gate opened'), 'the start line')
+
+    // An update whose gate stays shut: the new process exits without starting; the old one serves on.
+    const pid = gated.status().instances[0]?.pid
+    await assert.rejects(
+      gated.update({ ...ticker({}, '2.0.0'), gate: Promise.resolve(false) }),
+      /exited \(code 0\) before it was ready/,
+    )
+    assert.equal(gated.status().instances[0]?.pid, pid)
+    assert.equal(gated.status().state, 'running')
+    await waitUntil(() => logs.some((l) => l.line === 'ticker told not to start'), 'the refusal')
+  })
+
   test('stop: SIGTERM first, SIGKILL after stopTimeout for a process that ignores it', async () => {
     const { supervisor, logs } = supervise({ command: ticker({ TICKER_STUBBORN: '1' }), stopTimeout: 300 })
     await supervisor.whenRunning()

@@ -222,11 +222,17 @@ export class Supervisor {
     slot.proc = proc
     // An update's new process is ready already: the slot never counts as starting.
     slot.state = proc.isReady ? 'running' : 'starting'
-    this.#later(slot, this.#readyTimeout, () => {
-      if (slot.proc === proc && !proc.isReady) {
-        void proc.stop(this.#stopTimeout, `not ready within ${this.#readyTimeout} ms`)
-      }
-    })
+    // The time to become ready counts from when the process may start (its gate opens).
+    const armReadyTimeout = () => {
+      if (slot.proc !== proc || proc.isReady || proc.exit) return
+      this.#later(slot, this.#readyTimeout, () => {
+        if (slot.proc === proc && !proc.isReady) {
+          void proc.stop(this.#stopTimeout, `not ready within ${this.#readyTimeout} ms`)
+        }
+      })
+    }
+    if (proc.command.gate) proc.command.gate.then(armReadyTimeout, armReadyTimeout)
+    else armReadyTimeout()
     proc.ready.then(
       () => {
         if (slot.proc !== proc || proc.exit) return
@@ -276,6 +282,7 @@ export class Supervisor {
     const next = this.#spawn(slot.index, command)
     this.#surge.add(next)
     try {
+      await command.gate?.catch(() => false)
       await readyWithin(next, this.#readyTimeout)
       if (this.#stopped) throw new Error('the supervisor is stopping')
     } catch (error) {
