@@ -77,7 +77,14 @@ export function authorizerAccess(authorizer: GatewayAuthorizer): ToolAccess {
     },
     async check(identity, target, namespace) {
       const decision = await authorizer.authorize(requestOf(identity), { ...target, namespace })
-      if (!decision.ok) return { ok: false, error: decision.error }
+      if (!decision.ok) {
+        // A 403 comes only after the token verified, so its claims name the caller.
+        const token = identity.authorization?.replace(/^bearer\s+/i, '')
+        const account = decision.error.code === 403 && token ? unverifiedAccount(token) : undefined
+        return account === undefined
+          ? { ok: false, error: decision.error }
+          : { ok: false, error: decision.error, account }
+      }
       const account = decision.caller
         ? `${decision.caller.account.issuer}/${decision.caller.account.id}`
         : undefined
