@@ -12,7 +12,10 @@ let world: McpWorld
 const audit = new AuditRing(100)
 before(async () => {
   world = await startMcpWorld({
-    engine: { audit, rateLimits: { default: false, tools: { greeter_Greeter_Wipe: { rate: 0.001, burst: 2 } } } },
+    engine: {
+      audit,
+      rateLimits: { default: false, tools: { greeter_Greeter_Wipe: { rate: 0.001, burst: 2 } } },
+    },
     http: { maxBodySize: 64 * 1024, maxSessions: 3 },
   })
 })
@@ -46,11 +49,21 @@ async function post(body: string, headers: Record<string, string> = {}) {
 }
 
 /** A request with headers fetch would not let us set (Host). */
-function raw(method: string, headers: Record<string, string>, body = ''): Promise<{ status: number; body: string }> {
+function raw(
+  method: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; body: string }> {
   const url = new URL(world.url)
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = ''
         res.on('data', (d: Buffer) => {
@@ -97,11 +110,19 @@ describe('bad input on /mcp', () => {
     const unknown = await post(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/destroy' }), headers)
     assert.equal(unknown.json.error?.code, -32601)
     const badArgs = await post(
-      JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'greeter_Greeter_Hello', arguments: [1, 2] } }),
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'greeter_Greeter_Hello', arguments: [1, 2] },
+      }),
       headers,
     )
     assert.equal(badArgs.json.error?.code, -32602)
-    const noName = await post(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: {} }), headers)
+    const noName = await post(
+      JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: {} }),
+      headers,
+    )
     assert.equal(noName.json.error?.code, -32602)
     const badCursor = await post(
       JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list', params: { cursor: 'x' } }),
@@ -120,7 +141,11 @@ describe('bad input on /mcp', () => {
       method: 'tools/call',
       params: { name: 'greeter_Greeter_Hello', arguments: { name: 'x'.repeat(100 * 1024) } },
     })
-    const res = await raw('POST', { host: new URL(world.url).host, 'content-type': 'application/json', accept: ACCEPT }, big)
+    const res = await raw(
+      'POST',
+      { host: new URL(world.url).host, 'content-type': 'application/json', accept: ACCEPT },
+      big,
+    )
     assert.equal(res.status, 413)
     assert.match(JSON.parse(res.body).error.message, /over the 65536-byte limit/)
     await stillServes()
@@ -128,7 +153,10 @@ describe('bad input on /mcp', () => {
 
   test('deeply nested arguments: a clear error, no crash', async () => {
     const session = await post(JSON.stringify(INIT))
-    const headers = { 'mcp-session-id': session.headers.get('mcp-session-id') as string, 'mcp-protocol-version': '2025-11-25' }
+    const headers = {
+      'mcp-session-id': session.headers.get('mcp-session-id') as string,
+      'mcp-protocol-version': '2025-11-25',
+    }
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
     const body = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"greeter_Greeter_Echo","arguments":{"a":${deep}}}}`
     const res = await post(body, headers)
@@ -158,13 +186,40 @@ describe('bad input on /mcp', () => {
 
   test('DNS rebinding: a foreign Host or Origin is refused with 403; localhost is served', async () => {
     const port = new URL(world.url).port
-    const evil = await raw('POST', { host: 'evil.example.com', origin: 'http://evil.example.com', 'content-type': 'application/json', accept: ACCEPT }, JSON.stringify(INIT))
+    const evil = await raw(
+      'POST',
+      {
+        host: 'evil.example.com',
+        origin: 'http://evil.example.com',
+        'content-type': 'application/json',
+        accept: ACCEPT,
+      },
+      JSON.stringify(INIT),
+    )
     assert.equal(evil.status, 403)
     assert.match(JSON.parse(evil.body).error.message, /Host evil\.example\.com is not allowed/)
-    const page = await raw('POST', { host: `127.0.0.1:${port}`, origin: 'https://evil.example.com', 'content-type': 'application/json', accept: ACCEPT }, JSON.stringify(INIT))
+    const page = await raw(
+      'POST',
+      {
+        host: `127.0.0.1:${port}`,
+        origin: 'https://evil.example.com',
+        'content-type': 'application/json',
+        accept: ACCEPT,
+      },
+      JSON.stringify(INIT),
+    )
     assert.equal(page.status, 403)
     assert.match(JSON.parse(page.body).error.message, /Origin https:\/\/evil\.example\.com is not allowed/)
-    const local = await raw('POST', { host: `localhost:${port}`, origin: `http://localhost:${port}`, 'content-type': 'application/json', accept: ACCEPT }, JSON.stringify(INIT))
+    const local = await raw(
+      'POST',
+      {
+        host: `localhost:${port}`,
+        origin: `http://localhost:${port}`,
+        'content-type': 'application/json',
+        accept: ACCEPT,
+      },
+      JSON.stringify(INIT),
+    )
     assert.equal(local.status, 200)
   })
 
@@ -182,8 +237,12 @@ describe('bad input on /mcp', () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(world.url)))
     try {
       const results = []
-      for (let i = 0; i < 3; i++) results.push(await client.callTool({ name: 'greeter_Greeter_Wipe', arguments: {} }))
-      assert.deepEqual(results.slice(0, 2).map((r) => r.isError), [undefined, undefined])
+      for (let i = 0; i < 3; i++)
+        results.push(await client.callTool({ name: 'greeter_Greeter_Wipe', arguments: {} }))
+      assert.deepEqual(
+        results.slice(0, 2).map((r) => r.isError),
+        [undefined, undefined],
+      )
       assert.equal(results[2]?.isError, true)
       const error = results[2]?.structuredContent as { code: number; detail: string }
       assert.equal(error.code, 429)

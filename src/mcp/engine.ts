@@ -11,9 +11,11 @@ import type { Logger } from '../logger/logger.js'
 import { type AccessDecision, type McpIdentity, openAccess, type ToolAccess } from './access.js'
 import { type AuditSink, logAudit } from './audit.js'
 import { type CatalogueOptions, ToolCatalogue } from './catalogue.js'
+import { devTools } from './dev-tools.js'
 import { invokeTool } from './invoke.js'
 import { ToolLimiter, type ToolRateLimits } from './limits.js'
-import type { CallSource, ServiceSource } from './sources.js'
+import { platformTools } from './platform-tools.js'
+import type { CallSource, DevSources, PlatformSources, ServiceSource } from './sources.js'
 import type { ToolEntry } from './tools.js'
 
 /** Options of {@link McpEngine}: where tools come from, how they call, who may call them. */
@@ -33,7 +35,14 @@ export interface McpOptions {
   audit?: AuditSink
   /** Per-tool rate limits. Default 100 calls a second, bursts of 200, per tool. */
   rateLimits?: ToolRateLimits
-  /** Built-in tools (platform and developer sets) served after the endpoints'. */
+  /**
+   * The admin-only platform tools (`micro_registry_list`, `micro_store_read`,
+   * `micro_broker_publish`) over these blocks. Off unless given.
+   */
+  platform?: PlatformSources
+  /** The developer tools (`micro mcp serve --dev`) over these sources. Off unless given. */
+  dev?: DevSources
+  /** More built-in tools, served after the endpoints'. */
   builtins?: readonly ToolEntry[]
   /** Which endpoints become tools (default: unary endpoints of every service but `platform`). */
   include?: CatalogueOptions['include']
@@ -77,7 +86,11 @@ export class McpEngine {
       namespace: this.#namespace,
       services: options.services,
       client: options.client,
-      builtins: options.builtins,
+      builtins: [
+        ...(options.dev ? devTools(options.services, options.client, options.dev) : []),
+        ...(options.platform ? platformTools(options.services, options.platform) : []),
+        ...(options.builtins ?? []),
+      ],
       include: options.include,
       pollInterval: options.pollInterval,
       logger: options.logger,
