@@ -58,9 +58,9 @@ export class Greeter {
   }
 }
 
-/** A service on loopback registered in `registry`, stopped by the caller. */
+/** A service on loopback registered in `registry` (undefined: MICRO_REGISTRY's, mDNS by default), stopped by the caller. */
 export async function startService(
-  registry: Registry,
+  registry: Registry | undefined,
   name: string,
   handlers: object[],
   options: { namespace?: string; auth?: boolean } = {},

@@ -83,6 +83,7 @@ export async function mcpCommand(
       await opened.engine.start()
       const tools = opened.engine.catalogue.tools().map((t) => t.tool)
       if (global.json) out(JSON.stringify({ tools }, null, 2))
+      else if (tools.length === 0) out(`no tools: no service is registered in namespace ${global.namespace}`)
       else for (const tool of tools) out(`${tool.name}\n    ${(tool.description ?? '').split('\n')[0]}`)
       return 0
     }
