@@ -225,7 +225,7 @@ describe('bad input over stdio', () => {
       await until(() => replies.length >= 6, 'a good call')
       assert.deepEqual(replies[5].result.structuredContent, { message: 'Hello again' })
       child.stdin.end()
-      const [code] = (await new Promise((resolve) => child.once('exit', (...a) => resolve(a)))) as [number]
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (exit) => resolve(exit)))
       assert.equal(code, 0, 'stdin closed: the server exits cleanly')
     } finally {
       process.off('exit', kill)
