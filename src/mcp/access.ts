@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { GatewayAuthorizer } from '../auth/gateway.js'
+import { belongsTo, isPrivileged } from '../auth/rules.js'
 import { forbidden, type MicroError, unauthorized } from '../errors/errors.js'
 import type { ToolTarget } from './tools.js'
 
@@ -85,9 +86,17 @@ export function authorizerAccess(authorizer: GatewayAuthorizer): ToolAccess {
           ? { ok: false, error: decision.error }
           : { ok: false, error: decision.error, account }
       }
-      const account = decision.caller
-        ? `${decision.caller.account.issuer}/${decision.caller.account.id}`
-        : undefined
+      const caller = decision.caller?.account
+      const account = caller ? `${caller.issuer}/${caller.id}` : undefined
+      if (target.admin && !(caller && isPrivileged(caller) && belongsTo(caller, namespace)))
+        return {
+          ok: false,
+          account,
+          error: forbidden(
+            'micro.mcp',
+            `${target.service} ${target.endpoint} is for the platform's administrators`,
+          ),
+        }
       return { ok: true, account, verified: true, metadata: decision.metadata }
     },
   }
@@ -136,7 +145,7 @@ export function unverifiedAccount(token: string): string | undefined {
 export const openAccess: ToolAccess = {
   authenticate: async () => undefined,
   async check(identity, target) {
-    if (target.scopes.length > 0)
+    if (target.scopes.length > 0 || target.admin)
       return {
         ok: false,
         error: forbidden(

@@ -21,7 +21,7 @@ function devTool(
 ): ToolEntry {
   return {
     kind: 'dev',
-    target: { service: 'platform', endpoint, scopes: [ADMIN_SCOPE] },
+    target: { service: 'platform', endpoint, scopes: [ADMIN_SCOPE], admin: true },
     tool: { name, title: name.replace(/_/g, ' '), description, inputSchema, annotations: READ },
     run,
   }

@@ -19,7 +19,7 @@ export function platformTools(services: ServiceSource, sources: PlatformSources)
   const tools: ToolEntry[] = [
     {
       kind: 'platform',
-      target: { service: 'platform', endpoint: 'Registry.ListServices', scopes: [ADMIN_SCOPE] },
+      target: { service: 'platform', endpoint: 'Registry.ListServices', scopes: [ADMIN_SCOPE], admin: true },
       tool: {
         name: 'micro_registry_list',
         title: 'List services',
@@ -46,7 +46,7 @@ export function platformTools(services: ServiceSource, sources: PlatformSources)
   if (store) {
     tools.push({
       kind: 'platform',
-      target: { service: 'platform', endpoint: 'Store.Read', scopes: [ADMIN_SCOPE] },
+      target: { service: 'platform', endpoint: 'Store.Read', scopes: [ADMIN_SCOPE], admin: true },
       tool: {
         name: 'micro_store_read',
         title: 'Read the store',
@@ -68,7 +68,7 @@ export function platformTools(services: ServiceSource, sources: PlatformSources)
   if (publisher) {
     tools.push({
       kind: 'platform',
-      target: { service: 'platform', endpoint: 'Broker.Publish', scopes: [ADMIN_SCOPE] },
+      target: { service: 'platform', endpoint: 'Broker.Publish', scopes: [ADMIN_SCOPE], admin: true },
       tool: {
         name: 'micro_broker_publish',
         title: 'Publish a message',

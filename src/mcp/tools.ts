@@ -21,6 +21,11 @@ export interface ToolTarget {
   endpoint: string
   /** Scopes the caller must hold one of (the endpoint's declared scopes; `admin` for built-ins). */
   scopes: readonly string[]
+  /**
+   * Only the platform's administrators (a user holding `admin`, a service holding `service`),
+   * whatever the rules grant: a `*` scope is not enough.
+   */
+  admin?: boolean
 }
 
 /** One tool the server offers: its MCP definition, what it acts on, how it runs. */
