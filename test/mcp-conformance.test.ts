@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { stripVTControlCharacters } from 'node:util'
 import { MicroError } from '../src/errors/errors.js'
 import { createLogger } from '../src/logger/logger.js'
 import type { HandleOptions } from '../src/server/handlers.js'
@@ -143,7 +144,7 @@ test('the MCP conformance suite: every server scenario passes but the listed one
     output += d.toString()
   })
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
-  const plain = output.replace(/\u001b\[[0-9;]*m/g, '')
+  const plain = stripVTControlCharacters(output)
   assert.equal(code, 0, `conformance failed:\n${plain.slice(-6000)}`)
   const passed = [...plain.matchAll(/✓ ([a-z0-9-]+): (\d+) passed, 0 failed/g)].map((m) => m[1])
   for (const scenario of [
