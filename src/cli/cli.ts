@@ -54,6 +54,7 @@ Commands:
   env add|set|unset|get|list|del     environments: the platforms commands work through
   user [set <namespace>]             show or choose the namespace commands work in
   web [--address host:port]          serve the dashboard alone (default 127.0.0.1:8082)
+  mcp serve|tools [--dev]            MCP for AI agents over stdio: every endpoint is a tool
 
 Dynamic commands: any other name is a service, its words an endpoint, its flags the
 request, typed from the endpoint's schema:
@@ -103,6 +104,8 @@ const commands: Record<string, Command> = {
   logout: (argv, out) => logoutCommand(argv, out),
   auth: (argv, out) => authCommand(argv, out),
   web: (argv, out) => webCommand(argv, out),
+  // Loaded on use: the MCP SDK is not read on every CLI start.
+  mcp: async (argv, out) => (await import('./commands/mcp.js')).mcpCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -25,6 +25,20 @@ export interface EndpointOptions {
    * gateway and the platform's proxy apply them too.
    */
   scopes?: readonly string[]
+  /**
+   * What the endpoint does, for people and agents: published as `description`, it becomes
+   * the MCP tool's description (JSDoc is gone at run time, so say it here).
+   */
+  description?: string
+  /** Example requests, published as JSON (`examples`); MCP puts them in the tool's input schema. */
+  examples?: readonly unknown[]
+  /** It changes nothing (a read): published `readOnly: 'true'`, MCP's `readOnlyHint`. */
+  readOnly?: boolean
+  /**
+   * It may delete or overwrite (`true`), or only adds (`false`): published `destructive`, MCP's
+   * `destructiveHint` (which MCP assumes when nothing is said and the endpoint is not read-only).
+   */
+  destructive?: boolean
   /** Extra registry metadata for the endpoint. */
   metadata?: Record<string, string>
 }
@@ -56,4 +70,30 @@ export function endpoint(options: EndpointOptions, handler: (...args: any[]) => 
 export function endpointOptionsOf(fn: unknown): EndpointOptions | undefined {
   if (typeof fn !== 'function') return undefined
   return (fn as unknown as { [ENDPOINT_OPTIONS]?: EndpointOptions })[ENDPOINT_OPTIONS]
+}
+
+/**
+ * The registry metadata `description`, `examples`, `readOnly` and `destructive` publish,
+ * checked: a description is text, examples an array JSON can encode.
+ */
+export function describedMetadata(
+  endpoint: string,
+  options: EndpointOptions | undefined,
+): Record<string, string> {
+  const metadata: Record<string, string> = {}
+  if (options?.description !== undefined) {
+    if (typeof options.description !== 'string') throw new TypeError(`${endpoint}: description must be text`)
+    metadata.description = options.description
+  }
+  if (options?.examples !== undefined) {
+    let json: string | undefined
+    try {
+      json = Array.isArray(options.examples) ? JSON.stringify(options.examples) : undefined
+    } catch {}
+    if (json === undefined) throw new TypeError(`${endpoint}: examples must be an array of JSON values`)
+    metadata.examples = json
+  }
+  if (options?.readOnly) metadata.readOnly = 'true'
+  if (options?.destructive !== undefined) metadata.destructive = String(options.destructive === true)
+  return metadata
 }

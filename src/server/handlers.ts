@@ -1,7 +1,7 @@
 import type { Codecs } from '../codec/codecs.js'
 import type { EndpointRecord } from '../registry/registry.js'
 import type { Context } from './context.js'
-import { type EndpointOptions, endpointOptionsOf } from './endpoint.js'
+import { describedMetadata, type EndpointOptions, endpointOptionsOf } from './endpoint.js'
 import { jsonSchemaOf } from './schema.js'
 import type { StandardSchema } from './standard-schema.js'
 
@@ -87,7 +87,10 @@ export function endpointsOf(target: object, options: HandleOptions = {}): Endpoi
     const endpointOptions = given ?? endpointOptionsOf(fn)
     const stream = endpointOptions?.stream ?? isAsyncGeneratorFunction(fn)
     const name = `${handlerName}.${method}`
-    const metadata: Record<string, string> = { ...endpointOptions?.metadata }
+    const metadata: Record<string, string> = {
+      ...endpointOptions?.metadata,
+      ...describedMetadata(name, endpointOptions),
+    }
     if (stream) metadata.stream = 'true'
     if (endpointOptions?.idempotent) metadata.idempotent = 'true'
     const scopes = scopesOf(name, endpointOptions?.scopes)
