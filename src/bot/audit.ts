@@ -49,7 +49,8 @@ export function auditCommandLine(words: readonly string[]): string {
       }
       continue
     }
-    shown.push(redactJson(word))
+    const pair = /^([^=\s]+)=/.exec(word)
+    shown.push(pair && SECRET_NAME.test(pair[1] as string) ? `${pair[1]}=[redacted]` : redactJson(word))
   }
   const line = redactText(joinWords(shown))
   return line.length > 300 ? `${line.slice(0, 299)}…` : line

@@ -230,7 +230,7 @@ export class Bot {
     const result = await runCaptured(target.command, target.argv, {
       token,
       timeoutMs: this.#limits.timeoutMs,
-      maxOutputChars: this.#limits.maxReplyChars * 2,
+      maxOutputChars: target.captureChars ?? this.#limits.maxReplyChars * 2,
     })
     const outcome = outcomeOf(result, { ...target.style, width: this.#limits.width })
     const error = outcome.audit.error === undefined ? undefined : auditError(outcome.audit.error)

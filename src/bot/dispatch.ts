@@ -16,6 +16,8 @@ export interface Target {
   command: Command
   argv: string[]
   style: Omit<OutputStyle, 'width'>
+  /** Output kept from the command, when more than the reply holds is needed to draw it. */
+  captureChars?: number
 }
 
 export interface DispatchContext {
@@ -59,6 +61,8 @@ export async function dispatch(words: readonly string[], context: DispatchContex
       command: own,
       argv: withBotOptions(args, [...extra, ...locationOptions(args, context)]),
       style: { name, servicesTable, trim: name === 'status' || name === 'logs' || servicesTable },
+      // The table is drawn from all of the JSON (schemas included), however long it is.
+      ...(servicesTable ? { captureChars: 4_000_000 } : {}),
     }
   }
   if (policy.serviceCommands) {

@@ -108,6 +108,6 @@ function readDoubleQuoted(text: string, start: number, add: (part: string) => vo
 /** Words back into a line a person can read and paste (quoted where needed). */
 export function joinWords(words: readonly string[]): string {
   return words
-    .map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`))
+    .map((w) => (/^[A-Za-z0-9_@%+=:,./[\]-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`))
     .join(' ')
 }
