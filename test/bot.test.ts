@@ -76,7 +76,10 @@ before(async () => {
   audit = new MemoryAuditSink()
   bot = makeBot()
   await platform.runtime.create({ source: TICKER, name: 'ticker' })
-  await waitUntil(async () => (await platform.runtime.read({ name: 'ticker' }))[0]?.status === 'running', 'ticker running')
+  await waitUntil(
+    async () => (await platform.runtime.read({ name: 'ticker' }))[0]?.status === 'running',
+    'ticker running',
+  )
 })
 
 after(async () => {
@@ -97,7 +100,13 @@ describe('the CLI commands in chat', () => {
     for (const line of text.split('\n')) assert.ok([...line].length <= 100, `line within the width: ${line}`)
     const record = lastAudit()
     assert.deepEqual(
-      { user: record.user, account: record.account, command: record.command, allowed: record.allowed, outcome: record.outcome },
+      {
+        user: record.user,
+        account: record.account,
+        command: record.command,
+        allowed: record.allowed,
+        outcome: record.outcome,
+      },
       { user: ALICE, account: 'micro/ops-alice', command: 'services', allowed: true, outcome: 'ok' },
     )
     assert.ok(record.durationMs >= 0)
@@ -147,14 +156,21 @@ describe('commands services register', () => {
   test('deploy runs Ops.Deploy with typed flags', async () => {
     const { reply, text } = await ask(ALICE, 'deploy --service=orders --version 1.2.3 --instances=3')
     assert.equal(reply.status, 'ok', text)
-    assert.deepEqual(JSON.parse(reply.blocks[0]?.text as string), { deployed: 'orders', version: '1.2.3', instances: 3 })
+    assert.deepEqual(JSON.parse(reply.blocks[0]?.text as string), {
+      deployed: 'orders',
+      version: '1.2.3',
+      instances: 3,
+    })
     assert.deepEqual(platform.deploys.at(-1), { service: 'orders', version: '1.2.3', instances: 3 })
   })
 
   test('a name two services register asks which one', async () => {
     const { reply, text } = await ask(ALICE, 'rollback')
     assert.equal(reply.status, 'bad-input')
-    assert.match(text, /rollback is registered by more than one service: .*ops \(Ops\.Rollback\).*audit \(Trail\.Rollback\)/)
+    assert.match(
+      text,
+      /rollback is registered by more than one service: .*ops \(Ops\.Rollback\).*audit \(Trail\.Rollback\)/,
+    )
   })
 
   test('a bad flag is a usage error with the help hint', async () => {
@@ -206,7 +222,12 @@ describe('the auth rules decide', () => {
       secrets: { 'micro/ops-alice': 'not-the-secret-at-all' },
     })
     const stale = new Bot({
-      identities: new Identities({ bindings: new BindingsFile(other), platform: platform.address, unbound: 'deny', namespace: 'micro' }),
+      identities: new Identities({
+        bindings: new BindingsFile(other),
+        platform: platform.address,
+        unbound: 'deny',
+        namespace: 'micro',
+      }),
       audit,
     })
     const { reply, text } = await ask('console:stale', 'services', stale)
@@ -245,7 +266,12 @@ describe("the bot's policy", () => {
   test('a command offered by configuration runs', async () => {
     const { chatPolicy } = await import('../src/bot/policy.js')
     const wider = new Bot({
-      identities: new Identities({ bindings: new BindingsFile(file), platform: platform.address, unbound: 'deny', namespace: 'micro' }),
+      identities: new Identities({
+        bindings: new BindingsFile(file),
+        platform: platform.address,
+        unbound: 'deny',
+        namespace: 'micro',
+      }),
       audit,
       platform: platform.address,
       policy: chatPolicy(['config get']),
@@ -355,7 +381,8 @@ describe('limits', () => {
   test('per-user rate limit: past it, an answer to slow down, audited once; others unaffected', async () => {
     const sink = new MemoryAuditSink()
     const limited = makeBot({ rate: { capacity: 3, refillMs: 3_600_000 } }, sink)
-    for (let i = 0; i < 3; i++) assert.equal((await ask(BOB, 'greeter hello --name=x', limited)).reply.status, 'ok')
+    for (let i = 0; i < 3; i++)
+      assert.equal((await ask(BOB, 'greeter hello --name=x', limited)).reply.status, 'ok')
     for (let i = 0; i < 3; i++) {
       const { reply, text } = await ask(BOB, 'greeter hello --name=x', limited)
       assert.equal(reply.status, 'limited')
@@ -365,7 +392,7 @@ describe('limits', () => {
     assert.equal((await ask(ALICE, 'greeter hello --name=x', limited)).reply.status, 'ok')
   })
 
-  test("a command past its deadline is answered as timed out and its calls are cancelled", async () => {
+  test('a command past its deadline is answered as timed out and its calls are cancelled', async () => {
     const quick = makeBot({ timeoutMs: 500 })
     const before = platform.slowCancelled
     const { reply, text } = await ask(ALICE, 'call greeter Greeter.Slow', quick)
@@ -391,16 +418,16 @@ describe('limits', () => {
 
 describe('secrets', () => {
   test('no secret and no token in any reply, audit record or platform log line', async () => {
-    const everything = [
-      ...audit.records.map((r) => JSON.stringify(r)),
-      ...platform.logs,
-    ].join('\n')
+    const everything = [...audit.records.map((r) => JSON.stringify(r)), ...platform.logs].join('\n')
     for (const secret of secrets) assert.equal(everything.includes(secret), false)
     assert.doesNotMatch(everything, /eyJ[A-Za-z0-9_-]{10,}\./)
   })
 
   test('the audit redacts secret-looking flags and JSON fields', async () => {
-    await ask(ALICE, `call greeter Greeter.Hello '{"name":"n","password":"hunter2"}' --metadata x-api-key=zzz`)
+    await ask(
+      ALICE,
+      `call greeter Greeter.Hello '{"name":"n","password":"hunter2"}' --metadata x-api-key=zzz`,
+    )
     await ask(ALICE, 'greeter hello --secret hunter3 --token=hunter4')
     const lines = audit.records.slice(-2).map((r) => r.command)
     assert.doesNotMatch(lines.join('\n'), /hunter2|hunter3|hunter4|zzz/)

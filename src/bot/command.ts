@@ -3,7 +3,7 @@ import { GLOBAL_HELP, parseCommand, UsageError } from '../cli/args.js'
 import { platformClient } from '../cli/auth-tokens.js'
 import { platformAddress } from '../cli/environments.js'
 import { readStdin } from '../cli/input.js'
-import { createLogger } from '../logger/logger.js'
+import { createLogger, type Logger } from '../logger/logger.js'
 import { FileAuditSink } from './audit.js'
 import { accountKey, BindingsFile, botFilePath, chatUser, readBotFile, writeBotFile } from './bindings.js'
 import { Bot } from './bot.js'
@@ -47,6 +47,8 @@ export interface BotCommandIO {
   env?: NodeJS.ProcessEnv
   /** Resolves to stop a running bot (default: SIGINT or SIGTERM). */
   stopped?: Promise<void>
+  /** Where the bot logs (default: stderr, MICRO_LOG_LEVEL). */
+  logger?: Logger
 }
 
 /** `micro bot ...`: run the bot, or manage its bindings. */
@@ -164,7 +166,7 @@ async function serve(
     throw new UsageError((error as Error).message)
   }
   // Logs go to stderr: on the console adapter stdout is the chat.
-  const logger = createLogger({ fields: { component: 'bot' } })
+  const logger = io.logger ?? createLogger({ fields: { component: 'bot' } })
   const identities = new Identities({
     bindings: new BindingsFile(file),
     platform: global.platform,

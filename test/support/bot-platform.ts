@@ -70,7 +70,14 @@ export async function startBotPlatform(): Promise<BotPlatform> {
   })
   const services: Service[] = []
   const start = async (name: string, setup: (service: Service) => void, wrap?: boolean) => {
-    const service = createService({ name, address: '127.0.0.1:0', registry, logger, handleSignals: false, env: {} })
+    const service = createService({
+      name,
+      address: '127.0.0.1:0',
+      registry,
+      logger,
+      handleSignals: false,
+      env: {},
+    })
     if (wrap) service.wrap(platformAuthWrapper(authority))
     setup(service)
     await service.start()
@@ -88,7 +95,9 @@ export async function startBotPlatform(): Promise<BotPlatform> {
           GetService: async (req: Body) => ({
             services: await registry.getService(req.service, { namespace: req.namespace }),
           }),
-          ListServices: async (req: Body) => ({ services: await registry.listServices({ namespace: req.namespace }) }),
+          ListServices: async (req: Body) => ({
+            services: await registry.listServices({ namespace: req.namespace }),
+          }),
         },
         { name: 'Registry', endpoints: ['GetService', 'ListServices'] },
       )
@@ -111,7 +120,9 @@ export async function startBotPlatform(): Promise<BotPlatform> {
               metadata: target.metadata,
               signal: ctx.signal,
             })
-            stream.sendAll({ [Symbol.asyncIterator]: () => messages }).catch(() => stream.cancel('input failed'))
+            stream
+              .sendAll({ [Symbol.asyncIterator]: () => messages })
+              .catch(() => stream.cancel('input failed'))
             yield* stream
           },
         },
@@ -172,7 +183,11 @@ export async function startBotPlatform(): Promise<BotPlatform> {
   })
   await start('audit', (service) => {
     service.handle(
-      { Rollback: endpoint({ metadata: { 'bot.command': 'rollback' } }, async () => ({ auditRolledBack: true })) },
+      {
+        Rollback: endpoint({ metadata: { 'bot.command': 'rollback' } }, async () => ({
+          auditRolledBack: true,
+        })),
+      },
       { name: 'Trail' },
     )
   })

@@ -106,6 +106,7 @@ export class XmppAdapter implements ChatAdapter {
     })
     this.#xmpp = xmpp
     const own = `xmpp:${local}@${domain}`.toLowerCase()
+    let presence: Promise<unknown> = Promise.resolve()
     xmpp.on('error', (error) => logger?.warn('bot: xmpp', { error: error.message }))
     xmpp.on('online', () => {
       if (!xmpp.isSecure() && !isLoopbackAddress(host) && !this.#settings.allowInsecure) {
@@ -115,7 +116,8 @@ export class XmppAdapter implements ChatAdapter {
         xmpp.stop().catch(() => {})
         return
       }
-      xmpp
+      // Available, so the server hands it what is sent to its bare address.
+      presence = xmpp
         .send(xml('presence'))
         .catch((error: Error) => logger?.warn('bot: xmpp presence', { error: error.message }))
     })
@@ -124,7 +126,17 @@ export class XmppAdapter implements ChatAdapter {
         logger?.warn('bot: xmpp reply failed', { error: error.message }),
       )
     })
-    await xmpp.start()
+    try {
+      await xmpp.start()
+    } catch (error) {
+      // Not left reconnecting in the background with credentials that do not work.
+      this.#xmpp = undefined
+      await xmpp.stop().catch(() => {})
+      throw new Error(
+        `the bot could not log in to XMPP as ${local}@${domain} at ${service}: ${(error as Error).message}`,
+      )
+    }
+    await presence
   }
 
   async stop(): Promise<void> {
