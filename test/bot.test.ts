@@ -93,7 +93,7 @@ describe('the CLI commands in chat', () => {
     assert.equal(reply.status, 'ok', text)
     assert.equal(reply.blocks[0]?.kind, 'code')
     assert.match(text, /^NAME\s+VERSION\s+NODES\s+ENDPOINTS$/m)
-    assert.match(text, /^greeter\s+\S+\s+1\s+Greeter\.Big, Greeter\.Colours, Greeter\.Hello, Greeter\.Slow$/m)
+    assert.match(text, /^greeter\s+\S+\s+1\s+Greeter\.Big, Greeter\.Hello, Greeter\.Slow$/m)
     // The platform's long list of endpoints is cut at the width.
     assert.match(text, /^platform\s.*…$/m)
     assert.match(text, /^ops\s/m)
@@ -293,6 +293,7 @@ describe('bad input', () => {
     ['a pipe', 'services | sh', /\| is shell syntax/],
     ['backquotes', 'call greeter Greeter.Hello `id`', /` is shell syntax/],
     ['command substitution', 'greeter hello --name=$(id)', /\$\( is shell syntax/],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the attack is this literal text
     ['parameter expansion', 'greeter hello --name=${HOME}', /\$\{ is shell syntax/],
     ['a redirection', 'services > /etc/passwd', /> is shell syntax/],
     ['a background job', 'services & reboot', /& is shell syntax/],
@@ -355,11 +356,21 @@ describe('bad input', () => {
   })
 
   test("a service's terminal escapes and control characters never reach the chat", async () => {
-    const { reply, text } = await ask(ALICE, 'call greeter Greeter.Colours')
-    assert.equal(reply.status, 'ok')
-    assert.doesNotMatch(text, /\u001b|\u0007|\u202e/)
-    // JSON already escapes them; the raw characters are gone either way.
-    assert.match(text, /red/)
+    const raw = ['\u001b', '\u0007', '\u202e']
+    // Raw in a runtime service's output (its log lines), not JSON-escaped.
+    await platform.runtime.create({
+      source: TICKER,
+      name: 'colours',
+      env: { TICKER_GREETING: '\u001b[31mred\u001b[0m \u0007bell \u202eevil' },
+    })
+    await waitUntil(
+      async () => (await platform.runtime.read({ name: 'colours' }))[0]?.status === 'running',
+      'colours running',
+    )
+    const { reply, text } = await ask(ALICE, 'logs colours -n 5')
+    assert.equal(reply.status, 'ok', text)
+    assert.match(text, /starting red \uFFFDbell \uFFFDevil/)
+    for (const char of raw) assert.equal(text.includes(char), false, `no ${JSON.stringify(char)}`)
   })
 
   test('after every attack the bot still answers a good command', async () => {

@@ -153,10 +153,8 @@ export async function startBotPlatform(): Promise<BotPlatform> {
               { once: true },
             )
           }),
-        // Output with terminal escapes and control characters.
-        Colours: async () => ({ text: '\u001b[31mred\u001b[0m \u0007bell \u202eevil' }),
       },
-      { name: 'Greeter', endpoints: ['Hello', 'Big', 'Slow', 'Colours'] },
+      { name: 'Greeter', endpoints: ['Hello', 'Big', 'Slow'] },
     )
   })
   await start('ops', (service) => {

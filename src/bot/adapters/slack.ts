@@ -40,6 +40,7 @@ interface BoltApp {
   message(listener: (args: SlackListenerArgs) => Promise<void>): void
   event(name: string, listener: (args: SlackListenerArgs) => Promise<void>): void
   error(handler: (error: Error) => Promise<void>): void
+  init(): Promise<void>
   start(): Promise<unknown>
   stop(): Promise<unknown>
 }
@@ -92,15 +93,21 @@ function checkTokens(settings: SlackSettings): void {
     throw new TypeError('MICRO_BOT_SLACK_BOT_TOKEN must be a bot token (xoxb-...)')
 }
 
-/** A Bolt app in Socket Mode with the adapter's listeners (`@slack/bolt` is loaded here, on first use). */
+/**
+ * A Bolt app in Socket Mode with the adapter's listeners (`@slack/bolt` is loaded here, on
+ * first use). It is not initialised: `init()` checks the bot token with Slack, `start()`
+ * opens the Socket Mode connection.
+ */
 export async function createSlackApp(settings: SlackSettings, handler: MessageHandler): Promise<BoltApp> {
   checkTokens(settings)
   const { App } = await importPeer<BoltModule>('@slack/bolt', 'the Slack adapter of micro bot')
+  // Initialised by start(): building the app and registering listeners talks to nobody.
   const app = new App({
     token: settings.botToken,
     appToken: settings.appToken,
     socketMode: true,
     logLevel: 'warn',
+    deferInitialization: true,
   })
   app.message((args) => onDirectMessage(handler, args))
   app.event('app_mention', (args) => onMention(handler, args))
@@ -124,6 +131,7 @@ export class SlackAdapter implements ChatAdapter {
 
   async start(handler: MessageHandler): Promise<void> {
     this.#app = await createSlackApp(this.#settings, handler)
+    await this.#app.init()
     await this.#app.start()
   }
 
