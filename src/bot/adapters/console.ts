@@ -93,8 +93,9 @@ export async function* boundedLines(
         pending = ''
         continue
       }
-      yield (pending + piece).replace(/\r$/, '')
+      const line = (pending + piece).replace(/\r$/, '')
       pending = ''
+      yield Buffer.byteLength(line) > maxBytes ? undefined : line
     }
     if (skipping) continue
     pending += text
