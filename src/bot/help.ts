@@ -2,13 +2,13 @@ import { type ChatPolicy, NEVER_IN_CHAT } from './policy.js'
 import type { Reply, ReplyBlock } from './reply.js'
 import type { ServiceCommand } from './service-commands.js'
 
-/** One line per command the bot offers by default. */
-const USAGE: Readonly<Record<string, string>> = {
-  services: 'services                          the services, their versions, nodes and endpoints',
-  describe: "describe <service>                a service's endpoints with their schemas",
-  call: "call <service> <endpoint> ['{json}']   call an endpoint",
-  status: "status [name]                     the runtime's services",
-  logs: "logs <name> [-n 50] [--since 10m]  a service's recent output",
+/** How to use each command the bot offers by default, and what it does. */
+const USAGE: Readonly<Record<string, readonly [string, string]>> = {
+  services: ['services', 'the services, their versions, nodes and endpoints'],
+  describe: ['describe <service>', "a service's endpoints with their schemas"],
+  call: ["call <service> <endpoint> ['{json}']", 'call an endpoint'],
+  status: ['status [name]', "the runtime's services"],
+  logs: ['logs <name> [-n 50] [--since 10m]', "a service's recent output"],
 }
 
 /** What `help` answers: the commands offered, the services' own commands, how to call any service. */
@@ -17,11 +17,13 @@ export function helpReply(
   account: string | undefined,
   serviceCommands: ReadonlyMap<string, readonly ServiceCommand[]> | undefined,
 ): Reply {
-  const lines = policy.allow.map((prefix) => USAGE[prefix] ?? `${prefix} ...`)
+  const rows: Array<readonly [string, string]> = policy.allow.map(
+    (prefix) => USAGE[prefix] ?? [`${prefix} ...`, ''],
+  )
   if (policy.dynamic)
-    lines.push(
-      '<service> <endpoint words> [--field=value]   call a service (e.g. greeter hello --name=Alice)',
-    )
+    rows.push(['<service> <words> [--field=value]', 'call a service: greeter hello --name=Alice'])
+  const width = Math.max(...rows.map(([usage]) => usage.length))
+  const lines = rows.map(([usage, what]) => `${usage.padEnd(width)}  ${what}`.trimEnd())
   const blocks: ReplyBlock[] = [
     {
       kind: 'text',
