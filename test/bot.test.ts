@@ -421,9 +421,23 @@ describe('limits', () => {
     const second = await ask(ALICE, 'services', quick)
     assert.equal(second.reply.status, 'limited')
     assert.match(second.text, /previous command is still running/)
+    assert.deepEqual([lastAudit().outcome, lastAudit().deniedBy], ['limited', 'rate-limit'])
     // Someone else is not held up.
     assert.equal((await ask(BOB, 'greeter hello --name=x', quick)).reply.status, 'ok')
     assert.equal((await first).reply.status, 'timeout')
+  })
+})
+
+describe('the bot as a whole', () => {
+  test('past the commands it runs at once, others are told it is busy', async () => {
+    const narrow = makeBot({ timeoutMs: 3000, maxInFlight: 1 })
+    const first = ask(ALICE, 'call greeter Greeter.Slow', narrow)
+    await until(() => platform.slowStarted > 0, 'the slow call to start')
+    const other = await ask(BOB, 'greeter hello --name=x', narrow)
+    assert.equal(other.reply.status, 'limited')
+    assert.match(other.text, /the bot is busy with other commands/)
+    assert.equal((await first).reply.status, 'timeout')
+    assert.equal((await ask(BOB, 'greeter hello --name=x', narrow)).reply.status, 'ok')
   })
 })
 

@@ -163,10 +163,21 @@ export class Bot {
         `not allowed: ${user} is not bound to a platform account; an admin can run: micro bot bind ${user} <account>`,
       )
     }
-    if (this.#running.has(user))
-      return textReply('limited', 'your previous command is still running; wait for its answer')
-    if (this.#running.size >= limits.maxInFlight)
-      return textReply('limited', 'the bot is busy with other commands; try again shortly')
+    const busy = this.#running.has(user)
+      ? 'your previous command is still running; wait for its answer'
+      : this.#running.size >= limits.maxInFlight
+        ? 'the bot is busy with other commands; try again shortly'
+        : undefined
+    if (busy !== undefined) {
+      await audit({
+        command,
+        account: identity.account,
+        allowed: false,
+        deniedBy: 'rate-limit',
+        outcome: 'limited',
+      })
+      return textReply('limited', busy)
+    }
     this.#running.add(user)
     try {
       return await this.#run(words, command, identity, audit)
