@@ -60,7 +60,12 @@ export async function dispatch(words: readonly string[], context: DispatchContex
       kind: 'cli',
       command: own,
       argv: withBotOptions(args, [...extra, ...locationOptions(args, context)]),
-      style: { name, servicesTable, trim: name === 'status' || name === 'logs' || servicesTable },
+      // Tables and log lines are cut to the width; JSON (--json) never is.
+      style: {
+        name,
+        servicesTable,
+        trim: servicesTable || ((name === 'status' || name === 'logs') && !args.includes('--json')),
+      },
       // The table is drawn from all of the JSON (schemas included), however long it is.
       ...(servicesTable ? { captureChars: 4_000_000 } : {}),
     }
