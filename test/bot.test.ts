@@ -215,6 +215,32 @@ describe('the auth rules decide', () => {
     assert.deepEqual([record.allowed, record.deniedBy, record.account], [false, 'binding', undefined])
   })
 
+  test("with MICRO_BOT_UNBOUND=bot an unbound user runs as the bot's own account, held to its rules", async () => {
+    const secret = await platform.account('chatbot', ['chatbot'])
+    secrets.push(secret)
+    await platform.grant('chatbot', 'platform', 'Registry.ListServices')
+    const open = new Bot({
+      identities: new Identities({
+        bindings: new BindingsFile(file),
+        platform: platform.address,
+        bot: { namespace: 'micro', id: 'chatbot', secret },
+        unbound: 'bot',
+        namespace: 'micro',
+      }),
+      audit,
+      platform: platform.address,
+    })
+    const listed = await ask(MALLORY, 'services', open)
+    assert.equal(listed.reply.status, 'ok', listed.text)
+    assert.equal(lastAudit().account, "micro/chatbot (the bot's account)")
+    const called = await ask(MALLORY, 'greeter hello --name=x', open)
+    assert.equal(called.reply.status, 'denied', called.text)
+    assert.equal(lastAudit().deniedBy, 'rules')
+    // A bound user is still their own account.
+    assert.equal((await ask(BOB, 'greeter hello --name=x', open)).reply.status, 'ok')
+    assert.equal(lastAudit().account, 'micro/viewer-bob')
+  })
+
   test('a binding whose secret no longer works is refused, not crashed on', async () => {
     const other = join(dir, 'stale.json')
     await writeBotFile(other, {
@@ -405,19 +431,18 @@ describe('limits', () => {
 
   test('a command past its deadline is answered as timed out and its calls are cancelled', async () => {
     const quick = makeBot({ timeoutMs: 500 })
-    const before = platform.slowCancelled
-    const { reply, text } = await ask(ALICE, 'call greeter Greeter.Slow', quick)
+    const { reply, text } = await ask(ALICE, `call greeter Greeter.Slow '{"tag":"deadline"}'`, quick)
     assert.equal(reply.status, 'timeout', text)
     assert.match(text, /timed out/)
-    await until(() => platform.slowCancelled > before, 'the slow handler to see the cancel')
+    await until(() => platform.slowCancelled.has('deadline'), 'the slow handler to see the cancel')
     assert.equal(lastAudit().outcome, 'timeout')
   })
 
   test('one command at a time per user: a second one while the first runs is turned away', async () => {
     // Shorter than call's own 10 s timeout, so the bot's deadline ends it.
     const quick = makeBot({ timeoutMs: 3000 })
-    const first = ask(ALICE, 'call greeter Greeter.Slow', quick)
-    await until(() => platform.slowStarted > 0, 'the slow call to start')
+    const first = ask(ALICE, `call greeter Greeter.Slow '{"tag":"one-at-a-time"}'`, quick)
+    await until(() => platform.slowStarted.has('one-at-a-time'), 'the slow call to start')
     const second = await ask(ALICE, 'services', quick)
     assert.equal(second.reply.status, 'limited')
     assert.match(second.text, /previous command is still running/)
@@ -431,8 +456,8 @@ describe('limits', () => {
 describe('the bot as a whole', () => {
   test('past the commands it runs at once, others are told it is busy', async () => {
     const narrow = makeBot({ timeoutMs: 3000, maxInFlight: 1 })
-    const first = ask(ALICE, 'call greeter Greeter.Slow', narrow)
-    await until(() => platform.slowStarted > 0, 'the slow call to start')
+    const first = ask(ALICE, `call greeter Greeter.Slow '{"tag":"in-flight"}'`, narrow)
+    await until(() => platform.slowStarted.has('in-flight'), 'the slow call to start')
     const other = await ask(BOB, 'greeter hello --name=x', narrow)
     assert.equal(other.reply.status, 'limited')
     assert.match(other.text, /the bot is busy with other commands/)

@@ -33,10 +33,10 @@ export interface BotPlatform {
   runtime: LocalRuntime
   /** Every log line of the platform. */
   logs: string[]
-  /** Calls to Greeter.Slow that saw their context abort (the bot's deadline cancelled them). */
-  slowCancelled: number
-  /** Calls to Greeter.Slow in flight. */
-  slowStarted: number
+  /** The `tag`s of Greeter.Slow calls that saw their context abort (the bot's deadline cancelled them). */
+  slowCancelled: Set<string>
+  /** The `tag`s of Greeter.Slow calls in flight. */
+  slowStarted: Set<string>
   /** Deploy requests Ops.Deploy received. */
   deploys: Body[]
   /** Create an account with `scopes`; resolves with its secret. */
@@ -132,7 +132,7 @@ export async function startBotPlatform(): Promise<BotPlatform> {
     true,
   )
 
-  const state = { slowCancelled: 0, slowStarted: 0, deploys: [] as Body[] }
+  const state = { slowCancelled: new Set<string>(), slowStarted: new Set<string>(), deploys: [] as Body[] }
   await start('greeter', (service) => {
     service.handle(
       {
@@ -140,14 +140,15 @@ export async function startBotPlatform(): Promise<BotPlatform> {
         // Far more than a chat reply holds.
         Big: async () => ({ lines: Array.from({ length: 2000 }, (_, i) => `line ${i} ${'x'.repeat(40)}`) }),
         // Answers only when cancelled: the bot's deadline must reach it.
-        Slow: (_req: Body, ctx: Context) =>
+        Slow: (req: Body, ctx: Context) =>
           new Promise((_resolve, reject) => {
-            state.slowStarted++
+            const tag = String(req.tag)
+            state.slowStarted.add(tag)
             ctx.signal.addEventListener(
               'abort',
               () => {
-                state.slowStarted--
-                state.slowCancelled++
+                state.slowStarted.delete(tag)
+                state.slowCancelled.add(tag)
                 reject(new Error('cancelled'))
               },
               { once: true },
@@ -196,12 +197,8 @@ export async function startBotPlatform(): Promise<BotPlatform> {
     registry,
     runtime,
     logs,
-    get slowCancelled() {
-      return state.slowCancelled
-    },
-    get slowStarted() {
-      return state.slowStarted
-    },
+    slowCancelled: state.slowCancelled,
+    slowStarted: state.slowStarted,
     deploys: state.deploys,
     async account(id, scopes) {
       const { secret } = await authority.accounts.create({ namespace: 'micro', id, scopes })
