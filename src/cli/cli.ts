@@ -4,6 +4,7 @@ import { storeFromEnv } from '../store/from-env.js'
 import { GLOBAL_HELP, UsageError } from './args.js'
 import { apiCommand } from './commands/api.js'
 import { authCommand } from './commands/auth.js'
+import { botCommand } from './commands/bot.js'
 import { callCommand } from './commands/call.js'
 import { configCommand } from './commands/config.js'
 import { describeCommand } from './commands/describe.js'
@@ -55,6 +56,7 @@ Commands:
   user [set <namespace>]             show or choose the namespace commands work in
   web [--address host:port]          serve the dashboard alone (default 127.0.0.1:8082)
   mcp serve|tools [--dev]            MCP for AI agents over stdio: every endpoint is a tool
+  bot [--adapter console|xmpp|slack] the ops bot: these commands in chat, as bound accounts
 
 Dynamic commands: any other name is a service, its words an endpoint, its flags the
 request, typed from the endpoint's schema:
@@ -74,9 +76,11 @@ On the platform's runtime (micro server; --platform or MICRO_PLATFORM picks anot
 Run 'micro <command> --help' for a command's options.
 ${GLOBAL_HELP}`
 
-type Command = (argv: string[], out: (text: string) => void) => Promise<number>
+/** A command: its arguments after its name, and where its output goes; resolves with the exit code. */
+export type Command = (argv: string[], out: (text: string) => void) => Promise<number>
 
-const commands: Record<string, Command> = {
+/** The command table; the bot (src/bot) offers a safe subset of it in chat. */
+export const commands: Record<string, Command> = {
   call: callCommand,
   services: servicesCommand,
   describe: describeCommand,
@@ -106,6 +110,7 @@ const commands: Record<string, Command> = {
   web: (argv, out) => webCommand(argv, out),
   // Loaded on use: the MCP SDK is not read on every CLI start.
   mcp: async (argv, out) => (await import('./commands/mcp.js')).mcpCommand(argv, out),
+  bot: (argv, out) => botCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -6,6 +6,7 @@ import type { ServiceRecord } from '../registry/registry.js'
 import { createSelector } from '../selector/from-name.js'
 import { MicroTransport } from '../transport/micro-transport.js'
 import type { GlobalOptions } from './args.js'
+import { withCommandContext } from './command-context.js'
 import { platformDirectory } from './platform/directory.js'
 import { PlatformClient } from './platform/platform-client.js'
 import { proxyCall, proxyStream } from './platform/proxy.js'
@@ -80,8 +81,10 @@ function openDirectSession(options: GlobalOptions): Session {
       getService: (name, namespace) => lookup.getService(name, namespace),
       listServices: (namespace) => registry.listServices({ namespace }),
     },
-    call: (service, endpoint, request, callOptions) => client.call(service, endpoint, request, callOptions),
-    stream: (service, endpoint, callOptions) => client.stream(service, endpoint, callOptions),
+    call: (service, endpoint, request, callOptions) =>
+      client.call(service, endpoint, request, withCommandContext(callOptions)),
+    stream: (service, endpoint, callOptions) =>
+      client.stream(service, endpoint, withCommandContext(callOptions)),
     client,
     async close() {
       await client.close()
@@ -100,11 +103,11 @@ function openPlatformSession(options: GlobalOptions, address: string): Session {
     // A call given a node's address (micro call --address) goes to that node itself.
     call: (service, endpoint, request, callOptions = {}) =>
       callOptions.address !== undefined
-        ? platform.client.call(service, endpoint, request, callOptions)
+        ? platform.client.call(service, endpoint, request, withCommandContext(callOptions))
         : proxyCall(platform, namespace, service, endpoint, request, callOptions),
     stream: (service, endpoint, callOptions = {}) =>
       callOptions.address !== undefined
-        ? platform.client.stream(service, endpoint, callOptions)
+        ? platform.client.stream(service, endpoint, withCommandContext(callOptions))
         : proxyStream(platform, namespace, service, endpoint, callOptions),
     client: platform.client,
     close: () => platform.close(),

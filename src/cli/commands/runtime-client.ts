@@ -9,6 +9,7 @@ import { MemoryRegistry } from '../../registry/memory.js'
 import { createSelector } from '../../selector/from-name.js'
 import { MicroTransport } from '../../transport/micro-transport.js'
 import { UsageError } from '../args.js'
+import { withCommandContext } from '../command-context.js'
 import { platformAddress } from '../environments.js'
 
 /** The `--platform` option every runtime command takes. */
@@ -43,13 +44,19 @@ export async function openPlatform(flag: string | undefined): Promise<PlatformCl
     address,
     async call<T>(endpoint: string, request: unknown, options: CallOptions = {}): Promise<T> {
       try {
-        return await client.call<T>('platform', endpoint, request, { ...options, address })
+        return await client.call<T>(
+          'platform',
+          endpoint,
+          request,
+          withCommandContext({ ...options, address }),
+        )
       } catch (error) {
         throw explained(error, address)
       }
     },
     // A stream's connection failure surfaces when it is read; logs explains it there.
-    stream: (endpoint, options = {}) => client.stream('platform', endpoint, { ...options, address }),
+    stream: (endpoint, options = {}) =>
+      client.stream('platform', endpoint, withCommandContext({ ...options, address })),
     explain: (error) => explained(error, address),
     async close() {
       await client.close()

@@ -5,6 +5,7 @@ import { badRequest } from '../../errors/errors.js'
 import { DEFAULT_NAMESPACE } from '../../registry/registry.js'
 import { createSelector } from '../../selector/from-name.js'
 import { MicroTransport } from '../../transport/micro-transport.js'
+import { withCommandContext } from '../command-context.js'
 
 /** The name of the one service a platform port hosts (PLATFORM.md). */
 export const PLATFORM_SERVICE = 'platform'
@@ -61,7 +62,7 @@ export class PlatformClient {
   }
 
   #options(options: CallOptions): CallOptions {
-    return { ...options, address: this.address, namespace: DEFAULT_NAMESPACE }
+    return withCommandContext({ ...options, address: this.address, namespace: DEFAULT_NAMESPACE })
   }
 }
 
