@@ -16,6 +16,7 @@ import { logsCommand } from './commands/logs.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
+import { serverCommand } from './commands/server.js'
 import { servicesCommand } from './commands/services.js'
 import { statusCommand } from './commands/status.js'
 import { storeCommand } from './commands/store.js'
@@ -42,6 +43,8 @@ Commands:
   config get|set|del <path> [value]  the store-backed config of a namespace
   run <folder>                       run a service folder (service.toml + definition)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+  server [--address h:p] [--auth]    the platform: dashboard + gateway on 127.0.0.1:8080,
+                                     the building blocks and runtime on 127.0.0.1:8081
   api                                run the API gateway alone (HTTP on 127.0.0.1:8080)
   gen proto [folder]                 TypeScript from .proto files (types, handler, client)
   gen client [--lang ts|openapi]     a typed TypeScript client or the OpenAPI document
@@ -97,6 +100,7 @@ const commands: Record<string, Command> = {
   update: updateCommand,
   kill: killCommand,
   api: (argv, out) => apiCommand(argv, out),
+  server: (argv, out) => serverCommand(argv, out),
   login: (argv, out) => loginCommand(argv, out),
   logout: (argv, out) => logoutCommand(argv, out),
   auth: (argv, out) => authCommand(argv, out),
