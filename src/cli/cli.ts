@@ -26,8 +26,7 @@ import { updateCommand } from './commands/update.js'
 import { userCommand } from './commands/user.js'
 import { webCommand } from './commands/web.js'
 import { dynamicCommand } from './dynamic/command.js'
-import { PlatformClient } from './platform/platform-client.js'
-import { platformStore } from './platform/store.js'
+import { platformStore } from './platform/blocks.js'
 
 const HELP = `Usage: micro <command> [options]
 
@@ -87,8 +86,7 @@ const commands: Record<string, Command> = {
   config: (argv, out) =>
     configCommand(argv, out, {
       // The platform's store when one is in use (micro env), else this machine's.
-      openKV: (global) =>
-        storeKV(global.platform ? platformStore(PlatformClient.connect(global.platform)) : storeFromEnv()),
+      openKV: (global) => storeKV(global.platform ? platformStore(global.platform) : storeFromEnv()),
     }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),

@@ -66,8 +66,7 @@ export class Gateway implements HttpPart {
     this.settings = s
     this.#slots = new StreamSlots(s.maxStreams)
     this.#ownsRegistry = options.registry === undefined
-    this.#registry =
-      options.registry ?? registryFromEnv(process.env)
+    this.#registry = options.registry ?? registryFromEnv(process.env)
     const lookup = new RegistryCache(this.#registry)
     this.#client = new Client({
       lookup,

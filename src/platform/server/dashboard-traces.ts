@@ -11,6 +11,9 @@ import type { TraceSource } from '../../dashboard/sources.js'
 import type { TraceStore } from '../traces/trace-store.js'
 import type { Attributes, TraceSummary as StoreSummary, WaterfallSpan } from '../traces/types.js'
 
+/** How many of the newest traces a text search looks through. */
+const SEARCHED = 1000
+
 /**
  * The platform's trace store as the dashboard's {@link TraceSource}: summaries and spans in
  * the dashboard's shapes, RED series regrouped into the slices a sparkline asks for (from
@@ -19,17 +22,24 @@ import type { Attributes, TraceSummary as StoreSummary, WaterfallSpan } from '..
 export function traceSource(store: TraceStore): TraceSource {
   return {
     async list(filter: TraceFilter): Promise<TraceSummary[]> {
-      return store
-        .list({
-          service: filter.service,
-          endpoint: filter.endpoint,
-          status: filter.status,
-          minDuration: filter.minDuration,
-          maxDuration: filter.maxDuration,
-          since: filter.since,
-          limit: filter.limit,
-        })
-        .map(summaryOf)
+      const query = {
+        service: filter.service,
+        status: filter.status,
+        minDuration: filter.minDuration,
+        maxDuration: filter.maxDuration,
+        since: filter.since,
+      }
+      if (!filter.endpoint) return store.list({ ...query, limit: filter.limit }).map(summaryOf)
+      // The dashboard's search box: any span whose name contains the text, in any case.
+      const wanted = filter.endpoint.toLowerCase()
+      const found: TraceSummary[] = []
+      for (const summary of store.list({ ...query, limit: SEARCHED })) {
+        if (found.length >= filter.limit) break
+        const named = (name: string) => name.toLowerCase().includes(wanted)
+        if (named(summary.rootName) || store.get(summary.traceId)?.spans.some((span) => named(span.name)))
+          found.push(summaryOf(summary))
+      }
+      return found
     },
     async get(traceId: string): Promise<SpanRecord[] | undefined> {
       return store.get(traceId)?.spans.map(spanOf)
