@@ -81,12 +81,17 @@ export function cli(
   server: { platform: string } | undefined,
   args: string[],
   env: Record<string, string | undefined> = {},
+  input?: string,
 ): Promise<CliRun> {
-  return runCli(args, {
-    ...home.env,
-    ...(server ? { MICRO_PLATFORM: server.platform } : {}),
-    ...env,
-  })
+  return runCli(
+    args,
+    {
+      ...home.env,
+      ...(server ? { MICRO_PLATFORM: server.platform } : {}),
+      ...env,
+    },
+    input,
+  )
 }
 
 /** Start `node greeter.mjs` (test/fixtures/server) with `home`'s environment; resolves once it serves. */

@@ -74,16 +74,15 @@ export async function serverCommand(
     return 1
   }
   const http = `http://${server.address}`
-  out(
-    [
-      `micro server is running (auth ${server.mode === 'enforce' ? 'enforced' : 'open to local callers'})`,
-      `  dashboard       ${http}/`,
-      `  gateway         ${http}/api/  (curl -XPOST ${http}/api/greeter/hello -d '{"name":"Alice"}')`,
-      `  platform port   ${server.platformAddress}  (MICRO_PLATFORM=${server.platformAddress})`,
-    ].join('\n'),
-  )
-  // Printed here, on stdout, never through the logger: the token is a secret shown once.
-  if (server.bootstrap) out(`Log in as the first admin (once, within 24 h):\n  ${server.bootstrap}`)
+  const lines = [
+    `micro server is running (auth ${server.mode === 'enforce' ? 'enforced' : 'open to local callers'})`,
+    `  dashboard       ${http}/`,
+    `  gateway         ${http}/api/  (curl -XPOST ${http}/api/greeter/hello -d '{"name":"Alice"}')`,
+    `  platform port   ${server.platformAddress}  (MICRO_PLATFORM=${server.platformAddress})`,
+  ]
+  // On stdout, in the same write as the URLs, never through the logger: the token is a secret shown once.
+  if (server.bootstrap) lines.push('Log in as the first admin (once, within 24 h):', `  ${server.bootstrap}`)
+  out(lines.join('\n'))
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done)
