@@ -1,4 +1,5 @@
 import type { AuthMode } from '../../auth/auth.js'
+import type { Authority } from '../../auth/authority.js'
 import { bootstrapLine } from '../../auth/mode.js'
 import { brokerFromEnv } from '../../broker/from-env.js'
 import { Client } from '../../client/client.js'
@@ -41,6 +42,8 @@ export interface MicroServer {
   /** The `micro login --token <token>` line of a first start that enforces auth (print it once, on stdout). */
   readonly bootstrap: string | undefined
   readonly platform: PlatformService
+  /** The platform's auth: accounts, rules, keys (embedders and tests create accounts with it). */
+  readonly authority: Authority
   /** Drain everything: HTTP, the runtime's services, the platform port, the engines. */
   close(): Promise<void>
 }
@@ -187,6 +190,7 @@ export async function startServer(options: ServerOptions & ServerParts = {}): Pr
       mode: settings.mode,
       bootstrap: token === undefined ? undefined : bootstrapLine(token),
       platform,
+      authority,
       close() {
         closing ??= closeAll()
         return closing
