@@ -18,8 +18,8 @@ import { traceSource } from './dashboard-traces.js'
 export interface ServerDashboardParts {
   registry: Registry
   client: Client
-  store: Store
-  events: Events
+  store?: Store
+  events?: Events
   traces?: TraceStore
   runtime?: ProcessRuntime
   auth?: DashboardAuthority
@@ -31,7 +31,6 @@ export interface ServerDashboardParts {
 
 /** The dashboard's sources over the server's parts. */
 export function serverDashboardSources(parts: ServerDashboardParts): DashboardSources {
-  const store = parts.guardAuthDatabase ? guardedStore(parts.store) : parts.store
   const client = {
     call: (service: string, endpoint: string, request: unknown, options: Parameters<Client['call']>[3]) =>
       parts.client.call(service, endpoint, request, options),
@@ -41,9 +40,13 @@ export function serverDashboardSources(parts: ServerDashboardParts): DashboardSo
   const sources: DashboardSources = {
     registry: { listServices: (namespace) => parts.registry.listServices({ namespace }) },
     client: parts.auth ? parts.auth.guardCalls(client) : client,
-    events: { events: parts.events, inspector: inspectorOf(parts.events) },
-    store,
-    config: configSourceFromKV(storeKV(parts.store), { secretKey: () => secretKeyFromEnv(parts.env) }),
+  }
+  if (parts.events) sources.events = { events: parts.events, inspector: inspectorOf(parts.events) }
+  if (parts.store) {
+    sources.store = parts.guardAuthDatabase ? guardedStore(parts.store) : parts.store
+    sources.config = configSourceFromKV(storeKV(parts.store), {
+      secretKey: () => secretKeyFromEnv(parts.env),
+    })
   }
   if (parts.traces) sources.traces = traceSource(parts.traces)
   if (parts.runtime) sources.runtime = runtimeSource(parts.runtime)

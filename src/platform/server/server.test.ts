@@ -327,3 +327,52 @@ test("the runtime's children get the platform, never the server's own settings o
     MICRO_PLATFORM: '127.0.0.1:8081',
   })
 })
+
+test("devPlatformHttp: micro run's HTTP side (gateway, dashboard, OTLP, OpenAPI) over a registry", async () => {
+  const { MemoryRegistry } = await import('../../registry/memory.js')
+  const { createService } = await import('../../service/service.js')
+  const { listenHttp } = await import('../http/listen.js')
+  const { MemoryTraceStore } = await import('../traces/memory-store.js')
+  const { devPlatformHttp } = await import('./mount.js')
+  const registry = new MemoryRegistry()
+  const greeter = createService({ name: 'greeter', registry, logger: silent, handleSignals: false })
+  greeter.handle(
+    { Hello: async (req: { name: string }) => ({ message: `Hello ${req.name}` }) },
+    { name: 'Greeter' },
+  )
+  await greeter.run()
+  const lookup = client()
+  const calls = new Client({
+    lookup: new RegistryCache(registry),
+    transport: new MicroTransport(),
+    selector: createSelector(),
+    local: false,
+  })
+  const traces = new MemoryTraceStore()
+  const http = devPlatformHttp({ registry, client: calls, namespace: 'micro', traces, logger: silent })
+  const listener = await listenHttp('127.0.0.1:0', http)
+  const url = `http://${listener.address}`
+  try {
+    const hello = await fetch(`${url}/api/greeter/hello`, { method: 'POST', body: '{"name":"Dev"}' })
+    assert.deepEqual(await hello.json(), { message: 'Hello Dev' })
+    assert.equal((await fetch(`${url}/`)).status, 200)
+    const info = (await api(url, 'GET', '/info')).body as any
+    assert.equal(info.features.traces, true)
+    assert.equal(info.features.runtime, false)
+    assert.ok(
+      ((await (await fetch(`${url}/openapi.json`)).json()) as any).paths['/api/greeter/Greeter.Hello'],
+    )
+    const otlp = await fetch(`${url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"resourceSpans":[]}',
+    })
+    assert.equal(otlp.status, 200)
+  } finally {
+    await listener.close()
+    await http.close()
+    await calls.close()
+    await lookup.close()
+    await greeter.stop()
+  }
+})
