@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs the phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience), prints a report with a PASS/FAIL summary
+ * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience,
+ * micro server idle RSS and gateway auth cost), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -24,6 +25,7 @@ import { runGatewayPhase } from './run-gateway.js'
 import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
 import { runMessaging } from './run-messaging.js'
 import { runScale } from './run-scale.js'
+import { runServer, serverChecks, serverNoise } from './run-server.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
 import { gatewayChecks, gatewayNoise } from './targets-gateway.js'
@@ -101,10 +103,17 @@ const config = {
     durationMs: quick ? 1000 : 4000,
     rounds: quick ? 1 : 2,
   },
+  server: { runs: quick ? 1 : 3, idleMs: quick ? 2000 : 5000 },
+  gatewayAuth: {
+    connections: 64,
+    warmupMs: quick ? 500 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+  },
 }
 // Phases 8 (cost of the port limits), 9 (memory under attack) and 12 (cost of auth) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 18])
 const engines = findEngines()
 const WATCHDOG_MS = 15 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -152,6 +161,7 @@ const gateway = await runGatewayPhase(config.gateway, phases)
 const auth = await runAuth(config, phases)
 const grpc = await runGrpc(config.grpc, phases)
 const resilience = await runResilience(config.resilience, phases)
+const server = await runServer(config, phases)
 
 // Summary
 const checks = [
@@ -163,6 +173,7 @@ const checks = [
   ...authChecks(auth),
   ...grpcChecks(grpc, Math.max(...config.grpc.concurrency)),
   ...resilienceChecks(resilience, Math.max(...config.resilience.concurrency)),
+  ...serverChecks(server, config.gatewayAuth.connections),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
@@ -170,6 +181,7 @@ const noise: Record<string, number> = {
   ...limitsNoise(limits),
   ...gatewayNoise(gateway),
   ...authNoise(auth),
+  ...serverNoise(server),
 }
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
@@ -190,7 +202,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...server, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

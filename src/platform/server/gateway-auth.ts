@@ -16,16 +16,29 @@ export type ScopesOf = (
  * its own 404 after auth).
  */
 export function registryScopes(cache: RegistryCache): ScopesOf {
-  return async (service, endpoint, namespace) => {
-    let records = cache.peek(service, namespace)
-    if (records === undefined) {
-      try {
-        records = await cache.getService(service, namespace)
-      } catch {
-        return undefined
-      }
+  // The cache hands out the same frozen array until a service changes: scopes are read
+  // from each array once per endpoint, not per request.
+  const seen = new WeakMap<readonly ServiceRecord[], Map<string, string[] | undefined>>()
+  const of = (records: readonly ServiceRecord[], endpoint: string) => {
+    let byEndpoint = seen.get(records)
+    if (byEndpoint === undefined) {
+      byEndpoint = new Map()
+      seen.set(records, byEndpoint)
     }
-    return scopesIn(records, endpoint)
+    if (byEndpoint.has(endpoint)) return byEndpoint.get(endpoint)
+    const scopes = scopesIn(records, endpoint)
+    // Bounded by the endpoints a service registers (names not registered are 404s anyway).
+    if (byEndpoint.size < 1024) byEndpoint.set(endpoint, scopes)
+    return scopes
+  }
+  return async (service, endpoint, namespace) => {
+    const cached = cache.peek(service, namespace)
+    if (cached !== undefined) return of(cached, endpoint)
+    try {
+      return of(await cache.getService(service, namespace), endpoint)
+    } catch {
+      return undefined
+    }
   }
 }
 
