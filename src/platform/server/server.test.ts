@@ -160,6 +160,31 @@ describe('micro server enforcing auth (memory engines)', () => {
     await call('Store.Write', { key: 'plain', value: 1 }, microAdmin)
   })
 
+  test('Auth.Login through the HTTP port is answered in-process (limits per client); cross-site refused', async () => {
+    const url = `http://${server.address}/api/platform/Auth.Login`
+    const good = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ namespace: 'ns-a', id: 'ann', secret: 'ann-secret-123' }),
+    })
+    assert.equal(good.status, 200)
+    const pair = ((await good.json()) as { token: { accessToken: string } }).token
+    assert.ok((await server.authority.verifier.verify(pair.accessToken)).caller.account.id === 'ann')
+    const wrong = await fetch(url, {
+      method: 'POST',
+      body: JSON.stringify({ namespace: 'ns-a', id: 'ann', secret: 'nope' }),
+    })
+    assert.equal(wrong.status, 401)
+    const crossSite = await fetch(url, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: JSON.stringify({ namespace: 'ns-a', id: 'ann', secret: 'ann-secret-123' }),
+    })
+    assert.equal(crossSite.status, 403)
+    assert.equal((await fetch(url, { method: 'POST', body: '{nope' })).status, 400)
+    assert.equal((await fetch(url)).status, 405)
+  })
+
   test('the dashboard: a login of namespace A sees A, not B; store pages need an admin', async () => {
     const as = (token: string) => ({ authorization: `Bearer ${token}` })
     const url = `http://${server.address}`

@@ -29,6 +29,7 @@ import { gatewayAuthorize, registryScopes } from './gateway-auth.js'
 import { requireToken } from './guard-http.js'
 import { platformHttp } from './http.js'
 import { addressInUse } from './listen-errors.js'
+import { gatewayLogin } from './login-route.js'
 import { type ServerOptions, serverSettings } from './options.js'
 import { openServerAuth } from './server-auth.js'
 
@@ -159,6 +160,7 @@ export async function startServer(options: ServerOptions & ServerParts = {}): Pr
       traces: enforced ? requireToken(otlp, '/v1/traces', authority.verifier) : otlp,
       openapi: enforced ? requireToken(openapi, '/openapi.json', authority.verifier) : openapi,
       mcp: options.mcp,
+      more: [gatewayLogin(platform.service)],
     })
     closers.push(() => http.close())
     let listener: HttpListener
