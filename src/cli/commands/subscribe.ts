@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { Delivery } from '../../broker/broker.js'
 import { defaultCodecs } from '../../codec/codecs.js'
-import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
+import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
 import { BROKER_HELP, BROKER_OPTIONS, openBroker } from './publish.js'
 
 export const SUBSCRIBE_HELP = `Usage: micro subscribe [options] <topic>
