@@ -37,17 +37,27 @@ async function serversOf(system: GatewaySystem): Promise<{ names: string[]; env:
   }
 }
 
-/** Run one system once: start its servers, wait until they serve, drive them, stop them. */
-export async function runGateway(system: GatewaySystem, options: GatewayBenchOptions): Promise<RemoteResult> {
-  const { names, env } = await serversOf(system)
+/**
+ * Run one system once: start its servers, wait until they serve, drive them, stop them.
+ * `extraEnv` goes to the servers (BENCH_GATEWAY_AUTH=on: phase 18's gateway with auth).
+ */
+export async function runGateway(
+  system: GatewaySystem,
+  options: GatewayBenchOptions,
+  extraEnv: Record<string, string> = {},
+): Promise<RemoteResult> {
+  const { names, env: own } = await serversOf(system)
+  const env = { ...own, ...extraEnv }
   const servers: Fixture[] = []
   try {
     let url: string | undefined
+    let authorization: string | undefined
     for (const name of names) {
       const server = spawnFixture(fixture(name), { env, core: 0 })
       servers.push(server)
       const ready = await server.waitFor('ready', 20_000)
       if (typeof ready.data.url === 'string') url = ready.data.url
+      if (typeof ready.data.authorization === 'string') authorization = ready.data.authorization
     }
     if (url === undefined) throw new Error(`${system}: no fixture printed the url to load`)
     const serverCpu = new WindowCpu(() => servers.reduce((sum, s) => sum + readCpuMs(s.pid), 0))
@@ -63,6 +73,7 @@ export async function runGateway(system: GatewaySystem, options: GatewayBenchOpt
         BENCH_CONNECTIONS: String(options.connections),
         BENCH_WARMUP_MS: String(options.warmupMs),
         BENCH_DURATION_MS: String(options.durationMs),
+        ...(authorization ? { BENCH_AUTHORIZATION: authorization } : {}),
       },
       core: 1,
       onLine,

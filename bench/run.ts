@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs the phases (in-process call, remote call, start-up, pub/sub,
- * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience, dev loop, mTLS), prints a report with a PASS/FAIL summary
+ * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience,
+ * dev loop, micro server idle RSS and gateway auth cost, mTLS), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -25,6 +26,7 @@ import { runGatewayPhase } from './run-gateway.js'
 import { limitsChecks, limitsNoise, runLimits } from './run-limits.js'
 import { runMessaging } from './run-messaging.js'
 import { runScale } from './run-scale.js'
+import { runServer, serverChecks, serverNoise } from './run-server.js'
 import { runTls, tlsChecks, tlsNoise } from './run-tls.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
 import { noiseOf, targetChecks } from './targets.js'
@@ -110,10 +112,17 @@ const config = {
     durationMs: quick ? 1000 : 4000,
     rounds: quick ? 1 : 2,
   },
+  server: { runs: quick ? 1 : 3, idleMs: quick ? 2000 : 5000 },
+  gatewayAuth: {
+    connections: 64,
+    warmupMs: quick ? 500 : 1000,
+    durationMs: quick ? 1000 : 4000,
+    rounds: quick ? 1 : 2,
+  },
 }
 // Phases 8 (cost of the port limits), 9 (memory under attack) and 12 (cost of auth) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 15, 19])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 15, 18, 19])
 const engines = findEngines()
 const WATCHDOG_MS = 15 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -163,6 +172,7 @@ const grpc = await runGrpc(config.grpc, phases)
 const resilience = await runResilience(config.resilience, phases)
 const tls = await runTls(config, phases)
 const devLoop = await runDevLoopPhase(config.devLoop, phases)
+const server = await runServer(config, phases)
 
 // Summary
 const checks = [
@@ -176,6 +186,7 @@ const checks = [
   ...resilienceChecks(resilience, Math.max(...config.resilience.concurrency)),
   ...tlsChecks(tls),
   ...devLoopChecks(devLoop),
+  ...serverChecks(server, config.gatewayAuth.connections),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
@@ -184,6 +195,7 @@ const noise: Record<string, number> = {
   ...gatewayNoise(gateway),
   ...authNoise(auth),
   ...tlsNoise(tls),
+  ...serverNoise(server),
 }
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
@@ -206,7 +218,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...tls, devLoop, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...tls, devLoop, ...server, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

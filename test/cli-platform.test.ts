@@ -5,19 +5,24 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import type { Broker } from '../src/broker/broker.js'
 import { publish } from '../src/broker/publish.js'
+import type { Events } from '../src/events/events.js'
+import { createLogger } from '../src/logger/logger.js'
+import { type MicroServer, startServer } from '../src/platform/server/server.js'
 import { sharedMemoryRegistry } from '../src/registry/memory-shared.js'
 import type { Service } from '../src/service/service.js'
+import type { Store } from '../src/store/store.js'
 import { type CliRun, runCli } from './support/cli.js'
 import { startShop } from './support/cli-shop.js'
 import { spawnNode } from './support/process.js'
-import { type StandInPlatform, startStandInPlatform } from './support/standin-platform.js'
 
 // Every command that talks to services works against the current environment's platform.
 // The services here are registered only in this process's memory registry, so the CLI (a
 // child process) can reach them only through the platform: its Registry for lookups, its
-// Proxy for calls and streams, its Store, Events and Broker for the rest. The platform is a
-// stand-in until src/platform/services is merged (see test/support/standin-platform.ts).
+// Proxy for calls and streams, its Store, Events and Broker for the rest. The platform is
+// a real `micro server` (startServer) in this process, on memory engines: its registry is
+// this process's shared memory registry (MICRO_REGISTRY=memory), where the services are.
 
 const tag = randomUUID().slice(0, 8)
 const shopNs = `shop-${tag}`
@@ -26,11 +31,26 @@ const root = await mkdtemp(join(tmpdir(), 'micro-cli-platform-'))
 let made = 0
 
 describe('the CLI through a platform', () => {
-  let platform: StandInPlatform
+  let server: MicroServer
+  const platform = {} as { address: string; store: Store; events: Events; broker: Broker }
   const services: Service[] = []
   before(async () => {
     const registry = sharedMemoryRegistry()
-    platform = await startStandInPlatform(registry)
+    server = await startServer({
+      address: '127.0.0.1:0',
+      platformAddress: '127.0.0.1:0',
+      auth: false,
+      runtimeDir: join(root, 'runtime'),
+      authDir: join(root, 'auth'),
+      logger: createLogger({ level: 'silent' }),
+      env: {
+        MICRO_REGISTRY: 'memory',
+        MICRO_STORE: 'memory',
+        MICRO_EVENTS: 'memory',
+        MICRO_BROKER: 'memory',
+      },
+    })
+    Object.assign(platform, { address: server.platformAddress, ...server.platform.engines })
     for (const [namespace, from] of [
       [shopNs, 'shop-ns'],
       [otherNs, 'other-ns'],
@@ -45,7 +65,7 @@ describe('the CLI through a platform', () => {
   })
   after(async () => {
     for (const service of services) await service.stop()
-    await platform.stop()
+    await server.close()
     await rm(root, { recursive: true, force: true })
   })
 

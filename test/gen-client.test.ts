@@ -7,15 +7,15 @@ import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { type ServedGateway, serveGateway } from '../src/platform/gateway/serve.js'
 import { buildOpenApiDocument } from '../src/platform/openapi/document.js'
 import { generateTsClient } from '../src/platform/openapi/ts-client.js'
 import type { ServiceRecord } from '../src/registry/registry.js'
 import { runCli } from './support/cli.js'
-import { startGatewayStandin } from './support/gateway-standin.js'
 import { startShop } from './support/shop-services.js'
 
 // `micro gen client` as a child process finds real services over mDNS; the generated file
-// is compiled with tsc --strict, then imported and called through a gateway.
+// is compiled with tsc --strict, then imported and called through the real gateway.
 
 const run = promisify(execFile)
 
@@ -58,16 +58,17 @@ async function compile(dir: string, files: string[]): Promise<void> {
 
 describe('micro gen client', () => {
   let shop: Awaited<ReturnType<typeof startShop>>
-  let gateway: Awaited<ReturnType<typeof startGatewayStandin>>
+  let gateway: ServedGateway & { url: string }
   let dir: string
   before(async () => {
     shop = await startShop(undefined, namespace)
-    gateway = await startGatewayStandin((shop.services[0] as (typeof shop.services)[number]).client)
+    // The real gateway, finding the shop as any gateway would: in the registry (mDNS on loopback).
+    const served = await serveGateway({ address: '127.0.0.1:0', namespace, rateLimit: false })
+    gateway = Object.assign(served, { url: `http://${served.address}` })
     dir = await mkdtemp(join(tmpdir(), 'micro-gen-client-'))
   })
   after(async () => {
-    gateway.server.closeAllConnections()
-    await new Promise((r) => gateway.server.close(r))
+    await gateway.close()
     await shop.stop()
     await rm(dir, { recursive: true, force: true })
     await rm(configDir, { recursive: true, force: true })

@@ -5,6 +5,7 @@ import * as otel from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import { createService, type Service } from '../src/index.js'
 import { createLogger, type Logger } from '../src/logger/logger.js'
+import { startTestPlatform } from '../src/platform/services/test-platform.js'
 import { tracesHandler } from '../src/platform/traces/handler.js'
 import { MemoryTraceStore } from '../src/platform/traces/memory-store.js'
 import { MemoryRegistry } from '../src/registry/memory.js'
@@ -179,17 +180,13 @@ describe('services export their spans by default', () => {
 
   test('MICRO_PLATFORM: spans go to the platform service (Traces.Export) over its HTTP side', async () => {
     const store = new MemoryTraceStore()
-    const platform = createService({
-      name: 'platform',
-      registry: new MemoryRegistry(),
-      logger: quiet,
-      handleSignals: false,
+    // The real platform service (every block, so MICRO_PLATFORM can move them all there) with Traces.
+    const platform = await startTestPlatform({
+      setup: (service) => service.handle(tracesHandler(store), { name: 'Traces' }),
     })
-    platform.handle(tracesHandler(store), { name: 'Traces' })
-    await platform.start()
-    closers.push(() => platform.stop())
-    assert.equal(platform.features.tracing, undefined, 'the platform itself does not trace here')
-    const { front, consumed, stop } = await pair({ MICRO_PLATFORM: platform.address as string })
+    closers.push(() => platform.close())
+    assert.equal(platform.service.features.tracing, undefined, 'the platform itself does not trace')
+    const { front, consumed, stop } = await pair({ MICRO_PLATFORM: platform.address })
     const reply = await front.client.call('front', 'Front.Forward', {})
     assert.deepEqual(reply, { ok: true })
     await until(() => consumed.length === 1, 'the message consumed')

@@ -54,10 +54,12 @@ export function platformAuthWrapper(authority: Authority, options: PlatformAuthO
       let body = req
       if (info.stream) [body, request] = await peekFirst(req as AsyncIterable<unknown>)
       const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-      const namespace =
+      const named =
         typeof fields.namespace === 'string' && fields.namespace !== ''
           ? fields.namespace
           : (ctx.metadata['micro-namespace'] ?? PLATFORM_NAMESPACE)
+      // Every namespace at once (registry lists and watches of `*`) is checked as `micro`'s.
+      const namespace = named === '*' ? PLATFORM_NAMESPACE : named
       if (!PROXY_ENDPOINTS.has(info.name)) {
         return {
           resource: { type: 'service', name: info.service, endpoint: info.name },

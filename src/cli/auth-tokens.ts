@@ -186,6 +186,44 @@ export function cliAuthWrapper(
   }
 }
 
+/** Whose token a CLI process sends to one platform: `current()` when at hand, `token()` reading (and refreshing) the saved login. */
+export interface CliIdentity {
+  current(): string | undefined
+  token(): Promise<string | undefined>
+}
+
+/**
+ * The login `micro login` kept for the platform at `address` (the current environment's
+ * slot when the environment names that address, else the address's own), read when first
+ * needed and again every 30 s, refreshed when due. No login: calls go without a token.
+ */
+export function cliIdentity(address: string, env: NodeJS.ProcessEnv = process.env): CliIdentity {
+  let value: string | undefined
+  let readAt = 0
+  let pending: Promise<string | undefined> | undefined
+  const read = async () => {
+    const usual = await tokenTarget(undefined, env)
+    const target = usual.address === address ? usual : { key: `address:${address}`, address }
+    return accessTokenFor(target, env)
+  }
+  return {
+    current: () => (Date.now() - readAt < 30_000 ? value : undefined),
+    token() {
+      if (Date.now() - readAt < 30_000) return Promise.resolve(value)
+      pending ??= read()
+        .then((token) => {
+          value = token
+          readAt = Date.now()
+          return token
+        })
+        .finally(() => {
+          pending = undefined
+        })
+      return pending
+    },
+  }
+}
+
 /** Run `fn` holding the config file's lock (made with O_EXCL; a lock older than 30 s is stale). */
 async function withConfigLock<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
   const lock = `${configFile(env)}.lock`

@@ -17,6 +17,7 @@ import { logsCommand } from './commands/logs.js'
 import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
+import { serverCommand } from './commands/server.js'
 import { servicesCommand } from './commands/services.js'
 import { statusCommand } from './commands/status.js'
 import { storeCommand } from './commands/store.js'
@@ -26,8 +27,7 @@ import { updateCommand } from './commands/update.js'
 import { userCommand } from './commands/user.js'
 import { webCommand } from './commands/web.js'
 import { dynamicCommand } from './dynamic/command.js'
-import { PlatformClient } from './platform/platform-client.js'
-import { platformStore } from './platform/store.js'
+import { platformStore } from './platform/blocks.js'
 
 const HELP = `Usage: micro <command> [options]
 
@@ -45,6 +45,8 @@ Commands:
                                      order, gateway on 127.0.0.1:8080, hot reload with a safe swap
   run --inline <folder>              run one service folder in this process (no dev loop)
   new <name> [--kind k]              scaffold a service (rpc, http, worker, script)
+  server [--address h:p] [--auth]    the platform: dashboard + gateway on 127.0.0.1:8080,
+                                     the building blocks and runtime on 127.0.0.1:8081
   api                                run the API gateway alone (HTTP on 127.0.0.1:8080)
   gen proto [folder]                 TypeScript from .proto files (types, handler, client)
   gen client [--lang ts|openapi]     a typed TypeScript client or the OpenAPI document
@@ -91,8 +93,7 @@ export const commands: Record<string, Command> = {
   config: (argv, out) =>
     configCommand(argv, out, {
       // The platform's store when one is in use (micro env), else this machine's.
-      openKV: (global) =>
-        storeKV(global.platform ? platformStore(PlatformClient.connect(global.platform)) : storeFromEnv()),
+      openKV: (global) => storeKV(global.platform ? platformStore(global.platform) : storeFromEnv()),
     }),
   run: (argv, out) => runCommand(argv, out),
   new: (argv, out) => newCommand(argv, out),
@@ -104,6 +105,7 @@ export const commands: Record<string, Command> = {
   update: updateCommand,
   kill: killCommand,
   api: (argv, out) => apiCommand(argv, out),
+  server: (argv, out) => serverCommand(argv, out),
   login: (argv, out) => loginCommand(argv, out),
   logout: (argv, out) => logoutCommand(argv, out),
   auth: (argv, out) => authCommand(argv, out),

@@ -6,6 +6,7 @@ import type { ClientTlsSlot } from '../client/transports.js'
 import { serviceUnavailable } from '../errors/errors.js'
 import { createSelector } from '../selector/from-name.js'
 import { MicroTransport } from '../transport/micro-transport.js'
+import { identityFromEnv, type PlatformIdentity, TOKEN_ENDPOINTS } from './platform-identity.js'
 
 /** Where the platform is looked for when neither MICRO_<BLOCK>_ADDRESS nor MICRO_PLATFORM says. */
 export const DEFAULT_PLATFORM_ADDRESS = '127.0.0.1:8081'
@@ -31,6 +32,8 @@ interface Entry {
   readonly address: string
   readonly client: Client
   users: number
+  /** Whose token calls carry; none: calls go without one. */
+  identity: PlatformIdentity | undefined
 }
 
 const shared = new Map<string, Entry>()
@@ -56,18 +59,28 @@ export class PlatformLink {
   /** Call `endpoint` (`Store.Read`) of the platform service; rejects with a MicroError. */
   call<T>(endpoint: string, request: unknown, options: PlatformCallOptions = {}): Promise<T> {
     if (this.#released) return Promise.reject(released())
-    return this.#entry.client.call<T>(PLATFORM_SERVICE, endpoint, request, {
-      ...options,
-      address: this.#entry.address,
-    })
+    const { client, address, identity } = this.#entry
+    const send = (token: string | undefined) =>
+      client.call<T>(PLATFORM_SERVICE, endpoint, request, { ...options, address, metadata: bearer(token) })
+    if (identity === undefined || TOKEN_ENDPOINTS.has(endpoint)) return send(undefined)
+    const token = identity.current()
+    return token !== undefined ? send(token) : identity.token().then(send)
   }
 
-  /** Open a stream to a streaming endpoint of the platform service (`Registry.Watch`). */
+  /**
+   * Open a stream to a streaming endpoint of the platform service (`Registry.Watch`). It
+   * carries the identity's token when one is at hand; the first stream of a process may
+   * open before its first login is done, is refused, and is opened again by its owner.
+   */
   stream<Req, Res>(endpoint: string, options: Pick<CallOptions, 'signal'> = {}): ClientStream<Req, Res> {
     if (this.#released) throw released()
-    return this.#entry.client.stream<Req, Res>(PLATFORM_SERVICE, endpoint, {
+    const { client, address, identity } = this.#entry
+    const token = identity?.current()
+    if (identity !== undefined && token === undefined) identity.token().catch(() => undefined)
+    return client.stream<Req, Res>(PLATFORM_SERVICE, endpoint, {
       ...options,
-      address: this.#entry.address,
+      address,
+      metadata: bearer(token),
     })
   }
 
@@ -86,11 +99,33 @@ export class PlatformLink {
 export function acquirePlatform(address: string): PlatformLink {
   let entry = shared.get(address)
   if (!entry) {
-    entry = { address, client: platformClient(), users: 0 }
+    const client = platformClient()
+    const identity = identities.get(address) ?? identityFromEnv(client, address)
+    // Logging in early, so the streams a service opens first carry the token too.
+    identity?.token().catch(() => undefined)
+    entry = { address, client, users: 0, identity }
     shared.set(address, entry)
   }
   entry.users++
   return new PlatformLink(entry)
+}
+
+const identities = new Map<string, PlatformIdentity>()
+
+/**
+ * Who this process is to the platform at `address` (the CLI's login), over the default
+ * (MICRO_AUTH_ID and MICRO_AUTH_SECRET); undefined goes back to the default. Applies to
+ * the client of that address from now on.
+ */
+export function setPlatformIdentity(address: string, identity: PlatformIdentity | undefined): void {
+  if (identity === undefined) identities.delete(address)
+  else identities.set(address, identity)
+  const entry = shared.get(address)
+  if (entry) entry.identity = identity ?? identityFromEnv(entry.client, address)
+}
+
+function bearer(token: string | undefined): Record<string, string> | undefined {
+  return token === undefined ? undefined : { authorization: `Bearer ${token}` }
 }
 
 /** How many platform clients this process holds open: for tests and diagnostics. */

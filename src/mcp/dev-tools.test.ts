@@ -3,9 +3,11 @@ import { after, before, describe, test } from 'node:test'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import * as otel from '@opentelemetry/api'
 import { startPlatform, type TestPlatform } from '../../test/support/auth-platform.js'
-import { MemoryTraceSource, recordingProvider } from '../../test/support/dashboard/traces.js'
+import { recordingProvider } from '../../test/support/dashboard/traces.js'
 import { type McpWorld, startMcpWorld } from '../../test/support/mcp.js'
 import { authorityGatewayAuthorizer } from '../auth/gateway.js'
+import { traceSource } from '../platform/server/dashboard-traces.js'
+import { MemoryTraceStore } from '../platform/traces/memory-store.js'
 import { MemoryStore } from '../store/memory.js'
 import { authorizerAccess } from './access.js'
 import { AuditRing } from './audit.js'
@@ -14,14 +16,15 @@ import { AuditRing } from './audit.js'
 // OpenTelemetry API, and read back by the developer tools get_traces / get_trace_spans (over
 // HTTP, as an administrator).
 
-const traces = new MemoryTraceSource()
+const store = new MemoryTraceStore()
+const traces = traceSource(store)
 const audit = new AuditRing(50)
 let platform: TestPlatform
 let world: McpWorld
 let admin: string
 
 before(async () => {
-  otel.trace.setGlobalTracerProvider(recordingProvider(traces))
+  otel.trace.setGlobalTracerProvider(recordingProvider(store))
   platform = await startPlatform()
   admin = (await platform.bootstrapAdmin()).token.accessToken
   world = await startMcpWorld({

@@ -198,6 +198,17 @@ describe('dashboard in Chromium', { skip }, () => {
     await shot(page, 'topology')
   })
 
+  test('the API reference shows the OpenAPI operations by service and links to the explorer', async () => {
+    await page.goto(`${f.url}/#/reference`)
+    const hello = page.locator('details.operation', { hasText: '/api/greeter/Greeter.Hello' })
+    await hello.locator('summary').click()
+    await hello.getByText('Who to greet').waitFor()
+    await page.locator('details.operation', { hasText: 'Greeter.Ticks' }).getByText('stream').waitFor()
+    await shot(page, 'reference')
+    await hello.getByRole('link', { name: /try it/ }).click()
+    await page.waitForURL(/#\/call\/greeter\/Greeter\.Hello/)
+  })
+
   test('dark mode follows the toggle and stays; nothing was loaded from another origin', async () => {
     await page.goto(`${f.url}/#/`)
     await page.getByRole('button', { name: 'toggle dark mode' }).click()

@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import type { Broker } from '../../broker/broker.js'
 import { publish } from '../../broker/publish.js'
 import type { ClientWrapper } from '../../client/wrappers.js'
 import { eventsFromEnv } from '../../events/from-env.js'
@@ -15,10 +16,8 @@ import type { Store } from '../../store/store.js'
 import { parseDuration } from '../../util/duration.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 import { accessTokenFor, cliAuthWrapper, tokenTarget } from '../auth-tokens.js'
-import { platformPublish } from '../platform/broker.js'
-import { platformEvents } from '../platform/events.js'
+import { platformEvents, platformStore } from '../platform/blocks.js'
 import { PlatformClient } from '../platform/platform-client.js'
-import { platformStore } from '../platform/store.js'
 import { openSession } from '../session.js'
 import { openBroker } from './publish.js'
 
@@ -118,24 +117,24 @@ function openMcp(
     global.platform === undefined ? undefined : PlatformClient.connect(global.platform, global.namespace)
   const closers: (() => Promise<void>)[] = []
   let store: Store | undefined
-  const storeOf = () => {
+  const storeOf = (): Store => {
     if (store === undefined) {
-      store = platform ? platformStore(platform) : storeFromEnv(env)
-      const opened = store
+      const opened = global.platform ? platformStore(global.platform) : storeFromEnv(env)
       closers.push(() => opened.close())
+      store = opened
     }
     return store
   }
   let dev: DevSources | undefined
   if (options.dev) {
-    const events = platform ? platformEvents(platform) : eventsFromEnv(env)
+    const events = global.platform ? platformEvents(global.platform, global.namespace) : eventsFromEnv(env)
     closers.push(() => events.close())
     dev = { store: storeOf(), events: { events, inspector: inspectorOf(events) } }
     if (platform) dev.logs = platformLogs(platform)
   }
   let platformSources: PlatformSources | undefined
   if (options.platformTools) {
-    platformSources = { store: storeOf(), publisher: publisherFor(global, platform, closers) }
+    platformSources = { store: storeOf(), publisher: publisherFor(global, closers) }
   }
   const engine = new McpEngine({
     // Re-read every 2 s: a session (direct or through a platform) lists, it does not watch.
@@ -200,7 +199,7 @@ function bearerWrapper(token: () => Promise<string | undefined>): ClientWrapper 
 function platformLogs(platform: PlatformClient): LogReader {
   return {
     async *logs(service, options = {}) {
-      const stream = platform.stream<unknown, LogRecord>('Runtime.Logs', { signal: options.signal })
+      const stream = await platform.stream<unknown, LogRecord>('Runtime.Logs', { signal: options.signal })
       await stream.send({
         namespace: service.namespace,
         name: service.name,
@@ -214,22 +213,17 @@ function platformLogs(platform: PlatformClient): LogReader {
 }
 
 /** Publishing through the platform's broker, or the broker MICRO_BROKER names on this machine. */
-function publisherFor(
-  global: GlobalOptions,
-  platform: PlatformClient | undefined,
-  closers: (() => Promise<void>)[],
-): Publisher {
-  if (platform)
-    return { publish: (topic, message, options) => platformPublish(platform, topic, message, options) }
-  let broker: ReturnType<typeof openBroker> | undefined
+function publisherFor(global: GlobalOptions, closers: (() => Promise<void>)[]): Publisher {
+  let broker: Broker | undefined
   return {
     publish(topic, message) {
       if (broker === undefined) {
-        broker = openBroker(global, {})
-        const opened = broker
+        // Through the platform's broker when one is in use (openBroker picks), else this machine's.
+        const opened = openBroker(global, {})
         closers.push(() => opened.close())
+        broker = opened.broker
       }
-      return publish(broker.broker, topic, message, { caller: 'micro.mcp' })
+      return publish(broker, topic, message, { caller: 'micro.mcp' })
     },
   }
 }

@@ -5,8 +5,7 @@ import { createRegistry } from '../../registry/from-env.js'
 import type { Registry } from '../../registry/registry.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
-import { platformPublish } from '../platform/broker.js'
-import { PlatformClient } from '../platform/platform-client.js'
+import { platformBroker } from '../platform/blocks.js'
 
 /** Broker options shared by `micro publish` and `micro subscribe`. */
 export const BROKER_HELP = `  --broker <name>           ${BROKER_NAMES.join(', ')} (MICRO_BROKER; 'default' when unset)
@@ -39,6 +38,11 @@ export interface BrokerSession {
 
 /** Open the broker `--broker`/`--broker_address` (or MICRO_BROKER/MICRO_BROKER_ADDRESS) name. */
 export function openBroker(global: GlobalOptions, values: Record<string, unknown>): BrokerSession {
+  if (global.platform !== undefined) {
+    // The platform's broker, through its Broker service, with the login's token.
+    const broker = platformBroker(global.platform, global.namespace)
+    return { broker, close: () => broker.close() }
+  }
   const name = (values.broker as string | undefined) ?? (process.env.MICRO_BROKER || 'default')
   const address =
     (values.broker_address as string | undefined) ?? (process.env.MICRO_BROKER_ADDRESS || undefined)
@@ -85,16 +89,6 @@ export async function publishCommand(argv: string[], out: (text: string) => void
     'message',
   )
   const metadata = parseMetadata((values.metadata as string[] | undefined) ?? [])
-  if (global.platform !== undefined) {
-    const platform = PlatformClient.connect(global.platform)
-    try {
-      const id = await platformPublish(platform, topic, message, { metadata, namespace: global.namespace })
-      out(JSON.stringify({ topic, id }))
-      return 0
-    } finally {
-      await platform.close()
-    }
-  }
   const session = openBroker(global, values)
   try {
     const id = await publish(session.broker, topic, message, { metadata, caller: 'micro.cli' })

@@ -9,6 +9,7 @@ import { MemoryRegistry } from '../../registry/memory.js'
 import { createSelector } from '../../selector/from-name.js'
 import { MicroTransport } from '../../transport/micro-transport.js'
 import { UsageError } from '../args.js'
+import { cliIdentity } from '../auth-tokens.js'
 import { withCommandContext } from '../command-context.js'
 import { platformAddress } from '../environments.js'
 
@@ -40,23 +41,24 @@ export async function openPlatform(flag: string | undefined): Promise<PlatformCl
     retry: { retries: 1 },
     caller: 'micro.cli',
   })
+  // The login `micro login` kept for this platform (refreshed when due) goes with every call.
+  const token = await cliIdentity(address).token()
+  const signed = (options: CallOptions): CallOptions =>
+    token === undefined || options.metadata?.authorization !== undefined
+      ? { ...options, address }
+      : { ...options, address, metadata: { ...options.metadata, authorization: `Bearer ${token}` } }
   return {
     address,
     async call<T>(endpoint: string, request: unknown, options: CallOptions = {}): Promise<T> {
       try {
-        return await client.call<T>(
-          'platform',
-          endpoint,
-          request,
-          withCommandContext({ ...options, address }),
-        )
+        return await client.call<T>('platform', endpoint, request, withCommandContext(signed(options)))
       } catch (error) {
         throw explained(error, address)
       }
     },
     // A stream's connection failure surfaces when it is read; logs explains it there.
     stream: (endpoint, options = {}) =>
-      client.stream('platform', endpoint, withCommandContext({ ...options, address })),
+      client.stream('platform', endpoint, withCommandContext(signed(options))),
     explain: (error) => explained(error, address),
     async close() {
       await client.close()

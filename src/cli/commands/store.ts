@@ -3,8 +3,7 @@ import type { QueryOptions, Store, StoreRecord } from '../../store/store.js'
 import { parseDuration } from '../../util/duration.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 import { readStdin } from '../input.js'
-import { PlatformClient } from '../platform/platform-client.js'
-import { platformStore } from '../platform/store.js'
+import { platformStore } from '../platform/blocks.js'
 
 export const STORE_HELP = `Usage: micro store <read|write|delete|list|databases|tables> [options]
 
@@ -117,7 +116,7 @@ export async function storeCommand(argv: string[], out: (text: string) => void):
 
 /** The platform's store when one is in use, else the one the options (or MICRO_STORE) name. */
 function openStore(global: GlobalOptions, values: Record<string, unknown>): Store {
-  if (global.platform !== undefined) return platformStore(PlatformClient.connect(global.platform))
+  if (global.platform !== undefined) return platformStore(global.platform)
   const name = (values.store as string | undefined) ?? (process.env.MICRO_STORE || undefined)
   const address =
     (values.store_address as string | undefined) ?? (process.env.MICRO_STORE_ADDRESS || undefined)

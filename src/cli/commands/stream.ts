@@ -2,8 +2,7 @@ import type { EventOffset, Events, StoredEvent } from '../../events/events.js'
 import { createEvents, EVENTS_NAMES } from '../../events/from-env.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
 import { parseJsonArgument, parseMetadata, readStdin } from '../input.js'
-import { platformEvents } from '../platform/events.js'
-import { PlatformClient } from '../platform/platform-client.js'
+import { platformEvents } from '../platform/blocks.js'
 
 /** The help text of `micro stream`. */
 export const STREAM_HELP = `Usage: micro stream publish <topic> <json> [options]
@@ -129,7 +128,7 @@ async function consume(
 
 /** The platform's events when one is in use, else those the options (or MICRO_EVENTS / MICRO_EVENTS_ADDRESS) name. */
 function openEvents(global: GlobalOptions, values: Record<string, unknown>): Events {
-  if (global.platform !== undefined) return platformEvents(PlatformClient.connect(global.platform))
+  if (global.platform !== undefined) return platformEvents(global.platform, global.namespace)
   const name = (values.events as string | undefined) ?? (process.env.MICRO_EVENTS || undefined)
   const address =
     (values.events_address as string | undefined) ?? (process.env.MICRO_EVENTS_ADDRESS || undefined)

@@ -1,9 +1,7 @@
 import { once } from 'node:events'
 import type { Delivery } from '../../broker/broker.js'
 import { defaultCodecs } from '../../codec/codecs.js'
-import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
-import { platformSubscribe } from '../platform/broker.js'
-import { PlatformClient } from '../platform/platform-client.js'
+import { GLOBAL_HELP, parseCommand, UsageError } from '../args.js'
 import { BROKER_HELP, BROKER_OPTIONS, openBroker } from './publish.js'
 
 export const SUBSCRIBE_HELP = `Usage: micro subscribe [options] <topic>
@@ -51,21 +49,6 @@ export async function subscribeCommand(
   const removeSignals = signal ? undefined : onSignals(stop)
   signal?.addEventListener('abort', () => stop.abort(), { once: true })
   if (signal?.aborted) stop.abort()
-  if (global.platform !== undefined) {
-    try {
-      return await throughPlatform(
-        global,
-        topic,
-        values.queue as string | undefined,
-        count,
-        stop,
-        out,
-        onReady,
-      )
-    } finally {
-      removeSignals?.()
-    }
-  }
   const session = openBroker(global, values)
   let seen = 0
   try {
@@ -85,35 +68,6 @@ export async function subscribeCommand(
   } finally {
     removeSignals?.()
     await session.close()
-  }
-}
-
-/** `micro subscribe` through the platform's `Broker.Subscribe` stream. */
-async function throughPlatform(
-  global: GlobalOptions,
-  topic: string,
-  queue: string | undefined,
-  count: number | undefined,
-  stop: AbortController,
-  out: (text: string) => void,
-  onReady: (() => void) | undefined,
-): Promise<number> {
-  const platform = PlatformClient.connect(global.platform as string)
-  let seen = 0
-  try {
-    const messages = platformSubscribe(platform, topic, {
-      queue,
-      namespace: global.namespace,
-      signal: stop.signal,
-      onReady,
-    })
-    for await (const message of messages) {
-      out(JSON.stringify(message))
-      if (count !== undefined && ++seen >= count) break
-    }
-    return 0
-  } finally {
-    await platform.close()
   }
 }
 

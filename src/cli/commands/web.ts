@@ -10,9 +10,7 @@ import { eventsFromEnv } from '../../events/from-env.js'
 import { inspectorOf } from '../../events/inspector.js'
 import { storeFromEnv } from '../../store/from-env.js'
 import { GLOBAL_HELP, type GlobalOptions, parseCommand, UsageError } from '../args.js'
-import { platformEvents } from '../platform/events.js'
-import { PlatformClient } from '../platform/platform-client.js'
-import { platformStore } from '../platform/store.js'
+import { platformEvents, platformStore } from '../platform/blocks.js'
 import { openSession } from '../session.js'
 
 export const WEB_HELP = `Usage: micro web [options]
@@ -49,12 +47,9 @@ export function webAddress(text: string): { host: string; port: number } {
 /** The dashboard's sources for the CLI's context: this machine's blocks, or the platform's. */
 export function webSources(global: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
   const session = openSession(global)
-  const platform =
-    global.platform === undefined ? undefined : PlatformClient.connect(global.platform, global.namespace)
+  const platform = global.platform
   const store = platform ? platformStore(platform) : storeFromEnv(env)
-  const events = platform
-    ? platformEvents(PlatformClient.connect(global.platform as string, global.namespace))
-    : eventsFromEnv(env)
+  const events = platform ? platformEvents(platform, global.namespace) : eventsFromEnv(env)
   let secretKey: Buffer | undefined
   try {
     secretKey = env.MICRO_CONFIG_SECRET_KEY ? secretKeyFromEnv(env) : undefined

@@ -5,6 +5,7 @@ import { badRequest } from '../../errors/errors.js'
 import { DEFAULT_NAMESPACE } from '../../registry/registry.js'
 import { createSelector } from '../../selector/from-name.js'
 import { MicroTransport } from '../../transport/micro-transport.js'
+import { type CliIdentity, cliIdentity } from '../auth-tokens.js'
 import { withCommandContext } from '../command-context.js'
 
 /** The name of the one service a platform port hosts (PLATFORM.md). */
@@ -18,10 +19,13 @@ export const PLATFORM_SERVICE = 'platform'
 export class PlatformClient {
   readonly client: Client
   readonly address: string
+  /** Whose token goes with every call (the login `micro login` kept); none: calls go without one. */
+  readonly identity: CliIdentity | undefined
 
-  constructor(client: Client, address: string) {
+  constructor(client: Client, address: string, identity?: CliIdentity) {
     this.client = client
     this.address = address
+    this.identity = identity
   }
 
   /**
@@ -43,7 +47,7 @@ export class PlatformClient {
       retry: { retries: 1 },
       caller: 'micro.cli',
     })
-    return new PlatformClient(client, address)
+    return new PlatformClient(client, address, cliIdentity(address))
   }
 
   /** Close the client's connections. */
@@ -51,18 +55,25 @@ export class PlatformClient {
     return this.client.close()
   }
 
-  /** Call `endpoint` (e.g. `Registry.GetService`) of the platform service. */
-  call<T = unknown>(endpoint: string, body: unknown, options: CallOptions = {}): Promise<T> {
-    return this.client.call<T>(PLATFORM_SERVICE, endpoint, body, this.#options(options))
+  /** Call `endpoint` (e.g. `Registry.GetService`) of the platform service, with the login's token. */
+  async call<T = unknown>(endpoint: string, body: unknown, options: CallOptions = {}): Promise<T> {
+    return this.client.call<T>(PLATFORM_SERVICE, endpoint, body, await this.#options(options))
   }
 
-  /** Open a stream to `endpoint` (e.g. `Proxy.Stream`) of the platform service. */
-  stream<Req = unknown, Res = unknown>(endpoint: string, options: CallOptions = {}): ClientStream<Req, Res> {
-    return this.client.stream<Req, Res>(PLATFORM_SERVICE, endpoint, this.#options(options))
+  /** Open a stream to `endpoint` (e.g. `Proxy.Stream`) of the platform service, with the login's token. */
+  async stream<Req = unknown, Res = unknown>(
+    endpoint: string,
+    options: CallOptions = {},
+  ): Promise<ClientStream<Req, Res>> {
+    return this.client.stream<Req, Res>(PLATFORM_SERVICE, endpoint, await this.#options(options))
   }
 
-  #options(options: CallOptions): CallOptions {
-    return withCommandContext({ ...options, address: this.address, namespace: DEFAULT_NAMESPACE })
+  async #options(options: CallOptions): Promise<CallOptions> {
+    const token = options.metadata?.authorization === undefined ? await this.identity?.token() : undefined
+    const metadata =
+      token === undefined ? options.metadata : { ...options.metadata, authorization: `Bearer ${token}` }
+    // A command run for someone else (the bot) carries their token instead (withCommandContext).
+    return withCommandContext({ ...options, metadata, address: this.address, namespace: DEFAULT_NAMESPACE })
   }
 }
 

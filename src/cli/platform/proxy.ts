@@ -51,26 +51,28 @@ export function proxyStream(
   return new ProxiedStream(inner, target)
 }
 
-/** A client stream whose first message (the target) is sent before any of the caller's. */
+/** A client stream (opened once the login's token is read) whose first message, the target, goes before any of the caller's. */
 class ProxiedStream implements CallStream {
-  readonly #inner: ClientStream
-  readonly #opened: Promise<void>
+  readonly #inner: Promise<ClientStream>
+  readonly #opened: Promise<ClientStream>
+  #canceled: string | undefined
 
-  constructor(inner: ClientStream, target: unknown) {
+  constructor(inner: Promise<ClientStream>, target: unknown) {
     this.#inner = inner
-    this.#opened = inner.send(target)
+    this.#opened = inner.then(async (stream) => {
+      await stream.send(target)
+      return stream
+    })
     // A failure to open surfaces through send() and iteration.
     this.#opened.catch(() => {})
   }
 
   async send(message: unknown): Promise<void> {
-    await this.#opened
-    await this.#inner.send(message)
+    await (await this.#opened).send(message)
   }
 
   async closeSend(): Promise<void> {
-    await this.#opened
-    await this.#inner.closeSend()
+    await (await this.#opened).closeSend()
   }
 
   async sendAll(input: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
@@ -79,10 +81,13 @@ class ProxiedStream implements CallStream {
   }
 
   cancel(detail?: string): void {
-    this.#inner.cancel(detail)
+    this.#canceled = detail ?? 'canceled'
+    this.#inner.then((stream) => stream.cancel(detail)).catch(() => {})
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<unknown> {
-    return this.#inner[Symbol.asyncIterator]()
+  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    const stream = await this.#inner
+    if (this.#canceled !== undefined) stream.cancel(this.#canceled)
+    yield* stream
   }
 }

@@ -16,6 +16,16 @@ export interface DashboardAuth {
   verify(token: string): Promise<Identity | undefined> | Identity | undefined
   /** A token for an account's id and secret, or undefined when they do not match. */
   login?(id: string, secret: string): Promise<LoginResult | undefined> | LoginResult | undefined
+  /**
+   * Whether a logged-in identity may use a route in a namespace (the platform's namespace
+   * rule): throw (a 403 MicroError) to refuse. Called for every route that needs a login,
+   * after the namespace is known. Without it any valid login may use every namespace.
+   */
+  authorize?(
+    identity: Identity,
+    namespace: string,
+    route: { path: string; mutates: boolean },
+  ): void | Promise<void>
 }
 
 /** What a login gives: the token, and when it expires (ms since the epoch). */

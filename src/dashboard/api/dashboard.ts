@@ -97,12 +97,15 @@ export function createDashboard(sources: DashboardSources, options: DashboardOpt
       const given = (await body()).namespace
       if (typeof given === 'string' && given !== '') ns = given
     }
+    const chosen = checkNamespace(ns ?? namespace)
+    if (identity && auth?.authorize && !route.public)
+      await auth.authorize(identity, chosen, { path: route.path, mutates: route.mutates === true })
     const result = await route.handler({
       req,
       res,
       params: found.params,
       query: url.searchParams,
-      namespace: checkNamespace(ns ?? namespace),
+      namespace: chosen,
       identity,
       authEnabled: auth !== undefined,
       sources,

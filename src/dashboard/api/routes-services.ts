@@ -1,4 +1,5 @@
-import { badRequest } from '../../errors/errors.js'
+import { badRequest, serviceUnavailable } from '../../errors/errors.js'
+import { openApiDocument } from '../../platform/openapi/document.js'
 import { callOnce, noClient, planCall, type StreamSessions } from './calls.js'
 import type { CatalogView } from './catalog.js'
 import { DASHBOARD_ID, sendError, sendJson, startSse } from './http.js'
@@ -33,6 +34,16 @@ export function serviceRoutes({ catalog, streams, tokenOf }: ServiceRouteDeps): 
       method: 'GET',
       path: '/endpoints',
       handler: async (ctx) => ({ endpoints: await catalog.endpoints(ctx.namespace) }),
+    },
+    {
+      // The OpenAPI 3.1 document of the namespace (what /openapi.json serves), for the reference page.
+      method: 'GET',
+      path: '/openapi',
+      handler: async (ctx) => {
+        const registry = ctx.sources.registry
+        if (!registry) throw serviceUnavailable(DASHBOARD_ID, 'no registry is configured')
+        return openApiDocument(() => registry.listServices(ctx.namespace), { namespace: ctx.namespace })
+      },
     },
     {
       method: 'POST',

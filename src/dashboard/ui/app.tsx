@@ -11,6 +11,7 @@ import { ExplorerPage } from './pages/explorer.js'
 import { HomePage } from './pages/home.js'
 import { LoginPage } from './pages/login.js'
 import { LogsPage } from './pages/logs.js'
+import { ReferencePage } from './pages/reference.js'
 import { ServicePage } from './pages/service.js'
 import { StorePage } from './pages/store.js'
 import { TopologyPage } from './pages/topology.js'
@@ -23,6 +24,7 @@ const NAV: { path: string; label: string; key: string; feature?: Feature }[] = [
   { path: '', label: 'Home', key: 'h' },
   { path: 'services', label: 'Services', key: 's', feature: 'registry' },
   { path: 'call', label: 'Explorer', key: 'e', feature: 'calls' },
+  { path: 'reference', label: 'API reference', key: 'r', feature: 'registry' },
   { path: 'traces', label: 'Traces', key: 't', feature: 'traces' },
   { path: 'topology', label: 'Topology', key: 'o', feature: 'traces' },
   { path: 'logs', label: 'Logs', key: 'l', feature: 'runtime' },
@@ -158,6 +160,8 @@ function Page({ route }: { route: Route }) {
       return <ExplorerPage service={rest[0]} endpoint={rest[1]} />
     case 'traces':
       return rest[0] ? <TracePage id={rest[0]} /> : <TracesPage query={route.query} />
+    case 'reference':
+      return <ReferencePage />
     case 'topology':
       return <TopologyPage />
     case 'logs':

@@ -10,6 +10,8 @@
  * @module
  */
 export { type HttpPart, HttpRouter, type PrefixHandler } from '../http/router.js'
+// The gateway's auth hook as `micro server` builds it (over an Authority's authorizer).
+export { gatewayAuthorize, registryScopes, type ScopesOf } from '../server/gateway-auth.js'
 export { createGateway, Gateway } from './gateway.js'
 export { DEFAULT_METADATA_HEADERS } from './metadata.js'
 export { BuiltinGatewayMetrics, type GatewayMetrics } from './metrics.js'

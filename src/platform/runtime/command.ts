@@ -13,6 +13,8 @@ export interface CommandContext {
   baseEnv: NodeJS.ProcessEnv
   /** The spec's variables, over the base. */
   env: Record<string, string>
+  /** The service's identity (MICRO_AUTH_ID, MICRO_AUTH_SECRET ...), over the spec's; never stored with the spec. */
+  identity?: Record<string, string>
   /** How to run the `micro` CLI with node: its script (and any node flags before it). */
   microCli: string[]
 }
@@ -23,7 +25,12 @@ export interface CommandContext {
  * `node <module>` for a JavaScript entry, `node --import tsx <module>` for TypeScript.
  */
 export function commandFor(source: ResolvedSource, context: CommandContext): Command {
-  const env: NodeJS.ProcessEnv = { ...context.baseEnv, ...context.env, MICRO_NAMESPACE: context.namespace }
+  const env: NodeJS.ProcessEnv = {
+    ...context.baseEnv,
+    ...context.env,
+    ...context.identity,
+    MICRO_NAMESPACE: context.namespace,
+  }
   if (source.kind === 'definition') {
     return {
       file: process.execPath,

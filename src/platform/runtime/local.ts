@@ -29,6 +29,18 @@ const DEFAULT_NAMESPACE = 'micro'
 /** Names the runtime sets itself; a spec may not. */
 const RESERVED_ENV = new Set(['MICRO_READY_FD', 'MICRO_NAMESPACE'])
 
+/**
+ * Identities for the services a runtime runs (the platform server makes a service account
+ * per service when it enforces auth). The variables reach the processes only: they are
+ * never stored with the service's spec nor shown in its status.
+ */
+export interface ServiceIdentities {
+  /** Variables that give a service its identity; asked when it is created, updated or started again. */
+  envFor(namespace: string, name: string): Promise<Record<string, string>>
+  /** The service is gone (killed, or its creation failed): drop its identity. */
+  remove(namespace: string, name: string): Promise<void>
+}
+
 /** Options of {@link LocalRuntime.open}. */
 export interface LocalRuntimeOptions {
   /** Where services are recorded, so a restarted runtime runs them again (the server's file store). */
@@ -48,6 +60,8 @@ export interface LocalRuntimeOptions {
   /** Up this long counts as ready for entries that signal nothing, ms. Default 1000. */
   readyAfter?: number
   logs?: LogLimits
+  /** Identities for the services (none: they run with the runtime's environment alone). */
+  identities?: ServiceIdentities
 }
 
 /**
@@ -100,18 +114,27 @@ export class LocalRuntime implements ProcessRuntime {
         instances: req.instances ?? 1,
         env: envOf(req.env),
       }
+      const identity = await this.#identity(namespace, name)
       const now = new Date().toISOString()
-      const managed = this.#manage({
-        namespace,
-        spec,
-        created: now,
-        updated: now,
-        processes: [],
-        restarts: [],
-      })
-      managed.supervisor = this.#supervise(managed, commandFor(source, this.#context(namespace, spec)))
-      await this.#persist(managed)
-      return serviceStatus(managed)
+      try {
+        const managed = this.#manage({
+          namespace,
+          spec,
+          created: now,
+          updated: now,
+          processes: [],
+          restarts: [],
+        })
+        managed.supervisor = this.#supervise(
+          managed,
+          commandFor(source, this.#context(namespace, spec, identity)),
+        )
+        await this.#persist(managed)
+        return serviceStatus(managed)
+      } catch (error) {
+        await this.#options.identities?.remove(namespace, name).catch(() => undefined)
+        throw error
+      }
     } finally {
       this.#reserved.delete(key)
     }
@@ -141,7 +164,8 @@ export class LocalRuntime implements ProcessRuntime {
         instances: req.instances ?? managed.spec.instances,
         env: req.env ? envOf(req.env) : managed.spec.env,
       }
-      const command = commandFor(source, this.#context(namespace, spec))
+      const identity = await this.#identity(namespace, spec.name)
+      const command = commandFor(source, this.#context(namespace, spec, identity))
       if (managed.supervisor) {
         try {
           await managed.supervisor.update(command, spec.instances)
@@ -172,6 +196,7 @@ export class LocalRuntime implements ProcessRuntime {
     // A state write already under way must not land after the delete and bring it back.
     await managed.writing?.catch(() => {})
     await deleteState(this.#options.store, namespace, req.name)
+    await this.#options.identities?.remove(namespace, req.name)
   }
 
   /** Past lines of a service (then new ones with `follow`); a 404 for an unknown service. */
@@ -208,9 +233,10 @@ export class LocalRuntime implements ProcessRuntime {
     })
     try {
       const source = await resolveSource(state.spec.source)
+      const identity = await this.#identity(state.namespace, state.spec.name)
       managed.supervisor = this.#supervise(
         managed,
-        commandFor(source, this.#context(state.namespace, state.spec)),
+        commandFor(source, this.#context(state.namespace, state.spec, identity)),
       )
     } catch (error) {
       managed.error = `cannot start again: ${MicroError.from(error).detail}`
@@ -292,8 +318,18 @@ export class LocalRuntime implements ProcessRuntime {
     return managed.writing
   }
 
-  #context(namespace: string, spec: ServiceSpec): CommandContext {
-    return { namespace, baseEnv: this.#options.env ?? process.env, env: spec.env, microCli: this.#microCli }
+  #context(namespace: string, spec: ServiceSpec, identity: Record<string, string>): CommandContext {
+    return {
+      namespace,
+      baseEnv: this.#options.env ?? process.env,
+      env: spec.env,
+      identity,
+      microCli: this.#microCli,
+    }
+  }
+
+  async #identity(namespace: string, name: string): Promise<Record<string, string>> {
+    return (await this.#options.identities?.envFor(namespace, name)) ?? {}
   }
 
   #find(namespace: string, name: string): ManagedService {

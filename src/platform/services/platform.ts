@@ -9,6 +9,8 @@ import { eventsFromEnv } from '../../events/from-env.js'
 import { createLogger, type Logger } from '../../logger/logger.js'
 import { registryFromEnv } from '../../registry/from-env.js'
 import type { Registry as RegistryEngine } from '../../registry/registry.js'
+import type { Extensions } from '../../service/extensions.js'
+import type { ServiceFeatures } from '../../service/options.js'
 import { createService, type Service } from '../../service/service.js'
 import { storeFromEnv } from '../../store/from-env.js'
 import type { Store as StoreEngine } from '../../store/store.js'
@@ -40,6 +42,19 @@ export interface PlatformServiceOptions extends PlatformEngines {
   maxFrameSize?: number
   /** More handlers served on the platform port (the lead adds `Runtime`, later `Auth`). */
   handlers?: object[]
+  /**
+   * Called with the service before it starts: add wrappers (auth) and handlers that need
+   * options (`service.handle(traces, { name: 'Traces' })`).
+   */
+  setup?: (service: Service) => void
+  /**
+   * The service's features. Default none: in particular no tracing, so a server whose
+   * environment names a platform or an OTLP endpoint never traces (and exports) its own
+   * `Traces.Export` calls in a loop.
+   */
+  features?: ServiceFeatures
+  /** @internal GET routes on the port's HTTP side (`/.well-known/jwks.json`), through the service's extensions. */
+  extensions?: Extensions
   logger?: Logger
 }
 
@@ -99,6 +114,11 @@ export async function startPlatformService(options: PlatformServiceOptions = {})
       // The platform's own settings never come from a platform (it would be asking itself).
       config: await loadConfig({ sources: [], watch: false, env }),
       handleSignals: false,
+      // The platform's auth is the server's (platformAuthWrapper through `setup`), never MICRO_AUTH's service wrapper.
+      auth: false,
+      env,
+      features: options.features ?? { tracing: false },
+      extensions: options.extensions,
       logger,
     })
     service
@@ -109,7 +129,10 @@ export async function startPlatformService(options: PlatformServiceOptions = {})
       .handle(new Config(storeKV(store), { secretKey: options.secretKey ?? secretKeyOf(env) }))
       .handle(new ProxyHandler(service.client), { name: 'Proxy' })
     for (const handler of options.handlers ?? []) service.handle(handler)
+    options.setup?.(service)
     await service.start()
+    // Extensions given by the caller are not the service's own, so it leaves readiness to them.
+    if (options.extensions) options.extensions.health.ready = true
   } catch (error) {
     await closeMade()
     throw error

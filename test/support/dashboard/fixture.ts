@@ -1,7 +1,7 @@
 // Everything the dashboard's API and browser tests run against: real services (zod schemas,
 // a streaming endpoint, tracing on) on a memory registry, memory events with a dead letter,
-// a memory store, a config document with a secret, a runtime of real child processes, and
-// the dashboard on an HTTP port of its own.
+// a memory store, a config document with a secret, the platform's trace store, a runtime of
+// real child processes, and the dashboard on an HTTP port of its own.
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
@@ -20,6 +20,8 @@ import type { DashboardSources } from '../../../src/dashboard/sources.js'
 import { MemoryEvents } from '../../../src/events/memory.js'
 import { errors } from '../../../src/index.js'
 import { createLogger } from '../../../src/logger/logger.js'
+import { traceSource } from '../../../src/platform/server/dashboard-traces.js'
+import { MemoryTraceStore } from '../../../src/platform/traces/memory-store.js'
 import { RegistryCache } from '../../../src/registry/cache.js'
 import { MemoryRegistry } from '../../../src/registry/memory.js'
 import { createSelector } from '../../../src/selector/from-name.js'
@@ -30,7 +32,7 @@ import { MemoryStore } from '../../../src/store/memory.js'
 import { MicroTransport } from '../../../src/transport/micro-transport.js'
 import { MemoryAuth } from './auth.js'
 import { ChildRuntime } from './runtime.js'
-import { MemoryTraceSource, recordingProvider } from './traces.js'
+import { recordingProvider } from './traces.js'
 
 const HelloRequest = z.object({
   name: z.string().min(1).describe('Who to greet'),
@@ -84,7 +86,8 @@ export interface Fixture {
   namespace: string
   services: Service[]
   sources: DashboardSources
-  traces: MemoryTraceSource
+  /** The platform's real trace store, read by the dashboard through the server's adapter. */
+  traces: MemoryTraceStore
   runtime: ChildRuntime
   events: MemoryEvents
   store: MemoryStore
@@ -110,7 +113,7 @@ export interface FixtureOptions {
 export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const namespace = 'micro'
   const registry = new MemoryRegistry()
-  const traces = new MemoryTraceSource()
+  const traces = new MemoryTraceStore()
   otel.trace.disable()
   otel.trace.setGlobalTracerProvider(recordingProvider(traces))
   const logger = createLogger({ level: 'error' })
@@ -181,7 +184,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
   const sources: DashboardSources = {
     registry: { listServices: (ns) => registry.listServices({ namespace: ns }) },
     client: { call: (s, e, r, o) => client.call(s, e, r, o), stream: (s, e, o) => client.stream(s, e, o) },
-    traces,
+    traces: traceSource(traces),
     runtime,
     events: { events, inspector: events },
     store,
@@ -220,6 +223,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
       await client.close()
       await events.close()
       await registry.close()
+      traces.close()
       otel.trace.disable()
     },
   }

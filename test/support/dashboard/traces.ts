@@ -1,78 +1,12 @@
-// A real in-memory TraceSource for the dashboard's tests, fed by an OpenTelemetry
-// TracerProvider that records the spans services with `features.tracing` make.
+// Spans services make (with `features.tracing`) recorded straight into the platform's real
+// trace store (src/platform/traces), as an SDK with an exporter would deliver them, so the
+// dashboard's tests read traces through the server's adapter (traceSource) without waiting
+// for an export batch.
 import { randomBytes } from 'node:crypto'
 import * as otel from '@opentelemetry/api'
-import {
-  lastErrors,
-  matchesFilter,
-  redSeries,
-  summarize,
-  topologyEdges,
-} from '../../../src/dashboard/api/trace-math.js'
-import type {
-  AttributeValue,
-  SpanRecord,
-  TraceFilter,
-  TraceSummary,
-} from '../../../src/dashboard/api/types.js'
-import type { TraceSource } from '../../../src/dashboard/sources.js'
-
-/** Spans in a ring buffer, grouped by trace, with live listeners. */
-export class MemoryTraceSource implements TraceSource {
-  readonly #spans: SpanRecord[] = []
-  readonly #byTrace = new Map<string, SpanRecord[]>()
-  readonly #listeners = new Set<(trace: TraceSummary) => void>()
-  readonly #max: number
-
-  constructor(max = 20_000) {
-    this.#max = max
-  }
-
-  add(span: SpanRecord): void {
-    this.#spans.push(span)
-    const trace = this.#byTrace.get(span.traceId) ?? []
-    trace.push(span)
-    this.#byTrace.set(span.traceId, trace)
-    if (this.#spans.length > this.#max) {
-      const old = this.#spans.shift() as SpanRecord
-      const rest = this.#byTrace.get(old.traceId)?.filter((s) => s !== old) ?? []
-      if (rest.length === 0) this.#byTrace.delete(old.traceId)
-      else this.#byTrace.set(old.traceId, rest)
-    }
-    const summary = summarize(trace)
-    for (const listener of this.#listeners) listener(summary)
-  }
-
-  async list(filter: TraceFilter): Promise<TraceSummary[]> {
-    const out: TraceSummary[] = []
-    for (const spans of this.#byTrace.values()) {
-      const summary = summarize(spans)
-      if (matchesFilter(summary, spans, filter)) out.push(summary)
-    }
-    return out.sort((a, b) => b.start - a.start).slice(0, filter.limit)
-  }
-
-  async get(traceId: string): Promise<SpanRecord[] | undefined> {
-    return this.#byTrace.get(traceId)
-  }
-
-  subscribe(listener: (trace: TraceSummary) => void): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
-  }
-
-  async red(options: { window: number; buckets: number }) {
-    return redSeries(this.#spans, Date.now(), options.window, options.buckets)
-  }
-
-  async topology(options: { window: number }) {
-    return topologyEdges(this.#spans, Date.now(), options.window)
-  }
-
-  async errors(limit: number) {
-    return lastErrors(this.#spans, limit)
-  }
-}
+import type { AttributeValue } from '../../../src/dashboard/api/types.js'
+import type { TraceStore } from '../../../src/platform/traces/trace-store.js'
+import type { SpanRecord } from '../../../src/platform/traces/types.js'
 
 const KINDS: Record<number, SpanRecord['kind']> = {
   [otel.SpanKind.INTERNAL]: 'internal',
@@ -83,11 +17,11 @@ const KINDS: Record<number, SpanRecord['kind']> = {
 }
 
 /**
- * A TracerProvider that records finished spans into `source`, as an SDK with an exporter
- * would: `otel.trace.setGlobalTracerProvider(recordingProvider(source))`. The tracer's
+ * A TracerProvider that records finished spans into `store`, as an SDK with an exporter
+ * would: `otel.trace.setGlobalTracerProvider(recordingProvider(store))`. The tracer's
  * name is the service's (the tracing feature asks for one per service).
  */
-export function recordingProvider(source: MemoryTraceSource): otel.TracerProvider {
+export function recordingProvider(store: TraceStore): otel.TracerProvider {
   const tracer = (service: string): otel.Tracer => ({
     startSpan(name, options = {}, context = otel.context.active()) {
       const parent = otel.trace.getSpanContext(context)
@@ -104,9 +38,12 @@ export function recordingProvider(source: MemoryTraceSource): otel.TracerProvide
         service,
         start: performance.timeOrigin + performance.now(),
         duration: 0,
-        status: 'ok',
+        status: 'unset',
         attributes: { ...(options.attributes as Record<string, AttributeValue>) },
         events: [],
+        links: [],
+        scope: service,
+        resource: { 'service.name': service },
       }
       if (parent?.spanId) record.parentSpanId = parent.spanId
       let ended = false
@@ -125,7 +62,7 @@ export function recordingProvider(source: MemoryTraceSource): otel.TracerProvide
           record.events.push({
             name: eventName,
             time: Date.now(),
-            attributes: attributes as Record<string, AttributeValue>,
+            attributes: { ...(attributes as Record<string, AttributeValue>) },
           })
           return span
         },
@@ -146,7 +83,7 @@ export function recordingProvider(source: MemoryTraceSource): otel.TracerProvide
           if (ended) return
           ended = true
           record.duration = performance.timeOrigin + performance.now() - record.start
-          source.add(record)
+          store.add([record])
         },
         isRecording: () => !ended,
         recordException(exception) {
