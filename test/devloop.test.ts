@@ -84,6 +84,16 @@ describe('micro run (the dev loop)', () => {
     )
     const reply = await net.client.call<{ name: string }>('shop', 'Shop.Version', {})
     assert.equal(reply.name, 'shop')
+    // micro run serves micro server's HTTP side: the dashboard at /, the gateway under /api/.
+    const base = new URL(url).origin
+    assert.match(await (await fetch(`${base}/`)).text(), /<html/i, 'the dashboard')
+    const viaGateway = await fetch(`${base}/api/shop/Shop.Version`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    assert.equal(viaGateway.status, 200)
+    assert.equal(((await viaGateway.json()) as { name: string }).name, 'shop')
 
     child.process.kill('SIGINT')
     assert.equal(await child.exited, 0)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { Client as McpClient, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import type { Child } from './support/process.js'
 import { waitUntil } from './support/runtime.js'
 import {
@@ -81,6 +82,23 @@ describe('micro server: the gateway and the platform', () => {
     assert.equal((await fetch(`http://${server.http}/health/ready`)).status, 200)
     assert.equal((await fetch(`http://${server.platform}/health/ready`)).status, 200)
     assert.equal((await fetch(`http://${server.http}/nothing/here`)).status, 404)
+  })
+
+  test('/mcp: an MCP client (the official SDK) lists greeter as a tool and calls it', async () => {
+    const client = new McpClient({ name: 'server-flow', version: '1' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://${server.http}/mcp`)))
+    try {
+      const tools = await waitUntil(async () => {
+        const listed = await client.listTools()
+        return listed.tools.some((t) => t.name === 'greeter_Greeter_Hello') ? listed.tools : undefined
+      }, 'greeter_Greeter_Hello among the tools')
+      assert.ok(tools.length > 0)
+      const result = await client.callTool({ name: 'greeter_Greeter_Hello', arguments: { name: 'Alice' } })
+      assert.notEqual(result.isError, true, JSON.stringify(result))
+      assert.match(JSON.stringify(result.structuredContent), /Alice/)
+    } finally {
+      await client.close()
+    }
   })
 })
 

@@ -2,17 +2,18 @@ import { DefinitionError } from '../../definition/problems.js'
 import { MicroError } from '../../errors/errors.js'
 import { DEFAULT_DEV_ADDRESS, type MountHttp, parseAddress } from '../../platform/dev/http.js'
 import { DevLoop } from '../../platform/dev/loop.js'
-import { statusMount } from '../../platform/dev/mount.js'
 import { planServices } from '../../platform/dev/plan.js'
 import { DEFAULT_ENVIRONMENT } from '../../platform/dev/project.js'
 import type { GlobalOptions } from '../args.js'
 import { UsageError } from '../args.js'
 
 /**
- * What the dev loop serves on its address. The gateway and the dashboard take this place
- * once they are merged (see src/platform/dev/README.md, "HTTP").
+ * What the dev loop serves on its address: the gateway, dashboard, OTLP receiver and
+ * OpenAPI document of `micro server` (loaded when the dev loop mounts them, so `micro run
+ * --inline` never reads them).
  */
-export const DEV_HTTP: MountHttp = statusMount
+export const DEV_HTTP: MountHttp = async (context) =>
+  (await import('../../platform/server/dev-mount.js')).devMount(context)
 
 /** The options of `micro run`'s dev loop. */
 export const DEV_OPTIONS = {

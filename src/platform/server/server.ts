@@ -30,6 +30,7 @@ import { requireToken } from './guard-http.js'
 import { platformHttp } from './http.js'
 import { addressInUse } from './listen-errors.js'
 import { gatewayLogin } from './login-route.js'
+import { serverMcp } from './mcp-part.js'
 import { type ServerOptions, serverSettings } from './options.js'
 import { openServerAuth } from './server-auth.js'
 
@@ -49,9 +50,10 @@ export interface MicroServer {
   close(): Promise<void>
 }
 
-/** Extra HTTP parts of the server (the MCP server at `/mcp` when it is built). */
+/** Parts of the server given instead of its own. */
 export interface ServerParts {
-  mcp?: HttpPart
+  /** `/mcp`: default the MCP server over the namespace's services (`false`: none). */
+  mcp?: HttpPart | false
 }
 
 /**
@@ -151,6 +153,18 @@ export async function startServer(options: ServerOptions & ServerParts = {}): Pr
       logger: logger.child({ component: 'gateway' }),
     })
     const enforced = settings.mode === 'enforce'
+    let mcp = options.mcp === false ? undefined : options.mcp
+    if (options.mcp === undefined) {
+      const own = serverMcp({
+        registry,
+        client,
+        namespace: settings.namespace,
+        authorizer: auth.gatewayAuthorizer,
+        logger,
+      })
+      closers.push(() => own.close())
+      mcp = own
+    }
     const otlp = createOtlpReceiver(traces)
     const openapi = createOpenApiHandler(registry, { namespace: settings.namespace })
     const http = platformHttp({
@@ -159,7 +173,7 @@ export async function startServer(options: ServerOptions & ServerParts = {}): Pr
       jwks: auth.jwks,
       traces: enforced ? requireToken(otlp, '/v1/traces', authority.verifier) : otlp,
       openapi: enforced ? requireToken(openapi, '/openapi.json', authority.verifier) : openapi,
-      mcp: options.mcp,
+      mcp,
       more: [gatewayLogin(platform.service)],
     })
     closers.push(() => http.close())
