@@ -17,6 +17,7 @@ import { newCommand } from './commands/new.js'
 import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
 import { servicesCommand } from './commands/services.js'
+import { sidecarCommand } from './commands/sidecar.js'
 import { statusCommand } from './commands/status.js'
 import { storeCommand } from './commands/store.js'
 import { streamCommand } from './commands/stream.js'
@@ -51,6 +52,7 @@ Commands:
   env add|set|unset|get|list|del     environments: the platforms commands work through
   user [set <namespace>]             show or choose the namespace commands work in
   web [--address host:port]          serve the dashboard alone (default 127.0.0.1:8082)
+  sidecar --name n --app-port p      serve an app in any language as a service (Dapr-style HTTP API)
 
 Dynamic commands: any other name is a service, its words an endpoint, its flags the
 request, typed from the endpoint's schema:
@@ -100,6 +102,7 @@ const commands: Record<string, Command> = {
   auth: (argv, out) => authCommand(argv, out),
   gen: (argv, out) => genCommand(argv, out),
   web: (argv, out) => webCommand(argv, out),
+  sidecar: (argv, out) => sidecarCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */
