@@ -48,6 +48,7 @@ export async function events(call: ApiRequest, deps: MessagesDeps): Promise<void
       const offset = count(call.query.get('offset'), 'offset')
       const limit = count(call.query.get('limit'), 'limit')
       const read = await deps.service.events.read(topic, {
+        namespace: deps.service.namespace,
         ...(offset !== undefined ? { offset } : {}),
         ...(limit !== undefined ? { limit: Math.min(limit, 1000) } : {}),
       })
@@ -57,6 +58,7 @@ export async function events(call: ApiRequest, deps: MessagesDeps): Promise<void
     const type = typeOf(req.headers['content-type'])
     const body = await bodyOf(req, deps.maxBody)
     const record = await deps.service.events.publish(topic, body, {
+      namespace: deps.service.namespace,
       contentType: type,
       metadata: { ...metadataFromHeaders(req.headers, deps.metadata), 'micro-caller': deps.service.name },
     })
