@@ -45,6 +45,8 @@ export class Deliveries {
   /** Aborted when a stop's grace has passed: requests still at the app are abandoned. */
   readonly #cut = new AbortController()
   readonly #inFlight = new Set<Promise<void>>()
+  /** Deliveries at the app right now, per subscription. */
+  readonly #busy = new Map<AppSubscription, number>()
   /** Deliveries answered, by status, for `/v1/metadata`. */
   readonly counts: Record<DeliveryStatus, number> = { SUCCESS: 0, RETRY: 0, DROP: 0 }
 
@@ -91,13 +93,17 @@ export class Deliveries {
     this.#cut.abort()
   }
 
-  /** Deliveries at the app right now. */
-  get inFlight(): number {
-    return this.#inFlight.size
+  /** Deliveries at the app right now (of one subscription, when given). */
+  inFlight(sub?: AppSubscription): number {
+    return sub === undefined ? this.#inFlight.size : (this.#busy.get(sub) ?? 0)
   }
 
   #track(sub: AppSubscription, delivery: Delivery): Promise<void> {
-    const running = this.#deliver(sub, delivery).finally(() => this.#inFlight.delete(running))
+    this.#busy.set(sub, (this.#busy.get(sub) ?? 0) + 1)
+    const running = this.#deliver(sub, delivery).finally(() => {
+      this.#inFlight.delete(running)
+      this.#busy.set(sub, (this.#busy.get(sub) ?? 1) - 1)
+    })
     this.#inFlight.add(running)
     return running
   }

@@ -151,8 +151,13 @@ export class Sidecar {
       api: this.address,
       app: { address: this.app.address, healthPath: this.settings.appHealthPath, up: this.appHealth.up },
       endpoints: this.#endpoints.map((e) => ({ name: e.name, path: e.path })),
-      subscriptions: this.#subscriptions.map((s) => ({ topic: s.topic, route: s.route, queue: s.queue })),
-      deliveries: { ...this.#deliveries.counts, inFlight: this.#deliveries.inFlight },
+      subscriptions: this.#subscriptions.map((s) => ({
+        topic: s.topic,
+        route: s.route,
+        queue: s.queue,
+        inFlight: this.#deliveries.inFlight(s),
+      })),
+      deliveries: { ...this.#deliveries.counts, inFlight: this.#deliveries.inFlight() },
     }
   }
 
