@@ -127,7 +127,7 @@ export function memoryBlocks(): Blocks {
   }
 }
 
-const quiet = createLogger({ level: 'error' })
+const quiet = createLogger({ level: 'silent' })
 
 /** A sidecar for `app` on 127.0.0.1:0 with the blocks; started (its API is up). */
 export async function startSidecar(
