@@ -40,7 +40,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Spawn python3 with the app; stdout collected, killed at the end of the run if still alive. */
-function spawnPython(env: Record<string, string>): { process: ChildProcess; stdout: () => string; stderr: () => string } {
+function spawnPython(env: Record<string, string>): {
+  process: ChildProcess
+  stdout: () => string
+  stderr: () => string
+} {
   const child = spawn(PYTHON, ['examples/sidecar-python/app.py'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,7 +70,9 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 20_0
   }
 }
 
-describe('examples/sidecar-python: a Python service behind micro sidecar', { skip: !hasPython && process.env.CI !== 'true' ? `${PYTHON} not found` : false }, () => {
+describe('examples/sidecar-python: a Python service behind micro sidecar', {
+  skip: !hasPython && process.env.CI !== 'true' ? `${PYTHON} not found` : false,
+}, () => {
   const namespace = `sc-py-${randomUUID().slice(0, 8)}`
   const env = {
     MICRO_NAMESPACE: namespace,
@@ -80,7 +86,11 @@ describe('examples/sidecar-python: a Python service behind micro sidecar', { ski
   let python: ReturnType<typeof spawnPython>
   let api: string
   let caller: Service
-  let orders: { Create(req: unknown): Promise<Order>; Get(req: unknown): Promise<Order>; Received(req: unknown): Promise<{ prices: { message: unknown }[] }> }
+  let orders: {
+    Create(req: unknown): Promise<Order>
+    Get(req: unknown): Promise<Order>
+    Received(req: unknown): Promise<{ prices: { message: unknown }[] }>
+  }
 
   before(async () => {
     assert.ok(hasPython, `${PYTHON} is missing: the sidecar example needs the machine's python3`)
@@ -88,15 +98,27 @@ describe('examples/sidecar-python: a Python service behind micro sidecar', { ski
     await pricing.waitFor(/pricing serving on/, 20_000)
     const appPort = await freePort()
     // The sidecar starts first and waits for the app: the documented order works either way.
-    sidecar = spawnNode(['dist/cli/main.js', 'sidecar', '--name', 'py-orders', '--app-port', String(appPort), '--port', '0'], {
-      ...env,
-      PY_ORDERS__ORDERS__CURRENCY: 'USD',
-    })
+    sidecar = spawnNode(
+      ['dist/cli/main.js', 'sidecar', '--name', 'py-orders', '--app-port', String(appPort), '--port', '0'],
+      {
+        ...env,
+        PY_ORDERS__ORDERS__CURRENCY: 'USD',
+      },
+    )
     api = `http://${(await sidecar.waitFor(/serving its API on http:\/\/(\S+) /, 20_000))[1]}`
     python = spawnPython({ APP_PORT: String(appPort), MICRO_SIDECAR: api })
-    await until(() => /py-orders ready/.test(python.stdout()), `the Python app to be ready (${python.stderr()})`, 30_000)
+    await until(
+      () => /py-orders ready/.test(python.stdout()),
+      `the Python app to be ready (${python.stderr()})`,
+      30_000,
+    )
     await sidecar.waitFor(/py-orders is registered/)
-    caller = createService({ name: 'py-test', namespace, logger: createLogger({ level: 'warn' }), handleSignals: false })
+    caller = createService({
+      name: 'py-test',
+      namespace,
+      logger: createLogger({ level: 'warn' }),
+      handleSignals: false,
+    })
     orders = caller.client.service('py-orders') as never
     // mDNS may need a moment to show py-orders to this process: wait for the first answer.
     await eventually('py-orders to be found', async () => {
@@ -124,7 +146,10 @@ describe('examples/sidecar-python: a Python service behind micro sidecar', { ski
     assert.equal(order.etag, '1', 'stored as new state')
     // The TypeScript subscriber saw the Python app's publish, from py-orders.
     await until(() => pricing.stdout().includes(order.id), 'pricing to print the order')
-    const line = pricing.stdout().split('\n').find((l) => l.includes(order.id)) as string
+    const line = pricing
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes(order.id)) as string
     assert.equal(JSON.parse(line).caller, 'py-orders')
     // State read back through the Python app, with its ETag.
     const read = await orders.Get({ id: order.id })
@@ -135,8 +160,13 @@ describe('examples/sidecar-python: a Python service behind micro sidecar', { ski
   })
 
   test("errors both ways: TypeScript's 404 through Python, Python's own 400", async () => {
-    const unknown = (await orders.Create({ item: 'wine', quantity: 1 }).catch((e: unknown) => e)) as MicroError
-    assert.deepEqual([unknown.id, unknown.code, unknown.detail], ['py-orders', 404, 'pricing: no price for wine'])
+    const unknown = (await orders
+      .Create({ item: 'wine', quantity: 1 })
+      .catch((e: unknown) => e)) as MicroError
+    assert.deepEqual(
+      [unknown.id, unknown.code, unknown.detail],
+      ['py-orders', 404, 'pricing: no price for wine'],
+    )
     const bad = (await orders.Create({ item: 'tea' }).catch((e: unknown) => e)) as MicroError
     assert.equal(bad.code, 400)
     assert.match(bad.detail, /quantity/)

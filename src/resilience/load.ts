@@ -27,7 +27,8 @@ export function loadResiliencePolicies(source: string | ResilienceSpec | Resilie
   const format = looksLikeContent(source) ? guessFormat(text) : formatOf(source)
   let parsed: unknown
   try {
-    parsed = format === 'json' ? JSON.parse(text) : format === 'toml' ? toml().parse(text) : yaml().parse(text)
+    parsed =
+      format === 'json' ? JSON.parse(text) : format === 'toml' ? toml().parse(text) : yaml().parse(text)
   } catch (error) {
     const where = looksLikeContent(source) ? 'the resilience policies' : source
     throw new ResilienceConfigError([

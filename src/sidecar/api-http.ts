@@ -83,7 +83,8 @@ export function refusal(
     return forbidden(API_ID, 'the sidecar answers only requests addressed to 127.0.0.1, [::1] or localhost')
   }
   const crossSite = crossSiteRefusal(req, [])
-  if (crossSite) return new MicroError(API_ID, crossSite.detail.replace('a service port', 'the sidecar'), crossSite.code)
+  if (crossSite)
+    return new MicroError(API_ID, crossSite.detail.replace('a service port', 'the sidecar'), crossSite.code)
   if (token !== undefined && !path.startsWith('/v1/healthz') && !path.startsWith('/v1.0/healthz')) {
     const given = req.headers['micro-api-token']
     const bytes = typeof given === 'string' ? Buffer.from(given) : undefined

@@ -80,7 +80,10 @@ async function call_(
       if (!codec) throw unsupportedMediaType(API_ID, `no codec for ${type}`)
       return codec.encode(await sidecar.client.call(service, endpoint, codec.decode(body), options))
     }
-    const reply = await sidecar.client.call(service, endpoint, body, { ...options, codec: passthroughCodec(type) })
+    const reply = await sidecar.client.call(service, endpoint, body, {
+      ...options,
+      codec: passthroughCodec(type),
+    })
     return reply instanceof Uint8Array ? reply : Buffer.from(JSON.stringify(reply) ?? '')
   } catch (error) {
     throw await notFoundWhenUnknown(sidecar, service, MicroError.from(error, API_ID))
@@ -88,7 +91,11 @@ async function call_(
 }
 
 /** The client answers 503 for a service it cannot find; callers of the sidecar get the 404 it is. */
-async function notFoundWhenUnknown(sidecar: Service, service: string, error: MicroError): Promise<MicroError> {
+async function notFoundWhenUnknown(
+  sidecar: Service,
+  service: string,
+  error: MicroError,
+): Promise<MicroError> {
   if (error.code !== 503) return error
   try {
     const records = await sidecar.registry.getService(service, { namespace: sidecar.namespace })

@@ -1,7 +1,15 @@
 import { badRequest, unsupportedMediaType } from '../errors/errors.js'
 import type { StoredEvent } from '../events/events.js'
 import type { Service } from '../service/service.js'
-import { API_ID, type ApiRequest, bodyOf, sendBytes, sendEmpty, sendFailure, wrongMethod } from './api-http.js'
+import {
+  API_ID,
+  type ApiRequest,
+  bodyOf,
+  sendBytes,
+  sendEmpty,
+  sendFailure,
+  wrongMethod,
+} from './api-http.js'
 import { acceptedType, isJsonType, passthroughCodec } from './codecs.js'
 import { metadataFromHeaders } from './headers.js'
 
@@ -62,7 +70,12 @@ export async function events(call: ApiRequest, deps: MessagesDeps): Promise<void
       contentType: type,
       metadata: { ...metadataFromHeaders(req.headers, deps.metadata), 'micro-caller': deps.service.name },
     })
-    const reply = { id: record.id, topic: record.topic, sequence: record.sequence, timestamp: record.timestamp }
+    const reply = {
+      id: record.id,
+      topic: record.topic,
+      sequence: record.sequence,
+      timestamp: record.timestamp,
+    }
     sendBytes(res, 201, Buffer.from(JSON.stringify(reply)), 'application/json')
   } catch (error) {
     sendFailure(res, error)

@@ -1,5 +1,13 @@
 import { badRequest } from '../errors/errors.js'
-import { API_ID, type ApiRequest, bodyOf, sendBytes, sendEmpty, sendFailure, wrongMethod } from './api-http.js'
+import {
+  API_ID,
+  type ApiRequest,
+  bodyOf,
+  sendBytes,
+  sendEmpty,
+  sendFailure,
+  wrongMethod,
+} from './api-http.js'
 import { acceptedType, JSON_TYPE } from './codecs.js'
 import type { StateStore, StateWrite } from './state.js'
 
@@ -39,7 +47,9 @@ export async function state(call: ApiRequest, deps: StateDeps): Promise<void> {
     if (call.method === 'POST' || call.method === 'PUT') {
       const type = acceptedType(req.headers['content-type']) ?? 'application/octet-stream'
       const body = await bodyOf(req, deps.maxBody)
-      const write: StateWrite = { ttl: ttlOf(call.query.get('ttlInSeconds') ?? call.query.get('metadata.ttlInSeconds')) }
+      const write: StateWrite = {
+        ttl: ttlOf(call.query.get('ttlInSeconds') ?? call.query.get('metadata.ttlInSeconds')),
+      }
       const ifMatch = req.headers['if-match']
       if (typeof ifMatch === 'string') write.ifMatch = ifMatch
       if (req.headers['if-none-match']?.trim() === '*') write.ifNoneMatch = true
@@ -53,7 +63,12 @@ export async function state(call: ApiRequest, deps: StateDeps): Promise<void> {
     }
     wrongMethod(res, call.method, 'GET, POST, DELETE')
   } catch (error) {
-    sendFailure(res, error instanceof SyntaxError ? badRequest(API_ID, `the body is not valid JSON: ${error.message}`) : error)
+    sendFailure(
+      res,
+      error instanceof SyntaxError
+        ? badRequest(API_ID, `the body is not valid JSON: ${error.message}`)
+        : error,
+    )
   }
 }
 
@@ -61,12 +76,18 @@ async function bulk(entries: unknown, deps: StateDeps): Promise<void> {
   if (!Array.isArray(entries)) throw badRequest(API_ID, 'a bulk save is a JSON list of {key, value, etag?}')
   if (entries.length > MAX_BULK) throw badRequest(API_ID, `a bulk save takes at most ${MAX_BULK} entries`)
   for (const [i, entry] of entries.entries()) {
-    const e = entry as { key?: unknown; value?: unknown; etag?: unknown; metadata?: { ttlInSeconds?: unknown } } | null
+    const e = entry as {
+      key?: unknown
+      value?: unknown
+      etag?: unknown
+      metadata?: { ttlInSeconds?: unknown }
+    } | null
     if (typeof e !== 'object' || e === null || typeof e.key !== 'string' || e.key === '') {
       throw badRequest(API_ID, `entry ${i}: "key" is a required string`)
     }
     if (e.value === undefined) throw badRequest(API_ID, `entry ${i} (${e.key}): "value" is required`)
-    if (e.etag !== undefined && typeof e.etag !== 'string') throw badRequest(API_ID, `entry ${i} (${e.key}): "etag" is a string`)
+    if (e.etag !== undefined && typeof e.etag !== 'string')
+      throw badRequest(API_ID, `entry ${i} (${e.key}): "etag" is a string`)
     const ttl = e.metadata?.ttlInSeconds
     await deps.state.set(e.key, Buffer.from(JSON.stringify(e.value)), JSON_TYPE, {
       ...(e.etag !== undefined ? { ifMatch: e.etag } : {}),
@@ -77,6 +98,7 @@ async function bulk(entries: unknown, deps: StateDeps): Promise<void> {
 
 function ttlOf(text: string | null): number | undefined {
   if (text === null || text === '') return undefined
-  if (!/^\d{1,9}$/.test(text) || text === '0') throw badRequest(API_ID, 'ttlInSeconds must be a whole number of seconds above 0')
+  if (!/^\d{1,9}$/.test(text) || text === '0')
+    throw badRequest(API_ID, 'ttlInSeconds must be a whole number of seconds above 0')
   return Number(text) * 1000
 }

@@ -4,7 +4,16 @@ import { MicroError, notFound } from '../errors/errors.js'
 import type { HttpPart } from '../platform/http/router.js'
 import type { Service } from '../service/service.js'
 import { config } from './api-config.js'
-import { API_ID, type ApiRequest, refusal, sendBytes, sendEmpty, sendFailure, splitPath, wrongMethod } from './api-http.js'
+import {
+  API_ID,
+  type ApiRequest,
+  refusal,
+  sendBytes,
+  sendEmpty,
+  sendFailure,
+  splitPath,
+  wrongMethod,
+} from './api-http.js'
 import { invoke } from './api-invoke.js'
 import { events, publish } from './api-messages.js'
 import { state } from './api-state.js'
@@ -70,9 +79,19 @@ async function route(
   const [version, area, ...rest] = segments
   const method = req.method ?? 'GET'
   if (version !== 'v1' && version !== 'v1.0') {
-    return refuse(req, res, notFound(API_ID, `nothing is served at ${path.slice(0, 200)}; the API is under /v1/`))
+    return refuse(
+      req,
+      res,
+      notFound(API_ID, `nothing is served at ${path.slice(0, 200)}; the API is under /v1/`),
+    )
   }
-  const call: ApiRequest = { req, res, method, segments: rest, query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)) }
+  const call: ApiRequest = {
+    req,
+    res,
+    method,
+    segments: rest,
+    query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+  }
   switch (area) {
     case 'healthz':
       return healthz(call, deps.health())
@@ -101,12 +120,17 @@ async function route(
  */
 function healthz(call: ApiRequest, health: SidecarHealth): void {
   const { res, method, segments } = call
-  if (method !== 'GET' && method !== 'HEAD') return wrongMethod(res, method, 'GET')
   const outbound = segments[0] === 'outbound'
-  if (segments.length > (outbound ? 1 : 0)) return sendFailure(res, notFound(API_ID, 'try /v1/healthz or /v1/healthz/outbound'))
-  if (outbound ? health.outbound : health.ready) return sendEmpty(res)
-  const why = outbound ? 'outbound calls are not ready yet' : (health.problem ?? 'the sidecar is starting')
-  sendFailure(res, new MicroError(API_ID, why, 503))
+  if (method !== 'GET' && method !== 'HEAD') {
+    wrongMethod(res, method, 'GET')
+  } else if (segments.length > (outbound ? 1 : 0)) {
+    sendFailure(res, notFound(API_ID, 'try /v1/healthz or /v1/healthz/outbound'))
+  } else if (outbound ? health.outbound : health.ready) {
+    sendEmpty(res)
+  } else {
+    const why = outbound ? 'outbound calls are not ready yet' : (health.problem ?? 'the sidecar is starting')
+    sendFailure(res, new MicroError(API_ID, why, 503))
+  }
 }
 
 function refuse(req: IncomingMessage, res: ServerResponse, error: MicroError): void {

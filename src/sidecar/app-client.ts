@@ -91,7 +91,14 @@ export class AppClient {
       )
       req.signal?.addEventListener('abort', onAbort, { once: true })
       outgoing = request(
-        { host: this.#host, port: this.#port, method: req.method, path: req.path, headers, agent: this.#agent },
+        {
+          host: this.#host,
+          port: this.#port,
+          method: req.method,
+          path: req.path,
+          headers,
+          agent: this.#agent,
+        },
         (res) => {
           const declared = Number(res.headers['content-length'])
           if (declared > this.#maxBody) {
@@ -109,7 +116,11 @@ export class AppClient {
             } else chunks.push(chunk)
           })
           res.on('end', () =>
-            done(undefined, { status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks, size) }),
+            done(undefined, {
+              status: res.statusCode ?? 500,
+              headers: res.headers,
+              body: Buffer.concat(chunks, size),
+            }),
           )
           res.on('error', () => done(this.#lost(req)))
         },
@@ -136,11 +147,19 @@ export class AppClient {
   }
 
   #lost(req: AppRequest): MicroError {
-    return new MicroError(this.#id, `the app closed the connection before answering ${req.method} ${req.path}`, 502)
+    return new MicroError(
+      this.#id,
+      `the app closed the connection before answering ${req.method} ${req.path}`,
+      502,
+    )
   }
 
   #tooLarge(req: AppRequest): MicroError {
-    return new MicroError(this.#id, `the app's answer to ${req.method} ${req.path} is over ${this.#maxBody} bytes`, 502)
+    return new MicroError(
+      this.#id,
+      `the app's answer to ${req.method} ${req.path} is over ${this.#maxBody} bytes`,
+      502,
+    )
   }
 
   #canceled(req: AppRequest): MicroError {

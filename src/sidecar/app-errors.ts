@@ -13,7 +13,8 @@ const DETAIL_MAX = 1024
 export function appError(response: AppResponse, service: string, endpoint: string): MicroError {
   const status = response.status
   const parsed = jsonBody(response)
-  const fields = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined
+  const fields =
+    typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined
   const given = fields?.code
   const code =
     typeof given === 'number' && Number.isInteger(given) && given >= 400 && given <= 599

@@ -25,7 +25,9 @@ export function baseType(contentType: string | undefined): string | undefined {
 /** Whether a content type is JSON (`application/json`, `text/json`, `application/problem+json` ...). */
 export function isJsonType(contentType: string | undefined): boolean {
   const base = baseType(contentType)
-  return base === undefined || base === '' || base === JSON_TYPE || base === 'text/json' || base.endsWith('+json')
+  return (
+    base === undefined || base === '' || base === JSON_TYPE || base === 'text/json' || base.endsWith('+json')
+  )
 }
 
 /** The canonical type of a body the sidecar takes, or undefined for one it does not. */
@@ -83,7 +85,9 @@ export const inboundCodecs = new Codecs([
     aliases: ['application/x-msgpack', 'application/vnd.msgpack'],
     encode(value) {
       if (!(value instanceof Uint8Array)) return msgpackCodec.encode(value)
-      return msgpackCodec.encode(value.byteLength === 0 ? undefined : JSON.parse(Buffer.from(value).toString('utf8')))
+      return msgpackCodec.encode(
+        value.byteLength === 0 ? undefined : JSON.parse(Buffer.from(value).toString('utf8')),
+      )
     },
     decode: (bytes) => jsonBytes(msgpackCodec.decode(bytes)),
   },

@@ -142,7 +142,9 @@ export class Deliveries {
   #headers(sub: AppSubscription, delivery: Delivery): Record<string, string> {
     const headers: Record<string, string> = {
       'content-type':
-        sub.envelope === 'cloudevent' ? 'application/cloudevents+json' : (delivery.headers['content-type'] ?? JSON_TYPE),
+        sub.envelope === 'cloudevent'
+          ? 'application/cloudevents+json'
+          : (delivery.headers['content-type'] ?? JSON_TYPE),
       'micro-topic': headerSafe(delivery.topic),
       'micro-id': headerSafe(delivery.id),
       'micro-attempt': String(delivery.attempt),

@@ -97,7 +97,8 @@ export function parseSubscriptions(body: unknown): AppSubscription[] {
   const list = Array.isArray(body) ? body : (body as { subscriptions?: unknown } | null)?.subscriptions
   const where = 'GET /micro/subscribe'
   if (!Array.isArray(list)) throw new TypeError(`${where} must answer a JSON list of subscriptions`)
-  if (list.length > MAX_SUBSCRIPTIONS) throw new TypeError(`${where}: more than ${MAX_SUBSCRIPTIONS} subscriptions`)
+  if (list.length > MAX_SUBSCRIPTIONS)
+    throw new TypeError(`${where}: more than ${MAX_SUBSCRIPTIONS} subscriptions`)
   const seen = new Set<string>()
   return list.map((entry, i) => {
     if (typeof entry !== 'object' || entry === null) throw new TypeError(`${where}[${i}]: not an object`)
@@ -111,18 +112,29 @@ export function parseSubscriptions(body: unknown): AppSubscription[] {
     if (typeof route !== 'string' || !PATH.test(route)) {
       throw new TypeError(`${where}: ${topic}: route must be a path starting with / (got ${clip(route)})`)
     }
-    const queue = optional<string>(s.queue, (q) => typeof q === 'string' && QUEUE.test(q), `${where}: ${topic}: queue`)
+    const queue = optional<string>(
+      s.queue,
+      (q) => typeof q === 'string' && QUEUE.test(q),
+      `${where}: ${topic}: queue`,
+    )
     const key = `${topic}\u0000${queue ?? ''}`
-    if (seen.has(key)) throw new TypeError(`${where}: ${topic}${queue ? ` (queue ${queue})` : ''} is declared twice`)
+    if (seen.has(key))
+      throw new TypeError(`${where}: ${topic}${queue ? ` (queue ${queue})` : ''} is declared twice`)
     seen.add(key)
     const dead = s.deadLetter ?? s.deadLetterTopic
     const deadLetter =
       dead === false || dead === ''
         ? false
-        : optional<string>(dead, (d) => typeof d === 'string' && TOPIC.test(d), `${where}: ${topic}: deadLetter`)
+        : optional<string>(
+            dead,
+            (d) => typeof d === 'string' && TOPIC.test(d),
+            `${where}: ${topic}: deadLetter`,
+          )
     const envelope = s.envelope ?? 'raw'
     if (envelope !== 'raw' && envelope !== 'cloudevent') {
-      throw new TypeError(`${where}: ${topic}: envelope must be "raw" or "cloudevent" (got ${clip(envelope)})`)
+      throw new TypeError(
+        `${where}: ${topic}: envelope must be "raw" or "cloudevent" (got ${clip(envelope)})`,
+      )
     }
     return {
       topic,
@@ -139,7 +151,8 @@ export function parseSubscriptions(body: unknown): AppSubscription[] {
 
 function schema(value: unknown, where: string): Record<string, unknown> | undefined {
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${where} must be a JSON Schema object`)
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new TypeError(`${where} must be a JSON Schema object`)
   return value as Record<string, unknown>
 }
 

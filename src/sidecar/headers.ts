@@ -45,7 +45,8 @@ export function metadataAllowList(names: readonly string[] = DEFAULT_METADATA): 
     if (HOP_HEADERS.has(bare) || HTTP_OWN.has(bare)) {
       throw new TypeError(`the ${bare} header belongs to the call and is not metadata`)
     }
-    if (!TOKEN.test(bare) && !(bare === '' && name === '*')) throw new TypeError(`${raw} is not a header name`)
+    if (!TOKEN.test(bare) && !(bare === '' && name === '*'))
+      throw new TypeError(`${raw} is not a header name`)
     out.add(name)
   }
   return [...out]

@@ -55,14 +55,20 @@ export function inboundHandlers(
  * `Micro-Timeout` (ms left), the caller as `Micro-Caller`, and the allowed metadata as
  * headers. A 2xx answer's body is the reply; anything else is the app's error.
  */
-async function forward(endpoint: AppEndpoint, req: unknown, ctx: Context, deps: InboundDeps): Promise<unknown> {
+async function forward(
+  endpoint: AppEndpoint,
+  req: unknown,
+  ctx: Context,
+  deps: InboundDeps,
+): Promise<unknown> {
   // Over the network the request arrives as bytes (inboundCodecs); a call made in this
   // process (a test, or the app calling itself) hands over a value instead.
   const local = !(req instanceof Uint8Array)
   const type = !local && baseType(ctx.metadata['content-type']) === OCTET_TYPE ? OCTET_TYPE : JSON_TYPE
   const body = local ? Buffer.from(JSON.stringify(req ?? null)) : (req as Uint8Array)
   const remaining = ctx.deadline === undefined ? deps.appTimeout : ctx.deadline - Date.now()
-  if (remaining <= 0) throw new MicroError(deps.service, `${endpoint.name}: the deadline passed before the app was called`, 408)
+  if (remaining <= 0)
+    throw new MicroError(deps.service, `${endpoint.name}: the deadline passed before the app was called`, 408)
   const headers: Record<string, string> = {
     'content-type': type,
     'micro-service': deps.service,
@@ -84,7 +90,11 @@ async function forward(endpoint: AppEndpoint, req: unknown, ctx: Context, deps: 
   if (response.status < 200 || response.status > 299) throw appError(response, deps.service, endpoint.name)
   const replyType = response.headers['content-type']
   if (type === JSON_TYPE && response.body.length > 0 && !isJsonType(replyType)) {
-    throw new MicroError(deps.service, `${endpoint.name}: the app answered ${headerSafe(String(replyType), 80)}, not JSON`, 502)
+    throw new MicroError(
+      deps.service,
+      `${endpoint.name}: the app answered ${headerSafe(String(replyType), 80)}, not JSON`,
+      502,
+    )
   }
   if (!local) return response.body
   if (response.body.length === 0) return undefined

@@ -109,6 +109,7 @@ export function resolveSidecarSettings(options: SidecarOptions): SidecarSettings
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number (got ${value})`)
+  if (!Number.isFinite(value) || value <= 0)
+    throw new TypeError(`${name} must be a positive number (got ${value})`)
   return value
 }

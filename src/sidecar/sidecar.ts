@@ -135,7 +135,8 @@ export class Sidecar {
     if (problem === undefined && this.#phase === 'ready' && !this.appHealth.up) {
       problem = `the app stopped answering its health check: ${this.appHealth.reason}`
     }
-    if (problem === undefined && this.#phase === 'waiting') problem = `waiting for the app: ${this.appHealth.reason}`
+    if (problem === undefined && this.#phase === 'waiting')
+      problem = `waiting for the app: ${this.appHealth.reason}`
     return { outbound: this.#outbound, ready, problem }
   }
 
@@ -176,7 +177,9 @@ export class Sidecar {
     this.#stopping.abort()
     this.appHealth.stop()
     await this.#deliveries.stop()
-    await this.service.stop().catch((error: unknown) => this.#logger.error('stopping the service failed', { error }))
+    await this.service
+      .stop()
+      .catch((error: unknown) => this.#logger.error('stopping the service failed', { error }))
     await this.#http?.close()
     const loaded = await this.#config?.catch(() => undefined)
     await loaded?.close()
@@ -193,7 +196,9 @@ export class Sidecar {
         return
       } catch (error) {
         if (attempt === 0) this.#logger.warn('the broker is not reachable yet; retrying', { error })
-        await sleep(Math.min(100 * 2 ** attempt, 5000), undefined, { signal: this.#stopping.signal }).catch(() => {})
+        await sleep(Math.min(100 * 2 ** attempt, 5000), undefined, { signal: this.#stopping.signal }).catch(
+          () => {},
+        )
       }
     }
   }
@@ -262,7 +267,8 @@ export class Sidecar {
       ...(this.settings.appToken ? { headers: { 'micro-api-token': this.settings.appToken } } : {}),
     })
     if (response.status === 404) return []
-    if (response.status < 200 || response.status > 299) throw new TypeError(`GET ${path} answered HTTP ${response.status}`)
+    if (response.status < 200 || response.status > 299)
+      throw new TypeError(`GET ${path} answered HTTP ${response.status}`)
     let body: unknown
     try {
       body = JSON.parse(response.body.toString('utf8'))

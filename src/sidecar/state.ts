@@ -51,13 +51,18 @@ export class StateStore {
   async get(key: string): Promise<StateEntry | undefined> {
     const record = await this.#read(key)
     if (record === undefined) return undefined
-    const contentType = typeof record.metadata.contentType === 'string' ? record.metadata.contentType : JSON_TYPE
+    const contentType =
+      typeof record.metadata.contentType === 'string' ? record.metadata.contentType : JSON_TYPE
     const body = Buffer.isBuffer(record.value)
       ? record.value
       : record.value instanceof Uint8Array
         ? Buffer.from(record.value)
         : Buffer.from(JSON.stringify(record.value) ?? 'null')
-    return { body, contentType: Buffer.isBuffer(record.value) ? contentType : JSON_TYPE, etag: etagOf(record.metadata) }
+    return {
+      body,
+      contentType: Buffer.isBuffer(record.value) ? contentType : JSON_TYPE,
+      etag: etagOf(record.metadata),
+    }
   }
 
   /** Write `body` at `key` if the conditions hold; resolves with the new ETag. */
@@ -70,7 +75,8 @@ export class StateStore {
       if (ifMatch !== undefined && (etag === undefined || (ifMatch !== '*' && ifMatch !== etag))) {
         throw mismatch(key, etag)
       }
-      if (write.ifNoneMatch && current !== undefined) throw conflict(ID, `state ${key} already exists (ETag ${etag})`)
+      if (write.ifNoneMatch && current !== undefined)
+        throw conflict(ID, `state ${key} already exists (ETag ${etag})`)
       const next = String(Number(etag ?? '0') + 1)
       await this.#store().write(key, value, {
         table: this.#table,
@@ -120,7 +126,10 @@ function etagOf(metadata: Record<string, unknown>): string {
 
 /** `"3"`, `W/"3"` and `3` are the same ETag; anything but digits (or `*`) is a 400, as Dapr's invalid ETag. */
 function checkEtag(raw: string): string {
-  const etag = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1')
+  const etag = raw
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1')
   if (etag === '*' || /^\d{1,15}$/.test(etag)) return etag
   throw badRequest(ID, `invalid ETag ${JSON.stringify(raw.slice(0, 40))}: ETags here are version numbers`)
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { after, before, describe, test } from 'node:test'
-import { MicroError } from '../../src/errors/errors.js'
+import type { MicroError } from '../../src/errors/errors.js'
 import type { Service } from '../../src/service/service.js'
 import type { Sidecar } from '../../src/sidecar/sidecar.js'
 import { httpCall } from '../../src/testing/http-call.js'
@@ -48,21 +48,33 @@ describe('sidecar bad input', () => {
 
   test('the API token: 401 without it or with a wrong one, never for the health checks', async () => {
     assert.equal((await httpCall(api, 'GET', '/v1/metadata', undefined)).status, 401)
-    assert.equal((await httpCall(api, 'GET', '/v1/metadata', undefined, { 'micro-api-token': 'guess' })).status, 401)
+    assert.equal(
+      (await httpCall(api, 'GET', '/v1/metadata', undefined, { 'micro-api-token': 'guess' })).status,
+      401,
+    )
     assert.equal((await httpCall(api, 'GET', '/v1/metadata', undefined, auth)).status, 200)
     await ok()
     assert.equal((await httpCall(api, 'GET', '/v1/healthz/outbound', undefined)).status, 204)
   })
 
   test('web pages are refused: Origin 403, form and text bodies 415, foreign Host 403', async () => {
-    const origin = await httpCall(api, 'POST', '/v1/state/k', { a: 1 }, { ...auth, origin: 'https://evil.example' })
+    const origin = await httpCall(
+      api,
+      'POST',
+      '/v1/state/k',
+      { a: 1 },
+      { ...auth, origin: 'https://evil.example' },
+    )
     assert.equal(origin.status, 403)
     const form = await httpCall(api, 'POST', '/v1/publish/t', 'a=1', {
       ...auth,
       'content-type': 'application/x-www-form-urlencoded',
     })
     assert.equal(form.status, 415)
-    const text = await httpCall(api, 'POST', '/v1/invoke/x/A.B', 'hi', { ...auth, 'content-type': 'text/plain' })
+    const text = await httpCall(api, 'POST', '/v1/invoke/x/A.B', 'hi', {
+      ...auth,
+      'content-type': 'text/plain',
+    })
     assert.equal(text.status, 415)
     assert.equal(await raw(api, '/v1/config', { ...auth, host: 'evil.example:3500' }), 403)
     assert.equal(await raw(api, '/v1/metadata', { ...auth, host: 'localhost:3500' }), 200)
@@ -92,7 +104,7 @@ describe('sidecar bad input', () => {
     assert.equal((await httpCall(api, 'POST', '/v1/state/small', { a: 1 }, auth)).status, 204)
   })
 
-  test("an app reply over the limit is a 502, not a truncated answer", async () => {
+  test('an app reply over the limit is a 502, not a truncated answer', async () => {
     const error = (await caller.client
       .call('py-orders', 'Orders.Big', {}, { address: sidecar.service.address as string })
       .catch((e: unknown) => e)) as MicroError
@@ -101,7 +113,10 @@ describe('sidecar bad input', () => {
   })
 
   test('malformed bodies: 400 naming the problem, nothing stored', async () => {
-    const bad = await httpCall(api, 'POST', '/v1/state/k', '{"a":', { ...auth, 'content-type': 'application/json' })
+    const bad = await httpCall(api, 'POST', '/v1/state/k', '{"a":', {
+      ...auth,
+      'content-type': 'application/json',
+    })
     assert.equal(bad.status, 400)
     assert.match((bad.body as { detail: string }).detail, /not valid JSON/)
     assert.equal((await httpCall(api, 'GET', '/v1/state/k', undefined, auth)).status, 204)

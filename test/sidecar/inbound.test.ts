@@ -20,12 +20,10 @@ describe('sidecar inbound: calls to the service are forwarded to the app', () =>
   let caller: Service
   /** Call the sidecar's service over the network (its port), as another process would. */
   const call = (endpoint: string, req: unknown, options: Record<string, unknown> = {}) =>
-    caller.client.call(
-      'py-orders',
-      endpoint,
-      req,
-      { address: sidecar.service.address as string, ...options } as never,
-    )
+    caller.client.call('py-orders', endpoint, req, {
+      address: sidecar.service.address as string,
+      ...options,
+    } as never)
 
   before(async () => {
     await app.listen()
@@ -66,14 +64,21 @@ describe('sidecar inbound: calls to the service are forwarded to the app', () =>
   })
 
   test("the app's error JSON keeps its id, code and detail", async () => {
-    app.routes.set('/Orders.Fail', () => ({ status: 409, body: { id: 'orders', code: 409, detail: 'sold out' } }))
+    app.routes.set('/Orders.Fail', () => ({
+      status: 409,
+      body: { id: 'orders', code: 409, detail: 'sold out' },
+    }))
     const error = await call('Orders.Fail', {}).catch((e: unknown) => e)
     assert.ok(error instanceof MicroError)
     assert.deepEqual([error.id, error.code, error.detail], ['orders', 409, 'sold out'])
   })
 
   test('a plain non-2xx answer becomes its status as the code, its text as the detail', async () => {
-    app.routes.set('/Orders.Fail', () => ({ status: 500, body: 'Traceback: boom', headers: { 'content-type': 'text/plain' } }))
+    app.routes.set('/Orders.Fail', () => ({
+      status: 500,
+      body: 'Traceback: boom',
+      headers: { 'content-type': 'text/plain' },
+    }))
     const error = (await call('Orders.Fail', {}).catch((e: unknown) => e)) as MicroError
     assert.deepEqual([error.id, error.code, error.detail], ['py-orders', 500, 'Traceback: boom'])
     app.routes.set('/Orders.Fail', () => ({ status: 404, body: { message: 'no such order' } }))
@@ -101,17 +106,21 @@ describe('sidecar inbound: calls to the service are forwarded to the app', () =>
 
   test('metadata crosses by the allow-list only; credentials never do', async () => {
     app.routes.set('/Orders.Get', () => ({ body: {} }))
-    await call('Orders.Get', {}, {
-      metadata: {
-        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-        'x-tenant': 'acme',
-        'x-region': 'eu',
-        secret: 'nope',
-        authorization: 'Bearer stolen',
-        cookie: 'session=1',
-        'micro-caller-token': 'eyJ',
+    await call(
+      'Orders.Get',
+      {},
+      {
+        metadata: {
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          'x-tenant': 'acme',
+          'x-region': 'eu',
+          secret: 'nope',
+          authorization: 'Bearer stolen',
+          cookie: 'session=1',
+          'micro-caller-token': 'eyJ',
+        },
       },
-    })
+    )
     const headers = app.hitsOn('/Orders.Get').at(-1)?.headers ?? {}
     assert.equal(headers.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
     assert.equal(headers['x-tenant'], 'acme')
@@ -137,8 +146,13 @@ describe('sidecar inbound: calls to the service are forwarded to the app', () =>
   })
 
   test('raw bytes pass through untouched both ways', async () => {
-    app.routes.set('/Orders.Raw', (hit) => ({ body: Buffer.concat([hit.body, Buffer.from([0xff])]), headers: { 'content-type': 'application/octet-stream' } }))
-    const reply = (await call('Orders.Raw', Buffer.from([0, 1, 2]), { contentType: 'application/octet-stream' })) as Buffer
+    app.routes.set('/Orders.Raw', (hit) => ({
+      body: Buffer.concat([hit.body, Buffer.from([0xff])]),
+      headers: { 'content-type': 'application/octet-stream' },
+    }))
+    const reply = (await call('Orders.Raw', Buffer.from([0, 1, 2]), {
+      contentType: 'application/octet-stream',
+    })) as Buffer
     assert.deepEqual([...reply], [0, 1, 2, 0xff])
     assert.equal(app.hitsOn('/Orders.Raw').at(-1)?.headers['content-type'], 'application/octet-stream')
   })
@@ -154,7 +168,9 @@ describe('sidecar inbound: calls to the service are forwarded to the app', () =>
   test('a dead app: 503 at once, the sidecar stays up, and calls work again when it returns', async () => {
     app.routes.set('/Orders.Get', () => ({ body: { back: true } }))
     await app.close()
-    const error = (await call('Orders.Get', {}, { timeout: 10_000, retries: 0 }).catch((e: unknown) => e)) as MicroError
+    const error = (await call('Orders.Get', {}, { timeout: 10_000, retries: 0 }).catch(
+      (e: unknown) => e,
+    )) as MicroError
     assert.equal(error.code, 503)
     assert.match(error.detail, /not answering/)
     await until(() => !sidecar.health().ready, 'the sidecar to see the app down')

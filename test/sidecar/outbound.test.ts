@@ -41,7 +41,10 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
     app.endpoints = ['Orders.Get']
     blocks = memoryBlocks()
     const file = join(dir, 'config.json')
-    writeFileSync(file, JSON.stringify({ db: { password: sealSecret('hunter2', Buffer.from(key, 'base64')) } }))
+    writeFileSync(
+      file,
+      JSON.stringify({ db: { password: sealSecret('hunter2', Buffer.from(key, 'base64')) } }),
+    )
     ;({ sidecar, api } = await startSidecar(app, blocks, {
       metadata: ['x-tenant'],
       service: {
@@ -66,7 +69,11 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
   })
 
   test('invoke: a TypeScript service answers through the sidecar, as the app, with metadata', async () => {
-    const reply = await post('/v1/invoke/pricing/Pricing.Quote', { item: 'tea', quantity: 2 }, { 'x-tenant': 'acme' })
+    const reply = await post(
+      '/v1/invoke/pricing/Pricing.Quote',
+      { item: 'tea', quantity: 2 },
+      { 'x-tenant': 'acme' },
+    )
     assert.deepEqual([reply.status, reply.body], [200, { total: 8, caller: 'py-orders', tenant: 'acme' }])
     // Dapr's shape and the slash form name the same endpoint.
     const dapr = await post('/v1.0/invoke/pricing/method/Pricing.Quote', { item: 'tea', quantity: 1 })
@@ -78,7 +85,12 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
   test("invoke: the service's error comes back with its code as the status", async () => {
     const reply = await post('/v1/invoke/pricing/Pricing.Quote', { item: 'wine', quantity: 1 })
     assert.equal(reply.status, 404)
-    assert.deepEqual(reply.body, { id: 'pricing', code: 404, detail: 'no price for wine', status: 'Not Found' })
+    assert.deepEqual(reply.body, {
+      id: 'pricing',
+      code: 404,
+      detail: 'no price for wine',
+      status: 'Not Found',
+    })
   })
 
   test('invoke: an unknown service or endpoint is a 404; Micro-Timeout is the deadline (408)', async () => {
@@ -140,13 +152,18 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
     const base = await post('/v1/state/counter', { n: 0 })
     const etag = base.headers.get('etag') as string
     for (let round = 0; round < 5; round++) {
-      const current = (await httpCall(api, 'GET', '/v1/state/counter', undefined)).headers.get('etag') as string
+      const current = (await httpCall(api, 'GET', '/v1/state/counter', undefined)).headers.get(
+        'etag',
+      ) as string
       const results = await Promise.all(
         ['a', 'b'].map((writer) => post('/v1/state/counter', { writer, round }, { 'if-match': current })),
       )
       assert.deepEqual(results.map((r) => r.status).sort(), [204, 409], `round ${round}`)
     }
-    assert.equal((await httpCall(api, 'GET', '/v1/state/counter', undefined)).headers.get('etag'), String(Number(etag) + 5))
+    assert.equal(
+      (await httpCall(api, 'GET', '/v1/state/counter', undefined)).headers.get('etag'),
+      String(Number(etag) + 5),
+    )
   })
 
   test("state: Dapr's bulk save, bytes with their content type, and a TTL", async () => {
@@ -158,7 +175,9 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
     assert.deepEqual((await httpCall(api, 'GET', '/v1/state/b', undefined)).body, 'text')
     const stale = await post('/v1/state', [{ key: 'a', value: 2, etag: '7' }])
     assert.equal(stale.status, 409)
-    const bytes = await post('/v1/state/blob', Buffer.from([1, 2, 3]), { 'content-type': 'application/octet-stream' })
+    const bytes = await post('/v1/state/blob', Buffer.from([1, 2, 3]), {
+      'content-type': 'application/octet-stream',
+    })
     assert.equal(bytes.status, 204)
     const read = await fetch(`${api}/v1/state/blob`)
     assert.equal(read.headers.get('content-type'), 'application/octet-stream')
@@ -188,7 +207,12 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
     assert.equal(record.topic, 'orders')
     await post('/v1/events/orders', Buffer.from([9]), { 'content-type': 'application/octet-stream' })
     const read = await httpCall(api, 'GET', '/v1/events/orders?offset=1&limit=10', undefined)
-    const events = read.body as { id: string; data?: unknown; data_base64?: string; metadata: Record<string, string> }[]
+    const events = read.body as {
+      id: string
+      data?: unknown
+      data_base64?: string
+      metadata: Record<string, string>
+    }[]
     assert.deepEqual(
       events.map((e) => e.data ?? e.data_base64),
       [{ id: 1 }, Buffer.from([9]).toString('base64')],

@@ -35,7 +35,10 @@ test('readiness: the API is up at once; the service is registered only once the 
     // ... but the service is not registered, and /v1/healthz says why.
     const waiting = await httpCall(api, 'GET', '/v1/healthz', undefined)
     assert.equal(waiting.status, 503)
-    assert.match((waiting.body as { detail: string }).detail, /waiting for the app: GET \/health: .*not answering/)
+    assert.match(
+      (waiting.body as { detail: string }).detail,
+      /waiting for the app: GET \/health: .*not answering/,
+    )
     assert.equal(await registered(blocks), false)
 
     // The app listens but is not healthy yet: still not registered.
@@ -82,7 +85,10 @@ test('readiness: declarations the app gets wrong are a clear 503; the sidecar st
     assert.equal(await registered(blocks), false)
     app.endpoints = ['Orders.Get']
     app.subscriptions = { subscriptions: 'nope' }
-    await until(() => /list of subscriptions/.test(sidecar.health().problem ?? ''), 'the subscription refusal')
+    await until(
+      () => /list of subscriptions/.test(sidecar.health().problem ?? ''),
+      'the subscription refusal',
+    )
     app.subscriptions = []
     await sidecar.ready
     assert.equal(await registered(blocks), true)

@@ -39,15 +39,24 @@ describe('sidecar subscriptions: SUCCESS, RETRY, DROP, retry limits and dead let
       { topic: 'orders.quiet', route: '/quiet', deadLetter: false, concurrency: 1 },
       { topic: 'orders.stuck', route: '/stuck', concurrency: 2, timeout: 200, retryLimit: 1 },
       { topic: 'orders.ce', route: '/ce', envelope: 'cloudevent' },
-      { pubsubname: 'ignored', topic: 'orders.dapr', routes: { default: '/dapr' }, deadLetterTopic: 'dapr.dead' },
+      {
+        pubsubname: 'ignored',
+        topic: 'orders.dapr',
+        routes: { default: '/dapr' },
+        deadLetterTopic: 'dapr.dead',
+      },
     ]
     app.routes.set('/ok', () => ({ status: 200 }))
     app.routes.set('/retry', () => ({ body: { status: 'RETRY' } }))
     let flaky = 0
-    app.routes.set('/flaky', () => (++flaky === 1 ? { status: 500, body: 'not yet' } : { body: { status: 'success' } }))
+    app.routes.set('/flaky', () =>
+      ++flaky === 1 ? { status: 500, body: 'not yet' } : { body: { status: 'success' } },
+    )
     app.routes.set('/drop', () => ({ body: { status: 'DROP' } }))
     app.routes.set('/quiet', (hit) =>
-      JSON.parse(hit.body.toString()).n === 1 ? { body: { status: 'DROP' } } : { body: { status: 'SUCCESS' } },
+      JSON.parse(hit.body.toString()).n === 1
+        ? { body: { status: 'DROP' } }
+        : { body: { status: 'SUCCESS' } },
     )
     app.routes.set('/stuck', () => {
       // What the sidecar holds at the app for this subscription as each request arrives.
@@ -63,7 +72,11 @@ describe('sidecar subscriptions: SUCCESS, RETRY, DROP, retry limits and dead let
     publisher = await startService(blocks, 'ts-publisher')
     for (const topic of ['orders.retry.dead', 'orders.dropped', 'orders.stuck.dead', 'dapr.dead']) {
       await publisher.subscribe(topic, (payload: unknown, ctx: MessageContext) => {
-        dead.push({ payload, reason: ctx.metadata['micro-dead-letter-reason'], topic: ctx.metadata['micro-dead-letter-topic'] })
+        dead.push({
+          payload,
+          reason: ctx.metadata['micro-dead-letter-reason'],
+          topic: ctx.metadata['micro-dead-letter-topic'],
+        })
       })
     }
   })
@@ -74,7 +87,11 @@ describe('sidecar subscriptions: SUCCESS, RETRY, DROP, retry limits and dead let
   })
 
   test('SUCCESS (a 2xx, with or without a status) acks: delivered once, with its headers', async () => {
-    await publish('orders.ok', { id: 1 }, { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })
+    await publish(
+      'orders.ok',
+      { id: 1 },
+      { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    )
     await until(() => app.hitsOn('/ok').length === 1, 'the delivery')
     const hit = app.hitsOn('/ok')[0]
     assert.deepEqual(JSON.parse(hit?.body.toString() ?? ''), { id: 1 })
@@ -83,7 +100,12 @@ describe('sidecar subscriptions: SUCCESS, RETRY, DROP, retry limits and dead let
     assert.equal(hit?.headers['micro-caller'], 'ts-publisher')
     assert.ok(hit?.headers['micro-id'])
     assert.equal(hit?.headers.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
-    await until(() => sidecar.describe().deliveries !== undefined && (sidecar.describe().deliveries as { SUCCESS: number }).SUCCESS >= 1, 'the count')
+    await until(
+      () =>
+        sidecar.describe().deliveries !== undefined &&
+        (sidecar.describe().deliveries as { SUCCESS: number }).SUCCESS >= 1,
+      'the count',
+    )
   })
 
   test('RETRY redelivers up to the retry limit, then the message goes to the dead-letter topic', async () => {
@@ -114,7 +136,10 @@ describe('sidecar subscriptions: SUCCESS, RETRY, DROP, retry limits and dead let
 
   test("Dapr's declaration shape works: routes.default and deadLetterTopic", async () => {
     await publish('orders.dapr', { id: 40 })
-    await until(() => dead.some((d) => (d.payload as { id?: number }).id === 40), 'the dead letter on dapr.dead')
+    await until(
+      () => dead.some((d) => (d.payload as { id?: number }).id === 40),
+      'the dead letter on dapr.dead',
+    )
   })
 
   test('DROP without a dead-letter topic drops the message: never delivered again', async () => {
@@ -128,8 +153,14 @@ describe('sidecar subscriptions: SUCCESS, RETRY, DROP, retry limits and dead let
   test('a route that never answers: bounded in flight, timed out as RETRY, dead-lettered; others still delivered', async () => {
     for (let i = 0; i < 6; i++) await publish('orders.stuck', { stuck: i })
     for (let i = 0; i < 5; i++) await publish('orders.ok', { id: 100 + i })
-    await until(() => app.hitsOn('/ok').filter((h) => JSON.parse(h.body.toString()).id >= 100).length === 5, 'the other topic')
-    await until(() => dead.filter((d) => (d.payload as { stuck?: number }).stuck !== undefined).length === 6, 'every stuck message dead-lettered')
+    await until(
+      () => app.hitsOn('/ok').filter((h) => JSON.parse(h.body.toString()).id >= 100).length === 5,
+      'the other topic',
+    )
+    await until(
+      () => dead.filter((d) => (d.payload as { stuck?: number }).stuck !== undefined).length === 6,
+      'every stuck message dead-lettered',
+    )
     assert.equal(mostAtStuck, 2)
     // Each was tried twice (retryLimit 1), and every attempt was abandoned by the sidecar.
     assert.equal(app.hitsOn('/stuck').length, 12)

@@ -4,7 +4,13 @@
  * and a TypeScript service on the same registry and broker.
  */
 import { once } from 'node:events'
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { MemoryBroker } from '../../src/broker/memory.js'
 import { MemoryEvents } from '../../src/events/memory.js'
@@ -70,8 +76,14 @@ export class FakeApp {
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    const hit: AppHit = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) }
-    if (hit.path === '/health') return send(res, { status: this.healthy ? 200 : 503, body: { ok: this.healthy } })
+    const hit: AppHit = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+    }
+    if (hit.path === '/health')
+      return send(res, { status: this.healthy ? 200 : 503, body: { ok: this.healthy } })
     if (hit.path === '/micro/endpoints' || hit.path === '/micro/subscribe') {
       const declared = hit.path === '/micro/endpoints' ? this.endpoints : this.subscriptions
       return send(res, declared === undefined ? { status: 404 } : { body: declared })

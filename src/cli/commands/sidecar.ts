@@ -65,10 +65,12 @@ export async function sidecarCommand(
     out(SIDECAR_HELP)
     return 0
   }
-  if (positionals.length > 0) throw new UsageError(`sidecar takes no arguments (got ${positionals.join(' ')})`)
+  if (positionals.length > 0)
+    throw new UsageError(`sidecar takes no arguments (got ${positionals.join(' ')})`)
   const v = values as Record<string, string | undefined>
   if (!v.name) throw new UsageError('--name is required: the service name the app is registered as')
-  if (v['app-port'] === undefined) throw new UsageError('--app-port is required: the port the app serves HTTP on')
+  if (v['app-port'] === undefined)
+    throw new UsageError('--app-port is required: the port the app serves HTTP on')
   const options = await sidecarOptions(v)
   // The service stack loads only when this command runs.
   const [{ createSidecar }, { createRegistry }, { isLoopback }] = await Promise.all([
@@ -150,7 +152,11 @@ async function sidecarOptions(v: Record<string, string | undefined>) {
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
-  const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean)
+  const list = (text: string | undefined) =>
+    text
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   return {
     name: v.name as string,
     appPort,
