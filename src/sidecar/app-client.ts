@@ -36,7 +36,8 @@ export class AppClient {
   readonly #id: string
   readonly #maxBody: number
   // No cap on sockets: a subscriber route that hangs must not starve calls to the app.
-  readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 })
+  // Idle kept-alive sockets close after 30 s (a threaded app server holds a thread for each).
+  readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 })
 
   constructor(host: string, port: number, id: string, maxBody: number) {
     this.#host = host

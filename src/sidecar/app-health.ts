@@ -4,50 +4,67 @@ import type { AppClient } from './app-client.js'
 
 /** Polling starts fast (an app that is about to listen) and slows down to this. */
 const WAIT_STEPS_MS = [50, 100, 200, 400, 800, 1000]
+/** Failed checks in a row before an app that was up counts as down (Dapr's default threshold). */
+export const DOWN_AFTER = 3
 
 /**
  * The app's health as the sidecar sees it: `GET <path>` answering 2xx within the check's
- * timeout is up, anything else (a refused connection, a 503, a hang) is down, with the
- * reason kept for `/v1/healthz`.
+ * timeout is a good check; anything else (a refused connection, a 503, a hang) a failed one,
+ * with the reason kept for `/v1/healthz`. The app is up from its first good check and down
+ * after {@link DOWN_AFTER} failed ones in a row, so one slow answer on a busy machine does
+ * not flip it. (Calls to an app that is gone fail at once anyway: they see the refused
+ * connection themselves.)
  */
 export class AppHealth {
   readonly #app: AppClient
   readonly #path: string
   readonly #checkTimeout: number
+  readonly #headers: Record<string, string> | undefined
   #up = false
+  #failures = 0
   #reason = 'not checked yet'
   #timer: NodeJS.Timeout | undefined
 
-  constructor(app: AppClient, path: string, checkTimeout: number) {
+  constructor(app: AppClient, path: string, checkTimeout: number, headers?: Record<string, string>) {
     this.#app = app
     this.#path = path
     this.#checkTimeout = checkTimeout
+    this.#headers = headers
   }
 
-  /** Whether the last check found the app up. */
+  /** Whether the app counts as up. */
   get up(): boolean {
     return this.#up
   }
 
-  /** Why the app counts as down (the last failed check). */
+  /** Why the last check failed. */
   get reason(): string {
     return this.#reason
   }
 
-  /** Check once now; resolves with the result (never rejects). */
+  /** Check once now and update the state; resolves with whether this check was good (never rejects). */
   async check(): Promise<boolean> {
+    let good: boolean
     try {
-      const response = await this.#app.send({ method: 'GET', path: this.#path, timeout: this.#checkTimeout })
-      this.#up = response.status >= 200 && response.status <= 299
-      if (!this.#up) this.#reason = `GET ${this.#path} answered HTTP ${response.status}`
+      const response = await this.#app.send({
+        method: 'GET',
+        path: this.#path,
+        timeout: this.#checkTimeout,
+        ...(this.#headers ? { headers: this.#headers } : {}),
+      })
+      good = response.status >= 200 && response.status <= 299
+      if (!good) this.#reason = `GET ${this.#path} answered HTTP ${response.status}`
     } catch (error) {
-      this.#up = false
+      good = false
       this.#reason = `GET ${this.#path}: ${MicroError.from(error).detail}`
     }
-    return this.#up
+    this.#failures = good ? 0 : this.#failures + 1
+    if (good) this.#up = true
+    else if (this.#failures >= DOWN_AFTER) this.#up = false
+    return good
   }
 
-  /** Resolves once a check finds the app up; rejects (AbortError) when `signal` aborts first. */
+  /** Resolves once a check is good; rejects (AbortError) when `signal` aborts first. */
   async waitUntilUp(signal: AbortSignal): Promise<void> {
     for (let i = 0; !(await this.check()); i++) {
       signal.throwIfAborted()
@@ -60,9 +77,9 @@ export class AppHealth {
     this.stop()
     const tick = async () => {
       const before = this.#up
-      const now = await this.check()
+      await this.check()
       if (this.#timer === undefined) return
-      if (now !== before) changed(now)
+      if (this.#up !== before) changed(this.#up)
       this.#timer = setTimeout(tick, intervalMs)
       this.#timer.unref()
     }

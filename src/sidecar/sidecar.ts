@@ -71,7 +71,13 @@ export class Sidecar {
     })
     this.#logger = this.service.logger.child({ component: 'sidecar' })
     this.app = new AppClient(s.appHost, s.appPort, s.name, s.maxBody)
-    this.appHealth = new AppHealth(this.app, s.appHealthPath, Math.min(s.healthInterval, 2000))
+    this.appHealth = new AppHealth(
+      this.app,
+      s.appHealthPath,
+      // Between 1 and 2 s: a check must not fail just because the machine is busy.
+      Math.min(Math.max(s.healthInterval, 1000), 2000),
+      s.appToken ? { 'micro-api-token': s.appToken } : undefined,
+    )
     this.#deliveries = new Deliveries({
       service: s.name,
       broker: () => this.service.broker,
