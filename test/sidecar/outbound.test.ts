@@ -18,6 +18,9 @@ class Pricing {
     if (req.item === 'wine') throw errors.notFound('pricing', 'no price for wine')
     return { total: req.quantity * 4, caller: ctx.metadata['micro-caller'], tenant: ctx.metadata['x-tenant'] }
   }
+  async Missing() {
+    throw errors.notFound('pricing', 'nothing here')
+  }
   async Slow(_req: unknown, ctx: Context) {
     await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))
     return {}
@@ -45,6 +48,15 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
       file,
       JSON.stringify({ db: { password: sealSecret('hunter2', Buffer.from(key, 'base64')) } }),
     )
+    // A platform's policy file: a fallback for one endpoint of pricing.
+    const policies = join(dir, 'resilience.json')
+    writeFileSync(
+      policies,
+      JSON.stringify({
+        policies: { fallbacks: { spare: { value: { fallback: true }, codes: [404] } } },
+        targets: { services: { pricing: { endpoints: { 'Pricing.Missing': { fallback: 'spare' } } } } },
+      }),
+    )
     ;({ sidecar, api } = await startSidecar(app, blocks, {
       metadata: ['x-tenant'],
       service: {
@@ -52,6 +64,7 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
           ...process.env,
           MICRO_CONFIG_FILE: file,
           MICRO_CONFIG_SECRET_KEY: key,
+          MICRO_RESILIENCE_FILE: policies,
           PY_ORDERS__ORDERS__CURRENCY: 'USD',
         },
       },
@@ -101,6 +114,11 @@ describe('sidecar outbound: the building blocks on the sidecar port', () => {
     assert.equal(missing.status, 404)
     const slow = await post('/v1/invoke/pricing/Pricing.Slow', {}, { 'micro-timeout': '200' })
     assert.equal(slow.status, 408)
+  })
+
+  test("invoke: the sidecar's client follows the resilience policies of MICRO_RESILIENCE_FILE", async () => {
+    const reply = await post('/v1/invoke/pricing/Pricing.Missing', {})
+    assert.deepEqual([reply.status, reply.body], [200, { fallback: true }])
   })
 
   test('invoke: the app may call itself through its sidecar (bytes all the way)', async () => {
