@@ -44,6 +44,8 @@ export function spawnFixture(
     args?: string[]
     env?: Record<string, string>
     core?: number
+    /** Node flags for this fixture alone (before the script), e.g. V8 memory flags. */
+    nodeArgs?: string[]
     /** Called with every JSON line as it arrives. */
     onLine?: (line: Line) => void
   } = {},
@@ -55,7 +57,7 @@ export function spawnFixture(
     : []
   // BENCH_NODE_ARGS adds node flags to every fixture, e.g. `--trace-gc` while investigating.
   const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const nodeArgs = [...profile, ...extra, script, ...(options.args ?? [])]
+  const nodeArgs = [...profile, ...extra, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])]
   const pinned = options.core !== undefined && canPin
   const command = pinned ? 'taskset' : process.execPath
   const args = pinned ? ['-c', String(options.core), process.execPath, ...nodeArgs] : nodeArgs

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs the phases (in-process call, remote call, start-up, pub/sub,
  * durable streams, remote call over NATS, store, registry scale, gateway, gRPC, resilience,
- * dev loop, micro server idle RSS and gateway auth cost, mTLS), prints a report with a PASS/FAIL summary
+ * dev loop, micro server idle RSS and gateway auth cost, mTLS, sidecar), prints a report with a PASS/FAIL summary
  * of the performance targets in DESIGN.md, and writes the raw results to
  * build/bench-results.json. Every phase has its own time limit and the whole run is
  * bounded by a watchdog; fixtures are killed when this process exits.
@@ -29,6 +29,7 @@ import { runScale } from './run-scale.js'
 import { runServer, serverChecks, serverNoise } from './run-server.js'
 import { runTls, tlsChecks, tlsNoise } from './run-tls.js'
 import { busyBefore, errors, selectedPhases } from './session.js'
+import { runSidecarPhase, sidecarChecks, sidecarNoise } from './sidecar.js'
 import { noiseOf, targetChecks } from './targets.js'
 import { gatewayChecks, gatewayNoise } from './targets-gateway.js'
 import { messagingChecks, messagingNoise } from './targets-messaging.js'
@@ -119,10 +120,18 @@ const config = {
     durationMs: quick ? 1000 : 4000,
     rounds: quick ? 1 : 2,
   },
+  sidecar: {
+    runs: quick ? 1 : 3,
+    idleMs: quick ? 1000 : 2000,
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 3000,
+    rounds: quick ? 1 : 2,
+    flags: [[], ['--max-semi-space-size=1', '--optimize-for-size'], ['--lite-mode']],
+  },
 }
 // Phases 8 (cost of the port limits), 9 (memory under attack) and 12 (cost of auth) run only when named.
-const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19]
-const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 15, 18, 19])
+const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19]
+const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 15, 17, 18, 19])
 const engines = findEngines()
 const WATCHDOG_MS = 15 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
@@ -173,6 +182,7 @@ const resilience = await runResilience(config.resilience, phases)
 const tls = await runTls(config, phases)
 const devLoop = await runDevLoopPhase(config.devLoop, phases)
 const server = await runServer(config, phases)
+const sidecar = await runSidecarPhase(config.sidecar, phases)
 
 // Summary
 const checks = [
@@ -187,6 +197,7 @@ const checks = [
   ...tlsChecks(tls),
   ...devLoopChecks(devLoop),
   ...serverChecks(server, config.gatewayAuth.connections),
+  ...sidecarChecks(sidecar),
 ].filter((c) => c.phase === undefined || phases.has(c.phase))
 const noise: Record<string, number> = {
   ...noiseOf(calls),
@@ -196,6 +207,7 @@ const noise: Record<string, number> = {
   ...authNoise(auth),
   ...tlsNoise(tls),
   ...serverNoise(server),
+  ...sidecarNoise(sidecar),
 }
 // Phase 10 runs many fixtures at once, so it cannot tell their CPU from others'; what the
 // machine did just before it (in cores) stands in for its noise.
@@ -218,7 +230,7 @@ console.log(
 await mkdir(dirname(resultsPath), { recursive: true })
 await writeFile(
   resultsPath,
-  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...tls, devLoop, ...server, checks, errors }, null, 2)}\n`,
+  `${JSON.stringify({ meta: { ...meta, busyBefore, noise }, ...calls, ...messaging, ...limits, ...scale, ...gateway, ...auth, ...grpc, ...resilience, ...tls, devLoop, ...server, ...sidecar, checks, errors }, null, 2)}\n`,
 )
 console.log(`  raw results: ${resultsPath}`)
 process.exit(0)

@@ -19,6 +19,7 @@ import { publishCommand } from './commands/publish.js'
 import { runCommand } from './commands/run.js'
 import { serverCommand } from './commands/server.js'
 import { servicesCommand } from './commands/services.js'
+import { sidecarCommand } from './commands/sidecar.js'
 import { statusCommand } from './commands/status.js'
 import { storeCommand } from './commands/store.js'
 import { streamCommand } from './commands/stream.js'
@@ -59,6 +60,7 @@ Commands:
   web [--address host:port]          serve the dashboard alone (default 127.0.0.1:8082)
   mcp serve|tools [--dev]            MCP for AI agents over stdio: every endpoint is a tool
   bot [--adapter console|xmpp|slack] the ops bot: these commands in chat, as bound accounts
+  sidecar --name n --app-port p      serve an app in any language as a service (Dapr-style HTTP API)
 
 Dynamic commands: any other name is a service, its words an endpoint, its flags the
 request, typed from the endpoint's schema:
@@ -113,6 +115,7 @@ export const commands: Record<string, Command> = {
   // Loaded on use: the MCP SDK is not read on every CLI start.
   mcp: async (argv, out) => (await import('./commands/mcp.js')).mcpCommand(argv, out),
   bot: (argv, out) => botCommand(argv, out),
+  sidecar: (argv, out) => sidecarCommand(argv, out),
 }
 
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */

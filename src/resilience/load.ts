@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
-import { parse as parseToml } from 'smol-toml'
-import { parse as parseYaml } from 'yaml'
+import { lazyRequire } from '../util/lazy-require.js'
 import type { ResilienceSpec } from './policy.js'
 import { Resilience, ResilienceConfigError } from './resilience.js'
+
+// Parsers load on first use: every service imports this module, few load a policy file,
+// and importing the CommonJS `yaml` from ESM alone cost each process ~8 MB of RSS.
+const yaml = lazyRequire<typeof import('yaml')>('yaml')
+const toml = lazyRequire<typeof import('smol-toml')>('smol-toml')
 
 /**
  * Resilience policies from where a platform keeps them: a file (`.json`, `.yaml`/`.yml`,
@@ -23,7 +27,8 @@ export function loadResiliencePolicies(source: string | ResilienceSpec | Resilie
   const format = looksLikeContent(source) ? guessFormat(text) : formatOf(source)
   let parsed: unknown
   try {
-    parsed = format === 'json' ? JSON.parse(text) : format === 'toml' ? parseToml(text) : parseYaml(text)
+    parsed =
+      format === 'json' ? JSON.parse(text) : format === 'toml' ? toml().parse(text) : yaml().parse(text)
   } catch (error) {
     const where = looksLikeContent(source) ? 'the resilience policies' : source
     throw new ResilienceConfigError([
