@@ -14,7 +14,9 @@ after(() => {
 })
 
 test('examples/kinds/grpc: served over gRPC, called by grpc-js and micro call, stops on SIGTERM', async () => {
-  const child = spawnNode(['dist/cli/main.js', 'run', 'examples/kinds/grpc'], { MICRO_REGISTRY: 'memory' })
+  const child = spawnNode(['dist/cli/main.js', 'run', '--inline', 'examples/kinds/grpc'], {
+    MICRO_REGISTRY: 'memory',
+  })
   children.push(child)
   const address = (await child.waitFor(/hello 1\.0\.0 is running: grpc on (\S+)/, 20_000))[1] as string
   const pkg = grpc.loadPackageDefinition(

@@ -288,7 +288,7 @@ describe('a service.toml service under micro run exports by default', () => {
   test('OTEL_EXPORTER_OTLP_ENDPOINT reaches a real process; its spans arrive', async () => {
     const receiver = await startReceiver()
     try {
-      const child = spawnNode(['dist/cli/main.js', 'run', 'test/fixtures/definitions/multi'], {
+      const child = spawnNode(['dist/cli/main.js', 'run', '--inline', 'test/fixtures/definitions/multi'], {
         MICRO_REGISTRY: 'memory',
         MICRO_HTTP_PORT: '0',
         REGION: 'eu-west',
