@@ -32,5 +32,6 @@ export default {
   disableSources: true,
   // One page per entry point (20 pages, not 600): a fast build, and search finds members by their headings.
   outputFileStrategy: 'modules',
+  flattenOutputFiles: true,
   docsRoot: '.',
 }
