@@ -9,6 +9,17 @@ export const entryPoints = Object.values(pkg.exports)
   .flatMap((target) => (typeof target === 'string' ? [] : [target.default]))
   .map((out) => out.replace(/^\.\/dist\//, '../src/').replace(/\.js$/, '.ts'))
 
+/**
+ * Every public export (each declaration an entry point exports, and its methods) carries a
+ * doc comment, and every {@link} resolves: a missing one fails the build. test/docs/api.test.ts
+ * applies the same rules to an entry with an undocumented export, to see them fail.
+ */
+export const documentationRules = {
+  validation: { notExported: false, invalidLink: true, notDocumented: true },
+  requiredToBeDocumented: ['Enum', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Namespace'],
+  treatValidationWarningsAsErrors: true,
+}
+
 /** @type {Partial<import('typedoc').TypeDocOptions & import('typedoc-plugin-markdown').PluginOptions>} */
 export default {
   entryPoints,
@@ -20,11 +31,7 @@ export default {
   excludeProtected: true,
   excludeInternal: true,
   excludeExternals: true,
-  // Every public export (each declaration an entry point exports) carries a doc comment, and
-  // every {@link} resolves: a missing one fails the build (and test/docs/api.test.ts).
-  validation: { notExported: false, invalidLink: true, notDocumented: true },
-  requiredToBeDocumented: ['Enum', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Namespace'],
-  treatValidationWarningsAsErrors: true,
+  ...documentationRules,
   sort: ['kind', 'alphabetical'],
   hideGenerator: true,
   // Comments are Markdown: a bare <word> in one would be HTML (and a Vue error) in VitePress.
