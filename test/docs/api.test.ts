@@ -42,11 +42,19 @@ describe('API reference', () => {
       join(dir, 'entry.ts'),
       '/** Documented. */\nexport function documented(): number {\n  return 1\n}\n\nexport function forgotten(): number {\n  return 2\n}\n',
     )
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.base.json', include: ['entry.ts'] }))
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../tsconfig.base.json', include: ['entry.ts'] }),
+    )
     const { documentationRules } = await import(join(docs, 'typedoc.config.mjs'))
     writeFileSync(
       join(dir, 'typedoc.json'),
-      JSON.stringify({ ...documentationRules, entryPoints: ['entry.ts'], tsconfig: 'tsconfig.json', emit: 'none' }),
+      JSON.stringify({
+        ...documentationRules,
+        entryPoints: ['entry.ts'],
+        tsconfig: 'tsconfig.json',
+        emit: 'none',
+      }),
     )
     const result = await typedocRun(['--options', join(dir, 'typedoc.json')], dir)
     rmSync(dir, { recursive: true, force: true })

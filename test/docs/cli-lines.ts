@@ -110,8 +110,11 @@ export async function checkInvocation(help: CliHelp, args: string[], at: string)
     if (!/^--?[A-Za-z]/.test(arg)) continue
     const flag = arg.split('=')[0] as string
     if (['-h', '--help'].includes(flag)) continue
-    const listed = texts.some((t) => new RegExp(`(^|[\\s,\\[|])${flag.replace(/[-]/g, '\\-')}(?![\\w-])`, 'm').test(t))
-    if (!listed) problems.push({ at, message: `micro ${command}: ${flag} is not an option (micro ${command} --help)` })
+    const listed = texts.some((t) =>
+      new RegExp(`(^|[\\s,\\[|])${flag.replace(/[-]/g, '\\-')}(?![\\w-])`, 'm').test(t),
+    )
+    if (!listed)
+      problems.push({ at, message: `micro ${command}: ${flag} is not an option (micro ${command} --help)` })
   }
   return problems
 }

@@ -42,7 +42,10 @@ describe('runnable documentation blocks', { concurrency: 3 }, () => {
           ['--import', import.meta.resolve('tsx'), file],
           { cwd: home, env, timeout: 60_000, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
           (error, stdout, stderr) =>
-            resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+            resolve({
+              code: error ? ((error as { code?: number }).code ?? 1) : 0,
+              out: `${stdout}${stderr}`,
+            }),
         )
       })
       assert.equal(result.code, 0, `${where(s)} exited ${result.code}:\n${result.out}`)

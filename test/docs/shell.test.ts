@@ -30,7 +30,12 @@ let http = ''
 let platform = ''
 
 before(async () => {
-  const engines = { MICRO_REGISTRY: 'memory', MICRO_BROKER: 'memory', MICRO_EVENTS: 'memory', MICRO_STORE: 'memory' }
+  const engines = {
+    MICRO_REGISTRY: 'memory',
+    MICRO_BROKER: 'memory',
+    MICRO_EVENTS: 'memory',
+    MICRO_STORE: 'memory',
+  }
   server = hasServer
     ? spawnNode(
         [cli, 'server', '--address', '127.0.0.1:0', '--platform-address', '127.0.0.1:0'],
@@ -108,7 +113,9 @@ describe('shell blocks against micro server', () => {
 
   for (const s of blocks) {
     const skip = skipReason(s)
-    test(where(s), { skip: skip && !(process.env.CI && !s.needs.includes('server')) ? skip : false }, async () => {
+    test(where(s), {
+      skip: skip && !(process.env.CI && !s.needs.includes('server')) ? skip : false,
+    }, async () => {
       const dir = await pageHome(s.file)
       const result = await bash(localize(s.code), dir)
       assert.equal(result.code, 0, `${where(s)} exited ${result.code}:\n${result.out}`)

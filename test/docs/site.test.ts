@@ -38,8 +38,10 @@ export function externalLoads(text: string, kind: 'html' | 'css'): string[] {
       if (external.test(href) && !/rel="(canonical|alternate)"/i.test(m[0])) found.push(m[0])
     }
   }
-  for (const m of text.matchAll(/url\(\s*['"]?([^'")]+)/gi)) if (external.test(m[1] as string)) found.push(m[0])
-  for (const m of text.matchAll(/@import\s+(url\()?\s*['"]?([^'");]+)/gi)) if (external.test(m[2] as string)) found.push(m[0])
+  for (const m of text.matchAll(/url\(\s*['"]?([^'")]+)/gi))
+    if (external.test(m[1] as string)) found.push(m[0])
+  for (const m of text.matchAll(/@import\s+(url\()?\s*['"]?([^'");]+)/gi))
+    if (external.test(m[2] as string)) found.push(m[0])
   return found
 }
 
@@ -74,7 +76,9 @@ describe('the built documentation site', { skip }, () => {
     assert.deepEqual(problems, [])
   })
 
-  describe('in Chromium', { skip: existsSync(CHROMIUM) ? false : process.env.CI ? false : `no ${CHROMIUM}` }, () => {
+  describe('in Chromium', {
+    skip: existsSync(CHROMIUM) ? false : process.env.CI ? false : `no ${CHROMIUM}`,
+  }, () => {
     let origin = ''
     const server = createServer((req, res) => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
@@ -106,7 +110,13 @@ describe('the built documentation site', { skip }, () => {
       const { chromium } = await import('playwright-core')
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       })
       try {
         const page = await browser.newPage()
@@ -127,7 +137,10 @@ describe('the built documentation site', { skip }, () => {
         await page.waitForSelector('.VPLocalSearchBox .result', { timeout: 30_000 })
         assert.match((await page.textContent('.VPLocalSearchBox .results')) ?? '', /Events/)
         assert.deepEqual(offsite, [])
-        assert.ok(onsite.some((u) => u.includes('/assets/')), 'the site loads its own assets')
+        assert.ok(
+          onsite.some((u) => u.includes('/assets/')),
+          'the site loads its own assets',
+        )
       } finally {
         await browser.close()
       }

@@ -16,27 +16,34 @@ const snippets = allSnippets(root)
 const cli = join(root, 'dist/cli/main.js')
 const help = new CliHelp(cli, { ...process.env, MICRO_CONFIG_DIR: join(root, 'build/docs-cli-config') })
 
-const format = (problems: { at: string; message: string }[]) => problems.map((p) => `${p.at}: ${p.message}`).join('\n')
+const format = (problems: { at: string; message: string }[]) =>
+  problems.map((p) => `${p.at}: ${p.message}`).join('\n')
 
 describe('documentation snippets', () => {
   test('the pages have blocks of each kind', () => {
     assert.ok(snippets.filter(isTypeScript).length >= 20, 'TypeScript blocks')
     assert.ok(snippets.filter(isShell).length >= 20, 'shell blocks')
-    assert.ok(snippets.some((s) => s.flags.has('run')), 'runnable blocks')
+    assert.ok(
+      snippets.some((s) => s.flags.has('run')),
+      'runnable blocks',
+    )
   })
 
   test('illustrative blocks are few', () => {
     const ts = snippets.filter((s) => s.lang === 'ts')
     const unchecked = ts.filter((s) => s.flags.has('no-check'))
-    assert.ok(unchecked.length * 10 <= ts.length, `${unchecked.length} of ${ts.length}: ${unchecked.map((s) => where(s))}`)
+    assert.ok(
+      unchecked.length * 10 <= ts.length,
+      `${unchecked.length} of ${ts.length}: ${unchecked.map((s) => where(s))}`,
+    )
   })
 
   test('every guide has a checked block', () => {
-    const pages = new Set(snippets.map((s) => s.file).filter((f) => /^docs\/(guide|platform|operations)\//.test(f)))
+    const pages = new Set(
+      snippets.map((s) => s.file).filter((f) => /^docs\/(guide|platform|operations)\//.test(f)),
+    )
     const checked = new Set(
-      snippets
-        .filter((s) => isTypeScript(s) || (isShell(s) && !s.flags.has('no-run')))
-        .map((s) => s.file),
+      snippets.filter((s) => isTypeScript(s) || (isShell(s) && !s.flags.has('no-run'))).map((s) => s.file),
     )
     const missing = [...pages].filter((p) => !checked.has(p))
     assert.deepEqual(missing, [], 'pages whose every block is unchecked')
@@ -50,7 +57,8 @@ describe('documentation snippets', () => {
   test('every micro command line names a real command and options', async () => {
     const problems = []
     for (const s of snippets.filter(isShell)) {
-      for (const { offset, args } of microCommands(s.code)) problems.push(...(await checkInvocation(help, args, where(s, offset))))
+      for (const { offset, args } of microCommands(s.code))
+        problems.push(...(await checkInvocation(help, args, where(s, offset))))
     }
     assert.equal(problems.length, 0, format(problems))
   })
@@ -103,11 +111,18 @@ describe('a snippet that drifts from the code fails', () => {
   })
 
   test('a renamed export and a misspelled option fail type-checking, at their lines', async () => {
-    const problems = await typecheck(root, join(root, 'build/docs-snippets-drift'), blocks.filter(isTypeScript))
+    const problems = await typecheck(
+      root,
+      join(root, 'build/docs-snippets-drift'),
+      blocks.filter(isTypeScript),
+    )
     const at = problems.map((p) => p.at)
     assert.ok(at.includes('drift.md:10'), format(problems))
     assert.ok(at.includes('drift.md:16'), format(problems))
-    assert.ok(!at.some((a) => ['drift.md:4', 'drift.md:5', 'drift.md:6', 'drift.md:20'].includes(a)), format(problems))
+    assert.ok(
+      !at.some((a) => ['drift.md:4', 'drift.md:5', 'drift.md:6', 'drift.md:20'].includes(a)),
+      format(problems),
+    )
     assert.match(format(problems), /createServise/)
     assert.match(format(problems), /adress/)
   })
@@ -115,7 +130,8 @@ describe('a snippet that drifts from the code fails', () => {
   test('an option the CLI does not have fails, at its line', async () => {
     const [sh] = blocks.filter(isShell) as [Snippet]
     const problems = []
-    for (const { offset, args } of microCommands(sh.code)) problems.push(...(await checkInvocation(help, args, where(sh, offset))))
+    for (const { offset, args } of microCommands(sh.code))
+      problems.push(...(await checkInvocation(help, args, where(sh, offset))))
     assert.deepEqual(
       problems.map((p) => [p.at, p.message]),
       [

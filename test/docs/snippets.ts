@@ -45,7 +45,11 @@ export function extractSnippets(text: string, file: string): Snippet[] {
       if (line.trim().startsWith(fence) && line.trim().replace(/[`~]/g, '') === '') break
       body.push(line.startsWith(indent) ? line.slice(indent.length) : line.trimStart())
     }
-    const needs = words.find((w) => w.startsWith('needs='))?.slice('needs='.length).split(',') ?? []
+    const needs =
+      words
+        .find((w) => w.startsWith('needs='))
+        ?.slice('needs='.length)
+        .split(',') ?? []
     snippets.push({ file, line: i + 1, lang, flags: new Set(words), needs, code: body.join('\n') })
     i = j
   }
@@ -71,7 +75,9 @@ export function documentationPages(root: string): string[] {
 
 /** Every block of every documentation page. */
 export function allSnippets(root: string): Snippet[] {
-  return documentationPages(root).flatMap((page) => extractSnippets(readFileSync(join(root, page), 'utf8'), page))
+  return documentationPages(root).flatMap((page) =>
+    extractSnippets(readFileSync(join(root, page), 'utf8'), page),
+  )
 }
 
 export const isTypeScript = (s: Snippet) => TS.has(s.lang) && !s.flags.has('no-check')
