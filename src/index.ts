@@ -11,7 +11,7 @@
  * service.handle(new Greeter())
  * await service.run()
  * ```
- * @module
+ * @module micro-ts
  */
 export type { Broker, Delivery, Message, Subscription } from './broker/broker.js'
 export type { MessageContext, MessageHandler, SubscriberOptions } from './broker/subscriber.js'

@@ -11,6 +11,7 @@ interface StoredAccount extends Account {
   created: number
 }
 
+/** An account to create: its id, type, scopes and (for users and services) secret. */
 export interface NewAccount {
   namespace: string
   id: string

@@ -58,6 +58,7 @@ export interface Caller {
  * throws a 401 MicroError when it is bad (a tampered or expired token).
  */
 export interface Authenticator {
+  /** The verified caller of a call from its metadata, or undefined when it carries no credentials; throws a 401 MicroError on bad ones. */
   authenticate(metadata: Metadata, ctx: Context): Caller | undefined | Promise<Caller | undefined>
 }
 
@@ -68,6 +69,7 @@ export interface Resource {
   endpoint: string
 }
 
+/** What a rule does to the calls it matches. */
 export type Access = 'granted' | 'denied'
 
 /**
@@ -85,7 +87,9 @@ export interface Rule {
 
 /** Scope values with a meaning of their own. */
 export const SCOPE_PUBLIC = ''
+/** The scope `*`: any account of the namespace. */
 export const SCOPE_ACCOUNT = '*'
+/** The scope `+`: any account of any namespace. */
 export const SCOPE_ANY_NAMESPACE = '+'
 /** Users holding it administer their namespace (the `micro` namespace's admins, every namespace). */
 export const SCOPE_ADMIN = 'admin'

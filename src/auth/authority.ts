@@ -32,6 +32,7 @@ export const DEFAULT_AUTH_DIRECTORY = lmdbDirectory(undefined, 'auth')
 /** How long the one-time admin token printed at first start stays usable. */
 export const BOOTSTRAP_TTL = 24 * 3600_000
 
+/** Options of {@link Authority}: where its records live, its keys and token lifetimes. */
 export interface AuthorityOptions {
   /** Where accounts, refresh tokens, rules and keys live (see `authStore` for the file default). */
   store: Store

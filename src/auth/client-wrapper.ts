@@ -16,8 +16,8 @@ function bearerOf(value: string | undefined): string | undefined {
 }
 
 /**
- * The metadata that makes a call carry this service's identity: `authorization: Bearer
- * <own token>`, and, when calling from inside a handler, the original caller's token as
+ * The metadata that makes a call carry this service's identity: `authorization: Bearer <token>`
+ * (its own token), and, when calling from inside a handler, the original caller's token as
  * `micro-caller-token` (a JWT the callee verifies, so it cannot be forged).
  */
 export function identityMetadata(token: string, context: Metadata | undefined): Record<string, string> {

@@ -4,10 +4,13 @@ import type { TokenPair } from './auth.js'
 
 /** How credentials reach the platform: `Auth.Login` and `Auth.Token` calls. */
 export interface TokenEndpoint {
+  /** Log in with an account's id and secret. */
   login(request: { namespace: string; id: string; secret: string }): Promise<{ token: TokenPair }>
+  /** Trade a refresh token for new tokens. */
   refresh(request: { refreshToken: string }): Promise<{ token: TokenPair }>
 }
 
+/** Options of {@link ServiceCredentials}: the account to log in as and where. */
 export interface CredentialsOptions {
   namespace: string
   id: string

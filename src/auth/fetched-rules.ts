@@ -38,6 +38,7 @@ export class FetchedRules implements RuleSource {
     return cached.set
   }
 
+  /** The rules of a namespace, fetched when not cached. */
   ruleSet(namespace: string): Promise<RuleSet> {
     const cached = this.peek(namespace)
     return cached ? Promise.resolve(cached) : this.#load(namespace)

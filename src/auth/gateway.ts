@@ -20,6 +20,7 @@ export interface GatewayTarget {
   scopes?: readonly string[]
 }
 
+/** What the gateway does with a request: forward it (with the caller and the metadata to send), or answer it with a 401 or 403. */
 export type GatewayDecision =
   | {
       ok: true
@@ -38,6 +39,7 @@ export type GatewayDecision =
 /** The gateway's auth hook: one call per request, answered from memory for a known token. */
 export interface GatewayAuthorizer {
   readonly mode: AuthMode
+  /** Decide on an HTTP request to `target`: forward (with the caller) or refuse. */
   authorize(req: IncomingMessage, target: GatewayTarget): Promise<GatewayDecision>
 }
 

@@ -3,7 +3,7 @@
  * enforce them on every service, the platform's `Auth`/`Accounts`/`Rules` handlers and the
  * gateway's authorizer. See README.md.
  *
- * @module
+ * @module micro-ts/auth
  */
 export { AccountStore, checkAccountId, checkNamespace, type NewAccount, publicAccount } from './accounts.js'
 export * from './auth.js'

@@ -64,6 +64,7 @@ export class KeyEncryption {
     return passphrase ? KeyEncryption.fromPassphrase(passphrase) : KeyEncryption.fromFile(keyFile)
   }
 
+  /** Encrypt `plain` (AES-256-GCM), bound to `context`. */
   seal(plain: string, context: string): Sealed {
     const iv = randomBytes(12)
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv)

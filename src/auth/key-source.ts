@@ -25,6 +25,7 @@ export interface KeySource {
   readonly revision: number
 }
 
+/** Options of {@link FetchedKeySource}: how often keys are fetched again. */
 export interface FetchedKeySourceOptions {
   /** Refreshes (for an unknown kid) at most this often, ms. Default 2 s. */
   minRefreshMs?: number

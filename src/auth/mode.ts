@@ -25,6 +25,7 @@ export function isLoopbackAddress(address: string): boolean {
   return false
 }
 
+/** The flags and variable that override {@link authMode}'s choice from the bind addresses. */
 export interface AuthModeFlags {
   /** `--auth` (true) or `--no-auth` (false). */
   auth?: boolean

@@ -5,6 +5,7 @@ import type { Authority } from './authority.js'
 import { PLATFORM_NAMESPACE } from './rules.js'
 import { authWrapper } from './server-wrapper.js'
 
+/** Options of {@link platformAuthWrapper}. */
 export interface PlatformAuthOptions {
   /** The scopes a service's endpoint declares (registry endpoint metadata `scopes`), for Proxy.* calls. */
   scopesOf?: (service: string, endpoint: string, namespace: string) => Promise<readonly string[] | undefined>

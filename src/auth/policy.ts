@@ -15,6 +15,7 @@ import type { VerifiedToken } from './token-cache.js'
 export interface RuleSource {
   /** The rule set from memory, or undefined when it must be loaded. */
   peek(namespace: string): RuleSet | undefined
+  /** The rule set of a namespace, loaded when not in memory. */
   ruleSet(namespace: string): Promise<RuleSet>
   /** Bumped whenever any rule set changes. */
   readonly revision: number

@@ -31,6 +31,7 @@ export class Revocations {
     this.#revision++
   }
 
+  /** Whether an account instance's tokens were revoked. */
   isRevoked(uid: string): boolean {
     const until = this.#entries.get(uid)
     return until !== undefined && until > Date.now()

@@ -65,7 +65,7 @@ const MAX_CACHED = 1000
  * Rules per namespace in the auth tables. A namespace nobody changed the rules of has the
  * defaults, from memory: they are written (with a marker) on its first change, so a
  * caller naming random namespaces makes no writes. Reads are answered from memory; a
- * change made here applies at once, one made by another replica within {@link RELOAD_MS}.
+ * change made here applies at once, one made by another replica within 10 s (`RELOAD_MS`).
  */
 export class RuleStore {
   readonly #store: Store
@@ -109,6 +109,7 @@ export class RuleStore {
     return loading
   }
 
+  /** The rules of a namespace. */
   async list(namespace: string): Promise<Rule[]> {
     return [...(await this.ruleSet(checkNamespace(namespace))).rules]
   }

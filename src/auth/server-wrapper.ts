@@ -26,6 +26,7 @@ export interface CallTarget {
   request?: unknown
 }
 
+/** Options of {@link authWrapper}: how a service verifies tokens and where its rules come from. */
 export interface AuthWrapperOptions {
   verifier: TokenVerifier
   rules: RuleSource

@@ -13,6 +13,7 @@ export interface AuthTables {
   database: string
 }
 
+/** Where auth keeps its records by default: database `auth` of namespace `micro`. */
 export const DEFAULT_AUTH_TABLES: AuthTables = Object.freeze({ namespace: 'micro', database: 'auth' })
 
 export type AuthTable =

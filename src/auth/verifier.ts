@@ -6,6 +6,7 @@ import type { KeySource } from './key-source.js'
 import { TokenCache, type VerifiedToken } from './token-cache.js'
 import { accountFromClaims } from './tokens.js'
 
+/** Options of {@link TokenVerifier}. */
 export interface VerifierOptions {
   keys: KeySource
   /** Clock skew accepted on `exp`, `nbf` and `iat`, seconds. Default 30. */

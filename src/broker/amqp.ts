@@ -16,6 +16,7 @@ interface Connected {
   publisher: ConfirmChannel
 }
 
+/** Options of {@link AmqpBroker}. */
 export interface AmqpBrokerOptions {
   /** `amqp://user:pass@host:port/vhost`. Default `amqp://guest:guest@127.0.0.1:5672`. */
   address?: string
@@ -59,6 +60,7 @@ export class AmqpBroker extends BaseBroker<Connected> {
     this.#exchange = options.exchange ?? 'micro'
   }
 
+  /** Publish a message on a topic (see {@link Broker.publish}). */
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     assertTopic(topic, this.name)
     const { publisher } = await this.connection()

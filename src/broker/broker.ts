@@ -68,6 +68,7 @@ export interface Delivery extends Message {
 /** Receives deliveries. A throw is logged and the subscription goes on. */
 export type DeliveryHandler = (message: Delivery) => unknown
 
+/** Options of `broker.subscribe(topic, handler, options)`. */
 export interface SubscribeOptions {
   /**
    * Queue group: the members of one group share the messages, each message going to one

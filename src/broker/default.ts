@@ -23,6 +23,7 @@ export const DEFAULT_BROKER_SERVICE = 'micro.broker'
 
 const RESOLVED = Promise.resolve()
 
+/** Options of {@link DefaultBroker}. */
 export interface DefaultBrokerOptions {
   /** Where subscriptions are registered and found. */
   registry: Registry
@@ -114,6 +115,7 @@ export class DefaultBroker extends BaseBroker<void> {
     })
   }
 
+  /** Publish a message on a topic (see {@link Broker.publish}). */
   publish(topic: string, message: OutgoingMessage): Promise<void> {
     try {
       if (this.closed) throw closedError(this.name)

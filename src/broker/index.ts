@@ -6,7 +6,7 @@
  *
  * The conformance suite every implementation passes lives in `./conformance.js`; it is not
  * exported here because it pulls in `node:test`.
- * @module
+ * @module micro-ts/broker
  */
 export { AmqpBroker, type AmqpBrokerOptions } from './amqp.js'
 export {

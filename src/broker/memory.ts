@@ -21,6 +21,7 @@ interface TopicEntry {
 export class MemoryHub {
   readonly topics = new Map<string, TopicEntry>()
 
+  /** The subscribers of a topic (made empty when it has none). */
   entry(topic: string): TopicEntry {
     let entry = this.topics.get(topic)
     if (!entry) {
@@ -30,6 +31,7 @@ export class MemoryHub {
     return entry
   }
 
+  /** Add a subscription (to its queue group, if it has one). */
   add(sub: LocalSubscription): void {
     const entry = this.entry(sub.topic)
     if (sub.queue === undefined) {
@@ -41,6 +43,7 @@ export class MemoryHub {
     else entry.groups.set(sub.queue, { members: [sub], next: 0 })
   }
 
+  /** Remove a subscription. */
   remove(sub: LocalSubscription): void {
     const entry = this.topics.get(sub.topic)
     if (!entry) return
@@ -71,6 +74,7 @@ export function sharedMemoryHub(): MemoryHub {
   return shared
 }
 
+/** Options of {@link MemoryBroker}. */
 export interface MemoryBrokerOptions {
   /** Share routing with other memory brokers on this hub. Default: a hub of its own. */
   hub?: MemoryHub
@@ -92,6 +96,7 @@ export class MemoryBroker extends BaseBroker<void> {
     this.#hub = options.hub ?? new MemoryHub()
   }
 
+  /** Publish a message on a topic (see {@link Broker.publish}). */
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     if (this.closed) throw closedError(this.name)
     assertTopic(topic, this.name)

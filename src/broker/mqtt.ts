@@ -23,6 +23,7 @@ interface Filter {
   ready: Promise<void>
 }
 
+/** Options of {@link MqttBroker}. */
 export interface MqttBrokerOptions {
   /** `mqtt://host:port` (or mqtts://, ws://). Default `mqtt://127.0.0.1:1883`. */
   address?: string
@@ -53,6 +54,7 @@ export class MqttBroker extends BaseBroker<MqttClient> {
     this.#options = options
   }
 
+  /** Publish a message on a topic (see {@link Broker.publish}). */
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     assertTopic(topic, this.name)
     const client = await this.connection()

@@ -31,6 +31,7 @@ interface Connected {
   marker: MsgHdrs
 }
 
+/** Options of {@link NatsBroker}. */
 export interface NatsBrokerOptions {
   /** `nats://host:port`, several separated by commas. Default `nats://127.0.0.1:4222`. */
   address?: string
@@ -94,6 +95,7 @@ export class NatsBroker extends BaseBroker<Connected> {
     this.#batching = options.batch ?? true
   }
 
+  /** Publish a message on a topic (see {@link Broker.publish}). */
   publish(topic: string, message: OutgoingMessage): Promise<void> {
     const connected = this.#connected
     if (connected === undefined || this.closed || !this.#batching) return this.#publishOne(topic, message)

@@ -15,6 +15,7 @@ export const MESSAGE_HEADERS: ReadonlySet<string> = new Set([
   'micro-dead-letter-topic',
 ])
 
+/** Options of {@link publish}. */
 export interface PublishOptions {
   /** Metadata sent as headers (keys lower-cased). */
   metadata?: Record<string, string>

@@ -22,6 +22,7 @@ type Scripted = Redis & {
   microJoin(groups: string, group: string, ttl: number): Promise<number>
 }
 
+/** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions {
   /** `redis://[user:pass@]host:port[/db]`. Default `redis://127.0.0.1:6379`. */
   address?: string
@@ -86,6 +87,7 @@ export class RedisBroker extends BaseBroker<RedisLink<Scripted>> {
     this.#reconnectWait = options.reconnectWait ?? 5000
   }
 
+  /** Publish a message on a topic (see {@link Broker.publish}). */
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     assertTopic(topic, this.name)
     const link = await this.connection()

@@ -45,6 +45,7 @@ export class ServiceBroker extends BaseBroker<PlatformLink> {
     this.#namespace = options.namespace ?? DEFAULT_NAMESPACE
   }
 
+  /** Publish a message on a topic through the platform's `Broker.Publish`. */
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     if (this.closed) throw closedError(this.name)
     assertTopic(topic, this.name)
@@ -57,6 +58,7 @@ export class ServiceBroker extends BaseBroker<PlatformLink> {
       })
   }
 
+  /** Subscribe to a topic through the platform's `Broker.Subscribe` stream (made again when the platform comes back). */
   override async subscribe(
     topic: string,
     handler: DeliveryHandler,

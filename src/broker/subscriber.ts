@@ -33,8 +33,10 @@ export interface MessageContext extends Context {
   nack(options?: NackOptions): Promise<void>
 }
 
+/** A subscriber: the decoded (and validated) payload and its message context; a throw nacks the message when auto-acked. */
 export type MessageHandler<T> = (payload: T, ctx: MessageContext) => unknown
 
+/** Options of a subscription made with `service.subscribe` or {@link subscribe}. */
 export interface SubscriberOptions<S extends StandardSchema | undefined = undefined> {
   /** Queue group: its members share the messages. */
   queue?: string

@@ -43,6 +43,7 @@ export class ClientStream<Req = unknown, Res = unknown> implements AsyncIterable
     )
   }
 
+  /** The replies, in order, until the server ends the stream (a server error is thrown here). */
   async *[Symbol.asyncIterator](): AsyncIterator<Res> {
     const channel = await this.#channel
     for await (const bytes of channel.messages) {

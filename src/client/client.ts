@@ -27,6 +27,7 @@ import type { CallFn, ClientRequest, ClientWrapper } from './wrappers.js'
 /** Options of `client.publish`. */
 export type ClientPublishOptions = Omit<PublishOptions, 'codecs' | 'caller'>
 
+/** What a {@link Client} is made of: how it finds services, the transport it sends on, the selector that picks nodes, and its defaults. */
 export interface ClientOptions {
   lookup: ServiceLookup
   transport: Transport

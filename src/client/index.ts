@@ -1,6 +1,6 @@
 /**
  * The client: calls, streams, typed proxies, retries, deadlines, wrappers.
- * @module
+ * @module micro-ts/client
  */
 export { Client, type ClientOptions } from './client.js'
 export { ClientStream } from './client-stream.js'

@@ -10,6 +10,7 @@ export interface RetryCall {
   idempotent: boolean
 }
 
+/** How a client retries a failed call on another node (`createService({ retry })`): attempts, back-off and which errors qualify. */
 export interface RetryOptions {
   /** Attempts after the first. Default 2. */
   retries?: number

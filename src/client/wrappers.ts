@@ -8,6 +8,7 @@ export interface ClientRequest {
   options: CallOptions
 }
 
+/** One whole call (retries included), as client wrappers see it: the request in, the decoded reply out. */
 export type CallFn = (request: ClientRequest) => Promise<unknown>
 
 /**

@@ -7,6 +7,7 @@ export interface Codec {
   readonly contentType: string
   /** Other content types this codec answers to, lower-case, without parameters. */
   readonly aliases?: readonly string[]
+  /** Encode a value to body bytes. */
   encode(value: unknown): Uint8Array
   /** Decode body bytes; throws on malformed input (the server turns that into a 400). */
   decode(bytes: Uint8Array): unknown

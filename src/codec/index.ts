@@ -1,6 +1,6 @@
 /**
  * Codecs chosen by Content-Type: JSON (default), MessagePack, raw bytes, or your own.
- * @module
+ * @module micro-ts/codec
  */
 export { asBuffer, type Codec } from './codec.js'
 export { Codecs, DEFAULT_CONTENT_TYPE, defaultCodecs } from './codecs.js'

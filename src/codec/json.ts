@@ -6,6 +6,7 @@ const EMPTY = new Uint8Array(0)
 /** How deep JSON may nest by default: far beyond any real message. */
 export const DEFAULT_MAX_JSON_DEPTH = 128
 
+/** Options of {@link createJsonCodec}. */
 export interface JsonCodecOptions {
   /** Objects and arrays nested deeper than this are refused before parsing. Default 128; Infinity for none. */
   maxDepth?: number

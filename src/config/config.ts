@@ -149,6 +149,7 @@ export class Config {
     for (const watcher of [...this.#watchers]) watcher.end()
   }
 
+  /** Stop the config's watches (for `await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

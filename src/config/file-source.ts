@@ -5,7 +5,7 @@ import { internalServerError, notFound } from '../errors/errors.js'
 import { type FileFormat, formatOf, parseConfigText } from './file-format.js'
 import type { Source, Unwatch } from './source.js'
 
-/** Options of {@link file}. */
+/** Options of {@link fileSource}. */
 export interface FileSourceOptions {
   /** A missing file is an empty config instead of an error. Default false. */
   optional?: boolean

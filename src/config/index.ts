@@ -13,7 +13,7 @@
  *
  * The conformance suites live in `./conformance.js`; they are not exported here because
  * they pull in `node:test`.
- * @module
+ * @module micro-ts/config
  */
 export {
   generateSecretKey,

@@ -61,14 +61,17 @@ export class Secret {
     }
   }
 
+  /** The mask, never the value. */
   toString(): string {
     return MASK
   }
 
+  /** The mask, never the value (JSON.stringify and loggers). */
   toJSON(): string {
     return MASK
   }
 
+  /** The mask, never the value (console.log and util.inspect). */
   [inspect.custom](): string {
     return MASK
   }

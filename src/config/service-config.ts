@@ -29,7 +29,7 @@ export interface ServiceConfigOptions {
   store?: ConfigKV
   /** The namespace whose config document applies. Default MICRO_NAMESPACE, else `micro`. */
   namespace?: string
-  /** How often the store document is re-read, ms. Default {@link STORE_POLL_INTERVAL}. */
+  /** How often the store document is re-read, ms. Default 500 (`STORE_POLL_INTERVAL`). */
   storePollInterval?: number
   /** Sources merged above the defaults. */
   extra?: readonly Source[]

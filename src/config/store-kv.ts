@@ -7,9 +7,15 @@ import { mirroredKV } from './mirrored-kv.js'
  * The config documents of a Store: one record per key in the `config` table of the
  * namespace (database `micro`), so `micro config` and a platform's config service share
  * them with the store. For the file store, values are also mirrored in small files in its directory
- * ({@link mirroredKV}), which readers read without opening the database.
+ * (`mirroredKV`), which readers read without opening the database.
  */
-export function storeKV(store: Store, table = 'config'): ConfigKV & { close(): Promise<void> } {
+export function storeKV(
+  store: Store,
+  table = 'config',
+): ConfigKV & {
+  /** Close the store. */
+  close(): Promise<void>
+} {
   const kv: ConfigKV = {
     async read(key, { namespace }) {
       try {

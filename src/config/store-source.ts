@@ -2,7 +2,7 @@ import type { ConfigKV } from './kv.js'
 import type { Source, Unwatch } from './source.js'
 import { ConfigDocument } from './store-document.js'
 
-/** Options of {@link store}. */
+/** Options of {@link storeSource}. */
 export interface StoreSourceOptions {
   /** The document's key. Default `config`. */
   key?: string

@@ -32,13 +32,17 @@ export class Value {
     return this.#raw
   }
 
+  /** The value as a string, or undefined when the path is not set. */
   string(): string | undefined
+  /** The value as a string, or `fallback` when the path is not set. */
   string(fallback: string): string
   string(fallback?: string): string | undefined {
     return this.exists ? toText(this.#raw, this.path) : fallback
   }
 
+  /** The value as a number (a numeric string converts), or undefined when the path is not set. */
   number(): number | undefined
+  /** The value as a number (a numeric string converts), or `fallback` when the path is not set. */
   number(fallback: number): number
   number(fallback?: number): number | undefined {
     return this.exists ? toNumber(this.#raw, this.path) : fallback
@@ -51,7 +55,9 @@ export class Value {
     return this.exists ? toInt(this.#raw, this.path) : fallback
   }
 
+  /** The value as a boolean (`true`/`false`, `1`/`0`, `yes`/`no` convert), or undefined when the path is not set. */
   bool(): boolean | undefined
+  /** The value as a boolean (`true`/`false`, `1`/`0`, `yes`/`no` convert), or `fallback` when the path is not set. */
   bool(fallback: boolean): boolean
   bool(fallback?: boolean): boolean | undefined {
     return this.exists ? toBool(this.#raw, this.path) : fallback

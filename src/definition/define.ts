@@ -45,7 +45,9 @@ export type HttpHandler =
 
 /** A long-running worker: `start` may run until its signal aborts; `stop` is called on shutdown. */
 export interface Worker {
+  /** Start working; may run until `signal` aborts (the service stops). */
   start(signal: AbortSignal): unknown
+  /** Stop working (called on shutdown, before the signal's work is awaited). */
   stop?(): unknown
 }
 

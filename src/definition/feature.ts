@@ -38,7 +38,10 @@ export interface FeatureInstance<Api = unknown> {
  * middleware), `start` after them, `stop` in reverse order when the service stops.
  */
 export interface Feature<Config = unknown, Api = unknown> {
+  /** The feature's name: its table in service.toml is `[features.<name>]`. */
   readonly name: string
+  /** Read and check the feature's table; problems are reported through the reader. */
   configure(reader: TableReader): Config
+  /** Set the feature up for one service, with its config and the service's stack. */
   init(context: FeatureContext<Config>): FeatureInstance<Api> | Promise<FeatureInstance<Api>>
 }

@@ -2,7 +2,7 @@
  * Service definitions (Mikros' opinionated layer): a `service.toml` plus one module that
  * exports `defineService({...})` is a complete service, run with `micro run <folder>`.
  * Kinds and features are plugins.
- * @module
+ * @module micro-ts/definition
  */
 export {
   type ClientSpec,

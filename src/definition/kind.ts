@@ -56,7 +56,10 @@ export interface RunningKind {
 export interface Kind<Settings = unknown> {
   readonly name: string
   /** Present when the kind listens on a port (`kind:port` in types); `default` gives the port otherwise. */
-  readonly port?: { default?: (env: NodeJS.ProcessEnv) => number | undefined }
+  readonly port?: {
+    /** The port when `types` names none, from the environment (undefined: none). */
+    default?: (env: NodeJS.ProcessEnv) => number | undefined
+  }
   /** Read `[runtime.<name>]` (empty when absent); wrong values are reported through the reader. */
   configure(reader: TableReader): Settings
   /**
@@ -64,6 +67,7 @@ export interface Kind<Settings = unknown> {
    * kind: listen, on its address). `port` is the kind's port from types or its default.
    */
   serviceOptions?(settings: Settings, port: number | undefined): KindServiceOptions
+  /** Start the kind's part of the service (listen, run the worker, ...). */
   start(context: KindContext<Settings>): Promise<RunningKind>
 }
 

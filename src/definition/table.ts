@@ -46,6 +46,7 @@ export class TableReader {
     return this.#table[key]
   }
 
+  /** A string value, or undefined when absent (a wrong type is reported). */
   string(key: string, fix = `set ${key} = "..."`): string | undefined {
     const value = this.raw(key)
     if (value === undefined) return undefined
@@ -53,6 +54,7 @@ export class TableReader {
     return value
   }
 
+  /** A boolean value, or undefined when absent (a wrong type is reported). */
   boolean(key: string): boolean | undefined {
     const value = this.raw(key)
     if (value === undefined) return undefined
@@ -60,6 +62,7 @@ export class TableReader {
     return value
   }
 
+  /** An integer from `min` to `max`, or undefined when absent (a wrong type or range is reported). */
   integer(key: string, min: number, max: number): number | undefined {
     const value = this.raw(key)
     if (value === undefined) return undefined
@@ -100,6 +103,7 @@ export class TableReader {
     return Math.floor(Number(match[1]) * unit)
   }
 
+  /** An array of strings, or undefined when absent (a wrong type is reported). */
   strings(key: string): string[] | undefined {
     const value = this.raw(key)
     if (value === undefined) return undefined
@@ -109,6 +113,7 @@ export class TableReader {
     return value as string[]
   }
 
+  /** A nested table, or undefined when absent (a wrong type is reported). */
   table(key: string): Table | undefined {
     const value = this.raw(key)
     if (value === undefined) return undefined

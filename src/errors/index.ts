@@ -1,6 +1,6 @@
 /**
  * Errors that cross service boundaries as `{id, code, detail, status}`.
- * @module
+ * @module micro-ts/errors
  */
 export {
   badRequest,

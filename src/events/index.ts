@@ -5,7 +5,7 @@
  *
  * The conformance suite every implementation passes lives in `./conformance.js`; it is not
  * exported here because it pulls in `node:test`.
- * @module
+ * @module micro-ts/events
  */
 export type { EventsOptions } from './base.js'
 export type {

@@ -39,6 +39,7 @@ export class ServiceEvents extends BaseEvents {
     this.address = platformAddress(options.address)
   }
 
+  /** Publish an event through the platform's `Events.Publish`. */
   override async publish(
     topic: string,
     payload: unknown,

@@ -7,10 +7,15 @@ export type Level = (typeof LEVELS)[number]
  * `fromPino` (later) since the shapes match: message first, fields second.
  */
 export interface Logger {
+  /** Log at level trace. */
   trace(message: string, fields?: Record<string, unknown>): void
+  /** Log at level debug. */
   debug(message: string, fields?: Record<string, unknown>): void
+  /** Log at level info. */
   info(message: string, fields?: Record<string, unknown>): void
+  /** Log at level warn. */
   warn(message: string, fields?: Record<string, unknown>): void
+  /** Log at level error. */
   error(message: string, fields?: Record<string, unknown>): void
   /** A logger that adds `fields` to every line. */
   child(fields: Record<string, unknown>): Logger

@@ -37,6 +37,7 @@ export interface AuditRecord {
 
 /** Where audit records go. `record` must not throw or block: it runs on every call. */
 export interface AuditSink {
+  /** Keep one record (must not throw or block). */
   record(record: AuditRecord): void
 }
 

@@ -61,6 +61,7 @@ export class ToolCatalogue {
     return this.#tools
   }
 
+  /** The tool of this name, if any. */
   get(name: string): ToolEntry | undefined {
     return this.#byName.get(name)
   }
@@ -97,6 +98,7 @@ export class ToolCatalogue {
     return this.#running
   }
 
+  /** Stop following the registry. */
   close(): void {
     this.#stop.abort()
     if (this.#timer) clearInterval(this.#timer)

@@ -97,10 +97,12 @@ export class McpEngine {
     })
   }
 
+  /** The namespace whose services are the tools. */
   get namespace(): string {
     return this.#namespace
   }
 
+  /** Who may call which tools. */
   get access(): ToolAccess {
     return this.#access
   }
@@ -110,6 +112,7 @@ export class McpEngine {
     return this.catalogue.start()
   }
 
+  /** Stop following the registry. */
   close(): void {
     this.catalogue.close()
   }

@@ -47,6 +47,7 @@ export interface McpHttp {
   handle(req: IncomingMessage, res: ServerResponse): boolean
   /** Sessions of 2025-era clients open now. */
   readonly sessions: number
+  /** Close every session and stop answering. */
   close(): Promise<void>
 }
 

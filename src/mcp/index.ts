@@ -10,7 +10,7 @@
  * const mcp = createMcpHttpHandler(engine)
  * createServer((req, res) => mcp.handle(req, res) || notFound(res)).listen(8080, '127.0.0.1')
  * ```
- * @module
+ * @module micro-ts/mcp
  */
 export {
   type AccessDecision,

@@ -23,6 +23,7 @@ export interface ServiceSource {
 
 /** How tools call endpoints: a Client, or a CLI Session (direct or through a platform). */
 export interface CallSource {
+  /** Call an endpoint; resolves with the reply. */
   call(service: string, endpoint: string, request: unknown, options: CallOptions): Promise<unknown>
 }
 
@@ -36,6 +37,7 @@ export interface TraceReader {
 
 /** Service output kept by a runtime (`LocalRuntime` fits; so does the platform's `Runtime.Logs`). */
 export interface LogReader {
+  /** A service's output lines, oldest first. */
   logs(service: { namespace?: string; name: string }, options?: LogsOptions): AsyncIterable<LogRecord>
 }
 

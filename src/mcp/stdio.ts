@@ -17,6 +17,7 @@ export interface StdioOptions {
   maxMessageBytes?: number
   /** Called when the client closes standard input (the server should then exit). */
   onClose?: () => void
+  /** Called with errors of the transport (a bad line, a closed output). */
   onError?: (error: Error) => void
 }
 
@@ -45,6 +46,7 @@ export function serveMcpStdio(engine: McpEngine, identity: McpIdentity, options:
     options.onClose?.()
   })
   return {
+    /** Stop serving and close the transport. */
     close: async () => {
       unsubscribe()
       await handle.close()

@@ -4,7 +4,7 @@
  *
  * The conformance suite every implementation passes lives in `./conformance.js`; it is not
  * exported here because it pulls in `node:test`.
- * @module
+ * @module micro-ts/registry
  */
 export { RegistryCache, type RegistryCacheOptions } from './cache.js'
 export { createRegistry, parseMdnsAddress, REGISTRY_NAMES, registryFromEnv } from './from-env.js'

@@ -23,6 +23,7 @@ interface VersionEntry {
   nodes: Map<string, NodeEntry>
 }
 
+/** Options of {@link MemoryRegistry}. */
 export interface MemoryRegistryOptions {
   /** TTL applied when register() names none, in ms. Default: never expires. */
   defaultTtl?: number

@@ -33,16 +33,19 @@ export interface ServiceRecord {
   nodes: NodeRecord[]
 }
 
+/** The namespace (tenant) a registry call is about. */
 export interface NamespaceOption {
   /** Defaults to `micro`. */
   namespace?: string
 }
 
+/** Options of `registry.register(service, options)`. */
 export interface RegisterOptions extends NamespaceOption {
   /** How long the registration lives without being renewed, in ms. */
   ttl?: number
 }
 
+/** Options of `registry.watch(options)`. */
 export interface WatchOptions extends NamespaceOption {
   /** Only events for this service. */
   service?: string
@@ -50,6 +53,7 @@ export interface WatchOptions extends NamespaceOption {
   signal?: AbortSignal
 }
 
+/** What happened to the nodes a {@link WatchEvent} carries. */
 export type WatchAction = 'create' | 'update' | 'delete'
 
 /** A change seen by a watcher: the service carries the nodes the change is about. */
@@ -61,6 +65,7 @@ export interface WatchEvent {
 
 /** A stream of registry changes; ends when stopped, aborted or the registry closes. */
 export interface Watcher extends AsyncIterable<WatchEvent> {
+  /** Stop watching: the iteration ends. */
   stop(): void
 }
 

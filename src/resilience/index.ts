@@ -2,7 +2,7 @@
  * Resilience policies (timeouts, retries, circuit breakers, bulkheads, rate limits,
  * fallbacks, hedged requests), named and applied per target as Dapr's resiliency spec
  * does; declared in code, in a service.toml `[resilience]` table or in a platform file.
- * @module
+ * @module micro-ts/resilience
  */
 export { Bulkhead } from './bulkhead.js'
 export { CircuitBreaker } from './circuit-breaker.js'

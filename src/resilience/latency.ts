@@ -26,6 +26,7 @@ export class LatencyHistogram {
     return this.#total
   }
 
+  /** Record one call's latency, ms. */
   record(ms: number): void {
     const i =
       ms <= FIRST_BOUND_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / FIRST_BOUND_MS) / LOG_GROWTH))

@@ -15,6 +15,7 @@ export interface ResilienceSpec {
 /** A duration: milliseconds, or a string such as `"250ms"`, `"5s"`, `"1m"`. */
 export type Duration = number | string
 
+/** Named policies (timeouts, retries, circuit breakers, bulkheads, rate limits, fallbacks, hedging), referred to by name from the targets. */
 export interface PolicySpecs {
   /** Whole-call timeouts (the call's deadline, retries and hedges included), by name. */
   timeouts?: Record<string, Duration>
@@ -90,6 +91,7 @@ export interface RateLimitSpec {
  * `value`. `codes` limits it to those errors (default: any).
  */
 export interface FallbackSpec {
+  /** Returns what the call answers instead of the error. */
   fn?: (error: MicroError, call: { service: string; endpoint: string; request: unknown }) => unknown
   value?: unknown
   codes?: (number | string)[]
@@ -132,6 +134,7 @@ export interface ServiceTarget extends OutboundNames {
   inbound?: InboundNames & { endpoints?: Record<string, InboundNames> }
 }
 
+/** Which named policies apply where: by service, endpoint, and inbound (calls the service serves). */
 export interface TargetSpecs {
   /** By service name; `"*"` applies to every service without its own entry. */
   services?: Record<string, ServiceTarget>

@@ -1,6 +1,6 @@
 /**
  * Client-side load balancing: which node takes the next call.
- * @module
+ * @module micro-ts/selector
  */
 export { BaseSelector } from './base.js'
 export { createSelector } from './from-name.js'

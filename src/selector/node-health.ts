@@ -1,6 +1,7 @@
 import { MicroError } from '../errors/errors.js'
 import { isLost, isUnsent } from '../transport/transport-errors.js'
 
+/** Options of {@link NodeHealth}: the back-off a failing node sits out. */
 export interface NodeHealthOptions {
   /** First back-off after a failure, ms. Default 1000. */
   baseBackoff?: number
@@ -45,6 +46,7 @@ export class NodeHealth {
     return this.#failing.get(nodeId)?.until ?? 0
   }
 
+  /** Record a call's outcome on a node: undefined for a success, else the error (only node failures count). */
   record(nodeId: string, error: unknown): void {
     if (error === undefined) {
       if (this.#failing.size > 0) this.#failing.delete(nodeId)

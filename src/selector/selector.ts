@@ -1,5 +1,6 @@
 import type { NodeRecord, ServiceRecord } from '../registry/registry.js'
 
+/** Options of `selector.select(services, options)`: which nodes may be picked. */
 export interface SelectOptions {
   /** Only nodes of this service version. */
   version?: string

@@ -59,6 +59,10 @@ export function endpoint<S extends StandardSchema, R>(
   options: EndpointOptions & { request: S },
   handler: (req: InferOutput<S>, ctx: Context) => R,
 ): (req: InferOutput<S>, ctx?: Context) => R
+/**
+ * Attach endpoint options to a handler function without a request schema; the handler keeps its type.
+ * @typeParam F the handler's own type, returned unchanged
+ */
 export function endpoint<F extends (...args: any[]) => unknown>(options: EndpointOptions, handler: F): F
 export function endpoint(options: EndpointOptions, handler: (...args: any[]) => unknown): unknown {
   if (typeof handler !== 'function') throw new TypeError('endpoint() needs a handler function')

@@ -8,6 +8,7 @@ import type { StandardSchema } from './standard-schema.js'
 /** A handler function as the server calls it. Streams take and return AsyncIterables. */
 export type HandlerFn = (req: any, ctx: Context) => unknown
 
+/** Options of `service.handle(handler, options)`: the handler's name and which of its methods are endpoints. */
 export interface HandleOptions {
   /** The handler name in endpoint names (`<name>.<Method>`). Defaults to the class name. */
   name?: string

@@ -1,6 +1,6 @@
 /**
  * The server: handler table, dispatch, wrappers, streaming and validation.
- * @module
+ * @module micro-ts/server
  */
 export { type Context, type Metadata, TRANSPORT_HEADERS } from './context.js'
 export { type EndpointOptions, endpoint } from './endpoint.js'

@@ -11,6 +11,7 @@ import { type CallOwner, ServedCall } from './server-call.js'
 import { type Entry, serveStream } from './stream-dispatch.js'
 import { applyWrappers, type HandlerWrapper } from './wrappers.js'
 
+/** Options of {@link Server}. */
 export interface ServerOptions {
   /** The service name, used as the id of errors it raises. */
   name: string
@@ -141,6 +142,7 @@ export class Server implements Dispatcher, CallOwner {
     this.#run(entry, req, ServedCall.remote(this, call, codec, entry.name, call.timeout))
   }
 
+  /** Serve a stream call (the transport's {@link Dispatcher.stream}). */
   stream(call: CallInfo, channel: StreamChannel): void {
     const entry = this.#entries.get(call.endpoint)
     const codecs = entry?.codecs ?? this.#codecs

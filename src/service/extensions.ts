@@ -21,6 +21,7 @@ export type HttpMiddleware = (
 export class HealthState {
   /** True once every kind has started; false again as soon as stopping begins. */
   ready = false
+  /** The readiness checks by name: each throws (or rejects) while not ready. */
   readonly checks = new Map<string, () => unknown>()
   /** How long one check may take, ms. */
   timeoutMs = 2000

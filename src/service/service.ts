@@ -309,6 +309,7 @@ export class Service extends WithHooks implements AsyncDisposable {
     return this.#stopping
   }
 
+  /** Stop the service (for `await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop()
   }

@@ -11,6 +11,7 @@ import { decodeEntry, encodeEntry, entryExpiresAt, type StoredValue, storedBytes
 /** Where the file store keeps its data unless told otherwise. */
 export const DEFAULT_STORE_DIRECTORY = lmdbDirectory(undefined, 'store')
 
+/** Options of {@link FileStore}. */
 export interface FileStoreOptions {
   /** The directory of the database files (created when missing), or a `file://` URL. Default `~/.micro/store`. */
   directory?: string

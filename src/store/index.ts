@@ -4,7 +4,7 @@
  *
  * The conformance suite every implementation passes lives in `./conformance.js`; it is not
  * exported here because it pulls in `node:test`.
- * @module
+ * @module micro-ts/store
  */
 export { STORE_ERROR_ID, StoreNotFoundError } from './errors.js'
 export { DEFAULT_STORE_DIRECTORY, FileStore, type FileStoreOptions } from './file.js'

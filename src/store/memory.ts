@@ -3,6 +3,7 @@ import { compareKeys, makeRecord, matches, page, type Query, type Scope } from '
 import type { StoreRecord, TableRef } from './store.js'
 import { decodeMetadata, decodeValue, type StoredValue } from './value.js'
 
+/** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** How often expired records are dropped, in ms (they are invisible as soon as they expire). Default 60 s. */
   sweepInterval?: number

@@ -8,6 +8,7 @@ import { compareKeys, makeRecord, matches, type Query, type Scope } from './scop
 import type { StoreRecord, TableRef } from './store.js'
 import { decodeEntry, encodeEntry, entryExpiresAt, type StoredValue } from './value.js'
 
+/** Options of {@link NatsStore}. */
 export interface NatsStoreOptions {
   /** `nats://host:port` (comma-separated for several). Default `nats://127.0.0.1:4222`. */
   address?: string

@@ -8,6 +8,7 @@ import { makeRecord, type Query, type Scope } from './scope.js'
 import type { StoreRecord, TableRef } from './store.js'
 import { decodeValue, type StoredValue, storedBytes } from './value.js'
 
+/** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/database`. Default `postgres://127.0.0.1:5432/postgres`. */
   address?: string

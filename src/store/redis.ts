@@ -7,6 +7,7 @@ import { makeRecord, type Query, type Scope } from './scope.js'
 import type { StoreRecord, TableRef } from './store.js'
 import { decodeEntry, encodeEntry, type StoredValue } from './value.js'
 
+/** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
   /** `redis://[user:pass@]host:port[/db]` (or `host:port`). Default `redis://127.0.0.1:6379`. */
   address?: string

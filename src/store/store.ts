@@ -1,5 +1,6 @@
 /** The database and the table every call uses unless it names others (as Go Micro). */
 export const DEFAULT_DATABASE = 'micro'
+/** The table every call uses unless it names another (`micro`, as Go Micro). */
 export const DEFAULT_TABLE = 'micro'
 
 /**

@@ -11,6 +11,7 @@ export const DEFAULT_SYNC_DIRECTORY = lmdbDirectory(undefined, 'sync')
 /** The shortest pause of a waiter, in ms; it doubles on every failed attempt up to `pollInterval`. */
 const FIRST_PAUSE = 5
 
+/** Options of {@link FileSync}. */
 export interface FileSyncOptions {
   /** The directory of the lock table (created when missing). Default `~/.micro/sync`. A `file://` URL is taken too. */
   directory?: string

@@ -4,7 +4,7 @@
  *
  * The conformance suite every implementation passes lives in `./conformance.js`; it is not
  * exported here because it pulls in `node:test`.
- * @module
+ * @module micro-ts/sync
  */
 export { abandonSync } from './base.js'
 export { DEFAULT_SYNC_DIRECTORY, FileSync, type FileSyncOptions } from './file.js'

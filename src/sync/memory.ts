@@ -27,6 +27,7 @@ export class MemoryLockTable {
     return { token }
   }
 
+  /** Extend a lock `owner` holds by `ttl` ms; false when it no longer holds it. */
   renew(key: string, owner: string, ttl: number): boolean {
     const holder = this.#holders.get(key)
     if (holder?.owner !== owner || holder.expiresAt <= Date.now()) return false
@@ -34,6 +35,7 @@ export class MemoryLockTable {
     return true
   }
 
+  /** Release a lock if `owner` holds it. */
   release(key: string, owner: string): void {
     if (this.#holders.get(key)?.owner !== owner) return
     this.#holders.delete(key)
@@ -61,6 +63,7 @@ export function sharedLockTable(): MemoryLockTable {
   return shared
 }
 
+/** Options of {@link MemorySync}. */
 export interface MemorySyncOptions {
   /** Default: the process-wide table, so every MemorySync of the process contends. */
   table?: MemoryLockTable

@@ -7,6 +7,7 @@ import { importPeer } from '../util/optional-import.js'
 import { BaseSync } from './base.js'
 import type { Lease } from './lock-handle.js'
 
+/** Options of {@link NatsSync}. */
 export interface NatsSyncOptions {
   /** `nats://host:port` (comma-separated for several). Default `nats://127.0.0.1:4222`. */
   address?: string

@@ -7,6 +7,7 @@ import { LockTimeoutError } from './sync.js'
 
 const DDL_LOCK = 0x6d_5f_73_79_6e_63n // "m_sync"
 
+/** Options of {@link PostgresSync}. */
 export interface PostgresSyncOptions {
   /** `postgres://user:pass@host:port/database`. Default `postgres://127.0.0.1:5432/postgres`. */
   address?: string

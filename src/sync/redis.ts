@@ -25,6 +25,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `
 
+/** Options of {@link RedisSync}. */
 export interface RedisSyncOptions {
   /** `redis://host:port` (or `host:port`). Default `redis://127.0.0.1:6379`. */
   address?: string

@@ -6,6 +6,7 @@ export const SYNC_ERROR_ID = 'micro.sync'
 /** How long a lock lives without renewal unless told otherwise, in ms. */
 export const DEFAULT_LOCK_TTL = 30_000
 
+/** Options of `sync.lock(id, options)`. */
 export interface LockOptions {
   /** How long the lock lives if its holder stops renewing it (dies), in ms. Default 30 s. */
   ttl?: number
@@ -42,8 +43,10 @@ export interface Lock extends AsyncDisposable {
   unlock(): Promise<void>
 }
 
+/** What happened to a leadership: won, or lost (expired or taken over). */
 export type LeaderStatus = 'gained' | 'lost'
 
+/** Options of `sync.leader(id, options)`. */
 export interface LeaderOptions {
   /** TTL of the lock behind the leadership, in ms. Default 30 s. */
   ttl?: number

@@ -79,6 +79,7 @@ export interface TestedService<E = any, C = any> extends AsyncDisposable {
   publish(topic: string, payload: unknown, options?: { headers?: Record<string, string> }): Promise<void>
   /** Run the service's script once; resolves with its exit code. */
   script(): Promise<number>
+  /** Stop the service (and the engines the harness made). */
   stop(): Promise<void>
 }
 

@@ -1,7 +1,7 @@
 /**
  * Helpers for testing: the in-process service harness (`testService`), real test servers
  * from the environment, and a TCP proxy that can cut connections.
- * @module
+ * @module micro-ts/testing
  */
 
 export { type TestedService, type TestServiceOptions, testService } from './harness.js'

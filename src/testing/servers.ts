@@ -11,6 +11,7 @@ export const TEST_SERVERS = {
   mqtt: 'MICRO_TEST_MQTT',
 } as const
 
+/** A loopback server the integration tests use, named as in {@link TEST_SERVERS}. */
 export type TestServer = keyof typeof TEST_SERVERS
 
 /**

@@ -36,6 +36,7 @@ export class TcpProxy {
     return `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`
   }
 
+  /** Take a client connection (the proxy's listener calls this). */
   accept(client: Socket): void {
     if (this.#refusing) {
       client.destroy()
@@ -87,10 +88,12 @@ export class TcpProxy {
     this.#refusing = true
   }
 
+  /** Accept new connections again after `refuse()`. */
   resume(): void {
     this.#refusing = false
   }
 
+  /** Cut every connection and stop listening. */
   async close(): Promise<void> {
     this.cut()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))

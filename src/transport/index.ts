@@ -1,7 +1,7 @@
 /**
  * Transports: the micro protocol (binary, multiplexed) and HTTP on one TCP port, and NATS
  * request/reply; `createTransport` picks one by name.
- * @module
+ * @module micro-ts/transport
  */
 export { formatAddress, parseAddress } from './address.js'
 export { DEFAULT_MAX_FRAME_SIZE } from './frame.js'

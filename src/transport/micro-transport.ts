@@ -13,6 +13,7 @@ import type {
   Transport,
 } from './transport.js'
 
+/** Options of {@link MicroTransport}. */
 export interface MicroTransportOptions {
   /** Largest frame (header block + body) sent or accepted. Default 4 MiB. */
   maxFrameSize?: number
@@ -77,6 +78,7 @@ export class MicroTransport implements Transport {
     return view
   }
 
+  /** Listen on `address` (`host:port`, port 0 picks one): the micro protocol and HTTP on one port. */
   listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<Listener> {
     return TcpListener.listen(address, dispatcher, {
       ...options,

@@ -64,6 +64,7 @@ export interface StreamChannel {
 export interface Dispatcher {
   /** Serve a unary call; answer it through `call.respond` or `call.fail`. */
   unary(call: InboundCall): void
+  /** Serve a stream: its messages both ways go through `channel`. */
   stream(call: CallInfo, channel: StreamChannel): void
   /**
    * Whether `endpoint` is a streaming endpoint; undefined when it is not served here.
@@ -83,6 +84,7 @@ export interface OutboundCall {
   signal: AbortSignal | undefined
 }
 
+/** A stream a client opens: the endpoint, its headers, its time limit and cancellation. */
 export interface OutboundStream {
   endpoint: string
   headers: Headers
@@ -93,11 +95,15 @@ export interface OutboundStream {
 /** A GET route on the HTTP side of a service port (health probes), node:http style. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => unknown
 
+/** Options of `transport.listen(address, dispatcher, options)`. */
 export interface ListenOptions {
   /** Largest header block plus body of one frame, and largest HTTP body. Default 4 MiB. */
   maxFrameSize?: number
   /** GET and HEAD routes by exact path, consulted (per request) before the HTTP side's POST-only rule. */
-  routes?: { get(path: string): HttpRoute | undefined }
+  routes?: {
+    /** The route for a path, or undefined. */
+    get(path: string): HttpRoute | undefined
+  }
   /** What one peer may make the listener hold, and cross-site rules. Default DEFAULT_LIMITS. */
   limits?: ServerLimits
   /**
@@ -126,6 +132,7 @@ export interface Listener {
  */
 export interface Transport {
   readonly name: string
+  /** Listen on `address` and hand every call to `dispatcher`; resolves once listening. */
   listen(address: string, dispatcher: Dispatcher, options?: ListenOptions): Promise<Listener>
   /** One unary call to a node; rejects with a MicroError. */
   call(address: string, call: OutboundCall): Promise<Reply>

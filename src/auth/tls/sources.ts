@@ -12,6 +12,7 @@ export interface CertificateSource {
   trust?(): Promise<string[]>
   /** The first certificate; `renewed` gets each later one (before the current one expires). */
   start(renewed: (material: TlsMaterial) => void): Promise<TlsMaterial>
+  /** Stop renewing. */
   stop(): void
 }
 

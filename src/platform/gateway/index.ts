@@ -7,7 +7,7 @@
  * const { address } = await serveGateway({ address: '127.0.0.1:8080' })
  * // curl -XPOST localhost:8080/api/greeter/hello -d '{"name":"Alice"}'
  * ```
- * @module
+ * @module micro-ts/gateway
  */
 export { type HttpPart, HttpRouter, type PrefixHandler } from '../http/router.js'
 // The gateway's auth hook as `micro server` builds it (over an Authority's authorizer).

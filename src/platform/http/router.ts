@@ -9,6 +9,7 @@ import { sendError } from './reply.js'
  * without touching the request, so the next part can have it.
  */
 export interface HttpPart {
+  /** Answer a request this part owns (true); false, untouched, for any other. */
   handle(req: IncomingMessage, res: ServerResponse): boolean
   /** A WebSocket (or other) upgrade; true when the part took the socket. */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean
@@ -44,6 +45,7 @@ export class HttpRouter implements HttpPart {
     })
   }
 
+  /** Hand a request to the first part that owns it; false when none does. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     for (const part of this.#parts) if (part.handle(req, res)) return true
     req.resume()

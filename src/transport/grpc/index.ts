@@ -4,7 +4,7 @@
  * handlers (`grpcHandler`) and typed clients (`grpcClient`) from the descriptors
  * `protoc-gen-es` generates (`micro gen proto`), the protobuf codecs, and the status mapping.
  * Needs `@bufbuild/protobuf` for messages.
- * @module
+ * @module micro-ts/grpc
  */
 export { PROTOBUF_CONTENT_TYPE, protobufCodec, protobufJsonCodec, toMessage } from '../../codec/protobuf.js'
 export { type GrpcClient, type GrpcClientMethod, grpcClient } from './client.js'

@@ -24,6 +24,7 @@ export interface GrpcServerLimits {
   idleTimeout: number
 }
 
+/** The gRPC server's default limits (streams, message size, timeouts). */
 export const DEFAULT_GRPC_LIMITS: GrpcServerLimits = {
   maxMessageSize: 4 * 1024 * 1024,
   maxConcurrentStreams: 1000,

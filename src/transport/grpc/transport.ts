@@ -13,6 +13,7 @@ import { GrpcClientChannel, PendingGrpcCall } from './client-calls.js'
 import { DEFAULT_GRPC_LIMITS, GrpcListener, type GrpcServerLimits } from './server.js'
 import { GrpcSessions, loadHttp2 } from './sessions.js'
 
+/** Options of {@link GrpcTransport}: its limits, and TLS. */
 export interface GrpcTransportOptions extends Partial<GrpcServerLimits> {
   /** Close client connections unused this long, ms. Default 60 000. */
   idleTtl?: number
