@@ -119,6 +119,25 @@ describe('micro run on the one service stack', () => {
     })
   }
 
+  test('a service.ts with ES syntax in a CommonJS package (package.json without "type") runs', async () => {
+    // The `micro new` template: import syntax and import.meta in a .ts file that node, by
+    // the package type, would load as CommonJS. A global tsx hook failed it as "not yet
+    // fully loaded" (require(esm) racing the pending import).
+    const dir = serviceFolder(
+      'name = "cjs-package"\nversion = "1.0.0"\ntypes = ["script"]\n',
+      'service.ts',
+      `import { defineService } from ${JSON.stringify(PACKAGE)}
+const service = defineService({ script: () => { console.log('ran in a commonjs package'); return 0 } })
+export default service
+service.runIfMain(import.meta)
+`,
+    )
+    writeFileSync(join(dir, 'package.json'), '{"name":"cjs-package"}\n')
+    const result = await runNode([CLI, 'run', '--inline', dir], { MICRO_REGISTRY: 'memory', MICRO_LOG_LEVEL: 'warn' })
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /ran in a commonjs package/)
+  })
+
   test('an http-only service shows in micro services with its address and routes', async () => {
     const namespace = `stack-${uuid().slice(0, 8)}`
     const dir = serviceFolder(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -21,6 +21,10 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const cli = join(root, 'dist/cli/main.js')
 const home = mkdtempSync(join(tmpdir(), 'micro-docs-sh-'))
 const bin = microBin(join(home, 'bin'), cli)
+// The pages' folders sit in a project that has installed micro-ts (as getting started
+// says), so a service `micro new` scaffolds there can import it.
+mkdirSync(join(home, 'node_modules'))
+symlinkSync(root, join(home, 'node_modules', 'micro-ts'), 'dir')
 const blocks = allSnippets(root).filter((s) => isShell(s) && !s.flags.has('no-run'))
 const hasServer = spawnSync(process.execPath, [cli, 'server', '--help'], { env: blockEnv(home) }).status === 0
 
