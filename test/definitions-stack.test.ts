@@ -133,7 +133,10 @@ service.runIfMain(import.meta)
 `,
     )
     writeFileSync(join(dir, 'package.json'), '{"name":"cjs-package"}\n')
-    const result = await runNode([CLI, 'run', '--inline', dir], { MICRO_REGISTRY: 'memory', MICRO_LOG_LEVEL: 'warn' })
+    const result = await runNode([CLI, 'run', '--inline', dir], {
+      MICRO_REGISTRY: 'memory',
+      MICRO_LOG_LEVEL: 'warn',
+    })
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /ran in a commonjs package/)
   })

@@ -82,10 +82,9 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
       !/\.[cm]?ts$/.test(extname(path))
     )
       throw error
-    const tsx = await importPeer<{ tsImport: (id: string, from: string) => Promise<Record<string, unknown>> }>(
-      'tsx/esm/api',
-      `running the TypeScript file ${path}`,
-    )
+    const tsx = await importPeer<{
+      tsImport: (id: string, from: string) => Promise<Record<string, unknown>>
+    }>('tsx/esm/api', `running the TypeScript file ${path}`)
     // tsImport, not a global register(): in a CommonJS package a global tsx hook loads
     // the module's ESM syntax through require(esm) while its import() is still pending,
     // and node fails it as "not yet fully loaded". The scoped import has no such race.
