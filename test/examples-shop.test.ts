@@ -51,6 +51,12 @@ describe('examples/shop under micro run', () => {
     await loop.waitFor(/4 of 4 ready/, 120_000)
     base = (loop.stdout().match(/Dashboard\s+(http:\/\/\S+)\//) as RegExpMatchArray)[1] as string
   })
+
+  test('the banner lists the four services in one column, however long a name', () => {
+    const rows = loop.stdout().match(/^ {2}(orders|inventory|payments|notifications) +1\.0\.0 /gm) ?? []
+    assert.equal(rows.length, 4, loop.stdout())
+    assert.equal(new Set(rows.map((r) => r.length)).size, 1, rows.join('\n'))
+  })
   after(async () => {
     await killDevLoops()
     await net?.close()
