@@ -93,7 +93,9 @@ export class Orders {
             name: 'reserve',
             run: async () => {
               const reservation = await this.#inventory.Reserve({ orderId, lines: items })
-              Object.assign(order, { status: 'reserved', lines: reservation.lines, total: reservation.total })
+              order.status = 'reserved'
+              order.lines = reservation.lines
+              order.total = reservation.total
               await this.#record(order, 'order.reserved')
             },
             undo: async () => {
@@ -105,7 +107,8 @@ export class Orders {
             name: 'charge',
             run: async () => {
               const charge = await this.#payments.Charge({ orderId, amount: order.total, card })
-              Object.assign(order, { status: 'charged', chargeId: charge.chargeId })
+              order.status = 'charged'
+              order.chargeId = charge.chargeId
               await this.#record(order, 'order.charged')
             },
             undo: async () => {
@@ -125,7 +128,8 @@ export class Orders {
           this.#logger.error('could not undo a step', { order: orderId, step, error: reasonOf(error) }),
       )
     } catch (error) {
-      Object.assign(order, { status: 'failed', reason: reasonOf(error) })
+      order.status = 'failed'
+      order.reason = reasonOf(error)
       await this.#record(order, 'order.failed')
     }
     return order
