@@ -252,11 +252,13 @@ export class DevLoop {
       '',
       `  ${ready.length} of ${this.#services.length} ready in ${Date.now() - this.#startedAt} ms`,
     ]
-    for (const { label, url } of this.#urls) lines.push(`  ${label.padEnd(12)} ${url}`)
+    // One first column for labels and names, as wide as the longest (`notifications` is 13).
+    const width = Math.max(12, ...this.#services.map((s) => s.name.length))
+    for (const { label, url } of this.#urls) lines.push(`  ${label.padEnd(width)} ${url}`)
     for (const service of this.#services) {
       const status = service.status()
       const what = status.serving ?? (status.state === 'ready' ? 'running' : status.state)
-      lines.push(`  ${service.name.padEnd(12)} ${status.version.padEnd(8)} ${what}`)
+      lines.push(`  ${service.name.padEnd(width)} ${status.version.padEnd(8)} ${what}`)
     }
     lines.push(
       '',
