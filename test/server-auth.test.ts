@@ -130,13 +130,24 @@ describe('micro server --auth', () => {
       { authorization: `Bearer ${carol}` },
     )
     assert.equal(asCarol.status, 200, JSON.stringify(asCarol.body))
+    // Bob names carol's namespace (Micro-Namespace): refused by its rules' namespace check.
     const asBob = await post(
+      server.http,
+      '/api/greeter/hello',
+      { name: 'B' },
+      { authorization: `Bearer ${bob}`, 'micro-namespace': ns },
+    )
+    assert.equal(asBob.status, 403, JSON.stringify(asBob.body))
+    assert.match(asBob.body.detail, new RegExp(`of namespace other may not act in namespace ${ns}`))
+    // Without the header he is in his own namespace, where no rule lets him call anything.
+    const bobAtHome = await post(
       server.http,
       '/api/greeter/hello',
       { name: 'B' },
       { authorization: `Bearer ${bob}` },
     )
-    assert.equal(asBob.status, 403, JSON.stringify(asBob.body))
+    assert.equal(bobAtHome.status, 403, JSON.stringify(bobAtHome.body))
+    assert.match(bobAtHome.body.detail, /no rule grants access/)
 
     // The platform port: bob may not read the namespace's store, events or registry.
     for (const [endpoint, body] of [

@@ -92,6 +92,36 @@ describe('gateway authorizer', () => {
     )
   })
 
+  test("the request's namespace: the one named, else the token's issuer, else the default", async () => {
+    const { authority } = platform
+    await authority.accounts.create({
+      namespace: 'gw-auth-x',
+      id: 'xena',
+      type: 'user',
+      scopes: ['admin'],
+      secret: 'xena-secret-1',
+    })
+    const xena = (await authority.login('gw-auth-x', 'xena', 'xena-secret-1', 'test')).token.accessToken
+    const bearer = (token: string) => request('/api', { authorization: `Bearer ${token}` })
+    const own = await authorizer.authorize(bearer(xena), { ...target, defaultNamespace: 'gw-auth-d' })
+    assert.equal(own.ok && own.namespace, 'gw-auth-x')
+    // No token: the default namespace (whose default rules leave logging in public).
+    const anonymous = await authorizer.authorize(request('/api'), {
+      service: 'platform',
+      endpoint: 'Auth.Login',
+      defaultNamespace: 'gw-auth-d',
+    })
+    assert.equal(anonymous.ok && anonymous.namespace, 'gw-auth-d')
+    // Naming another namespace: its rules hold the token to its own (403); micro's admin passes.
+    const elsewhere = await authorizer.authorize(bearer(xena), { ...target, namespace: 'gw-auth-y' })
+    assert.equal(!elsewhere.ok && elsewhere.error.code, 403)
+    const admitted = await authorizer.authorize(bearer(admin.token.accessToken), {
+      ...target,
+      namespace: 'gw-auth-y',
+    })
+    assert.equal(admitted.ok && admitted.namespace, 'gw-auth-y')
+  })
+
   test('declared scopes apply at the gateway too', async () => {
     const scoped = { ...target, scopes: ['orders:write'] }
     const adminOk = await authorizer.authorize(

@@ -14,8 +14,15 @@ export const TOKEN_COOKIES = ['micro_token', 'micro-token'] as const
 export interface GatewayTarget {
   service: string
   endpoint: string
-  /** Whose rules apply. Default `micro`. */
+  /**
+   * The namespace the request names: its rules apply, and a token of another namespace
+   * is held to them (refused unless the rule is public or `+`, or the token is a `micro`
+   * admin's or service's). When absent: the verified token's namespace (its issuer), else
+   * `defaultNamespace`.
+   */
   namespace?: string
+  /** The namespace of a request that names none and carries no token. Default `micro`. */
+  defaultNamespace?: string
   /** Scopes the endpoint declares (registry endpoint metadata `scopes`). */
   scopes?: readonly string[]
 }
@@ -27,6 +34,8 @@ export type GatewayDecision =
       caller: Caller | undefined
       /** Metadata to send with the call, so the service can verify the caller itself. */
       metadata: Record<string, string>
+      /** The namespace whose rules let the request in: the one it named, else the token's, else the default. */
+      namespace: string
     }
   | {
       ok: false
@@ -81,12 +90,17 @@ function denied(error: MicroError, hadToken: boolean): GatewayDecision {
   return { ok: false, error, headers }
 }
 
+/** No metadata to forward (an anonymous caller): shared, so it is frozen. */
+const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>
+
 /**
  * A gateway authorizer: takes the token from the request, verifies it locally (cached),
- * applies the namespace's rules to `service:<service>:<endpoint>` and the endpoint's
- * declared scopes, and answers the caller and the metadata to forward, or a 401/403 with
- * the error JSON. In open mode a request without a token passes (unless the endpoint
- * declares scopes); one with a token is held to it. Tokens never appear in its errors.
+ * applies the rules of the request's namespace (the one it names, else the token's issuer,
+ * else the default) to `service:<service>:<endpoint>` and the endpoint's declared scopes,
+ * as the platform port does for `Proxy.Call`, and answers the caller, the namespace and
+ * the metadata to forward, or a 401/403 with the error JSON. In open mode a request
+ * without a token passes (unless the endpoint declares scopes); one with a token must
+ * carry a valid one. Tokens never appear in its errors.
  */
 export function gatewayAuthorizer(options: {
   verifier: TokenVerifier
@@ -94,7 +108,6 @@ export function gatewayAuthorizer(options: {
   mode: AuthMode
 }): GatewayAuthorizer {
   const { verifier, rules, mode } = options
-  const anonymous: GatewayDecision = { ok: true, caller: undefined, metadata: {} }
   return {
     mode,
     async authorize(req, target) {
@@ -104,11 +117,13 @@ export function gatewayAuthorizer(options: {
       } catch (error) {
         return denied(error as MicroError, true)
       }
-      const namespace = target.namespace ?? PLATFORM_NAMESPACE
       const resource: Resource = { type: 'service', name: target.service, endpoint: target.endpoint }
       let entry: VerifiedToken | undefined
+      let namespace: string
       try {
         entry = found && (verifier.peek(found.key) ?? (await verifier.verify(found.token, found.key)))
+        namespace =
+          target.namespace ?? entry?.caller.account.issuer ?? target.defaultNamespace ?? PLATFORM_NAMESPACE
         const set = rules.peek(namespace) ?? (await rules.ruleSet(namespace))
         const compute = (account: Parameters<typeof decide>[2]) =>
           decide(mode, set, account, resource, namespace, target.scopes)
@@ -125,8 +140,13 @@ export function gatewayAuthorizer(options: {
       } catch (error) {
         return denied(MicroError.from(error, AUTH_ERROR_ID), found !== undefined)
       }
-      if (!entry || !found) return anonymous
-      return { ok: true, caller: entry.caller, metadata: { authorization: `Bearer ${found.token}` } }
+      if (!entry || !found) return { ok: true, caller: undefined, metadata: NO_METADATA, namespace }
+      return {
+        ok: true,
+        caller: entry.caller,
+        metadata: { authorization: `Bearer ${found.token}` },
+        namespace,
+      }
     },
   }
 }

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 const METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS'
-const BASE_HEADERS = ['content-type', 'accept', 'authorization', 'micro-version', 'micro-timeout']
+const BASE_HEADERS = [
+  'content-type',
+  'accept',
+  'authorization',
+  'micro-version',
+  'micro-timeout',
+  'micro-namespace',
+]
 
 /**
  * CORS from an allow-list of origins (`https://app.example.com`), never a reflection of

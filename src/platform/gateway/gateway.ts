@@ -25,7 +25,7 @@ import { type Authorize, type GatewayOptions, type GatewaySettings, gatewaySetti
 import { passthroughCodecs } from './passthrough.js'
 import { buildPayload, type Payload } from './payload.js'
 import { RateLimiter } from './rate-limit.js'
-import { callOptionsOf, connectionSignal, headerOf, StreamSlots } from './request-info.js'
+import { callOptionsOf, connectionSignal, headerOf, namespaceOf, StreamSlots } from './request-info.js'
 import { type Route, RouteCache } from './routes.js'
 import { parseRpcEnvelope } from './rpc-envelope.js'
 import { type ByteStream, serveEventStream, wantsEventStream } from './sse.js'
@@ -38,6 +38,12 @@ const API_PREFIX = 5
 const API_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
 const RPC_METHODS: ReadonlySet<string> = new Set(['POST'])
 const ALLOW = 'GET, POST, PUT, PATCH, DELETE, OPTIONS'
+
+/** What a request may do once auth let it in: its namespace, and the metadata auth adds to its call. */
+interface Admitted {
+  namespace: string
+  granted: Record<string, string> | undefined
+}
 
 /**
  * The HTTP gateway: `/api/...` (Micro v3's path rules and `/api/{service}/{Handler.Method}`),
@@ -80,7 +86,7 @@ export class Gateway implements HttpPart {
       local: false,
       caller: 'micro.gateway',
     })
-    this.#targets = new Targets(lookup, s.namespace)
+    this.#targets = new Targets(lookup)
     this.#cors = new Cors(s.corsOrigins, s.corsCredentials, s.metadataHeaders)
     this.#limiter = s.rateLimit === false ? undefined : new RateLimiter(s.rateLimit)
     this.#authorize = options.authorize
@@ -165,11 +171,18 @@ export class Gateway implements HttpPart {
     if (query !== undefined) {
       throw badRequest(ID, 'a WebSocket stream takes its request as the first message, not the query')
     }
-    const granted = this.#authorize === undefined ? undefined : await this.#authorized(req, route)
+    const { namespace, granted } = await this.#admitted(req, route)
     const version = headerOf(req, 'micro-version')
-    const entry = await this.#targets.find(route, version)
+    const entry = await this.#targets.find(route, version, namespace)
     if (!entry.stream) throw badRequest(ID, `${route.endpoint} does not stream: POST to it instead`)
-    const shape = { version, granted, timeout: undefined, contentType: 'application/json', signal: undefined }
+    const shape = {
+      namespace,
+      version,
+      granted,
+      timeout: undefined,
+      contentType: 'application/json',
+      signal: undefined,
+    }
     return { route, options: callOptionsOf(req, this.settings, { ...shape, stream: true }) }
   }
 
@@ -216,14 +229,16 @@ export class Gateway implements HttpPart {
     try {
       const route = this.#routes.get(path, API_PREFIX)
       if (route === undefined) throw notFound(ID, `no service route for ${path}`)
-      const granted = this.#authorize === undefined ? undefined : await this.#authorized(req, route)
+      const admitting = this.#admitted(req, route)
+      const admitted = admitting instanceof Promise ? await admitting : admitting
       const version = headerOf(req, 'micro-version')
-      const found = this.#targets.find(route, version)
+      const found = this.#targets.find(route, version, admitted.namespace)
       const entry = found instanceof Promise ? await found : found
       target = route
       const payload = buildPayload(req.headers['content-type'], await this.#body(req), query)
-      if (entry.stream) await this.#eventStream(req, res, route, payload, version, granted)
-      else reply(res, await this.#call(req, route, payload, version, granted, undefined), payload.contentType)
+      if (entry.stream) await this.#eventStream(req, res, route, payload, version, admitted)
+      else
+        reply(res, await this.#call(req, route, payload, version, admitted, undefined), payload.contentType)
     } catch (error) {
       this.#fail(req, res, error)
     } finally {
@@ -236,9 +251,10 @@ export class Gateway implements HttpPart {
     try {
       const envelope = parseRpcEnvelope(req.headers['content-type'], await this.#body(req))
       const route: Route = { service: envelope.service, endpoint: envelope.endpoint }
-      const granted = this.#authorize === undefined ? undefined : await this.#authorized(req, route)
+      const admitting = this.#admitted(req, route)
+      const admitted = admitting instanceof Promise ? await admitting : admitting
       const version = envelope.version ?? headerOf(req, 'micro-version')
-      const found = this.#targets.find(route, version)
+      const found = this.#targets.find(route, version, admitted.namespace)
       const entry = found instanceof Promise ? await found : found
       target = route
       if (entry.stream) {
@@ -250,7 +266,7 @@ export class Gateway implements HttpPart {
       const payload = { body: envelope.request, contentType: 'application/json' }
       reply(
         res,
-        await this.#call(req, route, payload, version, granted, envelope.timeout),
+        await this.#call(req, route, payload, version, admitted, envelope.timeout),
         payload.contentType,
       )
     } catch (error) {
@@ -266,14 +282,15 @@ export class Gateway implements HttpPart {
     route: Route,
     payload: Payload,
     version: string | undefined,
-    granted: Record<string, string> | undefined,
+    admitted: Admitted,
     timeout: number | undefined,
   ): Promise<Uint8Array> {
     const { contentType } = payload
     const signal = connectionSignal(req)
     const options = callOptionsOf(req, this.settings, {
+      namespace: admitted.namespace,
       version,
-      granted,
+      granted: admitted.granted,
       timeout,
       contentType,
       signal,
@@ -289,7 +306,7 @@ export class Gateway implements HttpPart {
     route: Route,
     payload: Payload,
     version: string | undefined,
-    granted: Record<string, string> | undefined,
+    admitted: Admitted,
   ): Promise<void> {
     if (!wantsEventStream(req)) {
       throw badRequest(
@@ -303,8 +320,9 @@ export class Gateway implements HttpPart {
     this.metrics.streams('sse', 1)
     try {
       const shape = {
+        namespace: admitted.namespace,
         version,
-        granted,
+        granted: admitted.granted,
         timeout: undefined,
         contentType: payload.contentType,
         signal: undefined,
@@ -317,10 +335,28 @@ export class Gateway implements HttpPart {
     }
   }
 
-  async #authorized(req: IncomingMessage, route: Route): Promise<Record<string, string> | undefined> {
-    const decision = await (this.#authorize as Authorize)(req, route)
+  /**
+   * The request's namespace and what auth grants it: `Micro-Namespace` when given (a 400
+   * for a bad name), else the auth hook's pick (the token's namespace), else the gateway's.
+   * Answers synchronously when there is no auth hook.
+   */
+  #admitted(req: IncomingMessage, route: Route): Admitted | Promise<Admitted> {
+    const named = namespaceOf(req)
+    const authorize = this.#authorize
+    if (authorize === undefined) return { namespace: named ?? this.settings.namespace, granted: undefined }
+    return this.#authorized(authorize, req, route, named)
+  }
+
+  async #authorized(
+    authorize: Authorize,
+    req: IncomingMessage,
+    route: Route,
+    named: string | undefined,
+  ): Promise<Admitted> {
+    const decision = await authorize(req, route, named)
     if (!decision.allow) throw newError(ID, decision.detail, decision.code)
-    return decision.metadata
+    // The hook checked the caller against the named namespace: it cannot serve another.
+    return { namespace: named ?? decision.namespace ?? this.settings.namespace, granted: decision.metadata }
   }
 
   #body(req: IncomingMessage): Promise<Buffer> {

@@ -12,15 +12,27 @@ import type { Route } from './routes.js'
 
 /** What the auth hook decides for one request. */
 export type AuthDecision =
-  | { allow: true; metadata?: Record<string, string> }
+  | {
+      allow: true
+      metadata?: Record<string, string>
+      /** The namespace the request is served in (the token's, say); default: the one it named, else the gateway's. */
+      namespace?: string
+    }
   | { allow: false; code: 401 | 403; detail: string }
 
 /**
  * The auth hook (the auth layer plugs in here): called once a request's route is known
  * and before the service is looked up, so an unauthorised caller learns nothing about
- * which services exist. Metadata it returns (the account, say) is added to the call's.
+ * which services exist. `namespace` is the one the request named (`Micro-Namespace`,
+ * already checked), undefined when it named none; the hook checks the caller against it
+ * and may pick the namespace of a request that named none (the token's issuer). Metadata
+ * it returns (the account, say) is added to the call's.
  */
-export type Authorize = (req: IncomingMessage, route: Route) => AuthDecision | Promise<AuthDecision>
+export type Authorize = (
+  req: IncomingMessage,
+  route: Route,
+  namespace: string | undefined,
+) => AuthDecision | Promise<AuthDecision>
 
 /** Options of `createGateway`; each unset one comes from its `MICRO_GATEWAY_*` variable, then the default. */
 export interface GatewayOptions extends HttpLimits {
@@ -30,7 +42,7 @@ export interface GatewayOptions extends HttpLimits {
   transport?: Transport
   /** Default: least-in-flight. */
   selector?: Selector
-  /** Registry namespace served. MICRO_NAMESPACE, default `micro`. */
+  /** Registry namespace of a request that names none (`Micro-Namespace`). MICRO_NAMESPACE, default `micro`. */
   namespace?: string
   /** Origins allowed to call from browsers (`https://app.example.com`, or `*`). MICRO_GATEWAY_CORS_ORIGINS (comma-separated), default none. */
   corsOrigins?: readonly string[]

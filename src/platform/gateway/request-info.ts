@@ -36,6 +36,18 @@ export function headerOf(req: IncomingMessage, name: string): string | undefined
   return value
 }
 
+// Namespaces become registry domains, NATS subjects and store scopes: the platform's rule.
+const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/
+
+/** The namespace a request names with `Micro-Namespace`, undefined when none; a 400 for a bad name. */
+export function namespaceOf(req: IncomingMessage): string | undefined {
+  const value = req.headers['micro-namespace']
+  if (value === undefined || value === '') return undefined
+  if (typeof value !== 'string' || !NAMESPACE.test(value))
+    throw badRequest(ID, 'the Micro-Namespace header must be 1-64 letters, digits, _ and -')
+  return value
+}
+
 /** `Micro-Timeout` in ms (or Go Micro's `Timeout` in ns); undefined when absent or not a number. */
 export function timeoutOf(req: IncomingMessage): number | undefined {
   const ms = Number(req.headers['micro-timeout'])
@@ -47,6 +59,8 @@ export function timeoutOf(req: IncomingMessage): number | undefined {
 
 /** What a call made for a request carries besides its body. */
 export interface CallShape {
+  /** The registry namespace of the service called. */
+  namespace: string
   version: string | undefined
   /** Metadata the auth hook added. */
   granted: Record<string, string> | undefined
@@ -64,7 +78,7 @@ export function callOptionsOf(
   settings: GatewaySettings,
   shape: CallShape,
 ): CallOptions {
-  const options: CallOptions = { signal: shape.signal }
+  const options: CallOptions = { signal: shape.signal, namespace: shape.namespace }
   if (!shape.stream) {
     const requested = shape.timeout ?? timeoutOf(req)
     options.timeout =

@@ -36,42 +36,43 @@ function indexOf(records: readonly ServiceRecord[]): Map<string, EndpointEntry> 
  * Finds the registry entry of a route's endpoint through the client's cached registry:
  * a 404 when the service is not registered, when the endpoint is not among its registered
  * endpoints (so internal handlers are never reachable), or when no registered version
- * named by `Micro-Version` has it. Answers synchronously while the cache is fresh.
- * Services found missing are remembered for `negativeTtl` ms (bounded), so a client
- * repeating a bad path does not send the registry a lookup per request.
+ * named by `Micro-Version` has it, all in the request's namespace (registry domain).
+ * Answers synchronously while the cache is fresh. Services found missing are remembered
+ * for `negativeTtl` ms (bounded), so a client repeating a bad path does not send the
+ * registry a lookup per request.
  */
 export class Targets {
   readonly #lookup: ServiceLookup
-  readonly #namespace: string
+  /** `namespace\0service` -> remembered missing until (ms). */
   readonly #missing = new Map<string, number>()
   readonly #negativeTtl: number
 
-  constructor(lookup: ServiceLookup, namespace: string, negativeTtl = 1000) {
+  constructor(lookup: ServiceLookup, negativeTtl = 1000) {
     this.#lookup = lookup
-    this.#namespace = namespace
     this.#negativeTtl = negativeTtl
   }
 
-  /** The endpoint's entry; throws (or rejects with) a 404 MicroError when there is none. */
-  find(route: Route, version: string | undefined): EndpointEntry | Promise<EndpointEntry> {
-    const records = this.#lookup.peek(route.service, this.#namespace)
+  /** The endpoint's entry in `namespace`; throws (or rejects with) a 404 MicroError when there is none. */
+  find(route: Route, version: string | undefined, namespace: string): EndpointEntry | Promise<EndpointEntry> {
+    const records = this.#lookup.peek(route.service, namespace)
     if (records !== undefined) return entryIn(records, route, version)
-    return this.#slow(route, version)
+    return this.#slow(route, version, namespace)
   }
 
-  async #slow(route: Route, version: string | undefined): Promise<EndpointEntry> {
-    const missingUntil = this.#missing.get(route.service)
+  async #slow(route: Route, version: string | undefined, namespace: string): Promise<EndpointEntry> {
+    const key = `${namespace}\0${route.service}`
+    const missingUntil = this.#missing.get(key)
     if (missingUntil !== undefined) {
       if (missingUntil > Date.now()) throw serviceNotFound(route.service)
-      this.#missing.delete(route.service)
+      this.#missing.delete(key)
     }
     let records: readonly ServiceRecord[]
     try {
-      records = await this.#lookup.getService(route.service, this.#namespace)
+      records = await this.#lookup.getService(route.service, namespace)
     } catch (error) {
       if (MicroError.from(error).code !== 404) throw error
       if (this.#missing.size >= 4096) this.#missing.delete(this.#missing.keys().next().value as string)
-      this.#missing.set(route.service, Date.now() + this.#negativeTtl)
+      this.#missing.set(key, Date.now() + this.#negativeTtl)
       throw serviceNotFound(route.service)
     }
     return entryIn(records, route, version)

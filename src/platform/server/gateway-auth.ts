@@ -54,27 +54,31 @@ function scopesIn(records: readonly ServiceRecord[], endpoint: string): string[]
 }
 
 /**
- * The gateway's auth hook over the platform's authorizer: the rules of the gateway's
- * namespace for `service:<service>:<endpoint>`, then, only for a caller the rules let in,
- * the endpoint's declared scopes (so a refused caller costs no registry lookup and learns
- * nothing about which services exist). The bearer is forwarded to the service.
+ * The gateway's auth hook over the platform's authorizer. The request's namespace is the
+ * one it names (`Micro-Namespace`), else its token's (the issuer), else `defaultNamespace`;
+ * that namespace's rules apply to `service:<service>:<endpoint>` (so a token of another
+ * namespace is refused with a 403, a `micro` admin's is not: the rules' namespace check,
+ * as on the platform port), then, only for a caller the rules let in, the endpoint's
+ * declared scopes (so a refused caller costs no registry lookup and learns nothing about
+ * which services exist). The bearer is forwarded to the service.
  */
 export function gatewayAuthorize(
   authorizer: GatewayAuthorizer,
   scopesOf: ScopesOf,
-  namespace: string,
+  defaultNamespace: string,
 ): Authorize {
-  return async (req, route) => {
-    const target = { service: route.service, endpoint: route.endpoint, namespace }
+  return async (req, route, named) => {
+    const target = { service: route.service, endpoint: route.endpoint, namespace: named, defaultNamespace }
     let decision = await authorizer.authorize(req, target)
     if (decision.ok) {
+      const { namespace } = decision
       const scopes = await scopesOf(route.service, route.endpoint, namespace)
       if (scopes !== undefined && scopes.length > 0)
-        decision = await authorizer.authorize(req, { ...target, scopes })
+        decision = await authorizer.authorize(req, { ...target, namespace, scopes })
     }
     if (!decision.ok) {
       return { allow: false, code: decision.error.code === 403 ? 403 : 401, detail: decision.error.detail }
     }
-    return { allow: true, metadata: decision.metadata }
+    return { allow: true, metadata: decision.metadata, namespace: decision.namespace }
   }
 }

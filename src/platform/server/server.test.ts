@@ -4,13 +4,16 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { WebSocket } from 'ws'
 import { api } from '../../../test/support/dashboard/http.js'
 import { Client } from '../../client/client.js'
 import { MicroError } from '../../errors/errors.js'
 import { createLogger } from '../../logger/logger.js'
 import { RegistryCache } from '../../registry/cache.js'
 import { MemoryRegistry } from '../../registry/memory.js'
+import { sharedMemoryRegistry } from '../../registry/memory-shared.js'
 import { createSelector } from '../../selector/from-name.js'
+import { createService, type Service } from '../../service/service.js'
 import { MicroTransport } from '../../transport/micro-transport.js'
 import { childEnv } from './child-env.js'
 import { type MicroServer, startServer } from './server.js'
@@ -59,6 +62,64 @@ async function user(
   const secret = `${id}-secret-123`
   await server.authority.accounts.create({ namespace, id, type: 'user', scopes, secret })
   return (await server.authority.login(namespace, id, secret, 'test')).token.accessToken
+}
+
+/** A service `who` in `namespace` (on the registry MICRO_REGISTRY=memory shares), answering with its namespace. */
+async function who(namespace: string): Promise<Service> {
+  const service = createService({
+    name: 'who',
+    namespace,
+    registry: sharedMemoryRegistry(),
+    logger: silent,
+    handleSignals: false,
+    shutdownTimeout: 1000,
+  })
+  service.handle(
+    {
+      Name: async () => ({ namespace }),
+      async *Ticks(input: AsyncIterable<unknown>) {
+        for await (const _ of input) {
+          yield { namespace }
+          return
+        }
+      },
+    },
+    { name: 'Who' },
+  )
+  await service.run()
+  return service
+}
+
+/** POST to the server's gateway; the status and the parsed body. */
+async function gatewayPost(
+  server: MicroServer,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://${server.address}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
+  return { status: res.status, body: await res.json().catch(() => undefined) }
+}
+
+/** Open a WebSocket to the server's gateway: the first message it gets, or the HTTP status it was refused with. */
+function firstMessage(url: string, headers: Record<string, string>): Promise<unknown> {
+  const ws = new WebSocket(url, { headers })
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => ws.send('{}'))
+    ws.once('message', (data) => {
+      resolve(JSON.parse(String(data)))
+      ws.close()
+    })
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode)
+      ws.terminate()
+    })
+    ws.once('error', reject)
+  })
 }
 
 async function refused(call: Promise<unknown>, codes: number[]): Promise<void> {
@@ -223,6 +284,102 @@ describe('micro server enforcing auth (memory engines)', () => {
     )
     assert.equal(explored.status, 403)
   })
+
+  test("the gateway: Micro-Namespace, else the token's namespace; a token of A is refused in B, micro's admin is not", async () => {
+    const services = [await who('ns-a'), await who('ns-b')]
+    try {
+      for (const namespace of ['ns-a', 'ns-b']) {
+        await server.authority.rules.create(namespace, {
+          id: 'who-members',
+          scope: '*',
+          resource: { type: 'service', name: 'who', endpoint: '*' },
+          access: 'granted',
+          priority: 1,
+        })
+      }
+      const as = (token: string, namespace?: string) => ({
+        authorization: `Bearer ${token}`,
+        ...(namespace ? { 'micro-namespace': namespace } : {}),
+      })
+      // No header: the token's namespace.
+      assert.deepEqual(await gatewayPost(server, '/api/who/name', {}, as(aUser)), {
+        status: 200,
+        body: { namespace: 'ns-a' },
+      })
+      assert.deepEqual(await gatewayPost(server, '/api/who/name', {}, as(aUser, 'ns-a')), {
+        status: 200,
+        body: { namespace: 'ns-a' },
+      })
+      // Another namespace: 403 with the error JSON, for its users and its admins alike.
+      for (const token of [aUser, aAdmin]) {
+        const other = await gatewayPost(server, '/api/who/name', {}, as(token, 'ns-b'))
+        assert.equal(other.status, 403, JSON.stringify(other.body))
+        assert.equal(other.body.code, 403)
+        assert.match(other.body.detail, /may not act in namespace ns-b/)
+      }
+      const rpc = { service: 'who', endpoint: 'Who.Name', request: {} }
+      assert.equal((await gatewayPost(server, '/rpc', rpc, as(aUser, 'ns-b'))).status, 403)
+      // micro's admin reaches every namespace.
+      assert.deepEqual(await gatewayPost(server, '/api/who/name', {}, as(microAdmin, 'ns-b')), {
+        status: 200,
+        body: { namespace: 'ns-b' },
+      })
+      assert.deepEqual(await gatewayPost(server, '/rpc', rpc, as(microAdmin, 'ns-a')), {
+        status: 200,
+        body: { namespace: 'ns-a' },
+      })
+      // No token: the gateway's namespace, whose rules refuse.
+      assert.equal(
+        (await gatewayPost(server, '/api/who/name', {}, { 'micro-namespace': 'ns-a' })).status,
+        401,
+      )
+      const bad = await gatewayPost(server, '/api/who/name', {}, as(microAdmin, '../micro'))
+      assert.deepEqual([bad.status, bad.body.code], [400, 400])
+
+      // Streams: SSE and WebSocket are held to the same namespace.
+      const sse = (token: string, namespace: string) =>
+        fetch(`http://${server.address}/api/who/ticks`, {
+          headers: { accept: 'text/event-stream', ...as(token, namespace) },
+        })
+      const refusedSse = await sse(aUser, 'ns-b')
+      assert.equal(refusedSse.status, 403)
+      await refusedSse.text()
+      const allowedSse = await sse(microAdmin, 'ns-b')
+      assert.equal(allowedSse.status, 200)
+      assert.match(await allowedSse.text(), /data: \{"namespace":"ns-b"\}/)
+      const ws = `ws://${server.address}/api/who/ticks`
+      assert.equal(await firstMessage(ws, as(aUser, 'ns-b')), 403)
+      assert.deepEqual(await firstMessage(ws, as(aUser)), { namespace: 'ns-a' })
+      assert.deepEqual(await firstMessage(ws, as(microAdmin, 'ns-b')), { namespace: 'ns-b' })
+    } finally {
+      await Promise.all(services.map((s) => s.stop()))
+    }
+  })
+
+  test('/metrics needs a token of an admin of micro or of a micro account holding the metrics scope', async () => {
+    const scrape = (token?: string) =>
+      fetch(`http://${server.address}/metrics`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      })
+    const anonymous = await scrape()
+    assert.equal(anonymous.status, 401)
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="micro"')
+    assert.equal(((await anonymous.json()) as { code: number }).code, 401)
+    const scraper = await user(server, 'micro', 'prometheus', ['metrics'])
+    const plain = await user(server, 'micro', 'plain')
+    const foreignScraper = await user(server, 'ns-a', 'prom-a', ['metrics'])
+    for (const token of [aUser, aAdmin, plain, foreignScraper]) {
+      const res = await scrape(token)
+      assert.equal(res.status, 403)
+      assert.equal(((await res.json()) as { code: number }).code, 403)
+    }
+    assert.equal((await scrape('not.a.token')).status, 401)
+    for (const token of [microAdmin, scraper]) {
+      const res = await scrape(token)
+      assert.equal(res.status, 200)
+      assert.match(await res.text(), /# HELP micro_gateway_requests_total/)
+    }
+  })
 })
 
 describe('micro server open on loopback (memory engines)', () => {
@@ -255,6 +412,24 @@ describe('micro server open on loopback (memory engines)', () => {
       [403],
     )
     assert.equal(server.bootstrap, undefined, 'an open server prints no login line')
+  })
+
+  test('the gateway: Micro-Namespace picks the namespace; /metrics answers without a token', async () => {
+    const services = [await who('open-a'), await who('open-b')]
+    try {
+      for (const namespace of ['open-a', 'open-b']) {
+        assert.deepEqual(await gatewayPost(server, '/api/who/name', {}, { 'micro-namespace': namespace }), {
+          status: 200,
+          body: { namespace },
+        })
+      }
+      assert.equal((await gatewayPost(server, '/api/who/name', {})).status, 404, 'none in micro')
+    } finally {
+      await Promise.all(services.map((s) => s.stop()))
+    }
+    const metrics = await fetch(`http://${server.address}/metrics`)
+    assert.equal(metrics.status, 200)
+    assert.match(await metrics.text(), /micro_gateway_requests_total\{service="who"/)
   })
 
   test('OTLP posted to /v1/traces shows on the dashboard; the platform does not trace itself', async () => {

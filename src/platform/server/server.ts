@@ -26,7 +26,7 @@ import { DashboardAuthority } from './dashboard-auth.js'
 import { serverDashboardSources } from './dashboard-sources.js'
 import { DeferredRuntime } from './deferred-runtime.js'
 import { gatewayAuthorize, registryScopes } from './gateway-auth.js'
-import { requireToken } from './guard-http.js'
+import { metricsReader, requireToken } from './guard-http.js'
 import { platformHttp } from './http.js'
 import { addressInUse } from './listen-errors.js'
 import { gatewayLogin } from './login-route.js'
@@ -174,7 +174,14 @@ export async function startServer(options: ServerOptions & ServerParts = {}): Pr
       traces: enforced ? requireToken(otlp, '/v1/traces', authority.verifier) : otlp,
       openapi: enforced ? requireToken(openapi, '/openapi.json', authority.verifier) : openapi,
       mcp,
-      more: [gatewayLogin(platform.service)],
+      // Enforcing, the gateway's /metrics (its counters name every namespace's services) is for
+      // micro's admins and accounts holding `metrics` (a Prometheus scraper's bearer token).
+      more: enforced
+        ? [
+            gatewayLogin(platform.service),
+            requireToken(gateway, '/metrics', authority.verifier, metricsReader),
+          ]
+        : [gatewayLogin(platform.service)],
     })
     closers.push(() => http.close())
     let listener: HttpListener
