@@ -9,7 +9,7 @@ import { tokenDigest } from '../auth/secrets.js'
 import { DEFAULT_AUTH_TABLES, tableOptions } from '../auth/tables.js'
 import type { MicroError } from '../errors/errors.js'
 import { attachDashValues } from './args.js'
-import { cliAuthWrapper, platformClient, savedLogin, tokenTarget } from './auth-tokens.js'
+import { cliAuthWrapper, cliIdentity, platformClient, savedLogin, tokenTarget } from './auth-tokens.js'
 import { authCommand } from './commands/auth.js'
 import { loginCommand } from './commands/login.js'
 import { logoutCommand } from './commands/logout.js'
@@ -148,6 +148,23 @@ describe('micro login and micro auth', () => {
     } finally {
       await client.close()
     }
+  })
+
+  test('MICRO_AUTH_TOKEN is the token of platform sessions and of the session hook, over any kept login', async () => {
+    const fixed = { ...env, MICRO_AUTH_TOKEN: 'given-token' }
+    const identity = cliIdentity(platform.address, fixed)
+    assert.equal(await identity.token(), 'given-token')
+    assert.equal(identity.current(), 'given-token')
+    const seen: (string | undefined)[] = []
+    const hook = cliAuthWrapper(
+      platform.address,
+      fixed,
+    )(async (request) => {
+      seen.push(request.options.metadata?.authorization)
+      return {}
+    })
+    await hook({ service: 'greeter', endpoint: 'Greeter.Hello', body: {}, options: {} })
+    assert.deepEqual(seen, ['Bearer given-token'])
   })
 
   test('micro logout revokes the login and forgets it', async () => {
