@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
 
 /**
@@ -52,6 +52,61 @@ const RENAMED: Record<string, string[]> = {
   [`${pkg.name}/config`]: ['envSource', 'fileSource', 'flagsSource', 'memorySource', 'storeSource'],
   [`${pkg.name}/definition`]: ['clientSpec'],
 }
+
+/**
+ * Folders with an index.ts that are not package entries, and why. Every other folder's
+ * index.ts must be an entry of the exports map: a block given a public index but left out
+ * of package.json (as micro-ts/sidecar was) fails here.
+ */
+const NOT_ENTRIES: Record<string, string> = {
+  logger: 're-exported by micro-ts (createLogger, Logger)',
+  service: 're-exported by micro-ts (createService, Service)',
+  'features/health': 'a service feature, turned on by service.toml or createService options',
+  'features/logging': 'a service feature, turned on by service.toml or createService options',
+  'features/metrics': 'a service feature, turned on by service.toml or createService options',
+  'features/tracing': 'a service feature, turned on by service.toml or createService options',
+  'features/tracing/export': "the tracing feature's exporter",
+  'platform/dev': "micro run's dev loop: reached through the CLI",
+  'platform/openapi':
+    "the gateway's and server's OpenAPI document: reached through micro-ts/gateway and the CLI",
+  'platform/runtime': "micro server's runtime: reached through the CLI",
+  'platform/server': 'micro server: reached through the CLI',
+  'platform/services': "micro server's building-block services: reached through the CLI",
+  'platform/traces': "micro server's OTLP receiver and trace store: reached through the CLI",
+}
+
+/** Every `src/<dir>/index.ts` below src/ (not src/index.ts itself), as `<dir>`. */
+function indexFolders(dir = new URL('../src/', import.meta.url), prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => {
+      const path = `${prefix}${e.name}`
+      const here = existsSync(new URL(`${e.name}/index.ts`, dir)) ? [path] : []
+      return [...here, ...indexFolders(new URL(`${e.name}/`, dir), `${path}/`)]
+    })
+}
+
+test('every public index.ts under src/ is an entry of the exports map (micro-ts/sidecar among them)', () => {
+  const targets = Object.values(pkg.exports).flatMap((t) =>
+    typeof t === 'string' ? [] : [(t as { default: string }).default],
+  )
+  const missing = indexFolders().filter(
+    (folder) => !(folder in NOT_ENTRIES) && !targets.includes(`./dist/${folder}/index.js`),
+  )
+  assert.deepEqual(
+    missing,
+    [],
+    `add to package.json exports, or to NOT_ENTRIES with a reason: ${missing.join(', ')}`,
+  )
+  assert.ok(entries.includes(`${pkg.name}/sidecar`))
+  // Each entry's types and code are where the map says (the build wrote them).
+  for (const t of Object.values(pkg.exports)) {
+    if (typeof t === 'string') continue
+    const { types, default: code } = t as { types: string; default: string }
+    assert.ok(existsSync(new URL(`../${types}`, import.meta.url)), types)
+    assert.ok(existsSync(new URL(`../${code}`, import.meta.url)), code)
+  }
+})
 
 test('the exports map has the entries this test knows', () => {
   for (const entry of Object.keys(RENAMED)) assert.ok(entries.includes(entry), entry)

@@ -58,9 +58,16 @@ function isCost(h: SecretHash): boolean {
   )
 }
 
-/** A random token or secret: `bytes` random bytes, base64url. */
+/**
+ * A random token or secret: `bytes` random bytes, base64url, never starting with `-`.
+ * Tokens and secrets are typed as command-line values (`micro login --token <t>`), where a
+ * leading dash reads as an option to many parsers; drawing again costs one bit in 64.
+ */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url')
+  for (;;) {
+    const token = randomBytes(bytes).toString('base64url')
+    if (!token.startsWith('-')) return token
+  }
 }
 
 /** SHA-256 of an opaque token (base64url): how refresh and bootstrap tokens are stored and looked up. */

@@ -59,9 +59,10 @@ type Spec = Parameters<typeof parseArgs>[0] extends infer P
 export function parseCommand<const S extends NonNullable<Spec>>(argv: string[], spec: S) {
   let parsed: ReturnType<typeof parseArgs>
   try {
+    const options = { ...globalSpec, ...spec }
     parsed = parseArgs({
-      args: argv,
-      options: { ...globalSpec, ...spec },
+      args: attachDashValues(argv, options),
+      options,
       allowPositionals: true,
       strict: true,
     })
@@ -89,4 +90,47 @@ export function parseCommand<const S extends NonNullable<Spec>>(argv: string[], 
     json: v.json === true,
   }
   return { global, values: v, positionals: parsed.positionals }
+}
+
+/**
+ * `--flag <value>` where the value starts with `-` (a token, a negative number) becomes
+ * `--flag=<value>`, which node's parseArgs otherwise refuses as ambiguous. Only for options
+ * that take a value, and only when the next argument is not itself one of the command's
+ * options: `--namespace --json` (a forgotten value) still fails as a usage error.
+ */
+export function attachDashValues(argv: string[], options: NonNullable<Spec>): string[] {
+  const shorts = new Map(
+    Object.entries(options).flatMap(([name, o]) => (o.short === undefined ? [] : [[o.short, name] as const])),
+  )
+  // The option an argument names, if it names one of the command's: `--name`, `--name=v`, `-s`.
+  const named = (arg: string): string | undefined => {
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2).split('=')[0] as string
+      return Object.hasOwn(options, name) ? name : undefined
+    }
+    return arg.length === 2 && arg[0] === '-' ? shorts.get(arg[1] as string) : undefined
+  }
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '--') {
+      out.push(...argv.slice(i))
+      break
+    }
+    const name = arg.includes('=') ? undefined : named(arg)
+    const next = argv[i + 1]
+    if (
+      name !== undefined &&
+      options[name]?.type === 'string' &&
+      next?.startsWith('-') &&
+      next !== '--' &&
+      named(next) === undefined
+    ) {
+      out.push(`--${name}=${next}`)
+      i++
+      continue
+    }
+    out.push(arg)
+  }
+  return out
 }

@@ -159,29 +159,71 @@ export async function accessTokenFor(
   })
 }
 
+/** The token a CLI user's calls carry, or why the kept login could not give one. */
+export interface CliUserToken {
+  token: string | undefined
+  /** The kept login has expired or was revoked (or could not be refreshed): what to tell the user. */
+  problem?: MicroError
+}
+
 /**
- * The session's hook: a client wrapper that sends the current environment's token (kept by
- * `micro login`, refreshed when due) with every call that sets no `authorization` itself.
- * Calls that obtain tokens go without one.
+ * The token a CLI user's calls carry: MICRO_AUTH_TOKEN when set, else the login `micro login`
+ * kept for `flag`'s target (see {@link tokenTarget}), refreshed when due and read again every
+ * 30 s (a long session, micro subscribe, outlives a token). A login that cannot be used
+ * gives no token and the reason, so calls to services that need none still work.
+ */
+export function cliUserToken(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): () => Promise<CliUserToken> {
+  const fixed = env.MICRO_AUTH_TOKEN
+  if (fixed) {
+    const value = Promise.resolve({ token: fixed })
+    return () => value
+  }
+  let cached: Promise<CliUserToken> | undefined
+  let readAt = 0
+  return () => {
+    if (cached === undefined || Date.now() - readAt > 30_000) {
+      readAt = Date.now()
+      cached = tokenTarget(flag, env)
+        .then((target) => accessTokenFor(target, env))
+        .then(
+          (token) => ({ token }),
+          (error: unknown) => ({ token: undefined, problem: MicroError.from(error) }),
+        )
+    }
+    return cached
+  }
+}
+
+/** `error`, or the kept login's problem when the call was refused for want of a token (401). */
+export function explainRefusal(error: unknown, user: CliUserToken): unknown {
+  return user.problem !== undefined && MicroError.from(error).code === 401 ? user.problem : error
+}
+
+/**
+ * The session's hook: a client wrapper that sends the user's token ({@link cliUserToken}:
+ * MICRO_AUTH_TOKEN, else the environment's login, refreshed when due) with every call that
+ * sets no `authorization` itself. Calls that obtain tokens go without one. When the kept
+ * login cannot be used the call goes without a token, and a 401 says to run micro login.
  */
 export function cliAuthWrapper(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): ClientWrapper {
-  let token: Promise<string | undefined> | undefined
-  let readAt = 0
+  const userToken = cliUserToken(flag, env)
   return (next) => async (request) => {
     if (request.options.metadata?.authorization !== undefined) return next(request)
     if (request.service === 'platform' && /^Auth\.(Login|Token|PublicKeys)$/.test(request.endpoint))
       return next(request)
-    // Read again now and then: a long session (micro subscribe) outlives a token.
-    if (token === undefined || Date.now() - readAt > 30_000) {
-      readAt = Date.now()
-      token = tokenTarget(flag, env).then((target) => accessTokenFor(target, env))
+    const user = await userToken()
+    if (user.token === undefined) {
+      return next(request).catch((error: unknown) => {
+        throw explainRefusal(error, user)
+      })
     }
-    const value = await token
-    if (value === undefined) return next(request)
-    const metadata = { ...request.options.metadata, authorization: `Bearer ${value}` }
+    const metadata = { ...request.options.metadata, authorization: `Bearer ${user.token}` }
     return next({ ...request, options: { ...request.options, metadata } })
   }
 }
@@ -193,11 +235,13 @@ export interface CliIdentity {
 }
 
 /**
- * The login `micro login` kept for the platform at `address` (the current environment's
+ * MICRO_AUTH_TOKEN when set; else the login `micro login` kept for the platform at `address` (the current environment's
  * slot when the environment names that address, else the address's own), read when first
  * needed and again every 30 s, refreshed when due. No login: calls go without a token.
  */
 export function cliIdentity(address: string, env: NodeJS.ProcessEnv = process.env): CliIdentity {
+  const fixed = env.MICRO_AUTH_TOKEN
+  if (fixed) return { current: () => fixed, token: () => Promise.resolve(fixed) }
   let value: string | undefined
   let readAt = 0
   let pending: Promise<string | undefined> | undefined

@@ -5,8 +5,11 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
 import { startPlatform, type TestPlatform } from '../../test/support/auth-platform.js'
+import { tokenDigest } from '../auth/secrets.js'
+import { DEFAULT_AUTH_TABLES, tableOptions } from '../auth/tables.js'
 import type { MicroError } from '../errors/errors.js'
-import { cliAuthWrapper, platformClient, savedLogin, tokenTarget } from './auth-tokens.js'
+import { attachDashValues } from './args.js'
+import { cliAuthWrapper, cliIdentity, platformClient, savedLogin, tokenTarget } from './auth-tokens.js'
 import { authCommand } from './commands/auth.js'
 import { loginCommand } from './commands/login.js'
 import { logoutCommand } from './commands/logout.js'
@@ -147,6 +150,23 @@ describe('micro login and micro auth', () => {
     }
   })
 
+  test('MICRO_AUTH_TOKEN is the token of platform sessions and of the session hook, over any kept login', async () => {
+    const fixed = { ...env, MICRO_AUTH_TOKEN: 'given-token' }
+    const identity = cliIdentity(platform.address, fixed)
+    assert.equal(await identity.token(), 'given-token')
+    assert.equal(identity.current(), 'given-token')
+    const seen: (string | undefined)[] = []
+    const hook = cliAuthWrapper(
+      platform.address,
+      fixed,
+    )(async (request) => {
+      seen.push(request.options.metadata?.authorization)
+      return {}
+    })
+    await hook({ service: 'greeter', endpoint: 'Greeter.Hello', body: {}, options: {} })
+    assert.deepEqual(seen, ['Bearer given-token'])
+  })
+
   test('micro logout revokes the login and forgets it', async () => {
     const target = await tokenTarget(platform.address, env)
     const saved = await savedLogin(target, env)
@@ -164,5 +184,48 @@ describe('micro login and micro auth', () => {
     assert.match((await run(logoutCommand, [])).out, /not logged in/)
     // No token was ever written anywhere but the config file's tokens.
     assert.ok(!(await readFile(configFile(env), 'utf8')).includes(saved?.accessToken as string))
+  })
+
+  test('micro login --token <t> takes a token that starts with "-"', async () => {
+    // A one-time admin token starting with '-' (as randomToken drew one in 64 before it stopped):
+    // the parser used to refuse it as "--token argument is ambiguous".
+    const token = '-dash-first-admin-token-0123456789abcdef'
+    await platform.store.write('admin', tokenDigest(token), {
+      ...tableOptions(DEFAULT_AUTH_TABLES, 'bootstrap'),
+      ttl: 60_000,
+    })
+    const login = await run(loginCommand, ['--token', token])
+    assert.equal(login.code, 0)
+    assert.match(login.out, /logged in to .* as admin-/)
+    assert.ok(!login.out.includes(token))
+    // Used once: the same token again is refused by the platform (not by the parser).
+    await assert.rejects(run(loginCommand, ['--token', token]), (e: MicroError) => e.code === 401)
+  })
+})
+
+describe('command-line values starting with "-"', () => {
+  const spec = {
+    token: { type: 'string' },
+    lines: { type: 'string', short: 'n' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const
+
+  test('a value after an option that takes one is attached, by long or short name', () => {
+    assert.deepEqual(attachDashValues(['--token', '-abc', 'x'], spec), ['--token=-abc', 'x'])
+    assert.deepEqual(attachDashValues(['-n', '-5'], spec), ['--lines=-5'])
+    assert.deepEqual(attachDashValues(['--token', '--unknown-looking'], spec), ['--token=--unknown-looking'])
+  })
+
+  test("another of the command's options is not taken as the value; nor anything after --", () => {
+    assert.deepEqual(attachDashValues(['--token', '--json'], spec), ['--token', '--json'])
+    assert.deepEqual(attachDashValues(['--token', '-h'], spec), ['--token', '-h'])
+    assert.deepEqual(attachDashValues(['--json', '-x'], spec), ['--json', '-x'])
+    assert.deepEqual(attachDashValues(['--', '--token', '-abc'], spec), ['--', '--token', '-abc'])
+    assert.deepEqual(attachDashValues(['--token=-abc'], spec), ['--token=-abc'])
+  })
+
+  test('a forgotten value stays a usage error', async () => {
+    await assert.rejects(run(loginCommand, ['--token', '--json']), /ambiguous|argument missing|--token/)
   })
 })

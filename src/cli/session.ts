@@ -6,7 +6,9 @@ import type { ServiceRecord } from '../registry/registry.js'
 import { createSelector } from '../selector/from-name.js'
 import { MicroTransport } from '../transport/micro-transport.js'
 import type { GlobalOptions } from './args.js'
+import { cliAuthWrapper, cliUserToken, explainRefusal } from './auth-tokens.js'
 import { withCommandContext } from './command-context.js'
+import { DeferredStream } from './deferred-stream.js'
 import { platformDirectory } from './platform/directory.js'
 import { PlatformClient } from './platform/platform-client.js'
 import { proxyCall, proxyStream } from './platform/proxy.js'
@@ -54,14 +56,19 @@ export interface Session {
   close(): Promise<void>
 }
 
-/** Open the session the global options describe: a platform's, or this machine's. */
-export function openSession(options: GlobalOptions): Session {
+/**
+ * Open the session the global options describe: a platform's, or this machine's. Either
+ * way calls and streams carry the user's token (MICRO_AUTH_TOKEN, else what `micro login`
+ * kept: for the current environment, or for this machine's platform at its default
+ * address), so services that enforce auth accept a logged-in user.
+ */
+export function openSession(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Session {
   return options.platform === undefined
-    ? openDirectSession(options)
+    ? openDirectSession(options, env)
     : openPlatformSession(options, options.platform)
 }
 
-function openDirectSession(options: GlobalOptions): Session {
+function openDirectSession(options: GlobalOptions, env: NodeJS.ProcessEnv): Session {
   const registry = createRegistry(options.registry, options.registryAddress)
   const lookup = new RegistryCache(registry)
   const client = new Client({
@@ -73,6 +80,18 @@ function openDirectSession(options: GlobalOptions): Session {
     retry: { retries: 1 },
     caller: 'micro.cli',
   })
+  // Calls pass through client wrappers; streams do not, so they get the token here.
+  client.wrap(cliAuthWrapper(undefined, env))
+  const userToken = cliUserToken(undefined, env)
+  const openStream = async (service: string, endpoint: string, callOptions: CallOptions | undefined) => {
+    const applied = withCommandContext(callOptions)
+    const user = await userToken()
+    const metadata =
+      applied.metadata?.authorization !== undefined || user.token === undefined
+        ? applied.metadata
+        : { ...applied.metadata, authorization: `Bearer ${user.token}` }
+    return { stream: client.stream(service, endpoint, { ...applied, metadata }), user }
+  }
   return {
     namespace: options.namespace,
     platform: undefined,
@@ -83,8 +102,17 @@ function openDirectSession(options: GlobalOptions): Session {
     },
     call: (service, endpoint, request, callOptions) =>
       client.call(service, endpoint, request, withCommandContext(callOptions)),
-    stream: (service, endpoint, callOptions) =>
-      client.stream(service, endpoint, withCommandContext(callOptions)),
+    stream: (service, endpoint, callOptions) => {
+      const opened = openStream(service, endpoint, callOptions)
+      let user: Awaited<typeof opened>['user'] = { token: undefined }
+      return new DeferredStream(
+        opened.then((o) => {
+          user = o.user
+          return o.stream
+        }),
+        (error) => explainRefusal(error, user),
+      )
+    },
     client,
     async close() {
       await client.close()

@@ -56,6 +56,19 @@ export class PlatformLink {
     return this.#entry.address
   }
 
+  /**
+   * The token this process's calls to the platform carry (its identity: MICRO_AUTH_ID and
+   * MICRO_AUTH_SECRET, logged in once and refreshed before expiry, shared by every user of
+   * the link); undefined without an identity. For requests the link does not make itself
+   * (trace export over HTTP).
+   */
+  token(): Promise<string | undefined> {
+    const identity = this.#entry.identity
+    if (identity === undefined) return Promise.resolve(undefined)
+    const token = identity.current()
+    return token !== undefined ? Promise.resolve(token) : identity.token()
+  }
+
   /** Call `endpoint` (`Store.Read`) of the platform service; rejects with a MicroError. */
   call<T>(endpoint: string, request: unknown, options: PlatformCallOptions = {}): Promise<T> {
     if (this.#released) return Promise.reject(released())

@@ -68,7 +68,9 @@ export interface SidecarSettings {
   appToken: string | undefined
 }
 
+/** Where the sidecar's HTTP API listens unless told otherwise (Dapr's HTTP port, on loopback). */
 export const DEFAULT_SIDECAR_ADDRESS = '127.0.0.1:3500'
+/** The largest request or reply body through the sidecar unless told otherwise: 4 MiB. */
 export const DEFAULT_MAX_BODY = 4 * 1024 * 1024
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i

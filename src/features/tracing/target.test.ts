@@ -19,6 +19,13 @@ test('the export target: the traces endpoint, then the base endpoint, then the p
     exportTargetFromEnv({ MICRO_PLATFORM: 'https://platform.example:8081/' })?.url,
     'https://platform.example:8081/Traces/Export',
   )
+  // Only the platform's own Traces.Export gets the service's platform token; a collector never does.
+  assert.equal(exportTargetFromEnv({ MICRO_PLATFORM: '127.0.0.1:8081' })?.platform, '127.0.0.1:8081')
+  assert.equal(
+    exportTargetFromEnv({ MICRO_PLATFORM: 'https://platform.example:8081/' })?.platform,
+    'platform.example:8081',
+  )
+  assert.equal(exportTargetFromEnv(base)?.platform, undefined)
   assert.equal(exportTargetFromEnv({}), undefined)
   assert.equal(exportTargetFromEnv({ ...all, OTEL_SDK_DISABLED: 'true' }), undefined)
   assert.equal(exportTargetFromEnv({ ...all, OTEL_TRACES_EXPORTER: 'none' }), undefined)

@@ -3,6 +3,12 @@ export interface ExportTarget {
   url: string
   /** Extra request headers (OTEL_EXPORTER_OTLP_HEADERS): may hold a token, so never logged. */
   headers: Record<string, string>
+  /**
+   * The platform (`host:port`, from MICRO_PLATFORM) this target is the `Traces.Export` of:
+   * the spans then go with the service's own platform token (MICRO_AUTH_ID/MICRO_AUTH_SECRET),
+   * which is never sent to any other endpoint.
+   */
+  platform?: string
 }
 
 /**
@@ -12,7 +18,8 @@ export interface ExportTarget {
  * 2. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, as it is;
  * 3. OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`;
  * 4. MICRO_PLATFORM (`host:port` of a platform): its `Traces.Export` endpoint over HTTP,
- *    `http://host:port/Traces/Export`, which takes the same body.
+ *    `http://host:port/Traces/Export`, which takes the same body; with the service's
+ *    platform token when it has credentials (a platform that enforces auth wants one).
  *
  * Headers come from OTEL_EXPORTER_OTLP_TRACES_HEADERS or OTEL_EXPORTER_OTLP_HEADERS
  * (`key=value,key2=value2`, values URL-encoded).
@@ -28,7 +35,7 @@ export function exportTargetFromEnv(env: NodeJS.ProcessEnv): ExportTarget | unde
   const platform = env.MICRO_PLATFORM?.trim()
   if (platform) {
     const origin = /^https?:\/\//.test(platform) ? platform.replace(/\/+$/, '') : `http://${platform}`
-    return { url: `${origin}/Traces/Export`, headers }
+    return { url: `${origin}/Traces/Export`, headers, platform: origin.replace(/^https?:\/\//, '') }
   }
   return undefined
 }

@@ -7,6 +7,12 @@ export interface BatchExporterOptions {
   target: ExportTarget
   origin: OtlpOrigin
   logger: Logger
+  /**
+   * The bearer token each request carries (`authorization`), asked for per request so a
+   * refreshed one is used; undefined (or a failure to get one): the request goes without.
+   * A header the target names itself wins.
+   */
+  token?: () => Promise<string | undefined>
   /** Spans waiting at most; past it new spans are dropped (and counted). Default 2048. */
   maxQueue?: number
   /** Spans per request at most; a full batch is sent at once. Default 512. */
@@ -21,17 +27,21 @@ export interface BatchExporterOptions {
  * Sends ended spans to an OTLP/HTTP endpoint as JSON, in batches: when `maxBatch` are
  * waiting or `delay` after the first, one request at a time. The queue is bounded, so an
  * endpoint that is down costs a fixed amount of memory; failures are logged once a minute
- * at most (without the headers, which may carry a token) and the batch is dropped.
+ * at most (without the headers, which may carry a token) and the batch is dropped. A
+ * refusal for want of credentials (401, 403) is logged once, saying what to set: it does
+ * not heal by itself, and a warning a minute would only repeat it.
  */
 export class BatchExporter {
-  readonly #options: Required<Omit<BatchExporterOptions, 'logger' | 'target' | 'origin'>>
+  readonly #options: Required<Omit<BatchExporterOptions, 'logger' | 'target' | 'origin' | 'token'>>
   readonly #target: ExportTarget
   readonly #origin: OtlpOrigin
   readonly #logger: Logger
+  readonly #token: (() => Promise<string | undefined>) | undefined
   #queue: OtlpSpan[] = []
   #timer: NodeJS.Timeout | undefined
   #sending: Promise<void> | undefined
   #lastWarning = 0
+  #refusalWarned = false
   #closed = false
   /** Spans dropped: the queue was full, or their request failed. */
   dropped = 0
@@ -42,6 +52,7 @@ export class BatchExporter {
     this.#target = withoutCredentials(options.target)
     this.#origin = options.origin
     this.#logger = options.logger
+    this.#token = options.token
     this.#options = {
       maxQueue: options.maxQueue ?? 2048,
       maxBatch: options.maxBatch ?? 512,
@@ -98,14 +109,20 @@ export class BatchExporter {
 
   async #send(batch: OtlpSpan[]): Promise<void> {
     try {
+      const bearer = await this.#bearer()
       const response = await fetch(this.#target.url, {
         method: 'POST',
-        headers: { ...this.#target.headers, 'content-type': 'application/json' },
+        headers: { ...bearer, ...this.#target.headers, 'content-type': 'application/json' },
         body: JSON.stringify(exportRequest(this.#origin, batch)),
         signal: AbortSignal.timeout(this.#options.timeout),
       })
       // Drain the reply so the connection can be reused.
       await response.arrayBuffer().catch(() => undefined)
+      if (response.status === 401 || response.status === 403) {
+        this.dropped += batch.length
+        this.#warnRefused(response.status, batch.length, bearer.authorization !== undefined)
+        return
+      }
       if (!response.ok) throw new Error(`HTTP ${response.status}`)
       this.exported += batch.length
     } catch (error) {
@@ -118,6 +135,28 @@ export class BatchExporter {
         this.#logger.warn(`trace export to ${url} failed: ${reason}`, { spans: batch.length })
       }
     }
+  }
+
+  /** `authorization: Bearer <token>` when there is a token to send. */
+  async #bearer(): Promise<Record<string, string>> {
+    // No token (no credentials, or the platform refused the login): the request goes without,
+    // and its refusal is what the log says.
+    const token = await this.#token?.().catch(() => undefined)
+    return token === undefined ? {} : { authorization: `Bearer ${token}` }
+  }
+
+  #warnRefused(status: number, spans: number, sentToken: boolean): void {
+    if (this.#refusalWarned) return
+    this.#refusalWarned = true
+    const how = sentToken
+      ? "the service's account may not export here: it must be a service account (scope service) of the service's namespace"
+      : this.#token !== undefined
+        ? 'give the service credentials: MICRO_AUTH_ID and MICRO_AUTH_SECRET of a service account of its namespace'
+        : 'give the endpoint a token (OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>), or export to the platform (MICRO_PLATFORM) with the service credentials MICRO_AUTH_ID and MICRO_AUTH_SECRET'
+    this.#logger.warn(
+      `trace export to ${safeUrl(this.#target.url)} failed: HTTP ${status}, refused; spans are dropped until ${how} (said once)`,
+      { spans },
+    )
   }
 }
 

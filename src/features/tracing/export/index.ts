@@ -1,5 +1,6 @@
 import type * as Otel from '@opentelemetry/api'
 import type { ServiceInfo } from '../../../definition/deps.js'
+import { acquirePlatform } from '../../../engines/platform.js'
 import type { Logger } from '../../../logger/logger.js'
 import type { ExportTarget } from '../target.js'
 import { BatchExporter } from './batch-exporter.js'
@@ -16,7 +17,10 @@ export interface StartedExport {
 /**
  * Record this service's spans and export them to `target` as OTLP/JSON. The resource
  * names the service (`service.name`, `service.version`, `service.namespace`), so spans
- * from many services in one process stay apart.
+ * from many services in one process stay apart. To a platform's `Traces.Export`
+ * (`target.platform`) they go with the service's platform token (the identity its
+ * `service` engines use, refreshed as it refreshes) and its namespace, whose rules the
+ * platform checks them against: a service account of the namespace may export.
  */
 export function startExport(
   api: typeof Otel,
@@ -24,8 +28,12 @@ export function startExport(
   target: ExportTarget,
   logger: Logger,
 ): StartedExport {
+  const link = target.platform === undefined ? undefined : acquirePlatform(target.platform)
   const exporter = new BatchExporter({
-    target,
+    target: link
+      ? { ...target, headers: { 'micro-namespace': service.namespace, ...target.headers } }
+      : target,
+    token: link ? () => link.token() : undefined,
     logger,
     origin: {
       resource: {
@@ -39,5 +47,15 @@ export function startExport(
     },
   })
   const tracer = new RecordingTracer(api, (span) => exporter.add(span))
-  return { tracer, exporter, stop: () => exporter.shutdown() }
+  return {
+    tracer,
+    exporter,
+    stop: async () => {
+      try {
+        await exporter.shutdown()
+      } finally {
+        await link?.release()
+      }
+    },
+  }
 }
