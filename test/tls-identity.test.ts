@@ -40,7 +40,12 @@ class Greeter {
   }
 }
 
-async function tlsService(name: string, secret: string, handler?: object): Promise<Service> {
+async function tlsService(
+  name: string,
+  secret: string,
+  handler?: object,
+  env: Record<string, string> = {},
+): Promise<Service> {
   const service = createService({
     name,
     registry: open,
@@ -53,6 +58,7 @@ async function tlsService(name: string, secret: string, handler?: object): Promi
       MICRO_AUTH_SECRET: secret,
       MICRO_TLS: 'on',
       MICRO_TLS_CA: platform.caFile,
+      ...env,
     },
   })
   if (handler) service.handle(handler)
@@ -137,6 +143,50 @@ describe('certificates from the platform', () => {
       { service: 'greeter', caller: 'caller', namespace: 'micro' },
       'known by its certificate, no token sent',
     )
+  })
+
+  test('a gRPC service serves gRPC over mutual TLS; its caller is known by its certificate', async () => {
+    const secret = await platform.serviceAccount('grpc-greeter')
+    const service = await tlsService('grpc-greeter', secret, new Greeter(), { MICRO_TRANSPORT: 'grpc' })
+    const node = (await open.getService('grpc-greeter'))[0]?.nodes[0]
+    assert.equal(node?.metadata.transport, 'grpc')
+    assert.equal(node?.metadata.tls, 'on')
+    const token = await login('caller', callerSecret)
+    const client = tlsClient(
+      new TlsCredentials(
+        await issuedMaterial(tlsClient(new TlsCredentials({ ca: [platform.certificates.ca.root] })), token),
+      ),
+    )
+    const answer = await client.call('grpc-greeter', 'Greeter.Who', {}, { retries: 0 })
+    assert.deepEqual(answer, { service: 'greeter', caller: 'caller', namespace: 'micro' })
+    // Plain h2c to the TLS port is refused: nothing is served without TLS.
+    const plain = new Client({
+      lookup: new RegistryCache(open),
+      transport: new MicroTransport(),
+      selector: createSelector(),
+      local: false,
+    })
+    closers.push(() => plain.close())
+    await assert.rejects(plain.call('grpc-greeter', 'Greeter.Who', {}, { retries: 0, timeout: 3000 }))
+    assert.ok(service.address)
+  })
+
+  test("a TLS service's spans reach the TLS platform (over its TLS, with its token)", async () => {
+    const token = await login('caller', callerSecret)
+    const client = tlsClient(
+      new TlsCredentials(
+        await issuedMaterial(tlsClient(new TlsCredentials({ ca: [platform.certificates.ca.root] })), token),
+      ),
+    )
+    await client.call('greeter', 'Greeter.Who', {}, { retries: 0 })
+    // The exporter sends a batch a second after its first span at the latest.
+    const deadline = Date.now() + 10_000
+    while (platform.traces.list({ service: 'greeter' }).length === 0) {
+      assert.ok(Date.now() < deadline, "the platform never got greeter's spans")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const [summary] = platform.traces.list({ service: 'greeter' })
+    assert.equal(summary?.rootName, 'Greeter.Who')
   })
 
   test('a service gets a certificate for its own account only', async () => {

@@ -178,7 +178,7 @@ describe('services export their spans by default', () => {
     assert.equal(trace?.summary.status, 'error')
   })
 
-  test('MICRO_PLATFORM: spans go to the platform service (Traces.Export) over its HTTP side', async () => {
+  test('MICRO_PLATFORM: spans go to the platform service (Traces.Export) over the platform client', async () => {
     const store = new MemoryTraceStore()
     // The real platform service (every block, so MICRO_PLATFORM can move them all there) with Traces.
     const platform = await startTestPlatform({

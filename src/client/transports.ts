@@ -26,8 +26,8 @@ export interface ClientTlsSlot {
  * The transports a client reaches nodes with. A node says which one it speaks in its
  * registry metadata (`transport: nats`); a missing name means the client's own transport.
  * Others are made on first use, from MICRO_TRANSPORT_ADDRESS where they need a server.
- * Micro-protocol nodes are dialled over TLS when the client's TLS says so or the node
- * does (`tls: on`), and must then prove the identity of the service called.
+ * Micro-protocol and gRPC nodes are dialled over TLS when the client's TLS says so or the
+ * node does (`tls: on`), and must then prove the identity of the service called.
  */
 export class TransportSet {
   readonly #primary: Transport
@@ -61,18 +61,17 @@ export class TransportSet {
       if (name === undefined || name === this.#primary.name) return this.#primary
       return this.#other(name)
     }
-    if (name !== undefined && name !== 'micro') return this.#other(name)
+    const plain = name === undefined || name === 'micro' ? this.#microTransport() : this.#other(name)
+    // NATS brings its own TLS (the connection to the server), so it has no secure view.
+    if (plain.secure === undefined) return plain
     if (tls === undefined) {
       throw serviceUnavailable(
         'micro.client',
         `service ${service ?? node.id} serves over TLS: give this process the CA that issued its certificate (MICRO_TLS_CA) or run it with MICRO_TLS=on`,
       )
     }
-    if (!tls.required && node.metadata.tls === undefined) return this.#microTransport()
-    return this.#microTransport().secure(
-      tls.credentials,
-      expectedIdentity(namespace ?? 'micro', service ?? ''),
-    )
+    if (!tls.required && node.metadata.tls === undefined) return plain
+    return plain.secure(tls.credentials, expectedIdentity(namespace ?? 'micro', service ?? ''))
   }
 
   /** Close every transport made here, and the primary one. */

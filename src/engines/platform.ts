@@ -25,7 +25,10 @@ export function platformAddress(given: string | undefined, env: NodeJS.ProcessEn
 }
 
 /** Options of a call through {@link PlatformLink}. */
-export type PlatformCallOptions = Pick<CallOptions, 'timeout' | 'signal' | 'retries'>
+export type PlatformCallOptions = Pick<CallOptions, 'timeout' | 'signal' | 'retries'> & {
+  /** Metadata to send besides the identity's token (which a caller cannot replace). */
+  metadata?: Record<string, string>
+}
 
 /** One client and who uses it. */
 interface Entry {
@@ -59,8 +62,7 @@ export class PlatformLink {
   /**
    * The token this process's calls to the platform carry (its identity: MICRO_AUTH_ID and
    * MICRO_AUTH_SECRET, logged in once and refreshed before expiry, shared by every user of
-   * the link); undefined without an identity. For requests the link does not make itself
-   * (trace export over HTTP).
+   * the link); undefined without an identity.
    */
   token(): Promise<string | undefined> {
     const identity = this.#entry.identity
@@ -74,7 +76,11 @@ export class PlatformLink {
     if (this.#released) return Promise.reject(released())
     const { client, address, identity } = this.#entry
     const send = (token: string | undefined) =>
-      client.call<T>(PLATFORM_SERVICE, endpoint, request, { ...options, address, metadata: bearer(token) })
+      client.call<T>(PLATFORM_SERVICE, endpoint, request, {
+        ...options,
+        address,
+        metadata: { ...options.metadata, ...bearer(token) },
+      })
     if (identity === undefined || TOKEN_ENDPOINTS.has(endpoint)) return send(undefined)
     const token = identity.current()
     return token !== undefined ? send(token) : identity.token().then(send)

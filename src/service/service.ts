@@ -404,9 +404,9 @@ export class Service extends WithHooks implements AsyncDisposable {
     const { ServiceTls } = await import('../auth/tls/service-tls.js')
     const settings = slots.settings
     let serving = settings.serve && this.#listen
-    if (serving && this.#transport.name !== 'micro') {
+    if (serving && this.#transport.secure === undefined) {
       this.logger.warn(
-        `TLS on the service port needs the micro transport; ${this.#transport.name} serves without it (NATS: use the NATS server's TLS)`,
+        `TLS on the service port needs the micro or grpc transport; ${this.#transport.name} serves without it (NATS: use the NATS server's TLS)`,
       )
       serving = false
     }

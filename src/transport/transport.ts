@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { MicroError } from '../errors/errors.js'
 import type { Headers } from './frame.js'
 import type { ServerLimits } from './limits.js'
+import type { TlsCredentials } from './tls/credentials.js'
 import type { ServerTls } from './tls/server.js'
 
 export type { Headers } from './frame.js'
@@ -140,4 +141,10 @@ export interface Transport {
   stream(address: string, call: OutboundStream): Promise<StreamChannel>
   /** Close pooled connections. */
   close(): Promise<void>
+  /**
+   * This transport over mutual TLS: dial presenting `credentials`, and require the server's
+   * certificate to name `expected` (`micro://<namespace>/<service>`). Absent on transports
+   * that bring their own TLS (NATS).
+   */
+  secure?(credentials: TlsCredentials, expected: string): Transport
 }

@@ -12,6 +12,8 @@ import { type RunningCertificateAuthority, startCertificateAuthority } from '../
 import { authHandlers } from '../../src/auth/handler-admin.js'
 import { platformAuthWrapper } from '../../src/auth/platform-wrapper.js'
 import { Registry as RegistryHandler } from '../../src/platform/services/registry.js'
+import { tracesHandler } from '../../src/platform/traces/handler.js'
+import { MemoryTraceStore } from '../../src/platform/traces/memory-store.js'
 import { MemoryRegistry } from '../../src/registry/memory.js'
 import { createService, type Service } from '../../src/service/service.js'
 import { MemoryStore } from '../../src/store/memory.js'
@@ -24,6 +26,8 @@ export interface TlsPlatform {
   address: string
   /** The platform's own registry engine (what Registry.* serves). */
   registry: MemoryRegistry
+  /** What Traces.Export fills: the spans services export to the platform. */
+  traces: MemoryTraceStore
   /** The CA certificate file: MICRO_TLS_CA of services. */
   caFile: string
   dir: string
@@ -58,6 +62,8 @@ export async function startTlsPlatform(): Promise<TlsPlatform> {
   for (const handler of authHandlers(authority)) service.handle(handler)
   service.handle(certificates.handler)
   service.handle(new RegistryHandler(registry))
+  const traces = new MemoryTraceStore()
+  service.handle(tracesHandler(traces), { name: 'Traces' })
   await service.start()
   const address = service.address as string
   const bootstrap = await authority.bootstrap()
@@ -85,6 +91,7 @@ export async function startTlsPlatform(): Promise<TlsPlatform> {
     service,
     address,
     registry,
+    traces,
     caFile,
     dir,
     logs,

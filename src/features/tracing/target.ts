@@ -5,8 +5,8 @@ export interface ExportTarget {
   headers: Record<string, string>
   /**
    * The platform (`host:port`, from MICRO_PLATFORM) this target is the `Traces.Export` of:
-   * the spans then go with the service's own platform token (MICRO_AUTH_ID/MICRO_AUTH_SECRET),
-   * which is never sent to any other endpoint.
+   * the spans then go over the platform client with the service's own platform token
+   * (MICRO_AUTH_ID/MICRO_AUTH_SECRET), which is never sent to any other endpoint.
    */
   platform?: string
 }
@@ -17,9 +17,9 @@ export interface ExportTarget {
  * 1. none when OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none;
  * 2. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, as it is;
  * 3. OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`;
- * 4. MICRO_PLATFORM (`host:port` of a platform): its `Traces.Export` endpoint over HTTP,
- *    `http://host:port/Traces/Export`, which takes the same body; with the service's
- *    platform token when it has credentials (a platform that enforces auth wants one).
+ * 4. MICRO_PLATFORM (`host:port` of a platform): its `Traces.Export` endpoint, which takes
+ *    the same body (the URL `http://host:port/Traces/Export` names it in log lines; the
+ *    spans go over the platform client, TLS and the service's token included).
  *
  * Headers come from OTEL_EXPORTER_OTLP_TRACES_HEADERS or OTEL_EXPORTER_OTLP_HEADERS
  * (`key=value,key2=value2`, values URL-encoded).

@@ -1,3 +1,5 @@
+import type { TlsCredentials } from '../tls/credentials.js'
+import { SecureViews } from '../tls/secure-views.js'
 import type {
   Dispatcher,
   Listener,
@@ -20,9 +22,15 @@ export class LazyGrpcTransport implements Transport {
   readonly #options: GrpcTransportOptions
   #impl: Transport | undefined
   #loading: Promise<Transport> | undefined
+  readonly #secureViews = new SecureViews((secure) => new LazyGrpcTransport({ ...this.#options, secure }))
 
   constructor(options: GrpcTransportOptions = {}) {
     this.#options = options
+  }
+
+  /** This transport over mutual TLS to servers whose certificate names `expected` (loaded on first use too). */
+  secure(credentials: TlsCredentials, expected: string): Transport {
+    return this.#secureViews.get(credentials, expected)
   }
 
   listen(address: string, dispatcher: Dispatcher, options?: ListenOptions): Promise<Listener> {
@@ -39,7 +47,7 @@ export class LazyGrpcTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await this.#impl?.close()
+    await Promise.all([this.#impl?.close(), this.#secureViews.close()])
   }
 
   #load(): Promise<Transport> {

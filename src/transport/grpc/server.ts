@@ -1,6 +1,16 @@
-import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2'
+import type {
+  Http2SecureServer,
+  Http2Server,
+  IncomingHttpHeaders,
+  ServerHttp2Session,
+  ServerHttp2Stream,
+} from 'node:http2'
+import type { TLSSocket } from 'node:tls'
 import { newError, notFound } from '../../errors/errors.js'
 import { formatAddress, parseAddress } from '../address.js'
+import { contextOptions } from '../tls/credentials.js'
+import { attachPeer, type PeerIdentity, peerIdentityOf } from '../tls/peer.js'
+import type { ServerTls } from '../tls/server.js'
 import type { Dispatcher, Listener } from '../transport.js'
 import { type MessageError, MessageReader } from './messages.js'
 import {
@@ -22,6 +32,8 @@ export interface GrpcServerLimits {
   maxHeaderListSize: number
   /** Close a connection with no call open after this long idle, ms. Default 5 minutes. */
   idleTimeout: number
+  /** With TLS, a handshake must be done within this, ms. Default 10 s (the service port's header timeout). */
+  handshakeTimeout: number
 }
 
 /** The gRPC server's default limits (streams, message size, timeouts). */
@@ -30,42 +42,65 @@ export const DEFAULT_GRPC_LIMITS: GrpcServerLimits = {
   maxConcurrentStreams: 1000,
   maxHeaderListSize: 16 * 1024,
   idleTimeout: 300_000,
+  handshakeTimeout: 10_000,
 }
 
 const SERVER_ID = 'micro.server'
 
 /**
  * A gRPC port: HTTP/2 without TLS (h2c, prior knowledge, as gRPC clients speak it on
- * `insecure` channels). Each call's path names the endpoint (`/pkg.Greeter/SayHello` is
+ * `insecure` channels), or, given TLS, HTTP/2 over TLS only (h2 by ALPN) with the client
+ * certificates the TLS asks for; a verified client certificate rides on each call's
+ * metadata as the micro port's does (`peerOf`). Each call's path names the endpoint (`/pkg.Greeter/SayHello` is
  * `Greeter.SayHello`); the content subtype picks the codec (`application/grpc` and
  * `+proto` protobuf, `+json`, `+msgpack`). Unknown methods are UNIMPLEMENTED, as gRPC
  * clients expect.
  */
 export class GrpcListener implements Listener {
   readonly address: string
-  readonly #server: Http2Server
+  readonly #server: Http2Server | Http2SecureServer
   readonly #sessions = new Set<ServerHttp2Session>()
+  #stopUpdates: (() => void) | undefined
   #drained: Promise<void> | undefined
 
-  private constructor(address: string, server: Http2Server) {
+  private constructor(address: string, server: Http2Server | Http2SecureServer) {
     this.address = address
     this.#server = server
   }
 
-  /** Bind `address` (`host:port`, port 0 for any) and serve gRPC calls to `dispatcher`. */
+  /** Bind `address` (`host:port`, port 0 for any) and serve gRPC calls to `dispatcher`, over TLS when `tls` is given. */
   static async listen(
     address: string,
     dispatcher: Dispatcher,
     limits: Partial<GrpcServerLimits> = {},
+    tls?: ServerTls,
   ): Promise<GrpcListener> {
-    const l = { ...DEFAULT_GRPC_LIMITS, ...limits }
+    const l = { ...DEFAULT_GRPC_LIMITS, ...withoutUndefined(limits) }
     const { host, port } = parseAddress(address)
     // node:http2 is loaded only by services that serve or call gRPC.
-    const { createServer } = await import('node:http2')
-    const server = createServer({
+    const http2 = await import('node:http2')
+    const common = {
       settings: { maxConcurrentStreams: l.maxConcurrentStreams, maxHeaderListSize: l.maxHeaderListSize },
       maxSessionMemory: 32,
-    })
+    }
+    let server: Http2Server | Http2SecureServer
+    if (tls) {
+      // A server with no certificate cannot answer a handshake: fail here, not per connection.
+      void tls.credentials.serverContext
+      server = http2.createSecureServer({
+        ...common,
+        ...contextOptions(tls.credentials.material),
+        requestCert: true,
+        rejectUnauthorized: tls.clientAuth === 'require',
+        handshakeTimeout: l.handshakeTimeout,
+        allowHTTP1: false,
+      })
+      server.on('tlsClientError', () => {
+        // a failed handshake (garbage, plain h2c, a bad or missing certificate): node closes it
+      })
+    } else {
+      server = http2.createServer(common)
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen({ host, port }, () => {
@@ -78,8 +113,19 @@ export class GrpcListener implements Listener {
       formatAddress(host, typeof bound === 'object' && bound ? bound.port : port),
       server,
     )
-    server.on('session', (session) => listener.#track(session, l.idleTimeout))
-    server.on('stream', (stream, headers) => serveStream(stream, headers, dispatcher, l.maxMessageSize))
+    if (tls) {
+      const secure = server as Http2SecureServer
+      listener.#stopUpdates = tls.credentials.onUpdate((current) =>
+        secure.setSecureContext(contextOptions(current.material)),
+      )
+    }
+    server.on('session', (session: ServerHttp2Session) => {
+      if (tls && !verifyPeer(session)) return
+      listener.#track(session, l.idleTimeout)
+    })
+    server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+      serveStream(stream, headers, dispatcher, l.maxMessageSize),
+    )
     server.on('error', () => {
       // listen errors were handled above; later server errors belong to a session
     })
@@ -88,6 +134,7 @@ export class GrpcListener implements Listener {
 
   drain(): Promise<void> {
     if (this.#drained) return this.#drained
+    this.#stopUpdates?.()
     this.#server.close()
     this.#drained = Promise.all(
       [...this.#sessions].map(
@@ -176,6 +223,8 @@ function serveStream(
     return
   }
   const metadata = metadataFromHeaders(headers, contentType)
+  const peer = stream.session ? sessionPeers.get(stream.session) : undefined
+  if (peer !== undefined) attachPeer(metadata, peer)
   const timeout = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined)
   const remote = remoteOf(stream)
   if (streaming === true) {
@@ -192,6 +241,33 @@ function serveStream(
 }
 
 const EMPTY = new Uint8Array(0)
+
+/** The verified client certificate of each TLS connection. */
+const sessionPeers = new WeakMap<object, PeerIdentity>()
+
+/**
+ * Remember the verified client certificate of a TLS connection; false (and the
+ * connection closed) when one was shown that did not verify (`request` mode lets the
+ * handshake finish): a bad certificate is refused, never taken as no certificate.
+ */
+function verifyPeer(session: ServerHttp2Session): boolean {
+  const socket = session.socket as TLSSocket
+  const certificate = socket.getPeerCertificate?.()
+  const presented =
+    certificate !== null && typeof certificate === 'object' && Object.keys(certificate).length > 0
+  if (!presented) return true
+  if (!socket.authorized) {
+    session.destroy()
+    return false
+  }
+  const peer = peerIdentityOf(certificate)
+  if (peer !== undefined) sessionPeers.set(session, peer)
+  return true
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
 
 /** Read the one request message of a unary call, then hand it on; anything else is refused. */
 function readUnary(

@@ -1,6 +1,7 @@
 import type { ClientHttp2Session } from 'node:http2'
 import { connect as tcpConnect } from 'node:net'
 import { parseAddress } from '../address.js'
+import { dialTls, type SecureDial } from '../tls/client.js'
 import { unsentError } from '../transport-errors.js'
 
 type Http2 = typeof import('node:http2')
@@ -44,6 +45,8 @@ export class GrpcSession {
 export interface GrpcSessionOptions {
   /** Close connections with no call for this long, ms. Default 60 000. */
   idleTtl: number
+  /** Dial over mutual TLS (ALPN h2) and check the server's identity; absent: h2c. */
+  secure?: SecureDial
 }
 
 /**
@@ -67,11 +70,13 @@ export class GrpcSessions {
     let session: ClientHttp2Session
     try {
       const { host, port } = parseAddress(address)
-      session = h2.connect(`http://${address}`, {
+      const secure = this.#options.secure
+      session = h2.connect(`${secure ? 'https' : 'http'}://${address}`, {
         settings: { enablePush: false },
         maxSessionMemory: 32,
-        // Small request/reply frames must not wait for Nagle.
-        createConnection: () => tcpConnect({ host, port, noDelay: true }),
+        // Small request/reply frames must not wait for Nagle (dialTls sets no-delay too).
+        createConnection: () =>
+          secure ? dialTls(host, port, secure, ['h2']) : tcpConnect({ host, port, noDelay: true }),
       })
     } catch (error) {
       throw unsentError(`cannot connect to ${address}: ${(error as Error).message}`, error)

@@ -1,3 +1,6 @@
+import type { SecureDial } from '../tls/client.js'
+import type { TlsCredentials } from '../tls/credentials.js'
+import { SecureViews } from '../tls/secure-views.js'
 import type {
   Dispatcher,
   Listener,
@@ -17,6 +20,8 @@ import { GrpcSessions, loadHttp2 } from './sessions.js'
 export interface GrpcTransportOptions extends Partial<GrpcServerLimits> {
   /** Close client connections unused this long, ms. Default 60 000. */
   idleTtl?: number
+  /** Call over mutual TLS with these credentials, to servers proving this identity (see `secure`). */
+  secure?: SecureDial
 }
 
 /**
@@ -32,19 +37,32 @@ export class GrpcTransport implements Transport {
   readonly #options: GrpcTransportOptions
   readonly #sessions: GrpcSessions
   readonly #maxMessageSize: number
+  readonly #secureViews = new SecureViews((secure) => new GrpcTransport({ ...this.#options, secure }))
 
   constructor(options: GrpcTransportOptions = {}) {
     this.#options = options
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_GRPC_LIMITS.maxMessageSize
-    this.#sessions = new GrpcSessions({ idleTtl: options.idleTtl ?? 60_000 })
+    this.#sessions = new GrpcSessions({ idleTtl: options.idleTtl ?? 60_000, secure: options.secure })
   }
 
+  /** Serve gRPC on `address`; with `options.tls`, over TLS only (h2 by ALPN), client certificates as it says. */
   listen(address: string, dispatcher: Dispatcher, options: ListenOptions = {}): Promise<Listener> {
-    const { idleTtl: _, ...limits } = this.#options
-    return GrpcListener.listen(address, dispatcher, {
-      ...limits,
-      maxMessageSize: this.#options.maxMessageSize ?? options.maxFrameSize ?? this.#maxMessageSize,
-    })
+    const { idleTtl: _, secure: __, ...limits } = this.#options
+    return GrpcListener.listen(
+      address,
+      dispatcher,
+      {
+        ...limits,
+        maxMessageSize: this.#options.maxMessageSize ?? options.maxFrameSize ?? this.#maxMessageSize,
+        handshakeTimeout: options.limits?.headerTimeout,
+      },
+      options.tls,
+    )
+  }
+
+  /** This transport over mutual TLS to servers whose certificate names `expected`; one per credentials and identity. */
+  secure(credentials: TlsCredentials, expected: string): GrpcTransport {
+    return this.#secureViews.get(credentials, expected)
   }
 
   async call(address: string, call: OutboundCall): Promise<Reply> {
@@ -74,5 +92,6 @@ export class GrpcTransport implements Transport {
 
   async close(): Promise<void> {
     this.#sessions.close()
+    await this.#secureViews.close()
   }
 }

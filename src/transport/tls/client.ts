@@ -22,11 +22,15 @@ export function checkServerIdentity(expected: string, certificate: PeerCertifica
   return new Error(`the server is not ${expected}: its certificate names ${shown}`)
 }
 
-/** Dial `host:port` over TLS, presenting the current certificate (if any) and checking the server's identity. */
-export function dialTls(host: string, port: number, dial: SecureDial): TLSSocket {
+/**
+ * Dial `host:port` over TLS, presenting the current certificate (if any) and checking the
+ * server's identity; `alpn` names the protocols offered (`h2` for gRPC).
+ */
+export function dialTls(host: string, port: number, dial: SecureDial, alpn?: string[]): TLSSocket {
   const socket = connect({
     host,
     port,
+    ...(alpn ? { ALPNProtocols: alpn } : {}),
     secureContext: dial.credentials.clientContext,
     rejectUnauthorized: true,
     checkServerIdentity: (_host, certificate) => checkServerIdentity(dial.expected, certificate),

@@ -1,3 +1,4 @@
+import { MicroError } from '../../../errors/errors.js'
 import type { Logger } from '../../../logger/logger.js'
 import type { ExportTarget } from '../target.js'
 import { exportRequest, type OtlpOrigin, type OtlpSpan } from './otlp-json.js'
@@ -13,6 +14,12 @@ export interface BatchExporterOptions {
    * A header the target names itself wins.
    */
   token?: () => Promise<string | undefined>
+  /**
+   * Deliver a request body another way than an HTTP POST to `target.url` (to a platform:
+   * its `Traces.Export` over the platform's own client, TLS and token included); rejects
+   * with a MicroError, whose 401 or 403 is a refusal.
+   */
+  deliver?: (body: unknown, timeout: number) => Promise<unknown>
   /** Spans waiting at most; past it new spans are dropped (and counted). Default 2048. */
   maxQueue?: number
   /** Spans per request at most; a full batch is sent at once. Default 512. */
@@ -32,11 +39,14 @@ export interface BatchExporterOptions {
  * not heal by itself, and a warning a minute would only repeat it.
  */
 export class BatchExporter {
-  readonly #options: Required<Omit<BatchExporterOptions, 'logger' | 'target' | 'origin' | 'token'>>
+  readonly #options: Required<
+    Omit<BatchExporterOptions, 'logger' | 'target' | 'origin' | 'token' | 'deliver'>
+  >
   readonly #target: ExportTarget
   readonly #origin: OtlpOrigin
   readonly #logger: Logger
   readonly #token: (() => Promise<string | undefined>) | undefined
+  readonly #deliver: BatchExporterOptions['deliver']
   #queue: OtlpSpan[] = []
   #timer: NodeJS.Timeout | undefined
   #sending: Promise<void> | undefined
@@ -53,6 +63,7 @@ export class BatchExporter {
     this.#origin = options.origin
     this.#logger = options.logger
     this.#token = options.token
+    this.#deliver = options.deliver
     this.#options = {
       maxQueue: options.maxQueue ?? 2048,
       maxBatch: options.maxBatch ?? 512,
@@ -109,21 +120,14 @@ export class BatchExporter {
 
   async #send(batch: OtlpSpan[]): Promise<void> {
     try {
-      const bearer = await this.#bearer()
-      const response = await fetch(this.#target.url, {
-        method: 'POST',
-        headers: { ...bearer, ...this.#target.headers, 'content-type': 'application/json' },
-        body: JSON.stringify(exportRequest(this.#origin, batch)),
-        signal: AbortSignal.timeout(this.#options.timeout),
-      })
-      // Drain the reply so the connection can be reused.
-      await response.arrayBuffer().catch(() => undefined)
-      if (response.status === 401 || response.status === 403) {
+      const body = exportRequest(this.#origin, batch)
+      const { status, sentToken } = this.#deliver ? await this.#delivered(body) : await this.#posted(body)
+      if (status === 401 || status === 403) {
         this.dropped += batch.length
-        this.#warnRefused(response.status, batch.length, bearer.authorization !== undefined)
+        this.#warnRefused(status, batch.length, sentToken)
         return
       }
-      if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`)
       this.exported += batch.length
     } catch (error) {
       this.dropped += batch.length
@@ -134,6 +138,33 @@ export class BatchExporter {
         const reason = ((error as Error).message ?? String(error)).split(this.#target.url).join(url)
         this.#logger.warn(`trace export to ${url} failed: ${reason}`, { spans: batch.length })
       }
+    }
+  }
+
+  /** POST the body to the target URL; its HTTP status. */
+  async #posted(body: unknown): Promise<{ status: number; sentToken: boolean }> {
+    const bearer = await this.#bearer()
+    const response = await fetch(this.#target.url, {
+      method: 'POST',
+      headers: { ...bearer, ...this.#target.headers, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.#options.timeout),
+    })
+    // Drain the reply so the connection can be reused.
+    await response.arrayBuffer().catch(() => undefined)
+    return { status: response.status, sentToken: bearer.authorization !== undefined }
+  }
+
+  /** Hand the body to `deliver`; a refusal's code as the status, other failures thrown. */
+  async #delivered(body: unknown): Promise<{ status: number; sentToken: boolean }> {
+    try {
+      await this.#deliver?.(body, this.#options.timeout)
+      return { status: 200, sentToken: true }
+    } catch (error) {
+      const { code } = MicroError.from(error)
+      if (code !== 401 && code !== 403) throw error
+      const sentToken = (await this.#token?.().catch(() => undefined)) !== undefined
+      return { status: code, sentToken }
     }
   }
 

@@ -18,9 +18,10 @@ export interface StartedExport {
  * Record this service's spans and export them to `target` as OTLP/JSON. The resource
  * names the service (`service.name`, `service.version`, `service.namespace`), so spans
  * from many services in one process stay apart. To a platform's `Traces.Export`
- * (`target.platform`) they go with the service's platform token (the identity its
- * `service` engines use, refreshed as it refreshes) and its namespace, whose rules the
- * platform checks them against: a service account of the namespace may export.
+ * (`target.platform`) they go over the platform client the `service` engines share (the
+ * micro protocol, over TLS when the process has TLS), with the service's platform token
+ * (refreshed as it refreshes) and its namespace, whose rules the platform checks them
+ * against: a service account of the namespace may export.
  */
 export function startExport(
   api: typeof Otel,
@@ -29,11 +30,15 @@ export function startExport(
   logger: Logger,
 ): StartedExport {
   const link = target.platform === undefined ? undefined : acquirePlatform(target.platform)
+  // The namespace names whose rules the platform checks the export against.
+  const metadata = { 'micro-namespace': service.namespace }
   const exporter = new BatchExporter({
-    target: link
-      ? { ...target, headers: { 'micro-namespace': service.namespace, ...target.headers } }
-      : target,
+    target,
     token: link ? () => link.token() : undefined,
+    // Over the platform's own client: its TLS (a TLS platform speaks nothing else) and token.
+    deliver: link
+      ? (body, timeout) => link.call('Traces.Export', body, { timeout, retries: 0, metadata })
+      : undefined,
     logger,
     origin: {
       resource: {
