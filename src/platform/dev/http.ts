@@ -19,6 +19,14 @@ export interface DevHttpContext {
   services(): DevServiceStatus[]
   /** Every event from now on; returns the unsubscribe function. */
   subscribe(listener: (event: DevEvent) => void): () => void
+  /**
+   * Restart a service with the dev loop's safe swap (rebuilt, checked, the new process
+   * ready before the old one stops); a stopped one starts again. Resolves once it is
+   * done; rejects for a name the dev loop does not run.
+   */
+  restart(name: string): Promise<void>
+  /** Stop a service's process (it stays listed as `stopped` until restarted); rejects for an unknown name. */
+  stop(name: string): Promise<void>
 }
 
 /** The HTTP side the dev loop serves: the gateway and the dashboard, mounted by the caller. */

@@ -1,4 +1,5 @@
 import { dirname, sep } from 'node:path'
+import { notFound, serviceUnavailable } from '../../errors/errors.js'
 import { commandFor, defaultMicroCli } from '../runtime/command.js'
 import type { Command } from '../runtime/instance.js'
 import type { ResolvedSource } from '../runtime/source.js'
@@ -113,6 +114,30 @@ export class DevLoop {
     if (this.#options.watch !== false) await this.#watch()
   }
 
+  /**
+   * Restart one service (the dashboard's button): a safe swap onto its code as it is now,
+   * or a new start when it was stopped. Rejects for a name this dev loop does not run.
+   */
+  async restartService(name: string): Promise<void> {
+    const service = this.#named(name)
+    if (this.#stopping) throw serviceUnavailable('micro.run', 'micro run is stopping')
+    await service.restart()
+  }
+
+  /** Stop one service's process; it stays listed as `stopped` (a restart starts it again). */
+  async stopService(name: string): Promise<void> {
+    const service = this.#named(name)
+    this.#printer.note(name, 'stopping (asked for)')
+    await service.stop()
+    this.#printer.note(name, 'stopped')
+  }
+
+  #named(name: string): DevService {
+    const service = this.#services.find((s) => s.name === name)
+    if (!service) throw notFound('micro.run', `micro run runs no service ${name}`)
+    return service
+  }
+
   /** Drain: stop the watcher, every service (dependents first), then the gateway. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
@@ -154,6 +179,8 @@ export class DevLoop {
       ...(this.#options.registryAddress ? { registryAddress: this.#options.registryAddress } : {}),
       services: () => this.status(),
       subscribe: (listener) => this.subscribe(listener),
+      restart: (name) => this.restartService(name),
+      stop: (name) => this.stopService(name),
     }
     const mounted = Promise.resolve((this.#options.mountHttp ?? statusMount)(context))
     bound.mount(mounted)

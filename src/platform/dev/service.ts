@@ -168,10 +168,32 @@ export class DevService {
         ? { serving: this.#output.serving.get(this.#readyPid) }
         : {}),
       ...(instance?.pid ? { pid: instance.pid } : {}),
+      ...(instance?.startedAt ? { startedAt: Date.parse(instance.startedAt) } : {}),
       restarts: this.#restartsBefore + (supervised?.restarts ?? 0),
       reloads: this.#reloads,
+      ...(instance?.state === 'crash-loop' ? { crashLoop: true } : {}),
+      ...(instance?.lastExit ? { lastExitCode: instance.lastExit.code } : {}),
       ...(this.#failures.current ? { error: this.#failures.current } : {}),
     }
+  }
+
+  /**
+   * Restart on request (the dashboard's button): the code as it is now, with the same
+   * safe swap as a reload (the old process serves until the new one is ready; a failure
+   * leaves it serving). A stopped service starts again. Resolves once it is done.
+   */
+  async restart(): Promise<void> {
+    if (this.#state === 'stopping') throw new Error(`${this.name} is stopping`)
+    if (this.#state === 'stopped') {
+      this.#options.printer.note(this.name, 'starting (asked for)')
+      this.#source = await resolveSource(this.spec.config ?? this.spec.source)
+      // Its dependencies were ready once; it does not wait for them again.
+      this.#gate = undefined
+      this.#restartsBefore += this.#supervisor?.status().restarts ?? 0
+      await this.start()
+      return
+    }
+    await this.reload([])
   }
 
   /** Stop its process gracefully (SIGTERM, SIGKILL after the stop timeout). */
@@ -180,6 +202,7 @@ export class DevService {
     this.#state = 'stopping'
     await this.#supervisor?.stop()
     this.#state = 'stopped'
+    this.#readyPid = undefined
     await this.#checker.prune()
   }
 
@@ -196,7 +219,10 @@ export class DevService {
     const startedAt = Date.now()
     const shown = files.map((f) => relative(this.#options.cwd, f) || f).slice(0, 3)
     const more = files.length > 3 ? ` and ${files.length - 3} more` : ''
-    this.#options.printer.note(this.name, `${shown.join(', ')}${more} changed: reloading`)
+    this.#options.printer.note(
+      this.name,
+      files.length > 0 ? `${shown.join(', ')}${more} changed: reloading` : 'restarting (asked for)',
+    )
     this.#source = await resolveSource(this.spec.config ?? this.spec.source)
     const built = await this.#build()
     if (!built || this.#stopped) return

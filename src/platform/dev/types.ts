@@ -38,8 +38,14 @@ export interface DevServiceStatus {
   /** What it said when it became ready: `rpc on 127.0.0.1:41203, http on http://...`. */
   serving?: string
   pid?: number
+  /** When its current process started, ms since the epoch. */
+  startedAt?: number
   restarts: number
   reloads: number
+  /** Its process crashes again and again soon after starting: the Supervisor backs off. */
+  crashLoop?: boolean
+  /** How its last process ended: the exit code, null for a signal. */
+  lastExitCode?: number | null
   /** The last reload's or start's error, until the next success. */
   error?: string
 }

@@ -11,6 +11,7 @@ import type { QueryOptions, ScopeOptions, Store } from '../../store/store.js'
 import type { ProcessRuntime } from '../runtime/types.js'
 import type { TraceStore } from '../traces/trace-store.js'
 import type { DashboardAuthority } from './dashboard-auth.js'
+import { tracedCalls } from './dashboard-calls.js'
 import { runtimeSource } from './dashboard-runtime.js'
 import { traceSource } from './dashboard-traces.js'
 
@@ -37,9 +38,11 @@ export function serverDashboardSources(parts: ServerDashboardParts): DashboardSo
     stream: (service: string, endpoint: string, options: Parameters<Client['stream']>[2]) =>
       parts.client.stream(service, endpoint, options),
   }
+  const guarded = parts.auth ? parts.auth.guardCalls(client) : client
   const sources: DashboardSources = {
     registry: { listServices: (namespace) => parts.registry.listServices({ namespace }) },
-    client: parts.auth ? parts.auth.guardCalls(client) : client,
+    // The explorer's calls as client spans of micro.dashboard, beside the services' own spans.
+    client: parts.traces ? tracedCalls(guarded, parts.traces) : guarded,
   }
   if (parts.events) sources.events = { events: parts.events, inspector: inspectorOf(parts.events) }
   if (parts.store) {

@@ -7,6 +7,7 @@ import { createSelector } from '../../selector/from-name.js'
 import { storeFromEnv } from '../../store/from-env.js'
 import { MicroTransport } from '../../transport/micro-transport.js'
 import type { DevHttp, DevHttpContext } from '../dev/http.js'
+import { devRuntimeSource } from '../dev/runtime-source.js'
 import { createTraceStore } from '../traces/index.js'
 import { devPlatformHttp } from './mount.js'
 
@@ -33,11 +34,14 @@ export async function devMount(context: DevHttpContext): Promise<DevHttp> {
   const traces = createTraceStore({}, env)
   const store = storeFromEnv(env)
   const events = eventsFromEnv(env, { namespace: context.namespace })
+  // Captures each service's output from now on (the mount comes before any service starts).
+  const runtime = devRuntimeSource(context)
   const http = devPlatformHttp({
     registry,
     client,
     namespace: context.namespace,
     traces,
+    runtime,
     store,
     events,
     env,
@@ -67,6 +71,7 @@ export async function devMount(context: DevHttpContext): Promise<DevHttp> {
       { label: 'Services', url: `${base}${DEV_SERVICES_PATH}` },
     ],
     async close() {
+      runtime.close()
       await http.close()
       await Promise.allSettled([client.close(), store.close(), events.close(), traces.close()])
       await registry.close()

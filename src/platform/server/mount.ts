@@ -1,5 +1,6 @@
 import type { Client } from '../../client/client.js'
 import { createDashboard } from '../../dashboard/api/dashboard.js'
+import type { RuntimeSource } from '../../dashboard/sources.js'
 import type { Events } from '../../events/events.js'
 import type { Logger } from '../../logger/logger.js'
 import type { Registry } from '../../registry/registry.js'
@@ -7,7 +8,6 @@ import type { Store } from '../../store/store.js'
 import { createGateway } from '../gateway/gateway.js'
 import type { GatewayOptions } from '../gateway/options.js'
 import { createOpenApiHandler } from '../openapi/handler.js'
-import type { ProcessRuntime } from '../runtime/types.js'
 import { createOtlpReceiver } from '../traces/receiver.js'
 import type { TraceStore } from '../traces/trace-store.js'
 import { serverDashboardSources } from './dashboard-sources.js'
@@ -21,8 +21,8 @@ export interface DevHttpParts {
   namespace: string
   /** Spans services export (`OTEL_EXPORTER_OTLP_ENDPOINT=http://<address>`): `/v1/traces` and the trace pages. */
   traces?: TraceStore
-  /** The dev loop's services as a runtime (status, logs), when it offers one. */
-  runtime?: ProcessRuntime
+  /** The dev loop's services as the dashboard's runtime (status, logs, restart, stop). */
+  runtime?: RuntimeSource
   store?: Store
   events?: Events
   /** The variables (MICRO_CONFIG_SECRET_KEY for the config page). */
@@ -51,9 +51,9 @@ export function devPlatformHttp(parts: DevHttpParts): PlatformHttp {
     store: parts.store,
     events: parts.events,
     traces: parts.traces,
-    runtime: parts.runtime,
     env: parts.env ?? process.env,
   })
+  if (parts.runtime) sources.runtime = parts.runtime
   return platformHttp({
     gateway,
     dashboard: createDashboard(sources, { namespace: parts.namespace }),
