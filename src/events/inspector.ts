@@ -8,9 +8,9 @@ import { DEAD_LETTER_KEYS } from './source.js'
 /** A topic as the engine holds it. */
 export interface TopicInfo {
   topic: string
-  /** Events stored (the engine keeps every one: see the README's "Not done"). */
+  /** Events the topic holds now (NATS with `maxAge` drops old ones; the others keep every one). */
   events: number
-  /** The sequence of the last event (0 when none). */
+  /** The sequence of the last event (0 when none). Not a count: NATS numbers per namespace. */
   lastSequence: number
   /** When the last event was stored. */
   lastStored?: Date

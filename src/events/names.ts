@@ -22,6 +22,11 @@ export function checkTopic(topic: unknown, what = 'topic'): string {
   return topic
 }
 
+/** Whether `value` is a well-formed topic (engines skip stream names that are not ones). */
+export function isTopic(value: string): boolean {
+  return value.length <= MAX_TOPIC && TOPIC.test(value)
+}
+
 /** A namespace or group name, or a 400. */
 export function checkName(value: unknown, what: 'namespace' | 'group'): string {
   if (typeof value !== 'string' || value === '')

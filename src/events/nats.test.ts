@@ -5,6 +5,7 @@ import { createLogger } from '../logger/logger.js'
 import { removeNatsStreams } from '../testing/cleanup.js'
 import { testServer } from '../testing/servers.js'
 import { eventsConformance } from './conformance.js'
+import { inspectorConformance } from './conformance-inspector.js'
 import type { Events } from './events.js'
 import { NatsEvents, type NatsEventsOptions } from './nats.js'
 
@@ -25,10 +26,9 @@ function isolatedNats(options: NatsEventsOptions = {}): NatsEvents {
   return events
 }
 
-eventsConformance('nats', () => isolatedNats(), {
-  skip: nats.skip,
-  cleanup: (events) => removeNatsStreams(nats.address ?? '', prefixes.get(events) ?? '-'),
-})
+const cleanup = (events: Events) => removeNatsStreams(nats.address ?? '', prefixes.get(events) ?? '-')
+eventsConformance('nats', () => isolatedNats(), { skip: nats.skip, cleanup })
+inspectorConformance('nats', () => isolatedNats(), { skip: nats.skip, cleanup })
 
 describe('nats events: overlapping pulls', { skip: nats.skip }, () => {
   // JetStream delivers pulled messages under the event's subject, not the request's reply

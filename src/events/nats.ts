@@ -1,8 +1,13 @@
 import type { ConsumerConfig } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
+import type { NamespaceOption } from '../registry/registry.js'
 import { uuid } from '../util/ids.js'
 import { BaseEvents, type EventsOptions } from './base.js'
+import type { EventRecord } from './events.js'
+import { type EventsInspector, type GroupInfo, replayThrough, type TopicInfo } from './inspector.js'
+import { checkName, checkTopic } from './names.js'
 import { readMessage } from './nats-codec.js'
+import { NatsInspect } from './nats-inspect.js'
 import { NatsSource } from './nats-source.js'
 import { NatsStreams, natsError } from './nats-streams.js'
 import type { ConsumePlan, PublishPlan, ReadPlan } from './options.js'
@@ -33,11 +38,13 @@ export interface NatsEventsOptions extends EventsOptions {
  * Event streams on NATS JetStream. Each namespace is a stream; each group a durable pull
  * consumer with explicit acks, `ack_wait` = ackWait, and prompt redelivery on nack.
  * Publishes are deduplicated by event id (`Nats-Msg-Id`), so a retried publish is stored
- * once. Sequences are the stream's: increasing per topic, not contiguous.
+ * once. Sequences are the stream's: increasing per topic, not contiguous. Inspectable
+ * (topics, groups, dead-letter replay) from stream and consumer info (nats-inspect.ts).
  */
-export class NatsEvents extends BaseEvents {
+export class NatsEvents extends BaseEvents implements EventsInspector {
   readonly name = 'nats'
   readonly #streams: NatsStreams
+  readonly #inspect: NatsInspect
   readonly #pullTimeout: number
 
   constructor(options: NatsEventsOptions = {}) {
@@ -52,6 +59,22 @@ export class NatsEvents extends BaseEvents {
       replicas: options.replicas ?? 1,
     })
     this.#pullTimeout = Math.max(1000, options.pullTimeout ?? 5000)
+    this.#inspect = new NatsInspect(this.#streams)
+  }
+
+  async listTopics(options: NamespaceOption = {}): Promise<TopicInfo[]> {
+    this.assertOpen()
+    return this.#inspect.topics(checkName(options.namespace ?? this.namespace, 'namespace'))
+  }
+
+  async listGroups(topic: string, options: NamespaceOption = {}): Promise<GroupInfo[]> {
+    this.assertOpen()
+    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
+    return this.#inspect.groups(namespace, checkTopic(topic))
+  }
+
+  replayDeadLetter(deadTopic: string, sequence: number, options: NamespaceOption = {}): Promise<EventRecord> {
+    return replayThrough(this, deadTopic, sequence, options)
   }
 
   protected append(plan: PublishPlan): Promise<number> {

@@ -1,7 +1,12 @@
 import type { Redis } from 'ioredis'
+import type { NamespaceOption } from '../registry/registry.js'
 import { BaseEvents, type EventsOptions } from './base.js'
+import type { EventRecord } from './events.js'
+import { type EventsInspector, type GroupInfo, replayThrough, type TopicInfo } from './inspector.js'
+import { checkName, checkTopic } from './names.js'
 import type { ConsumePlan, PublishPlan, ReadPlan } from './options.js'
 import type { RawEvent } from './payload.js'
+import { RedisInspect } from './redis-inspect.js'
 import { RedisSource } from './redis-source.js'
 import { RedisStreams, redisError } from './redis-streams.js'
 import type { DeliverySource } from './source.js'
@@ -23,11 +28,13 @@ export interface RedisEventsOptions extends EventsOptions {
  * are `0-<sequence>`; a group is a consumer group; redelivery after ackWait is XAUTOCLAIM,
  * the attempt count is the entry's delivery count, and dead-lettering appends to the
  * dead-letter stream and acks in one script. Each consumer keeps a connection of its own
- * for blocking reads.
+ * for blocking reads. Inspectable (topics, groups, dead-letter replay) from XINFO and
+ * XPENDING (redis-inspect.ts).
  */
-export class RedisEvents extends BaseEvents {
+export class RedisEvents extends BaseEvents implements EventsInspector {
   readonly name = 'redis'
   readonly #streams: RedisStreams
+  readonly #inspect: RedisInspect
   readonly #block: number
 
   constructor(options: RedisEventsOptions = {}) {
@@ -38,6 +45,22 @@ export class RedisEvents extends BaseEvents {
       prefix: options.prefix ?? 'micro:events:',
     })
     this.#block = Math.max(10, options.blockTimeout ?? 1000)
+    this.#inspect = new RedisInspect(this.#streams)
+  }
+
+  async listTopics(options: NamespaceOption = {}): Promise<TopicInfo[]> {
+    this.assertOpen()
+    return this.#inspect.topics(checkName(options.namespace ?? this.namespace, 'namespace'))
+  }
+
+  async listGroups(topic: string, options: NamespaceOption = {}): Promise<GroupInfo[]> {
+    this.assertOpen()
+    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
+    return this.#inspect.groups(namespace, checkTopic(topic))
+  }
+
+  replayDeadLetter(deadTopic: string, sequence: number, options: NamespaceOption = {}): Promise<EventRecord> {
+    return replayThrough(this, deadTopic, sequence, options)
   }
 
   protected append(plan: PublishPlan): Promise<number> {

@@ -14,7 +14,11 @@ function events(ctx: RouteContext): EventsSource {
 
 function inspector(ctx: RouteContext) {
   const found = events(ctx).inspector
-  if (!found) throw serviceUnavailable(DASHBOARD_ID, 'these events cannot be inspected (memory and file can)')
+  if (!found)
+    throw serviceUnavailable(
+      DASHBOARD_ID,
+      'these events cannot be inspected (memory, file, nats and redis can)',
+    )
   return found
 }
 
