@@ -2,12 +2,18 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createLogger } from '../logger/logger.js'
 import { eventsConformance } from './conformance.js'
+import { inspectorConformance } from './conformance-inspector.js'
 import { LazyEvents, lazyEventsFromEnv } from './lazy.js'
 import { MemoryEvents } from './memory.js'
 
 const logger = createLogger({ level: 'error' })
 
 eventsConformance('lazy (memory)', () => new LazyEvents('memory', async () => new MemoryEvents({ logger })))
+// A service's own events are lazy: the dashboard and MCP inspect them through it.
+inspectorConformance(
+  'lazy (memory)',
+  () => new LazyEvents('memory', async () => new MemoryEvents({ logger })),
+)
 
 describe('lazy events', () => {
   test('a consumer asked for before the engine loads gets every event, and stops', async () => {

@@ -1,3 +1,5 @@
+import { newError } from '../errors/errors.js'
+import type { NamespaceOption } from '../registry/registry.js'
 import { LazyValue } from '../util/lazy-value.js'
 import type { EventsOptions } from './base.js'
 import { EVENTS_ENGINES } from './engine-names.js'
@@ -11,6 +13,8 @@ import type {
   ReceivedEvent,
   StoredEvent,
 } from './events.js'
+import { type EventsInspector, type GroupInfo, inspectorOf, type TopicInfo } from './inspector.js'
+import { EVENTS_ERROR_ID } from './names.js'
 
 /**
  * The events `MICRO_EVENTS` names, as `eventsFromEnv` makes them, but with the engine's
@@ -23,8 +27,11 @@ export function lazyEventsFromEnv(env: NodeJS.ProcessEnv = process.env, options:
   return new LazyEvents(engine, async () => (await import('./from-env.js')).eventsFromEnv(env, options))
 }
 
-/** {@link Events} whose implementation is loaded on the first call. */
-export class LazyEvents implements Events {
+/**
+ * {@link Events} whose implementation is loaded on the first call; its inspector is the
+ * loaded engine's (every built-in engine has one).
+ */
+export class LazyEvents implements Events, EventsInspector {
   readonly name: string
   readonly #events: LazyValue<Events>
 
@@ -50,8 +57,35 @@ export class LazyEvents implements Events {
     return (this.#events.now ?? (await this.#events.get())).read<T>(topic, options)
   }
 
+  /** The loaded engine's topics. */
+  async listTopics(options?: NamespaceOption): Promise<TopicInfo[]> {
+    return (await this.#inspector()).listTopics(options)
+  }
+
+  /** The loaded engine's consumer groups of `topic`. */
+  async listGroups(topic: string, options?: NamespaceOption): Promise<GroupInfo[]> {
+    return (await this.#inspector()).listGroups(topic, options)
+  }
+
+  /** Replay a dead letter through the loaded engine. */
+  async replayDeadLetter(
+    deadTopic: string,
+    sequence: number,
+    options?: NamespaceOption,
+  ): Promise<EventRecord> {
+    return (await this.#inspector()).replayDeadLetter(deadTopic, sequence, options)
+  }
+
   close(): Promise<void> {
     return this.#events.close()
+  }
+
+  async #inspector(): Promise<EventsInspector> {
+    const events = this.#events.now ?? (await this.#events.get())
+    const inspector = inspectorOf(events)
+    if (inspector === undefined)
+      throw newError(EVENTS_ERROR_ID, `${events.name} events cannot be inspected`, 501)
+    return inspector
   }
 }
 

@@ -3,6 +3,7 @@ import { createLogger } from '../logger/logger.js'
 import type { PlatformService } from '../platform/services/platform.js'
 import { startTestPlatform } from '../platform/services/test-platform.js'
 import { eventsConformance } from './conformance.js'
+import { inspectorConformance } from './conformance-inspector.js'
 import { ServiceEvents } from './service.js'
 
 const logger = createLogger({ level: 'silent' })
@@ -15,4 +16,5 @@ describe('service events (a platform on memory events)', () => {
   after(() => platform.close())
 
   eventsConformance('service', () => new ServiceEvents({ address: platform.address, logger }))
+  inspectorConformance('service', () => new ServiceEvents({ address: platform.address, logger }))
 })

@@ -1,4 +1,5 @@
 import { acquirePlatform, type PlatformLink, platformAddress } from '../engines/platform.js'
+import type { WireTopicInfo } from '../platform/services/events.js'
 import {
   fromWireEvent,
   fromWireRecord,
@@ -6,8 +7,10 @@ import {
   type WireEventRecord,
 } from '../platform/services/events-wire.js'
 import { encodeBytes } from '../platform/services/wire.js'
+import type { NamespaceOption } from '../registry/registry.js'
 import { BaseEvents, type EventsOptions } from './base.js'
 import type { EventRecord, PublishOptions } from './events.js'
+import type { EventsInspector, GroupInfo, TopicInfo } from './inspector.js'
 import { closedError } from './names.js'
 import { type ConsumePlan, type PublishPlan, planPublish, type ReadPlan } from './options.js'
 import type { RawEvent } from './payload.js'
@@ -28,7 +31,7 @@ export interface ServiceEventsOptions extends EventsOptions {
  * When the platform goes away, consumers back off and join their group again once it is
  * back; publishes fail with a 503 meanwhile.
  */
-export class ServiceEvents extends BaseEvents {
+export class ServiceEvents extends BaseEvents implements EventsInspector {
   readonly name = 'service'
   /** The platform this engine talks to, `host:port`. */
   readonly address: string
@@ -50,6 +53,44 @@ export class ServiceEvents extends BaseEvents {
     const plan = planPublish(topic, payload, options, this.namespace)
     return fromWireRecord(
       await this.#platform().call<WireEventRecord>('Events.Publish', publishRequest(plan)),
+    )
+  }
+
+  /** The namespace's topics, from the platform's engine (`Events.Topics`). */
+  async listTopics(options: NamespaceOption = {}): Promise<TopicInfo[]> {
+    this.assertOpen()
+    const { topics } = await this.#platform().call<{ topics: WireTopicInfo[] }>('Events.Topics', {
+      namespace: options.namespace ?? this.namespace,
+    })
+    return topics.map(({ lastStored, ...topic }) => ({
+      ...topic,
+      ...(lastStored ? { lastStored: new Date(lastStored) } : {}),
+    }))
+  }
+
+  /** The topic's consumer groups, from the platform's engine (`Events.Groups`). */
+  async listGroups(topic: string, options: NamespaceOption = {}): Promise<GroupInfo[]> {
+    this.assertOpen()
+    const { groups } = await this.#platform().call<{ groups: GroupInfo[] }>('Events.Groups', {
+      namespace: options.namespace ?? this.namespace,
+      topic,
+    })
+    return groups
+  }
+
+  /** Replay a dead letter on the platform (`Events.ReplayDeadLetter`). */
+  async replayDeadLetter(
+    deadTopic: string,
+    sequence: number,
+    options: NamespaceOption = {},
+  ): Promise<EventRecord> {
+    this.assertOpen()
+    return fromWireRecord(
+      await this.#platform().call<WireEventRecord>('Events.ReplayDeadLetter', {
+        namespace: options.namespace ?? this.namespace,
+        topic: deadTopic,
+        sequence,
+      }),
     )
   }
 

@@ -32,6 +32,10 @@ const NEEDS: Record<string, Need | ((body: Body) => Need)> = {
   'Events.Publish': 'member',
   'Events.Read': 'member',
   'Events.Consume': 'member',
+  'Events.Topics': 'member',
+  'Events.Groups': 'member',
+  // Publishes again what a consumer gave up on: as a publish, any account of the namespace.
+  'Events.ReplayDeadLetter': 'member',
   // Micro v3's store service needed an admin of the namespace for every call.
   'Store.Read': 'admin',
   'Store.Write': 'admin',

@@ -1,6 +1,8 @@
 import { MicroError, newError } from '../../errors/errors.js'
 import { BaseEvents } from '../../events/base.js'
 import type { EventOffset, Events as EventsEngine } from '../../events/events.js'
+import type { GroupInfo, TopicInfo } from '../../events/inspector.js'
+import { type EventsInspector, inspectorOf } from '../../events/inspector.js'
 import { type ConsumePlan, planConsume } from '../../events/options.js'
 import type { Delivery, DeliverySource } from '../../events/source.js'
 import { DEFAULT_NAMESPACE } from '../../registry/registry.js'
@@ -32,12 +34,16 @@ import {
   streamSignal,
 } from './wire.js'
 
+/** A topic on the wire: its last store time as ISO text. */
+export type WireTopicInfo = Omit<TopicInfo, 'lastStored'> & { lastStored?: string }
+
 /**
  * Durable events as a service: `Events.Publish`, `Events.Read`, and `Events.Consume`, a
  * bidirectional stream that drives one consumer of the server's engine for a consumer loop
  * running in the caller (the `service` events engine): the caller asks for deliveries
  * (`pull`), and settles each one (`ack`, `nack`, `release`, `deadLetter`) on the same
- * stream. Every request names its `namespace` (default `micro`); the engine keeps
+ * stream; `Events.Topics`, `Events.Groups` and `Events.ReplayDeadLetter` inspect the
+ * engine (the dashboard's view of a remote platform). Every request names its `namespace` (default `micro`); the engine keeps
  * namespaces apart.
  */
 export class Events {
@@ -81,6 +87,56 @@ export class Events {
         toWireEvent({ ...event, timestamp: event.timestamp.getTime(), data: event.raw }, true),
       ),
     }
+  }
+
+  /** `{namespace?}` → `{topics}`: every topic of the namespace, dead-letter topics too (the engine's inspector). */
+  async Topics(request: unknown): Promise<{ topics: WireTopicInfo[] }> {
+    const req = fields(request ?? {}, 'Events.Topics')
+    const topics = await this.#inspector('Events.Topics').listTopics({ namespace: namespaceOf(req) })
+    return {
+      topics: topics.map(({ lastStored, ...topic }) => ({
+        ...topic,
+        ...(lastStored ? { lastStored: lastStored.toISOString() } : {}),
+      })),
+    }
+  }
+
+  /** `{namespace?, topic}` → `{groups}`: the topic's consumer groups with position, pending, lag and retrying. */
+  async Groups(request: unknown): Promise<{ groups: GroupInfo[] }> {
+    const req = fields(request, 'Events.Groups')
+    const groups = await this.#inspector('Events.Groups').listGroups(requiredString(req, 'topic'), {
+      namespace: namespaceOf(req),
+    })
+    return { groups }
+  }
+
+  /**
+   * `{namespace?, topic, sequence}` → the record: publish dead letter `sequence` of dead-letter
+   * topic `topic` again on the topic it died on (a 404 when there is none, a 400 when it
+   * is not a dead letter).
+   */
+  async ReplayDeadLetter(request: unknown): Promise<WireEventRecord> {
+    const req = fields(request, 'Events.ReplayDeadLetter')
+    const sequence = optionalNumber(req, 'sequence')
+    if (sequence === undefined) throw invalid('Events.ReplayDeadLetter needs a sequence')
+    const record = await this.#inspector('Events.ReplayDeadLetter').replayDeadLetter(
+      requiredString(req, 'topic'),
+      sequence,
+      { namespace: namespaceOf(req) },
+    )
+    return toWireRecord(record)
+  }
+
+  #inspector(endpoint: string): EventsInspector {
+    const inspector = inspectorOf(this.#events)
+    if (inspector === undefined) {
+      throw newError(
+        PLATFORM_ERROR_ID,
+        `${endpoint}: the server's ${this.#events.name} events engine cannot be inspected`,
+        501,
+      )
+    }
+    return inspector
   }
 
   /**
