@@ -22,16 +22,18 @@ export { REGISTRY_ENGINES, REGISTRY_NAMES } from './engine-names.js'
  * - `service`: the registry of a platform (`micro server`); `address` is its platform port
  *   `host:port` (default: MICRO_PLATFORM of `env`, else `127.0.0.1:8081`).
  *
- * Throws a TypeError naming the known engines for any other name.
+ * `mdns` are options of an mDNS registry (e.g. its timeouts). Throws a TypeError naming the
+ * known engines for any other name.
  */
 export function createRegistry(
   name?: string,
   address?: string,
   env: NodeJS.ProcessEnv = process.env,
+  mdns: MdnsRegistryOptions = {},
 ): Registry {
   switch (REGISTRY_ENGINES.pick(name)) {
     case 'mdns':
-      return new MdnsRegistry(address ? parseMdnsAddress(address) : {})
+      return new MdnsRegistry({ ...mdns, ...(address ? parseMdnsAddress(address) : {}) })
     case 'memory':
       return sharedMemoryRegistry()
     case 'nats':
