@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { runCli } from './support/cli.js'
+import { eachLimit, runCli } from './support/cli.js'
 
 // `micro env` and `micro user` as a user runs them: the built CLI in a child process, its
 // config in a temporary MICRO_CONFIG_DIR.
@@ -21,7 +21,9 @@ function freshConfig() {
   return { dir, file, micro, read: async () => JSON.parse(await readFile(file, 'utf8')) }
 }
 
-describe('micro env', () => {
+// Tests run side by side (each CLI process costs seconds on a loaded machine): each has its
+// own config dir.
+describe('micro env', { concurrency: 3 }, () => {
   test('add, list, set, get and del; the file and its directory are private to the owner', async () => {
     const { dir, file, micro, read } = freshConfig()
     const empty = await micro(['env'])
@@ -104,11 +106,12 @@ describe('micro env', () => {
       [['env', 'frob'], 2, /unknown env command frob/],
       [['env', 'set', 'prod', '--description', 'x'], 2, /--description goes with env add/],
     ]
-    for (const [args, code, pattern] of cases) {
+    // Refusals change nothing, so they can run side by side.
+    await eachLimit(cases, 4, async ([args, code, pattern]) => {
       const run = await micro(args)
       assert.equal(run.code, code, `micro ${args.join(' ')}: ${run.stderr}`)
       assert.match(run.stderr, pattern, `micro ${args.join(' ')}`)
-    }
+    })
     assert.equal(await readFile(file, 'utf8'), before, 'the file is untouched')
   })
 
@@ -116,17 +119,17 @@ describe('micro env', () => {
     const { dir, file, micro } = freshConfig()
     await micro(['env', 'add', 'prod', 'p.example.com'])
     await writeFile(file, '{"environments": {')
-    for (const args of [['env', 'list'], ['user'], ['services']]) {
+    await eachLimit([['env', 'list'], ['user'], ['services']], 3, async (args) => {
       const run = await micro(args)
       assert.equal(run.code, 1, `micro ${args.join(' ')}`)
       assert.ok(run.stderr.includes(join(dir, 'config.json')), run.stderr)
       assert.match(run.stderr, /not valid JSON: fix or delete it/)
-    }
+    })
     assert.equal(await readFile(file, 'utf8'), '{"environments": {')
   })
 })
 
-describe('micro user', () => {
+describe('micro user', { concurrency: 2 }, () => {
   test('user set stores the namespace in the current environment, or for this machine without one', async () => {
     const { micro, read } = freshConfig()
     const shown = await micro(['user'])
@@ -180,17 +183,18 @@ describe('micro user', () => {
 
   test('a bad namespace is refused wherever it comes from', async () => {
     const { file, micro } = freshConfig()
-    for (const [args, env] of [
+    const cases = [
       [['user', 'set', 'b/d'], {}],
       [['user', 'set', ''], {}],
       [['user', 'set', 'a', 'b'], {}],
       [['user', 'frob'], {}],
       [['services', '--namespace', 'b d'], {}],
       [['user'], { MICRO_NAMESPACE: '../x' }],
-    ] as [string[], Record<string, string>][]) {
+    ] as [string[], Record<string, string>][]
+    await eachLimit(cases, 4, async ([args, env]) => {
       const run = await micro(args, env)
       assert.equal(run.code, 2, `micro ${args.join(' ')}: ${run.stderr}`)
-    }
+    })
     await assert.rejects(stat(file), 'nothing was written')
   })
 })
