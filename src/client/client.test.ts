@@ -293,7 +293,46 @@ describe('client', () => {
       outerDeadline: number
     }
     assert.equal(inner.user, 'carol')
-    assert.ok(inner.deadline !== undefined && inner.deadline <= reply.outerDeadline + 5)
+    // In-process (the outer service calls on without a socket): the very same deadline.
+    assert.equal(inner.deadline, reply.outerDeadline)
+  })
+
+  test('in-process, a handler calling on hands its own deadline down exactly, however late the callee starts', async () => {
+    const registry = new MemoryRegistry()
+    let innerDeadline: number | undefined
+    const innerService = await startService(
+      registry,
+      'exact-inner',
+      {
+        Read: async (_req: unknown, ctx: Context) => {
+          innerDeadline = ctx.deadline
+          return {}
+        },
+      },
+      { handlerName: 'Exact' },
+    )
+    // The callee starts late: a wrapper holds the thread before the handler reads its deadline.
+    innerService.wrap((next) => (req, ctx) => {
+      const until = Date.now() + 30
+      while (Date.now() < until) {}
+      return next(req, ctx)
+    })
+    const outer = await startService(
+      registry,
+      'exact-outer',
+      {
+        Go: async (_req: unknown, ctx: Context) => {
+          const deadline = ctx.deadline
+          await outer.client.call('exact-inner', 'Exact.Read', {}, { context: ctx })
+          return { deadline }
+        },
+      },
+      { handlerName: 'Exact' },
+    )
+    const reply = (await remoteClient(registry).call('exact-outer', 'Exact.Go', {}, { timeout: 5000 })) as {
+      deadline: number
+    }
+    assert.equal(innerDeadline, reply.deadline, 'the same instant, not 30 ms later')
   })
 
   test('breaking out of a stream cancels it on the server', async () => {
