@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Broker } from '../src/broker/broker.js'
 import { publish } from '../src/broker/publish.js'
+import { writeCliConfig } from '../src/cli/environments.js'
 import type { Events } from '../src/events/events.js'
 import { createLogger } from '../src/logger/logger.js'
 import { type MicroServer, startServer } from '../src/platform/server/server.js'
@@ -30,7 +31,9 @@ const otherNs = `other-${tag}`
 const root = await mkdtemp(join(tmpdir(), 'micro-cli-platform-'))
 let made = 0
 
-describe('the CLI through a platform', () => {
+// Tests run three at a time (each CLI process costs seconds on a loaded machine): each has
+// its own config dir, topics and keys.
+describe('the CLI through a platform', { concurrency: 3 }, () => {
   let server: MicroServer
   const platform = {} as { address: string; store: Store; events: Events; broker: Broker }
   const services: Service[] = []
@@ -69,19 +72,32 @@ describe('the CLI through a platform', () => {
     await rm(root, { recursive: true, force: true })
   })
 
-  /** A fresh config dir where `prod` is the current environment, pointing at the platform. */
-  async function withEnvironment(namespace?: string) {
+  /** A `micro` runner with its own config dir. */
+  function freshConfig() {
     const dir = join(root, `cfg-${++made}`)
     const micro = (args: string[], env: Record<string, string> = {}, input?: string) =>
       runCli(args, { MICRO_CONFIG_DIR: dir, ...env }, input)
-    ok(await micro(['env', 'add', 'prod', platform.address]))
-    ok(await micro(['env', 'set', 'prod']))
-    if (namespace) ok(await micro(['user', 'set', namespace]))
+    return { dir, micro }
+  }
+
+  /**
+   * A fresh config dir where `prod` is the current environment, pointing at the platform.
+   * Written with the CLI's own writer: each CLI process costs seconds on a loaded machine,
+   * and the first test (and test/cli-env.test.ts) make it with `micro env` commands.
+   */
+  async function withEnvironment(namespace?: string) {
+    const { dir, micro } = freshConfig()
+    const prod =
+      namespace === undefined ? { address: platform.address } : { address: platform.address, namespace }
+    await writeCliConfig({ current: 'prod', environments: { prod } }, { MICRO_CONFIG_DIR: dir })
     return micro
   }
 
   test('the user view: env add, env set, user set, then a dynamic command', async () => {
-    const micro = await withEnvironment(shopNs)
+    const { micro } = freshConfig()
+    ok(await micro(['env', 'add', 'prod', platform.address]))
+    ok(await micro(['env', 'set', 'prod']))
+    ok(await micro(['user', 'set', shopNs]))
     const hello = await micro(['shop', 'hello', '--name=Alice'])
     ok(hello)
     assert.deepEqual(JSON.parse(hello.stdout), { from: 'shop-ns', message: 'Hello Alice' })

@@ -79,6 +79,10 @@ describe('nats broker and plain NATS clients', { skip: nats.skip }, () => {
       await nc.flush()
       const got = await collect(broker, topic)
       await Promise.all(['a', 'b', 'c'].map((b) => broker.publish(topic, { body: bytes(b) })))
+      // The plain publish goes on another connection: NATS orders messages per connection
+      // only, so it is sent once the broker's batch has arrived.
+      await got.waitFor(3)
+      await waitUntil(() => raw.length >= 1)
       const plain = natsHeaders()
       plain.set('x-source', 'plain')
       nc.publish(topic, 'from nats', { headers: plain })

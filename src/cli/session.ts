@@ -69,7 +69,11 @@ export function openSession(options: GlobalOptions, env: NodeJS.ProcessEnv = pro
 }
 
 function openDirectSession(options: GlobalOptions, env: NodeJS.ProcessEnv): Session {
-  const registry = createRegistry(options.registry, options.registryAddress)
+  // A command looks a service up once: over mDNS it waits up to a second for a busy service
+  // to answer before saying it is not there.
+  const registry = createRegistry(options.registry, options.registryAddress, env, {
+    notFoundTimeout: 1000,
+  })
   const lookup = new RegistryCache(registry)
   const client = new Client({
     lookup,

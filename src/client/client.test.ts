@@ -48,6 +48,15 @@ function remoteClient(registry: MemoryRegistry, options: Partial<ClientOptions> 
   return client
 }
 
+/** Wait (bounded, with head-room for a loaded machine) until `check` holds. */
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    assert.ok(Date.now() < end, `timed out waiting: ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 class Greeter {
   calls = 0
   async Hello(req: { name: string }, ctx: Context) {
@@ -241,20 +250,25 @@ describe('client', () => {
     const client = remoteClient(registry)
     const sent = Date.now()
     await client.call('slow', 'Slow.Deadline', {}, { timeout: 2000 })
-    assert.ok(seenDeadline !== undefined && seenDeadline > sent + 1900 && seenDeadline <= sent + 2100)
+    const returned = Date.now()
+    // 2 s from when the server got the call: not before it was sent, not after the reply came.
+    assert.ok(
+      seenDeadline !== undefined && seenDeadline >= sent + 1990 && seenDeadline <= returned + 2000,
+      `deadline ${seenDeadline} for a call sent at ${sent}, answered by ${returned}`,
+    )
     await assert.rejects(
       client.call('slow', 'Slow.Hang', {}, { timeout: 100 }),
       (e: MicroError) => e.code === 408,
     )
-    await new Promise((r) => setTimeout(r, 50))
-    assert.ok(aborted instanceof MicroError, 'the handler saw its signal abort')
+    await until(() => aborted !== undefined, 'the handler saw its signal abort')
+    assert.ok(aborted instanceof MicroError, `aborted with ${aborted}`)
     aborted = undefined
     const controller = new AbortController()
     const pending = client.call('slow', 'Slow.Hang', {}, { signal: controller.signal })
     setTimeout(() => controller.abort(), 30)
     await assert.rejects(pending, (e: MicroError) => e.code === 499)
-    await new Promise((r) => setTimeout(r, 50))
-    assert.ok(aborted instanceof MicroError && aborted.code === 499)
+    await until(() => aborted !== undefined, 'the handler saw the cancel')
+    assert.ok(aborted instanceof MicroError && aborted.code === 499, `aborted with ${aborted}`)
   })
 
   test('a handler calling on with its ctx passes the deadline and metadata down', async () => {
@@ -293,7 +307,46 @@ describe('client', () => {
       outerDeadline: number
     }
     assert.equal(inner.user, 'carol')
-    assert.ok(inner.deadline !== undefined && inner.deadline <= reply.outerDeadline + 5)
+    // In-process (the outer service calls on without a socket): the very same deadline.
+    assert.equal(inner.deadline, reply.outerDeadline)
+  })
+
+  test('in-process, a handler calling on hands its own deadline down exactly, however late the callee starts', async () => {
+    const registry = new MemoryRegistry()
+    let innerDeadline: number | undefined
+    const innerService = await startService(
+      registry,
+      'exact-inner',
+      {
+        Read: async (_req: unknown, ctx: Context) => {
+          innerDeadline = ctx.deadline
+          return {}
+        },
+      },
+      { handlerName: 'Exact' },
+    )
+    // The callee starts late: a wrapper holds the thread before the handler reads its deadline.
+    innerService.wrap((next) => (req, ctx) => {
+      const until = Date.now() + 30
+      while (Date.now() < until) {}
+      return next(req, ctx)
+    })
+    const outer = await startService(
+      registry,
+      'exact-outer',
+      {
+        Go: async (_req: unknown, ctx: Context) => {
+          const deadline = ctx.deadline
+          await outer.client.call('exact-inner', 'Exact.Read', {}, { context: ctx })
+          return { deadline }
+        },
+      },
+      { handlerName: 'Exact' },
+    )
+    const reply = (await remoteClient(registry).call('exact-outer', 'Exact.Go', {}, { timeout: 5000 })) as {
+      deadline: number
+    }
+    assert.equal(innerDeadline, reply.deadline, 'the same instant, not 30 ms later')
   })
 
   test('breaking out of a stream cancels it on the server', async () => {
@@ -324,9 +377,7 @@ describe('client', () => {
       if (i === 2) break
     }
     assert.deepEqual(seen, [0, 1, 2])
-    const deadline = Date.now() + 2000
-    while (!aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-    assert.ok(aborted, 'the server handler saw the cancel')
+    await until(() => aborted, 'the server handler saw the cancel')
   })
 
   test('a retry policy can name which errors to retry', async () => {

@@ -75,11 +75,20 @@ export class InProcessCaller {
         ? outboundHeaders(options, DEFAULT_CONTENT_TYPE, this.#caller)
         : this.#baseMetadata
     let timeoutMs = options.timeout ?? this.#requestTimeout
+    // A handler calling on: the callee's deadline is the caller's own, exactly (a time
+    // left, read now, would move it later by however long the call takes to start).
+    let deadline: number | undefined
     const inherited = options.context?.deadline
-    if (inherited !== undefined) timeoutMs = Math.min(timeoutMs, inherited - Date.now())
+    if (inherited !== undefined) {
+      const left = inherited - Date.now()
+      if (left < timeoutMs) {
+        timeoutMs = left
+        deadline = inherited
+      }
+    }
     const signal = signalOf(options)
     if (signal?.aborted) return Promise.reject(canceled('micro.client', `call to ${endpoint} was canceled`))
-    return server.invoke(entry, request, metadata, timeoutMs, signal)
+    return server.invoke(entry, request, metadata, timeoutMs, signal, deadline)
   }
 
   /** The in-process server of a service (namespace and version from the options), if any. */

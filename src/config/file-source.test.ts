@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import { MicroError } from '../errors/errors.js'
 import { sourceConformance } from './conformance.js'
 import { fileSource } from './file-source.js'
-import { replaceByRename, tempDir } from './test-files.js'
+import { replaceByRename, tempDir, writeInPlace } from './test-files.js'
 
 const FILES = {
   json: [
@@ -31,7 +31,7 @@ for (const [format, [name, first, second]] of Object.entries(FILES)) {
     return {
       source: fileSource(tmp.path(name), { debounce: 20 }),
       expected: { db: { url: 'postgres://a', pool: 5 }, tags: ['x', 'y'] },
-      change: () => writeFile(tmp.path(name), second),
+      change: () => writeInPlace(tmp.path(name), second),
       changed: { db: { url: 'postgres://b', pool: 5 }, tags: ['x', 'y'] },
       cleanup: tmp.cleanup,
     }

@@ -7,7 +7,7 @@ import { loadConfig } from './config.js'
 import { fileSource } from './file-source.js'
 import { MemoryConfigKV } from './memory-kv.js'
 import { storeSource } from './store-source.js'
-import { replaceByRename, tempDir, until } from './test-files.js'
+import { replaceByRename, tempDir, until, writeInPlace } from './test-files.js'
 import type { Value } from './value.js'
 
 // Real files in a temp directory, real fs.watch: a bad save must leave the running config
@@ -57,7 +57,7 @@ describe('hot reload with bad input', () => {
         const tmp = await tempDir()
         const path = tmp.path(c.name)
         const save = (text: string) =>
-          how === 'written in place' ? writeFile(path, text) : replaceByRename(path, text)
+          how === 'written in place' ? writeInPlace(path, text) : replaceByRename(path, text)
         const log = capture()
         try {
           await writeFile(path, c.good('postgres://one'))
@@ -98,11 +98,11 @@ describe('hot reload with bad input', () => {
       await writeFile(path, 'a: 1\n')
       const config = await loadConfig({ sources: [fileSource(path, { debounce: 10 })], logger: log.logger })
       const seen = collect(config.watch('a'))
-      await writeFile(path, 'a: [\n')
+      writeInPlace(path, 'a: [\n')
       await until(() => log.errors().length > 0, 'the first error')
-      await writeFile(path, 'a: [\n')
+      writeInPlace(path, 'a: [\n')
       await replaceByRename(path, 'a: [\n')
-      await writeFile(path, 'a: 2\n')
+      writeInPlace(path, 'a: 2\n')
       await until(() => seen.length > 0, 'the good save')
       assert.equal(config.get('a').int(), 2)
       assert.equal(log.errors().length, 1)
@@ -124,7 +124,7 @@ describe('hot reload with bad input', () => {
       await until(() => log.errors().length > 0, 'the missing file to be logged')
       assert.match(log.errors()[0]?.error ?? '', /not found/)
       assert.equal(config.get('a').int(), 1)
-      await writeFile(path, '{"a":2}')
+      writeInPlace(path, '{"a":2}')
       await until(() => seen.length > 0, 'the new file')
       assert.equal(config.get('a').int(), 2)
       await config.close()
@@ -144,7 +144,7 @@ describe('hot reload with bad input', () => {
       const config = await loadConfig({ sources: [fileSource(path, { optional: true, debounce: 20 })] })
       assert.equal(config.get('a').exists, false)
       const seen = collect(config.watch('a'))
-      await writeFile(path, 'a = "here"\n')
+      writeInPlace(path, 'a = "here"\n')
       await until(() => seen.length > 0, 'the created file')
       assert.equal(config.get('a').string(), 'here')
       await config.close()

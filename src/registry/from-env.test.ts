@@ -49,7 +49,7 @@ test('createRegistry: an unknown name is refused with the valid choices', () => 
   })
 })
 
-test('parseMdnsAddress: group[:port], or a URL naming an interface', () => {
+test('parseMdnsAddress: group[:port], or a URL naming an interface or a query timeout', () => {
   assert.deepEqual(parseMdnsAddress('224.0.0.251:5353'), { ip: '224.0.0.251', port: 5353 })
   assert.deepEqual(parseMdnsAddress('239.1.2.3'), { ip: '239.1.2.3' })
   assert.deepEqual(parseMdnsAddress('mdns://224.0.0.251:5354?interface=192.168.1.10'), {
@@ -57,6 +57,8 @@ test('parseMdnsAddress: group[:port], or a URL naming an interface', () => {
     port: 5354,
     interface: '192.168.1.10',
   })
+  assert.deepEqual(parseMdnsAddress('mdns://?timeout=1000'), { queryTimeout: 1000 })
+  assert.throws(() => parseMdnsAddress('mdns://?timeout=soon'), /timeout must be whole ms/)
   assert.throws(() => parseMdnsAddress('10.0.0.1:5353'), /not an IPv4 multicast group/)
   assert.throws(() => parseMdnsAddress('224.0.0.251:notaport'), /bad mdns registry address/)
   assert.throws(

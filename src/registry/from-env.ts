@@ -22,16 +22,18 @@ export { REGISTRY_ENGINES, REGISTRY_NAMES } from './engine-names.js'
  * - `service`: the registry of a platform (`micro server`); `address` is its platform port
  *   `host:port` (default: MICRO_PLATFORM of `env`, else `127.0.0.1:8081`).
  *
- * Throws a TypeError naming the known engines for any other name.
+ * `mdns` are options of an mDNS registry (e.g. its timeouts). Throws a TypeError naming the
+ * known engines for any other name.
  */
 export function createRegistry(
   name?: string,
   address?: string,
   env: NodeJS.ProcessEnv = process.env,
+  mdns: MdnsRegistryOptions = {},
 ): Registry {
   switch (REGISTRY_ENGINES.pick(name)) {
     case 'mdns':
-      return new MdnsRegistry(address ? parseMdnsAddress(address) : {})
+      return new MdnsRegistry({ ...mdns, ...(address ? parseMdnsAddress(address) : {}) })
     case 'memory':
       return sharedMemoryRegistry()
     case 'nats':
@@ -51,7 +53,10 @@ export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): Registry 
   return createRegistry(name, env.MICRO_REGISTRY_ADDRESS || undefined, env)
 }
 
-/** `ip[:port]` or `mdns://ip[:port][?interface=<IPv4>]` as MdnsRegistry options. */
+/**
+ * `ip[:port]` or `mdns://[ip[:port]][?interface=<IPv4>&timeout=<ms>]` as MdnsRegistry options
+ * (`timeout`: how long lookups gather answers, `queryTimeout`).
+ */
 export function parseMdnsAddress(address: string): MdnsRegistryOptions {
   const text = address.trim()
   let url: URL
@@ -75,6 +80,13 @@ export function parseMdnsAddress(address: string): MdnsRegistryOptions {
     if (!isIPv4(iface))
       throw new TypeError(`bad mdns registry address "${address}": interface must be an IPv4 address`)
     options.interface = iface
+  }
+  const timeout = url.searchParams.get('timeout')
+  if (timeout !== null) {
+    const ms = Number(timeout)
+    if (!Number.isInteger(ms) || ms < 1 || ms > 60_000)
+      throw new TypeError(`bad mdns registry address "${address}": timeout must be whole ms, 1 to 60000`)
+    options.queryTimeout = ms
   }
   return options
 }

@@ -7,7 +7,12 @@ interface Window {
   /** The PTR name asked for. */
   typeName: string
   found: Map<string, Announcement>
+  /** Called when an answer arrives, while a lookup waits for a first one. */
+  answered?: () => void
 }
+
+/** Once a late first answer has arrived, how long to wait for the others of that round, ms. */
+const LATE_ANSWERS_MS = 50
 
 /**
  * Lookups over mDNS: send a PTR query, then gather the answers heard within the query
@@ -19,11 +24,18 @@ export class MdnsQueries {
   readonly #inFlight = new Map<string, Promise<Map<string, Announcement>>>()
   readonly #send: (typeName: string) => Promise<void>
   readonly #timeout: number
+  readonly #patience: number
 
-  /** `send` multicasts the query; `timeout` is how long answers are gathered, in ms. */
-  constructor(send: (typeName: string) => Promise<void>, timeout: number) {
+  /**
+   * `send` multicasts the query; `timeout` is how long answers are gathered, in ms. When
+   * none has come by then, the query is sent again and a first answer awaited until
+   * `patience` ms have passed in all: a busy peer may answer late, and "not found" should
+   * not be said of a service that is there.
+   */
+  constructor(send: (typeName: string) => Promise<void>, timeout: number, patience?: number) {
     this.#send = send
     this.#timeout = timeout
+    this.#patience = Math.max(timeout, patience ?? timeout)
   }
 
   /** The live announcements answering `typeName`, keyed by announcementKey. */
@@ -41,8 +53,20 @@ export class MdnsQueries {
   }
 
   async #gather(window: Window): Promise<Map<string, Announcement>> {
+    const started = Date.now()
     await this.#send(window.typeName)
     await sleep(this.#timeout)
+    const left = started + this.#patience - Date.now()
+    if (window.found.size > 0 || left <= 0) return window.found
+    await this.#send(window.typeName)
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      window.answered = resolve
+      timer = setTimeout(resolve, left)
+    })
+    clearTimeout(timer)
+    window.answered = undefined
+    if (window.found.size > 0) await sleep(LATE_ANSWERS_MS)
     return window.found
   }
 
@@ -55,8 +79,10 @@ export class MdnsQueries {
     const key = announcementKey(announcement)
     for (const window of this.#windows) {
       if (!typeNames.includes(window.typeName)) continue
-      if (ttl > 0) window.found.set(key, announcement)
-      else window.found.delete(key)
+      if (ttl > 0) {
+        window.found.set(key, announcement)
+        window.answered?.()
+      } else window.found.delete(key)
     }
   }
 }

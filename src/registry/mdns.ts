@@ -28,6 +28,13 @@ import { WatchHub } from './watch-hub.js'
 export interface MdnsRegistryOptions extends MdnsSocketOptions {
   /** How long getService and listServices collect answers, in ms. Default 100. */
   queryTimeout?: number
+  /**
+   * When nothing has answered within `queryTimeout`: how long, in all, a lookup keeps
+   * asking before it says "not found", in ms, since a loaded peer answers late. Default:
+   * `queryTimeout` (services look up often and cache); the CLI, which looks up once, waits
+   * a second.
+   */
+  notFoundTimeout?: number
   /** Record TTL announced for registrations that name none, in ms. Default 120 000. */
   defaultTtl?: number
   /** How often expired nodes are dropped (and watchers told), in ms. Default 1000. */
@@ -90,10 +97,14 @@ export class MdnsRegistry implements Registry {
       query: (packet) => this.#onQuery(packet),
       response: (packet, source) => this.#onResponse(packet, source),
     })
-    this.#queries = new MdnsQueries(async (typeName) => {
-      await this.#socket.ready()
-      await this.#socket.query(typeName)
-    }, options.queryTimeout ?? 100)
+    this.#queries = new MdnsQueries(
+      async (typeName) => {
+        await this.#socket.ready()
+        await this.#socket.query(typeName)
+      },
+      options.queryTimeout ?? 100,
+      options.notFoundTimeout,
+    )
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepInterval ?? 1000)
     this.#sweeper.unref()
   }

@@ -71,15 +71,20 @@ export class ServedCall implements Context, Tracked {
     this.protocol = protocol
   }
 
-  /** A call from this process: the outcome settles the caller's promise, with no codec. */
+  /**
+   * A call from this process: the outcome settles the caller's promise, with no codec. A
+   * `deadline` (epoch ms) is kept as it is: a deadline carried on in-process must not grow
+   * by however long the call took to get here.
+   */
   static local(
     owner: CallOwner,
     endpoint: string,
     metadata: Metadata,
     timeout: number | undefined,
+    deadline?: number,
   ): ServedCall {
     const call = new ServedCall(owner, endpoint, metadata, timeout, undefined, 'local')
-    owner.inFlight.add(call)
+    owner.inFlight.add(call, deadline)
     return call
   }
 

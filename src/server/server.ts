@@ -160,7 +160,8 @@ export class Server implements Dispatcher, CallOwner {
 
   /**
    * Run an endpoint for an in-process caller: no codec, the same validation, wrappers,
-   * deadline (`timeoutMs` from now) and cancellation (`signal`) as remote calls.
+   * deadline (`timeoutMs` from now, or exactly `deadline`, epoch ms, when the caller has
+   * one: a handler calling on) and cancellation (`signal`) as remote calls.
    */
   invoke(
     entry: Entry,
@@ -168,8 +169,9 @@ export class Server implements Dispatcher, CallOwner {
     metadata: Metadata,
     timeoutMs: number | undefined,
     signal?: AbortSignal,
+    deadline?: number,
   ): Promise<unknown> {
-    const call = ServedCall.local(this, entry.name, metadata, timeoutMs)
+    const call = ServedCall.local(this, entry.name, metadata, timeoutMs, deadline)
     const promise = call.promise()
     if (signal) call.cancelOn(signal)
     this.#run(entry, req, call)

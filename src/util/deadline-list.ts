@@ -62,8 +62,13 @@ export class DeadlineList {
     return at === Number.POSITIVE_INFINITY ? undefined : at
   }
 
-  add(entry: Tracked): void {
-    entry.expiresAt = entry.timeout === undefined ? Number.POSITIVE_INFINITY : Number.NaN
+  /**
+   * Track `entry`; its deadline is fixed later from its timeout (see the class), or is
+   * `deadline` (epoch ms) when the caller knows it already.
+   */
+  add(entry: Tracked, deadline?: number): void {
+    entry.expiresAt =
+      deadline !== undefined ? deadline : entry.timeout === undefined ? Number.POSITIVE_INFINITY : Number.NaN
     const head = this.#head
     entry.nextTracked = head
     entry.prevTracked = undefined

@@ -44,3 +44,24 @@ export async function runCli(
   process.off('exit', kill)
   return { code: code ?? (signal ? -1 : -1), stdout, stderr }
 }
+
+/**
+ * Run `fn` over `items`, at most `limit` at a time (CLI processes are slow to start on a
+ * loaded machine; independent runs overlap). Rejects with the first failure, once all ended.
+ */
+export async function eachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const failures: unknown[] = []
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T
+      await fn(item).catch((error: unknown) => failures.push(error))
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failures.length > 0) throw failures[0]
+}

@@ -159,16 +159,23 @@ describe('gateway streams', () => {
 describe('gateway streams: keep-alive', () => {
   let world: GatewayWorld
   before(async () => {
-    world = await startWorld({ pingInterval: 100 })
+    // Wide enough that a stalled event loop (a loaded machine) does not look like a client
+    // that stopped answering: the gateway and this client share the process.
+    world = await startWorld({ pingInterval: 1000 })
   })
   after(() => world.close())
 
   test('a WebSocket that answers pings stays open; one that does not is cut', async () => {
     const url = `ws://${world.gateway.address}/api/greeter/chat`
     const alive = (await connect(url)) as WebSocket
-    let pings = 0
-    alive.on('ping', () => pings++)
-    while (pings < 3) await once(alive, 'ping')
+    // Three pings, or the close that ends the wait (and fails the test) instead of a hang.
+    await new Promise<void>((resolve, reject) => {
+      let pings = 0
+      alive.on('ping', () => {
+        if (++pings === 3) resolve()
+      })
+      alive.once('close', (code) => reject(new Error(`closed with ${code} after ${pings} pings`)))
+    })
     assert.equal(alive.readyState, WebSocket.OPEN)
     alive.send(JSON.stringify({ name: 'still here' }))
     assert.deepEqual(JSON.parse(String((await once(alive, 'message'))[0])), { message: 'Hello still here' })

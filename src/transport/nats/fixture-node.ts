@@ -9,6 +9,7 @@ const listener = await transport.listen(subject, {
   unary(call) {
     // Fault.Hang never answers: the caller is waiting when the process dies.
     if (call.endpoint !== 'Fault.Hang') call.respond(call.body)
+    else console.log('hang received')
   },
   stream(_call, channel) {
     let i = 0

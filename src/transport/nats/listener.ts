@@ -89,7 +89,8 @@ export class NatsListener implements Listener {
     this.#nc = nc
     this.#options = options
     this.#inbox = nats.createInbox()
-    this.#mailer = new Mailer(nc)
+    // Replies made while the connection is down are held and sent once it is back.
+    this.#mailer = new Mailer(nc, { holdWhileDown: true })
     const listener = this
     this.#plain = new PlainRequests(nc, nats, {
       dispatcher,
@@ -117,6 +118,7 @@ export class NatsListener implements Listener {
       nc.subscribe(subject, { queue, callback: on((msg) => this.#plain.receive(msg)) }),
     ]
     this.#stopStatus = link.onStatus((status) => {
+      if (status.type === 'reconnect') this.#mailer.resume()
       // Whatever the caller sent while we were away is lost: streams cannot go on.
       if (status.type === 'disconnect' || status.type === 'close') {
         const reason = canceled('micro.server', 'the NATS connection was lost')

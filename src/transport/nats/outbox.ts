@@ -32,6 +32,29 @@ export class OversizeFrame extends Error {
 }
 
 /**
+ * Most bytes of batches a mailer holds while its connection is down (as nats.go's reconnect
+ * buffer): past that, batches are dropped and the peers' probes and deadlines end their calls.
+ */
+const HOLD_LIMIT_BYTES = 8 * 1024 * 1024
+
+/** Options of a {@link Mailer}. */
+export interface MailerOptions {
+  /**
+   * Keep the batches sent while the connection is down and send them, in order, once it is
+   * back (see `resume`). nats.js drops whatever is published while it reconnects: a
+   * listener's replies would be lost although the caller still waits for them.
+   */
+  holdWhileDown?: boolean
+}
+
+/** What nats.js's connection implementation offers beyond its interface (see `push`, `send`). */
+interface ProtocolHandler {
+  flushPending?: () => void
+  /** False while the connection is down (reconnecting). */
+  connected?: boolean
+}
+
+/**
  * Sends the batches of every outbox of one client or listener: an outbox with frames is
  * flushed at the end of the event-loop turn (setImmediate), all of them together, so the
  * frames of one turn leave as one NATS message per destination and nats.js writes them
@@ -39,8 +62,12 @@ export class OversizeFrame extends Error {
  */
 export class Mailer {
   readonly #nc: NatsConnection
-  /** nats.js's own flush of what it buffered, when this client has one (see `push`). */
-  readonly #protocol: { flushPending(): void } | undefined
+  /** nats.js's connection implementation, when this client has one (see `push`, `send`). */
+  readonly #protocol: ProtocolHandler | undefined
+  readonly #hold: boolean
+  /** Batches sent while the connection was down, oldest first (see MailerOptions). */
+  #held: { subject: string; data: Uint8Array; reply: string }[] = []
+  #heldBytes = 0
   #dirty: Outbox[] = []
   #scheduled = false
   readonly #flushBound = () => {
@@ -48,11 +75,12 @@ export class Mailer {
     this.flushAll()
   }
 
-  constructor(nc: NatsConnection) {
+  constructor(nc: NatsConnection, options: MailerOptions = {}) {
     this.#nc = nc
-    const protocol = (nc as { protocol?: { flushPending?: unknown } }).protocol
-    this.#protocol =
-      typeof protocol?.flushPending === 'function' ? (protocol as { flushPending(): void }) : undefined
+    const protocol = (nc as { protocol?: ProtocolHandler }).protocol
+    this.#protocol = typeof protocol === 'object' && protocol !== null ? protocol : undefined
+    // Without nats.js's connected flag there is no telling when to hold: batches go as before.
+    this.#hold = options.holdWhileDown === true && typeof this.#protocol?.connected === 'boolean'
   }
 
   /** The largest NATS message the server takes. */
@@ -82,7 +110,34 @@ export class Mailer {
 
   /** Publish one batch; throws when nats.js refuses it (connection closed). */
   send(subject: string, data: Uint8Array, reply: string): void {
+    if (this.#hold && !this.#nc.isClosed()) {
+      if (this.#protocol?.connected === false) {
+        // Sent regions of a chunk are never rewritten, so the view stays valid.
+        if (this.#heldBytes + data.byteLength <= HOLD_LIMIT_BYTES) {
+          this.#held.push({ subject, data, reply })
+          this.#heldBytes += data.byteLength
+        }
+        return
+      }
+      if (this.#held.length > 0) this.resume()
+    }
     this.#nc.publish(subject, data, { reply })
+  }
+
+  /** The connection is back: send the batches held while it was down, in order. */
+  resume(): void {
+    if (this.#held.length === 0 || this.#protocol?.connected === false) return
+    const held = this.#held
+    this.#held = []
+    this.#heldBytes = 0
+    for (const batch of held) {
+      try {
+        this.#nc.publish(batch.subject, batch.data, { reply: batch.reply })
+      } catch {
+        // The connection closed for good: nothing more can be sent.
+        return
+      }
+    }
   }
 
   /**
@@ -95,7 +150,7 @@ export class Mailer {
    * still go out at the end of the turn.
    */
   push(): void {
-    this.#protocol?.flushPending()
+    this.#protocol?.flushPending?.()
   }
 }
 
@@ -106,8 +161,8 @@ export type ReplyOf = string | ((seq: number) => string)
  * The frames waiting for one destination subject, encoded back to back into a chunk.
  * Batches are numbered from 1 (`seq` is the one being filled); the reply subject may name
  * the batch, so that NATS's "no responders" answer says which frames were not delivered.
- * Sent regions of a chunk are never rewritten: nats.js may still hold them (it keeps what
- * is published while it reconnects).
+ * Sent regions of a chunk are never rewritten: nats.js, or the mailer while the connection
+ * is down, may still hold them.
  */
 export class Outbox {
   readonly subject: string
