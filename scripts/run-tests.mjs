@@ -27,9 +27,12 @@ if (files.length === 0) {
 // The CLI reads the user's environments file: tests get an empty one of their own, so a
 // developer's `micro env set` never sends a test's commands to a real platform.
 const configDir = mkdtempSync(join(tmpdir(), 'micro-test-config-'))
+// Node 20 applies --test-timeout to each file as a whole too: files that start real
+// servers and CLI processes (the docs' shell blocks, the CLI suites) run 3-4x slower when
+// the whole suite shares two cores, so the bound is 4 minutes. Tests bound their own waits.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=4', '--test-timeout=120000', ...flags, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=4', '--test-timeout=240000', ...flags, ...files],
   { stdio: 'inherit', env: { ...process.env, MICRO_CONFIG_DIR: process.env.MICRO_CONFIG_DIR ?? configDir } },
 )
 rmSync(configDir, { recursive: true, force: true })
