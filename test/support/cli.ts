@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { killWithTestProcess } from './process.js'
 
 /** What one `micro` run printed and how it exited. */
 export interface CliRun {
@@ -38,10 +39,8 @@ export async function runCli(
   })
   child.stdin.on('error', () => {})
   child.stdin.end(input ?? '')
-  const kill = () => child.kill('SIGKILL')
-  process.once('exit', kill)
+  killWithTestProcess(child)
   const [code, signal] = (await once(child, 'close')) as [number | null, string | null]
-  process.off('exit', kill)
   return { code: code ?? (signal ? -1 : -1), stdout, stderr }
 }
 

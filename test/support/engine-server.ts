@@ -1,5 +1,6 @@
 // A NATS or Redis server of a test's own, on a free loopback port, for tests that stop and
 // restart an engine: the shared servers are never touched.
+
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -7,6 +8,7 @@ import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { killWithTestProcess } from './process.js'
 
 /** Which engine binary, and how it is started on `port` (with `dir` for its files). */
 const ENGINES = {
@@ -96,7 +98,7 @@ export class EngineServer {
     const { binary, args } = ENGINES[this.#name]
     const child = spawn(binary, args(this.#port, this.#dir, this.#monitorPort), { stdio: 'ignore' })
     this.#process = child
-    process.once('exit', () => child.kill('SIGKILL'))
+    killWithTestProcess(child)
     const until = Date.now() + 20_000
     while (!(await accepts(this.#port))) {
       if (child.exitCode !== null) throw new Error(`${binary} exited with ${child.exitCode}`)

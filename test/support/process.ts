@@ -12,6 +12,34 @@ export interface Child {
   exited: Promise<number | string>
 }
 
+const alive = new Set<ChildProcess>()
+let hooked = false
+
+/**
+ * Kill what a test file started when its process ends: normally, and also when the test
+ * runner stops a file that ran past its time with a signal (whose default action skips
+ * `exit` handlers and would leave servers running for the rest of the suite).
+ */
+export function killWithTestProcess(child: ChildProcess): void {
+  alive.add(child)
+  child.once('exit', () => alive.delete(child))
+  if (hooked) return
+  hooked = true
+  const killAll = () => {
+    for (const c of alive) c.kill('SIGKILL')
+  }
+  process.once('exit', killAll)
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    process.once(signal, () => {
+      killAll()
+      process.exit(code)
+    })
+  }
+}
+
 /** Spawn `node <args>` with extra environment (in `cwd`); killed at the end of the test run if still alive. */
 export function spawnNode(args: string[], env: Record<string, string> = {}, cwd?: string): Child {
   const child = spawn(process.execPath, args, {
@@ -30,7 +58,7 @@ export function spawnNode(args: string[], env: Record<string, string> = {}, cwd?
     err += d.toString()
   })
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
-  process.once('exit', () => child.kill('SIGKILL'))
+  killWithTestProcess(child)
   return {
     process: child,
     stdout: () => out,
