@@ -135,7 +135,8 @@ async function startupPhase(sc: CallsConfig['startup'], out: CallsResults): Prom
     .map((s) => summarizeStartup(s, startRuns[s]))
   console.log(startupTable(startup))
   console.log(
-    '  "serving at" is performance.now() in the fixture once serving: ms since its process started.',
+    '  "serving at" is performance.now() in the fixture once serving: ms since its process started\n' +
+      '  (both systems start without NODE_EXTRA_CA_CERTS, which node reads at every start).',
   )
   out.startup = startup
 }
