@@ -1,4 +1,5 @@
 import { badRequest, conflict, notFound } from '../errors/errors.js'
+import { NAMESPACE_NAME } from '../registry/registry.js'
 import type { Store } from '../store/store.js'
 import { type Account, type AccountType, AUTH_ERROR_ID } from './auth.js'
 import { hashSecret, randomToken, type SecretHash, verifySecret } from './secrets.js'
@@ -24,7 +25,6 @@ export interface NewAccount {
   noSecret?: boolean
 }
 
-const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/
 const ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/
 const SCOPE = /^[^\s,]{1,128}$/
 const MIN_SECRET = 8
@@ -32,7 +32,7 @@ const MAX_SECRET = 1024
 
 /** The namespace, or a 400. */
 export function checkNamespace(namespace: unknown): string {
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+  if (typeof namespace !== 'string' || !NAMESPACE_NAME.test(namespace)) {
     throw badRequest(AUTH_ERROR_ID, 'a namespace is 1-64 letters, digits, _ and -')
   }
   return namespace
@@ -173,7 +173,7 @@ export class AccountStore {
    * a secret and wrong secrets take the same time and give the same answer.
    */
   async authenticate(namespace: string, id: string, secret: string): Promise<Account | undefined> {
-    const account = NAMESPACE.test(namespace) && ID.test(id) ? await this.get(namespace, id) : undefined
+    const account = NAMESPACE_NAME.test(namespace) && ID.test(id) ? await this.get(namespace, id) : undefined
     const ok = await verifySecret(String(secret).slice(0, MAX_SECRET), account?.secret)
     return ok && account ? publicAccount(account) : undefined
   }

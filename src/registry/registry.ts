@@ -1,5 +1,12 @@
 /** The namespace (Go Micro's "domain") every call uses unless it names another. */
 export const DEFAULT_NAMESPACE = 'micro'
+
+/**
+ * What a namespace may be called: 1-64 letters, digits, `_` and `-`. Namespaces become
+ * registry domains, NATS subjects, store scopes, token issuers and certificate names, so
+ * every block checks them by this one rule.
+ */
+export const NAMESPACE_NAME = /^[A-Za-z0-9_-]{1,64}$/
 /** Pass as the namespace of `listServices` or `watch` to see every namespace. */
 export const ANY_NAMESPACE = '*'
 

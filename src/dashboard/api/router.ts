@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { badRequest, forbidden } from '../../errors/errors.js'
+import { ANY_NAMESPACE, NAMESPACE_NAME } from '../../registry/registry.js'
 import type { DashboardSources } from '../sources.js'
 import { DASHBOARD_ID, objectBody, readJson } from './http.js'
 import type { Identity } from './types.js'
@@ -37,11 +38,9 @@ export interface Route {
   handler(ctx: RouteContext): Promise<unknown> | unknown
 }
 
-const NAMESPACE = /^([A-Za-z0-9_-]{1,64}|\*)$/
-
-/** The namespace a request names, or a 400. */
+/** The namespace a request names (or `*`, every namespace), or a 400. */
 export function checkNamespace(value: string): string {
-  if (!NAMESPACE.test(value))
+  if (value !== ANY_NAMESPACE && !NAMESPACE_NAME.test(value))
     throw badRequest(DASHBOARD_ID, 'bad namespace: use letters, digits, _ and - (at most 64)')
   return value
 }

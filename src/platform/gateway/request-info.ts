@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import type { CallOptions } from '../../client/options.js'
 import { badRequest } from '../../errors/errors.js'
+import { NAMESPACE_NAME } from '../../registry/registry.js'
 import { metadataOf } from './metadata.js'
 import type { GatewaySettings } from './options.js'
 
@@ -37,13 +38,12 @@ export function headerOf(req: IncomingMessage, name: string): string | undefined
 }
 
 // Namespaces become registry domains, NATS subjects and store scopes: the platform's rule.
-const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/
 
 /** The namespace a request names with `Micro-Namespace`, undefined when none; a 400 for a bad name. */
 export function namespaceOf(req: IncomingMessage): string | undefined {
   const value = req.headers['micro-namespace']
   if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string' || !NAMESPACE.test(value))
+  if (typeof value !== 'string' || !NAMESPACE_NAME.test(value))
     throw badRequest(ID, 'the Micro-Namespace header must be 1-64 letters, digits, _ and -')
   return value
 }

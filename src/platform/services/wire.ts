@@ -1,12 +1,11 @@
 import { badRequest, type MicroError } from '../../errors/errors.js'
-import { ANY_NAMESPACE, DEFAULT_NAMESPACE } from '../../registry/registry.js'
+import { ANY_NAMESPACE, DEFAULT_NAMESPACE, NAMESPACE_NAME } from '../../registry/registry.js'
 
 /** The error id of everything the platform's block services raise themselves. */
 export const PLATFORM_ERROR_ID = 'platform'
 
 // Namespaces become NATS subjects, stream names, store scopes and topic prefixes: keep them
 // to what every engine takes literally (the events rule, the strictest of the engines).
-const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /** What the handlers with long-lived streams take. */
@@ -41,7 +40,7 @@ export function namespaceOf(request: Fields, any = false): string {
   const value = request.namespace
   if (value === undefined || value === null || value === '') return DEFAULT_NAMESPACE
   if (any && value === ANY_NAMESPACE) return ANY_NAMESPACE
-  if (typeof value !== 'string' || !NAMESPACE.test(value))
+  if (typeof value !== 'string' || !NAMESPACE_NAME.test(value))
     throw invalid(
       `bad namespace ${JSON.stringify(shorten(value))}: use letters, digits, _ and - (at most 64 characters)`,
     )

@@ -5,10 +5,11 @@
  * @module
  */
 
+import { NAMESPACE_NAME } from '../../registry/registry.js'
+
 /** The scheme of a service identity URI. */
 export const IDENTITY_SCHEME = 'micro://'
 
-const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/
 const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/
 
 /** The service whose identity is always in namespace `micro`, whatever the caller's namespace. */
@@ -23,7 +24,7 @@ export interface ServiceName {
 
 /** `micro://<namespace>/<service>`; a TypeError when either is not a valid name. */
 export function serviceIdentity(namespace: string, service: string): string {
-  if (!NAMESPACE.test(namespace))
+  if (!NAMESPACE_NAME.test(namespace))
     throw new TypeError(`not a namespace: ${JSON.stringify(namespace).slice(0, 80)}`)
   if (!SERVICE.test(service))
     throw new TypeError(`not a service name: ${JSON.stringify(service).slice(0, 80)}`)
@@ -48,7 +49,7 @@ export function parseServiceIdentity(uri: string): ServiceName | undefined {
   if (slash === -1) return undefined
   const namespace = rest.slice(0, slash)
   const service = rest.slice(slash + 1)
-  return NAMESPACE.test(namespace) && SERVICE.test(service) ? { namespace, service } : undefined
+  return NAMESPACE_NAME.test(namespace) && SERVICE.test(service) ? { namespace, service } : undefined
 }
 
 /**
