@@ -132,9 +132,21 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.locator('#log-view .log-line', { hasText: 'tick' }).first().waitFor()
     await page.selectOption('select[aria-label="level"]', 'warn')
     await page.waitForURL(/level=warn/)
-    await page.locator('#log-view .log-line').first().waitFor()
+    // The view reloads for the filter: wait until the filtered lines are what it shows (the
+    // old lines go, then the new come), bounded by playwright's timeout; then check them.
+    await page
+      .waitForFunction(
+        `(() => {
+          const levels = [...document.querySelectorAll('#log-view .log-line .lvl')].map((e) => e.textContent)
+          return levels.length > 0 && levels.every((l) => l === 'warn' || l === 'error')
+        })()`,
+      )
+      .catch(() => {})
     const levels = await page.locator('#log-view .log-line .lvl').allTextContents()
-    assert.ok(levels.length > 0 && levels.every((l) => l === 'warn' || l === 'error'), levels.join(','))
+    assert.ok(
+      levels.length > 0 && levels.every((l) => l === 'warn' || l === 'error'),
+      `the filtered view shows only warn and error lines: ${levels.join(',')}`,
+    )
     await page.locator('#log-view a', { hasText: 'trace' }).first().waitFor()
     await shot(page, 'logs')
     await page.locator('tr', { hasText: 'worker' }).getByRole('button', { name: 'restart' }).click()
