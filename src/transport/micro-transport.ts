@@ -2,6 +2,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from './frame.js'
 import { TcpListener } from './listener.js'
 import { ConnectionPool, type PoolOptions } from './pool.js'
 import type { TlsCredentials } from './tls/credentials.js'
+import { SecureViews } from './tls/secure-views.js'
 import type {
   Dispatcher,
   Listener,
@@ -37,9 +38,13 @@ export class MicroTransport implements Transport {
   readonly #pool: ConnectionPool
   readonly #poolOptions: PoolOptions
   readonly #maxFrameSize: number
-  /** TLS views by credentials, then by the identity they verify. */
-  readonly #secure = new WeakMap<TlsCredentials, Map<string, SecureMicroTransport>>()
-  readonly #securePools = new Set<ConnectionPool>()
+  /** TLS views, one pool each, by credentials and the identity they verify. */
+  readonly #secureViews = new SecureViews((secure) => {
+    const pool = new ConnectionPool({ ...this.#poolOptions, secure })
+    // A renewed certificate: connections made with the old one give way to new ones.
+    secure.credentials.onUpdate(() => pool.retire())
+    return new SecureMicroTransport(this, pool)
+  })
 
   constructor(options: MicroTransportOptions = {}) {
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
@@ -61,21 +66,7 @@ export class MicroTransport implements Transport {
    * from plain ones and from other identities'; `close()` closes them too.
    */
   secure(credentials: TlsCredentials, expected: string): Transport {
-    let views = this.#secure.get(credentials)
-    if (views === undefined) {
-      views = new Map()
-      this.#secure.set(credentials, views)
-    }
-    let view = views.get(expected)
-    if (view === undefined) {
-      const pool = new ConnectionPool({ ...this.#poolOptions, secure: { credentials, expected } })
-      this.#securePools.add(pool)
-      // A renewed certificate: connections made with the old one give way to new ones.
-      credentials.onUpdate(() => pool.retire())
-      view = new SecureMicroTransport(this, pool)
-      views.set(expected, view)
-    }
-    return view
+    return this.#secureViews.get(credentials, expected)
   }
 
   /** Listen on `address` (`host:port`, port 0 picks one): the micro protocol and HTTP on one port. */
@@ -99,7 +90,7 @@ export class MicroTransport implements Transport {
 
   async close(): Promise<void> {
     this.#pool.close()
-    for (const pool of this.#securePools) pool.close()
+    await this.#secureViews.close()
   }
 }
 

@@ -98,6 +98,18 @@ export class GrpcSessions {
     return entry
   }
 
+  /**
+   * New calls dial new connections (a renewed certificate); the current ones close once
+   * their calls end.
+   */
+  retire(): void {
+    for (const entry of this.#byAddress.values()) {
+      entry.gone = true
+      entry.session.close()
+    }
+    this.#byAddress.clear()
+  }
+
   /** Close every connection (calls in flight fail as lost). */
   close(): void {
     if (this.#pruner) clearInterval(this.#pruner)

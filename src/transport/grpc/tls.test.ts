@@ -145,6 +145,15 @@ describe('gRPC over mutual TLS', () => {
     )
   })
 
+  test("a client's renewed certificate is shown on its next call (the old connection gives way)", async () => {
+    const address = await serve('greeter', 'require')
+    const caller = new TlsCredentials(material('caller'))
+    const view = client().secure?.(caller, 'micro://micro/greeter') as Transport
+    assert.equal(await callText(view, address), 'micro://micro/caller')
+    caller.update(material('caller-renewed'))
+    assert.equal(await callText(view, address), 'micro://micro/caller-renewed')
+  })
+
   test('a client picks TLS for a gRPC node that says tls: on, and refuses it without a CA', async () => {
     const address = await serve('greeter', 'require')
     const node = { id: 'greeter-1', address, metadata: { transport: 'grpc', tls: 'on' } }

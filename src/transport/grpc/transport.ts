@@ -37,12 +37,15 @@ export class GrpcTransport implements Transport {
   readonly #options: GrpcTransportOptions
   readonly #sessions: GrpcSessions
   readonly #maxMessageSize: number
+  readonly #stopRetiring: (() => void) | undefined
   readonly #secureViews = new SecureViews((secure) => new GrpcTransport({ ...this.#options, secure }))
 
   constructor(options: GrpcTransportOptions = {}) {
     this.#options = options
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_GRPC_LIMITS.maxMessageSize
     this.#sessions = new GrpcSessions({ idleTtl: options.idleTtl ?? 60_000, secure: options.secure })
+    // A renewed certificate: connections made with the old one give way to new ones.
+    this.#stopRetiring = options.secure?.credentials.onUpdate(() => this.#sessions.retire())
   }
 
   /** Serve gRPC on `address`; with `options.tls`, over TLS only (h2 by ALPN), client certificates as it says. */
@@ -91,6 +94,7 @@ export class GrpcTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.#stopRetiring?.()
     this.#sessions.close()
     await this.#secureViews.close()
   }
