@@ -1,10 +1,8 @@
-import type { NamespaceOption } from '../registry/registry.js'
-import { BaseEvents, type EventsOptions } from './base.js'
-import type { EventRecord } from './events.js'
-import { type EventsInspector, type GroupInfo, replayThrough, type TopicInfo } from './inspector.js'
+import type { EventsOptions } from './base.js'
+import { InspectableEvents } from './inspectable.js'
+import type { GroupInfo, TopicInfo } from './inspector.js'
 import type { LocalLog } from './local-log.js'
 import { LocalSource, WakeHub } from './local-source.js'
-import { checkName, checkTopic } from './names.js'
 import type { ConsumePlan, PublishPlan, ReadPlan } from './options.js'
 import type { RawEvent } from './payload.js'
 import type { DeliverySource } from './source.js'
@@ -14,7 +12,7 @@ import type { DeliverySource } from './source.js'
  * are woken as soon as something happens to their topic; changes made by other processes
  * are noticed within `poll` ms.
  */
-export class LocalEvents extends BaseEvents implements EventsInspector {
+export class LocalEvents extends InspectableEvents {
   readonly name: string
   readonly #log: LocalLog
   readonly #poll: number
@@ -29,9 +27,7 @@ export class LocalEvents extends BaseEvents implements EventsInspector {
     this.#closeLog = options.closeLog
   }
 
-  async listTopics(options: NamespaceOption = {}): Promise<TopicInfo[]> {
-    this.assertOpen()
-    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
+  protected async inspectTopics(namespace: string): Promise<TopicInfo[]> {
     return (await this.#log.topics(namespace)).map((t) => ({
       topic: t.topic,
       events: t.last,
@@ -40,12 +36,9 @@ export class LocalEvents extends BaseEvents implements EventsInspector {
     }))
   }
 
-  async listGroups(topic: string, options: NamespaceOption = {}): Promise<GroupInfo[]> {
-    this.assertOpen()
-    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
-    const ref = { namespace, topic: checkTopic(topic) }
-    const last = (await this.#log.topics(namespace)).find((t) => t.topic === ref.topic)?.last ?? 0
-    return (await this.#log.groups(ref)).map((g) => ({
+  protected async inspectGroups(namespace: string, topic: string): Promise<GroupInfo[]> {
+    const last = (await this.#log.topics(namespace)).find((t) => t.topic === topic)?.last ?? 0
+    return (await this.#log.groups({ namespace, topic })).map((g) => ({
       group: g.group,
       position: g.cursor,
       pending: g.pending,
@@ -53,10 +46,6 @@ export class LocalEvents extends BaseEvents implements EventsInspector {
       retrying: g.retrying,
       private: g.private,
     }))
-  }
-
-  replayDeadLetter(deadTopic: string, sequence: number, options: NamespaceOption = {}): Promise<EventRecord> {
-    return replayThrough(this, deadTopic, sequence, options)
   }
 
   protected async append(plan: PublishPlan): Promise<number> {

@@ -1,11 +1,9 @@
 import type { ConsumerConfig } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import type { NamespaceOption } from '../registry/registry.js'
 import { uuid } from '../util/ids.js'
-import { BaseEvents, type EventsOptions } from './base.js'
-import type { EventRecord } from './events.js'
-import { type EventsInspector, type GroupInfo, replayThrough, type TopicInfo } from './inspector.js'
-import { checkName, checkTopic } from './names.js'
+import type { EventsOptions } from './base.js'
+import { InspectableEvents } from './inspectable.js'
+import type { GroupInfo, TopicInfo } from './inspector.js'
 import { readMessage } from './nats-codec.js'
 import { NatsInspect } from './nats-inspect.js'
 import { NatsSource } from './nats-source.js'
@@ -41,7 +39,7 @@ export interface NatsEventsOptions extends EventsOptions {
  * once. Sequences are the stream's: increasing per topic, not contiguous. Inspectable
  * (topics, groups, dead-letter replay) from stream and consumer info (nats-inspect.ts).
  */
-export class NatsEvents extends BaseEvents implements EventsInspector {
+export class NatsEvents extends InspectableEvents {
   readonly name = 'nats'
   readonly #streams: NatsStreams
   readonly #inspect: NatsInspect
@@ -62,19 +60,12 @@ export class NatsEvents extends BaseEvents implements EventsInspector {
     this.#inspect = new NatsInspect(this.#streams)
   }
 
-  async listTopics(options: NamespaceOption = {}): Promise<TopicInfo[]> {
-    this.assertOpen()
-    return this.#inspect.topics(checkName(options.namespace ?? this.namespace, 'namespace'))
+  protected inspectTopics(namespace: string): Promise<TopicInfo[]> {
+    return this.#inspect.topics(namespace)
   }
 
-  async listGroups(topic: string, options: NamespaceOption = {}): Promise<GroupInfo[]> {
-    this.assertOpen()
-    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
-    return this.#inspect.groups(namespace, checkTopic(topic))
-  }
-
-  replayDeadLetter(deadTopic: string, sequence: number, options: NamespaceOption = {}): Promise<EventRecord> {
-    return replayThrough(this, deadTopic, sequence, options)
+  protected inspectGroups(namespace: string, topic: string): Promise<GroupInfo[]> {
+    return this.#inspect.groups(namespace, topic)
   }
 
   protected append(plan: PublishPlan): Promise<number> {

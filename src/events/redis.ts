@@ -1,9 +1,7 @@
 import type { Redis } from 'ioredis'
-import type { NamespaceOption } from '../registry/registry.js'
-import { BaseEvents, type EventsOptions } from './base.js'
-import type { EventRecord } from './events.js'
-import { type EventsInspector, type GroupInfo, replayThrough, type TopicInfo } from './inspector.js'
-import { checkName, checkTopic } from './names.js'
+import type { EventsOptions } from './base.js'
+import { InspectableEvents } from './inspectable.js'
+import type { GroupInfo, TopicInfo } from './inspector.js'
 import type { ConsumePlan, PublishPlan, ReadPlan } from './options.js'
 import type { RawEvent } from './payload.js'
 import { RedisInspect } from './redis-inspect.js'
@@ -31,7 +29,7 @@ export interface RedisEventsOptions extends EventsOptions {
  * for blocking reads. Inspectable (topics, groups, dead-letter replay) from XINFO and
  * XPENDING (redis-inspect.ts).
  */
-export class RedisEvents extends BaseEvents implements EventsInspector {
+export class RedisEvents extends InspectableEvents {
   readonly name = 'redis'
   readonly #streams: RedisStreams
   readonly #inspect: RedisInspect
@@ -48,19 +46,12 @@ export class RedisEvents extends BaseEvents implements EventsInspector {
     this.#inspect = new RedisInspect(this.#streams)
   }
 
-  async listTopics(options: NamespaceOption = {}): Promise<TopicInfo[]> {
-    this.assertOpen()
-    return this.#inspect.topics(checkName(options.namespace ?? this.namespace, 'namespace'))
+  protected inspectTopics(namespace: string): Promise<TopicInfo[]> {
+    return this.#inspect.topics(namespace)
   }
 
-  async listGroups(topic: string, options: NamespaceOption = {}): Promise<GroupInfo[]> {
-    this.assertOpen()
-    const namespace = checkName(options.namespace ?? this.namespace, 'namespace')
-    return this.#inspect.groups(namespace, checkTopic(topic))
-  }
-
-  replayDeadLetter(deadTopic: string, sequence: number, options: NamespaceOption = {}): Promise<EventRecord> {
-    return replayThrough(this, deadTopic, sequence, options)
+  protected inspectGroups(namespace: string, topic: string): Promise<GroupInfo[]> {
+    return this.#inspect.groups(namespace, topic)
   }
 
   protected append(plan: PublishPlan): Promise<number> {
