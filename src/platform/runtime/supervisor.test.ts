@@ -114,8 +114,10 @@ describe('Supervisor', () => {
     const gate = new Promise<boolean>((resolve) => {
       open = resolve
     })
-    const { supervisor: gated, logs } = supervise({ command: { ...ticker(), gate }, readyTimeout: 300 })
-    const { supervisor: control } = supervise({ command: ticker({ TICKER_QUIET: '1' }), readyTimeout: 300 })
+    // 2 s, not less: under a loaded CI machine a node process can take most of a second to
+    // boot, and the held one must boot and answer its gate within the timeout once it opens.
+    const { supervisor: gated, logs } = supervise({ command: { ...ticker(), gate }, readyTimeout: 2000 })
+    const { supervisor: control } = supervise({ command: ticker({ TICKER_QUIET: '1' }), readyTimeout: 2000 })
     // Started together: once the ungated one has timed out, the held one would have too.
     await waitUntil(() => (control.status().instances[0]?.restarts ?? 0) >= 1, 'the control to time out')
     assert.equal(gated.status().instances[0]?.state, 'starting')
@@ -136,7 +138,9 @@ describe('Supervisor', () => {
   })
 
   test('stop: SIGTERM first, SIGKILL after stopTimeout for a process that ignores it', async () => {
-    const { supervisor, logs } = supervise({ command: ticker({ TICKER_STUBBORN: '1' }), stopTimeout: 300 })
+    // The process must get to its SIGTERM handler before the SIGKILL: 1.5 s leaves room on a
+    // loaded machine.
+    const { supervisor, logs } = supervise({ command: ticker({ TICKER_STUBBORN: '1' }), stopTimeout: 1500 })
     await supervisor.whenRunning()
     await supervisor.stop()
     const [instance] = supervisor.status().instances
