@@ -3,6 +3,7 @@ import { canceled, MicroError, timeout as timeoutError } from '../errors/errors.
 import { turnClock } from '../util/clock.js'
 import { DeadlineList, type Tracked } from '../util/deadline-list.js'
 import { parseAddress } from './address.js'
+import { CallSlots } from './call-slots.js'
 import { FrameFlag, FrameType, type Headers } from './frame.js'
 import { FrameParser, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
@@ -84,7 +85,7 @@ export class ClientConnection implements StreamHost {
   readonly #socket: Socket
   readonly #writer: FrameWriter
   readonly #parser: FrameParser
-  readonly #unary = new Map<number, PendingUnary>()
+  readonly #unary = new CallSlots<PendingUnary>()
   readonly #streams = new Map<number, MicroStream>()
   /** What to undo when a stream ends: its deadline and its abort listener. */
   readonly #streamCleanup = new Map<number, () => void>()
@@ -168,7 +169,7 @@ export class ClientConnection implements StreamHost {
     const id = this.#allocateId()
     const pending = new PendingUnary(this, id, call.endpoint, call.timeout, signal)
     const promise = pending.promise()
-    this.#unary.set(id, pending)
+    this.#unary.add(pending)
     outbound.add(pending)
     if (signal) {
       pending.onAbort = () =>
@@ -322,8 +323,9 @@ export class ClientConnection implements StreamHost {
 
   #allocateId(): number {
     this.#lastUsed = turnClock()
+    this.#unary.reserve()
     let id = this.#nextId
-    while (this.#unary.has(id) || this.#streams.has(id)) id = id >= MAX_ID ? 1 : id + 1
+    while (!this.#unary.isFree(id) || this.#streams.has(id)) id = id >= MAX_ID ? 1 : id + 1
     this.#nextId = id >= MAX_ID ? 1 : id + 1
     return id
   }
@@ -350,7 +352,7 @@ export class ClientConnection implements StreamHost {
   }
 
   #settle(pending: PendingUnary): void {
-    this.#unary.delete(pending.id)
+    this.#unary.delete(pending)
     outbound.remove(pending)
     if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
     if (this.#goingAway && this.inFlight === 0) setImmediate(() => this.close())
@@ -384,7 +386,7 @@ export class ClientConnection implements StreamHost {
     this.#writer.close()
     const reason = this.#closeReason ?? lostError(`connection to ${this.address} closed by the server`)
     this.#closeReason = reason
-    for (const pending of [...this.#unary.values()]) {
+    for (const pending of this.#unary.values()) {
       this.#settle(pending)
       pending.reject(reason)
     }

@@ -6,6 +6,7 @@ import {
   serviceUnavailable,
   timeout as timeoutError,
 } from '../errors/errors.js'
+import { CallSlots } from './call-slots.js'
 import { FrameFlag, FrameType, type Headers } from './frame.js'
 import { FrameParser, ParserState, ProtocolError } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
@@ -55,7 +56,7 @@ export class ServerConnection implements StreamHost, Swept {
   readonly #parser: FrameParser
   readonly #writer: FrameWriter
   readonly #remote: string
-  readonly #unary = new Map<number, MicroCall>()
+  readonly #unary = new CallSlots<MicroCall>()
   readonly #streams = new Map<number, MicroStream>()
   readonly #bounds: ConnectionBounds
   readonly #stall: Stall
@@ -151,8 +152,7 @@ export class ServerConnection implements StreamHost, Swept {
 
   /** Write the answer of a unary call, unless it was canceled or already answered. */
   reply(call: MicroCall, type: FrameType, headers: Headers | undefined, body: Uint8Array): void {
-    if (this.#unary.get(call.id) !== call) return
-    this.#unary.delete(call.id)
+    if (!this.#unary.delete(call)) return
     this.#writer.frame(type, FrameFlag.End, call.id, headers, body)
     this.#release(call.body.byteLength + MESSAGE_OVERHEAD)
     if (this.#draining) this.#closeIfIdle()
@@ -257,7 +257,7 @@ export class ServerConnection implements StreamHost, Swept {
   }
 
   #onRequest(flags: number, id: number, headers: Headers | undefined, body: Buffer): void {
-    if (this.#unary.has(id) || this.#streams.has(id)) {
+    if (this.#unary.get(id) !== undefined || this.#streams.has(id)) {
       this.#sendError(id, badRequest('micro.server', `call id ${id} is already in use on this connection`))
       return
     }
@@ -281,7 +281,8 @@ export class ServerConnection implements StreamHost, Swept {
       timeout !== undefined && timeout >= 0 && Number.isFinite(timeout) ? timeout : undefined
     if ((flags & FrameFlag.Stream) === 0) {
       const call = new MicroCall(this, id, endpoint, headers, body, validTimeout, this.#remote)
-      this.#unary.set(id, call)
+      this.#unary.reserve()
+      this.#unary.add(call)
       this.#buffered += body.byteLength + MESSAGE_OVERHEAD
       this.#dispatcher.unary(call)
       return
@@ -300,7 +301,7 @@ export class ServerConnection implements StreamHost, Swept {
     const reason = new MicroError('micro.server', 'canceled by the caller', 499)
     const call = this.#unary.get(id)
     if (call) {
-      this.#unary.delete(id)
+      this.#unary.delete(call)
       this.#release(call.body.byteLength + MESSAGE_OVERHEAD)
       call.onCancel?.(reason)
       this.#closeIfIdle()
@@ -373,7 +374,7 @@ export class ServerConnection implements StreamHost, Swept {
   }
 
   #failAll(reason: MicroError): void {
-    const unary = [...this.#unary.values()]
+    const unary = this.#unary.values()
     this.#unary.clear()
     for (const call of unary) call.onCancel?.(reason)
     for (const stream of [...this.#streams.values()]) stream.receiveFailure(reason)
