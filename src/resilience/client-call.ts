@@ -223,6 +223,12 @@ export class PolicyCall {
     } catch (error) {
       host.mark(node, error)
       breaker?.record(error, Date.now())
+      // An attempt cut short because another answered first took at least this long. Left
+      // out, the histogram would learn only from the winners, its p95 would sink and hedges
+      // feed on themselves (measured: 45% of calls hedged at "p95" instead of about 5%).
+      if (p.hedging !== undefined && signal !== call.signal && signal?.aborted && !call.signal?.aborted) {
+        p.hedging.latencies.record(performance.now() - started)
+      }
       throw error
     }
     host.mark(node)

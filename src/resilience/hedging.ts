@@ -69,6 +69,7 @@ export function race<T>(
     let pending = 0
     let settled = false
     let timer: NodeJS.Timeout | undefined
+    let launchedAt = 0
     const onAbort = () => {
       for (const s of signals) s.abort(signal?.reason)
     }
@@ -82,6 +83,7 @@ export function race<T>(
       const attempt = next()
       if (attempt === undefined) return false
       const own = new AttemptSignal()
+      launchedAt = performance.now()
       if (signal?.aborted) own.abort(signal.reason)
       signals.push(own)
       pending++
@@ -103,15 +105,26 @@ export function race<T>(
       return true
     }
     const hedge = () => {
-      timer = undefined
       if (settled || signals.length >= maxAttempts) return
-      if (launch() && signals.length < maxAttempts) timer = setTimeout(hedge, delay)
+      if (launch() && signals.length < maxAttempts) timer = setTimeout(due, delay)
+    }
+    // A timer can fire early: node keeps time for timers in whole ms, so a 1.5 ms timer fires
+    // 1 to 2 ms after it was set. And timers run before the loop reads sockets, so an answer
+    // already received would lose to its own hedge whenever a turn ran past the delay. Under
+    // load that hedged 40% of calls at a p95 delay of about 1 ms; so the real time is checked,
+    // and the hedge waits for this turn's I/O.
+    const due = () => {
+      timer = undefined
+      if (settled) return
+      const left = launchedAt + delay - performance.now()
+      if (left > 0.05) timer = setTimeout(due, left)
+      else setImmediate(hedge)
     }
     if (!launch()) {
       finish()
       reject(new TypeError('race needs a first attempt'))
       return
     }
-    if (maxAttempts > 1) timer = setTimeout(hedge, delay)
+    if (maxAttempts > 1) timer = setTimeout(due, delay)
   })
 }

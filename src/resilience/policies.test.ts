@@ -287,6 +287,71 @@ describe('hedged race', () => {
     release()
   })
 
+  test('no hedge before the delay has really passed (node times timers in whole ms)', async () => {
+    // A 1.5 ms timer fires once two whole ms have ticked: anywhere from 1 to 2 ms after it was
+    // set. Each first attempt answers 1.4 ms after the race began, by the clock.
+    let hedges = 0
+    for (let trial = 0; trial < 20; trial++) {
+      const answerAt = performance.now() + 1.4
+      let made = 0
+      const value = await race<string>(
+        () => {
+          if (++made > 1) {
+            hedges++
+            return () => Promise.resolve('hedge')
+          }
+          return () =>
+            new Promise<string>((resolve) => {
+              const poll = () => (performance.now() >= answerAt ? resolve('first') : setImmediate(poll))
+              poll()
+            })
+        },
+        1.5,
+        2,
+        undefined,
+        () => err(499),
+      )
+      assert.equal(value, 'first')
+    }
+    assert.equal(hedges, 0, 'every first attempt answered within the delay')
+  })
+
+  test('an answer that has arrived when the hedge timer fires wins without a hedge', async () => {
+    // The answer comes as socket data while the loop is busy past the delay: the timer and the
+    // data are both due in the next turn, and timers run first. (The server, in this process,
+    // answers as soon as the connection is made.)
+    const { createServer, connect } = await import('node:net')
+    const server = createServer((socket) => socket.end('answer'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    try {
+      let made = 0
+      const value = await race<string>(
+        () => {
+          made++
+          if (made > 1) return () => Promise.resolve('hedge')
+          return () =>
+            new Promise<string>((resolve) => {
+              const socket = connect(port, '127.0.0.1', () => {
+                // Busy past the 5 ms delay while the answer arrives.
+                const until = performance.now() + 50
+                while (performance.now() < until) {}
+              })
+              socket.once('data', (chunk) => resolve(chunk.toString()))
+            })
+        },
+        5,
+        2,
+        undefined,
+        () => err(499),
+      )
+      assert.equal(value, 'answer')
+      assert.equal(made, 1)
+    } finally {
+      server.close()
+    }
+  })
+
   test('when every attempt fails the last failure is the result', async () => {
     let n = 0
     await assert.rejects(
