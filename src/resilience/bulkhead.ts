@@ -51,6 +51,15 @@ export class Bulkhead {
     return this.#queue.length
   }
 
+  /** Take a slot if one is free now (no deadline needed: nothing waits). */
+  tryAcquire(): boolean {
+    if (this.#active < this.#settings.maxConcurrent && this.#queue.length === 0) {
+      this.#active++
+      return true
+    }
+    return false
+  }
+
   /**
    * Take a slot. Undefined when one was free (taken now, no promise made); else a promise
    * that resolves once one is handed over. Throws (or rejects) a 503 when the queue is full

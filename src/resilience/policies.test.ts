@@ -208,6 +208,20 @@ describe('bulkhead', () => {
     assert.equal(b.active, 0)
   })
 
+  test('tryAcquire takes a free slot, and never one a waiter is queued for', async () => {
+    const b = new Bulkhead(new BulkheadSettings({ maxConcurrent: 1, maxQueue: 1 }, 'b'), 'bulkhead b')
+    assert.equal(b.tryAcquire(), true)
+    assert.equal(b.tryAcquire(), false)
+    const queued = b.acquire(undefined, 'svc') as Promise<void>
+    b.release()
+    // The slot went to the waiter: nothing is free until it gives it back.
+    assert.equal(b.tryAcquire(), false)
+    await queued
+    assert.equal(b.active, 1)
+    b.release()
+    assert.equal(b.tryAcquire(), true)
+  })
+
   test('a wait past the deadline is refused', async () => {
     const b = new Bulkhead(new BulkheadSettings({ maxConcurrent: 1, maxQueue: 5 }, 'b'), 'bulkhead b')
     b.acquire(undefined, 'svc')
@@ -317,27 +331,29 @@ describe('hedged race', () => {
   })
 
   test('an answer that has arrived when the hedge timer fires wins without a hedge', async () => {
-    // The answer comes as socket data while the loop is busy past the delay: the timer and the
-    // data are both due in the next turn, and timers run first. (The server, in this process,
-    // answers as soon as the connection is made.)
+    // The answer is in the socket while the loop is busy past the delay: the timer and the
+    // data are both due in the next turn, and timers run first.
     const { createServer, connect } = await import('node:net')
-    const server = createServer((socket) => socket.end('answer'))
+    let serverSide: import('node:net').Socket | undefined
+    const server = createServer((socket) => {
+      serverSide = socket
+    })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as { port: number }
+    const client = connect(port, '127.0.0.1')
     try {
+      await new Promise((resolve) => client.once('connect', resolve))
+      while (serverSide === undefined) await new Promise((resolve) => setImmediate(resolve))
+      const answering = serverSide
       let made = 0
-      const value = await race<string>(
+      const racing = race<string>(
         () => {
           made++
           if (made > 1) return () => Promise.resolve('hedge')
           return () =>
             new Promise<string>((resolve) => {
-              const socket = connect(port, '127.0.0.1', () => {
-                // Busy past the 5 ms delay while the answer arrives.
-                const until = performance.now() + 50
-                while (performance.now() < until) {}
-              })
-              socket.once('data', (chunk) => resolve(chunk.toString()))
+              client.once('data', (chunk) => resolve(chunk.toString()))
+              answering.write('answer')
             })
         },
         5,
@@ -345,9 +361,13 @@ describe('hedged race', () => {
         undefined,
         () => err(499),
       )
-      assert.equal(value, 'answer')
+      // Busy past the 5 ms delay, the answer already sent.
+      const until = performance.now() + 50
+      while (performance.now() < until) {}
+      assert.equal(await racing, 'answer')
       assert.equal(made, 1)
     } finally {
+      client.destroy()
       server.close()
     }
   })

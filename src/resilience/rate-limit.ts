@@ -48,6 +48,9 @@ export class RateLimiter {
   readonly #perMs: number
   readonly #shared: Bucket | undefined
   readonly #byCaller = new Map<string, Bucket>()
+  /** The last caller's bucket: a connection's calls mostly come from one caller. */
+  #lastCaller: string | undefined
+  #lastBucket: Bucket | undefined
 
   constructor(settings: RateLimitSettings, name: string) {
     this.#settings = settings
@@ -56,20 +59,27 @@ export class RateLimiter {
     this.#shared = settings.scope === 'endpoint' ? new Bucket(settings.burst, Date.now()) : undefined
   }
 
-  /** Take a token for a call; throws a 429 when there is none. */
-  take(ctx: Pick<Context, 'metadata' | 'remote'>, service: string): void {
-    const now = Date.now()
+  /**
+   * Take a token for a call; throws a 429 when there is none. `now` (epoch ms) lets several
+   * limits of one call share a clock reading.
+   */
+  take(ctx: Pick<Context, 'metadata' | 'remote'>, service: string, now = Date.now()): void {
     let bucket = this.#shared
     let who = 'all callers'
     if (bucket === undefined) {
       who = ctx.metadata['micro-caller'] || hostOf(ctx.remote) || 'anonymous'
-      bucket = this.#byCaller.get(who)
+      bucket = who === this.#lastCaller ? this.#lastBucket : this.#byCaller.get(who)
       if (bucket === undefined) {
-        if (this.#byCaller.size >= MAX_CALLERS)
-          this.#byCaller.delete(this.#byCaller.keys().next().value as string)
+        if (this.#byCaller.size >= MAX_CALLERS) {
+          const oldest = this.#byCaller.keys().next().value as string
+          this.#byCaller.delete(oldest)
+          if (oldest === this.#lastCaller) this.#lastCaller = undefined
+        }
         bucket = new Bucket(this.#settings.burst, now)
         this.#byCaller.set(who, bucket)
       }
+      this.#lastCaller = who
+      this.#lastBucket = bucket
     }
     const s = this.#settings
     bucket.tokens = Math.min(s.burst, bucket.tokens + (now - bucket.at) * this.#perMs)
