@@ -106,6 +106,7 @@ const config = {
     warmupMs: quick ? 300 : 1000,
     durationMs: quick ? 1000 : 4000,
     rounds: quick ? 1 : 2,
+    policyRounds: quick ? 1 : 5,
     slowShare: 0.1,
     slowMs: 50,
   },

@@ -321,6 +321,8 @@ export class Client {
           ? decodeWith(replyCodec, reply.body)
           : decodeReply(replyCodec, this.#codecs, reply.body, reply.headers?.['content-type']),
     })
+    // One clock reading: the call's deadline and its policy timeout both count from it.
+    const startedAt = Date.now()
     return callWithPolicies(this.#policyHost, policies, this.#retry, options, {
       service,
       endpoint,
@@ -335,7 +337,8 @@ export class Client {
       codec,
       explicitCodec: options.codec !== undefined,
       signal: signalOf(options),
-      deadline: deadlineOf(options, this.#requestTimeout, Date.now()),
+      deadline: deadlineOf(options, this.#requestTimeout, startedAt),
+      startedAt,
     })
   }
 

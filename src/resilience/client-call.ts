@@ -53,6 +53,8 @@ export interface PolicyRequest {
   readonly signal: AbortSignal | undefined
   /** The call's own deadline, epoch ms. */
   readonly deadline: number
+  /** When the call started, epoch ms (the reading its deadline was worked out from). */
+  readonly startedAt: number
 }
 
 /**
@@ -86,7 +88,7 @@ export class PolicyCall {
     this.service = call.service
     this.endpoint = call.endpoint
     this.request = call.request
-    this.#start = Date.now()
+    this.#start = call.startedAt
     this.#deadline =
       policies.timeout === undefined ? call.deadline : Math.min(call.deadline, this.#start + policies.timeout)
   }
@@ -200,12 +202,17 @@ export class PolicyCall {
   }
 
   /** One attempt on a node: its outcome goes to the selector, the node's breaker and the latency histogram. */
-  async #attempt(node: NodeRecord, signal: AbortSignal | undefined, now: number): Promise<unknown> {
+  async #attempt(
+    node: NodeRecord,
+    signal: AbortSignal | undefined,
+    now: number,
+    launchedAt?: number,
+  ): Promise<unknown> {
     const p = this.#p
     const host = this.#host
     const call = this.#call
     const breaker = p.nodeBreakers?.get(node.id)
-    const started = p.hedging === undefined ? 0 : performance.now()
+    const started = p.hedging === undefined ? 0 : (launchedAt ?? performance.now())
     let reply: Reply
     try {
       reply = await host.send(
@@ -255,7 +262,7 @@ export class PolicyCall {
           }
         }
         const chosen = node
-        return (signal) => this.#attempt(chosen, signal, Date.now())
+        return (signal, launchedAt) => this.#attempt(chosen, signal, Date.now(), launchedAt)
       },
       hedging.delay(),
       hedging.settings.maxAttempts,

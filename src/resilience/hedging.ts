@@ -48,8 +48,8 @@ export class Hedging {
   }
 }
 
-/** One attempt of a hedged call: started with its own abort signal. */
-export type HedgedAttempt<T> = (signal: AbortSignal) => Promise<T>
+/** One attempt of a hedged call: started with its own abort signal, at `launchedAt` (performance.now()). */
+export type HedgedAttempt<T> = (signal: AbortSignal, launchedAt: number) => Promise<T>
 
 /**
  * Race attempts: start one; each time `delay` passes without an answer start another (at
@@ -87,7 +87,7 @@ export function race<T>(
       if (signal?.aborted) own.abort(signal.reason)
       signals.push(own)
       pending++
-      attempt(own.asSignal()).then(
+      attempt(own.asSignal(), launchedAt).then(
         (value) => {
           pending--
           if (settled) return
