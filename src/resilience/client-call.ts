@@ -121,7 +121,7 @@ export class PolicyCall {
           const node = this.#pick(records, now, true)
           let value: unknown
           if (p.hedging !== undefined && host.idempotent(records, node.id, this.endpoint)) {
-            value = await this.#hedged(records, node)
+            value = await this.#hedged(records, node, now)
           } else if (p.nodeBreakers !== undefined) {
             value = await this.#attempt(node, call.signal, now)
           } else {
@@ -245,24 +245,28 @@ export class PolicyCall {
   }
 
   /** Attempts raced: another node gets the call when the first is slower than the hedging delay. */
-  #hedged(records: readonly ServiceRecord[], first: NodeRecord): Promise<unknown> {
+  #hedged(records: readonly ServiceRecord[], first: NodeRecord, now: number): Promise<unknown> {
     const hedging = this.#p.hedging as NonNullable<OutboundPolicies['hedging']>
     hedging.counts.calls++
     let next: NodeRecord | undefined = first
+    // The first attempt starts now (`now` is its clock reading); hedges read the clock.
+    let startedAt: number | undefined = now
     return race(
       () => {
         let node = next
         next = undefined
+        const at = startedAt ?? Date.now()
+        startedAt = undefined
         if (node === undefined) {
           hedging.counts.hedges++
           try {
-            node = this.#pick(records, Date.now(), false)
+            node = this.#pick(records, at, false)
           } catch {
             return undefined // no other node now: the attempts in flight carry on
           }
         }
         const chosen = node
-        return (signal, launchedAt) => this.#attempt(chosen, signal, Date.now(), launchedAt)
+        return (signal, launchedAt) => this.#attempt(chosen, signal, at, launchedAt)
       },
       hedging.delay(),
       hedging.settings.maxAttempts,
