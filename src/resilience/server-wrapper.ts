@@ -28,15 +28,9 @@ export function resilienceWrapper(resilience: Resilience): HandlerWrapper {
         return next(req, ctx)
       }
     }
-    // Made once per endpoint: a call that returns a promise adds one `then`, no closure.
-    const released = (value: unknown) => {
-      bulkhead.release()
-      return value
-    }
-    const releasedAfterError = (error: unknown) => {
-      bulkhead.release()
-      throw error
-    }
+    // Made once per endpoint. The slot is given back beside the caller's own reaction to the
+    // handler's promise, not before it: the reply does not wait an extra turn of the queue.
+    const release = () => bulkhead.release()
     const run = (req: unknown, ctx: Context): unknown => {
       let result: unknown
       try {
@@ -46,7 +40,8 @@ export function resilienceWrapper(resilience: Resilience): HandlerWrapper {
         throw error
       }
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-        return (result as PromiseLike<unknown>).then(released, releasedAfterError)
+        ;(result as PromiseLike<unknown>).then(release, release)
+        return result
       }
       bulkhead.release()
       return result
