@@ -8,16 +8,27 @@
 export class AttemptSignal {
   aborted = false
   reason: unknown = undefined
-  #listeners: (() => void)[] = []
+  /** The one listener a transport adds; more (rare) wait in `#more`: no array per attempt. */
+  #listener: (() => void) | undefined = undefined
+  #more: (() => void)[] | undefined = undefined
 
   addEventListener(_type: 'abort', listener: () => void): void {
     if (this.aborted) return
-    this.#listeners.push(listener)
+    if (this.#listener === undefined) {
+      this.#listener = listener
+      return
+    }
+    this.#more ??= []
+    this.#more.push(listener)
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    const at = this.#listeners.indexOf(listener)
-    if (at !== -1) this.#listeners.splice(at, 1)
+    if (this.#listener === listener) {
+      this.#listener = this.#more?.shift()
+      return
+    }
+    const at = this.#more?.indexOf(listener) ?? -1
+    if (at !== -1) this.#more?.splice(at, 1)
   }
 
   throwIfAborted(): void {
@@ -29,9 +40,12 @@ export class AttemptSignal {
     if (this.aborted) return
     this.aborted = true
     this.reason = reason
-    const listeners = this.#listeners
-    this.#listeners = []
-    for (const listener of listeners) listener()
+    const first = this.#listener
+    const more = this.#more
+    this.#listener = undefined
+    this.#more = undefined
+    first?.()
+    if (more !== undefined) for (const listener of more) listener()
   }
 
   /** This, typed as what transports take. */

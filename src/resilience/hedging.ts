@@ -70,15 +70,19 @@ export function race<T>(
     let settled = false
     let timer: NodeJS.Timeout | undefined
     let launchedAt = 0
-    const onAbort = () => {
-      for (const s of signals) s.abort(signal?.reason)
-    }
+    // Only a call with a signal of its own needs to hear it abort.
+    const onAbort =
+      signal === undefined
+        ? undefined
+        : () => {
+            for (const s of signals) s.abort(signal.reason)
+          }
     const finish = () => {
       settled = true
       if (timer) clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
     }
-    signal?.addEventListener('abort', onAbort, { once: true })
+    if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true })
     const launch = (): boolean => {
       const attempt = next()
       if (attempt === undefined) return false
