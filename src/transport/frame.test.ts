@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import { describe, test } from 'node:test'
 import { type Frame, FrameFlag, FrameType, newHeaders } from './frame.js'
-import { FrameParser, ProtocolError } from './frame-parser.js'
+import { decodeHeaders, FrameParser, ProtocolError, RecentValues } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
+import { headersBound, writeHeaders } from './header-block.js'
 
 /** A stand-in socket that records what the writer writes. */
 function recordingSocket() {
@@ -161,5 +162,30 @@ describe('frames', () => {
     const headers = parseAll(bytes()).frames[0]?.headers as Record<string, string>
     assert.deepEqual(Object.keys(headers), ['x-ok'])
     assert.equal(Object.getPrototypeOf(headers), Object.prototype)
+  })
+})
+
+describe('header values remembered per connection', () => {
+  test('a long known value that repeats, then changes (same length, other bytes), decodes right each time', () => {
+    const block = (value: string) => {
+      const chunk = Buffer.alloc(headersBound({ authorization: value, 'x-other': value }))
+      const end = writeHeaders(chunk, 0, { authorization: value, 'x-other': value })
+      return chunk.subarray(0, end)
+    }
+    const recent = new RecentValues()
+    const first = `Bearer ${'a'.repeat(300)}`
+    const second = `Bearer ${'a'.repeat(299)}b`
+    for (const value of [first, first, second, first, `Bearer short`]) {
+      const bytes = block(value)
+      assert.deepEqual(decodeHeaders(bytes, 0, bytes.length, recent), {
+        authorization: value,
+        'x-other': value,
+      })
+    }
+    // A value changed in place in the received buffer (a reused read buffer) is read again.
+    const bytes = block(first)
+    decodeHeaders(bytes, 0, bytes.length, recent)
+    bytes[bytes.indexOf('aaaa') + 10] = 'z'.charCodeAt(0)
+    assert.match(decodeHeaders(bytes, 0, bytes.length, recent).authorization as string, /z/)
   })
 })
