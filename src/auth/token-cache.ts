@@ -24,6 +24,13 @@ export interface VerifiedToken {
 export class TokenCache {
   readonly #entries = new Map<string, VerifiedToken>()
   readonly #capacity: number
+  /**
+   * The last key looked up and its entry. A header string is new on every request, so a map
+   * lookup hashes all of it (a token is ~400 characters); comparing with the last key costs
+   * a memcmp, and one caller's calls mostly come in a row.
+   */
+  #lastKey: string | undefined
+  #lastEntry: VerifiedToken | undefined
 
   constructor(capacity = 10_000) {
     this.#capacity = Math.max(1, capacity)
@@ -35,18 +42,20 @@ export class TokenCache {
 
   /** The entry for `key` if present and not expired (`now` in epoch ms). */
   get(key: string, now: number): VerifiedToken | undefined {
-    const entry = this.#entries.get(key)
+    const entry = key === this.#lastKey ? this.#lastEntry : this.#entries.get(key)
     if (entry === undefined) return undefined
     if (now >= entry.expiresAt) {
-      this.#entries.delete(key)
+      this.delete(key)
       return undefined
     }
     entry.recent = true
+    this.#lastKey = key
+    this.#lastEntry = entry
     return entry
   }
 
   set(key: string, entry: VerifiedToken): void {
-    this.#entries.delete(key)
+    this.delete(key)
     if (this.#entries.size >= this.#capacity) this.#evict()
     entry.recent = false
     this.#entries.set(key, entry)
@@ -59,7 +68,10 @@ export class TokenCache {
       if (oldest.done) return
       const [key, entry] = oldest.value
       this.#entries.delete(key)
-      if (!entry.recent) return
+      if (!entry.recent) {
+        if (key === this.#lastKey) this.#forgetLast()
+        return
+      }
       entry.recent = false
       this.#entries.set(key, entry)
     }
@@ -67,9 +79,16 @@ export class TokenCache {
 
   delete(key: string): void {
     this.#entries.delete(key)
+    if (key === this.#lastKey) this.#forgetLast()
   }
 
   clear(): void {
     this.#entries.clear()
+    this.#forgetLast()
+  }
+
+  #forgetLast(): void {
+    this.#lastKey = undefined
+    this.#lastEntry = undefined
   }
 }
