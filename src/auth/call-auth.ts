@@ -31,7 +31,6 @@ export class AuthorizedContext implements Context, CallAuth {
   readonly service: string
   readonly endpoint: string
   readonly metadata: Metadata
-  readonly deadline: number | undefined
   readonly remote: string | undefined
   readonly protocol: string
   readonly mode: AuthMode
@@ -49,13 +48,17 @@ export class AuthorizedContext implements Context, CallAuth {
     this.service = inner.service
     this.endpoint = inner.endpoint
     this.metadata = metadata
-    this.deadline = inner.deadline
     this.remote = inner.remote
     this.protocol = inner.protocol
     this.mode = mode
     this.caller = caller
     this.onBehalfOf = onBehalfOf
     this.#inner = inner
+  }
+
+  /** The inner call's, read when asked: fixing it costs a clock reading most calls never need. */
+  get deadline(): number | undefined {
+    return this.#inner.deadline
   }
 
   /** The call's signal (made lazily by the call itself). */

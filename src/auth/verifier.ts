@@ -1,5 +1,6 @@
 import { type CryptoKey, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
 import { MicroError, serviceUnavailable, unauthorized } from '../errors/errors.js'
+import { turnClock } from '../util/clock.js'
 import { AUTH_ERROR_ID, type Caller } from './auth.js'
 import { ALGORITHMS } from './key-material.js'
 import type { KeySource } from './key-source.js'
@@ -44,7 +45,9 @@ export class TokenVerifier {
    * verified. `key` is the token, or the text it was cached under (`Bearer <token>`).
    */
   peek(key: string): VerifiedToken | undefined {
-    const entry = this.#cache.get(key, Date.now())
+    // The loop turn's clock: expiry is checked at most one turn late (tokens live minutes),
+    // and a system clock reading on every call costs more than the rest of the lookup.
+    const entry = this.#cache.get(key, turnClock())
     if (entry === undefined) return undefined
     const revision = this.keys.revision
     if (entry.revocations !== revision) {
