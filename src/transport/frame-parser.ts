@@ -2,6 +2,7 @@ import {
   FRAME_HEADER_SIZE,
   type FrameType,
   type Headers,
+  KNOWN_HEADER_INDEX,
   KNOWN_HEADERS,
   MAX_FRAME_TYPE,
   PROTOCOL_VERSION,
@@ -161,11 +162,16 @@ export class FrameParser {
   }
 }
 
-/** Values of known headers at least this long are remembered per connection (see RecentValues). */
-const RECENT_MIN_BYTES = 32
+/**
+ * The known header whose long value is remembered per connection (see RecentValues): it
+ * repeats call after call. `traceparent` is as long but new on every call, so remembering it
+ * would only add a compare and a copy.
+ */
+const REMEMBERED = KNOWN_HEADER_INDEX.get('authorization') as number
+const REMEMBERED_MIN_BYTES = 32
 
 /**
- * The last long value of each known header on one connection, with its bytes. A caller sends
+ * The last long value of a known header on one connection, with its bytes. A caller sends
  * the same `authorization` on every call: when the bytes match, the same string is handed on,
  * so it is not decoded again and keeps the hash V8 cached on it. A token cache keyed by it
  * then looks it up without hashing 400 characters a call (measured: 9% of a server's time
@@ -211,7 +217,7 @@ export function decodeHeaders(buf: Buffer, start: number, end: number, recent?: 
     const valueLength = buf.readUInt16BE(at)
     at += 2
     if (at + valueLength > end) throw new ProtocolError('malformed header value')
-    if (recent !== undefined && known !== 0 && valueLength >= RECENT_MIN_BYTES) {
+    if (recent !== undefined && known === REMEMBERED && valueLength >= REMEMBERED_MIN_BYTES) {
       headers[key] = recent.value(known, buf, at, at + valueLength)
     } else if (key !== '__proto__') {
       headers[key] = buf.toString('utf8', at, at + valueLength)
