@@ -136,7 +136,7 @@ const config = {
 const ALL_PHASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19]
 const phases = selectedPhases(ALL_PHASES, process.env, [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14, 15, 17, 18, 19])
 const engines = findEngines()
-const WATCHDOG_MS = 15 * 60_000
+const WATCHDOG_MS = 20 * 60_000
 const resultsPath = fileURLToPath(new URL('../bench-results.json', import.meta.url))
 
 // The whole run must end by itself even if a fixture hangs in a way no phase limit catches.
