@@ -45,7 +45,10 @@ export class CallSlots<T extends Slotted> {
     return this.#slots[id & this.#mask] === undefined
   }
 
-  /** Make room for one more entry: at most half the slots are in use, so a free id is near. */
+  /**
+   * Make room for one more entry: at most half the slots are in use, so a free id is near. A
+   * client calls it before picking an id with {@link isFree}; {@link add} calls it too.
+   */
   reserve(): void {
     if ((this.#size + 1) * 2 <= this.#slots.length) return
     const old = this.#slots
@@ -60,8 +63,9 @@ export class CallSlots<T extends Slotted> {
     if (overflow) for (const entry of overflow.values()) this.#place(entry)
   }
 
-  /** Add an entry (its id must not be held already: see {@link get}). */
+  /** Add an entry (its id must not be held already: see {@link get}); grows as needed. */
   add(entry: T): void {
+    this.reserve()
     this.#place(entry)
     this.#size++
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import { describe, test } from 'node:test'
 import { type Frame, FrameFlag, FrameType, newHeaders } from './frame.js'
-import { decodeHeaders, FrameParser, ProtocolError, RecentValues } from './frame-parser.js'
+import { decodeHeaders, FrameParser, ProtocolError, RememberedHeader } from './frame-parser.js'
 import { FrameWriter } from './frame-writer.js'
 import { headersBound, writeHeaders } from './header-block.js'
 
@@ -172,20 +172,20 @@ describe('header values remembered per connection', () => {
       const end = writeHeaders(chunk, 0, { authorization: value, 'x-other': value })
       return chunk.subarray(0, end)
     }
-    const recent = new RecentValues()
+    const remembered = new RememberedHeader()
     const first = `Bearer ${'a'.repeat(300)}`
     const second = `Bearer ${'a'.repeat(299)}b`
     for (const value of [first, first, second, first, `Bearer short`]) {
       const bytes = block(value)
-      assert.deepEqual(decodeHeaders(bytes, 0, bytes.length, recent), {
+      assert.deepEqual(decodeHeaders(bytes, 0, bytes.length, remembered), {
         authorization: value,
         'x-other': value,
       })
     }
     // A value changed in place in the received buffer (a reused read buffer) is read again.
     const bytes = block(first)
-    decodeHeaders(bytes, 0, bytes.length, recent)
+    decodeHeaders(bytes, 0, bytes.length, remembered)
     bytes[bytes.indexOf('aaaa') + 10] = 'z'.charCodeAt(0)
-    assert.match(decodeHeaders(bytes, 0, bytes.length, recent).authorization as string, /z/)
+    assert.match(decodeHeaders(bytes, 0, bytes.length, remembered).authorization as string, /z/)
   })
 })

@@ -281,7 +281,6 @@ export class ServerConnection implements StreamHost, Swept {
       timeout !== undefined && timeout >= 0 && Number.isFinite(timeout) ? timeout : undefined
     if ((flags & FrameFlag.Stream) === 0) {
       const call = new MicroCall(this, id, endpoint, headers, body, validTimeout, this.#remote)
-      this.#unary.reserve()
       this.#unary.add(call)
       this.#buffered += body.byteLength + MESSAGE_OVERHEAD
       this.#dispatcher.unary(call)
