@@ -65,21 +65,21 @@ export async function runResilience(
       `${config.warmupMs / 1000} s warm-up + ${config.durationMs / 1000} s, ${config.policyRounds} and ${config.rounds} interleaved round(s), medians`,
   )
   await checkQuiet('phase 14')
-  const rounds = Math.max(config.rounds, config.policyRounds)
-  for (let round = 1; round <= rounds; round++) {
-    for (const [system, on] of round > config.policyRounds
-      ? []
-      : ([
-          [OFF, '0'],
-          [ON, '1'],
-        ] as const)) {
+  // (a) and (b) compare within themselves: each part interleaves its own rounds.
+  for (let round = 1; round <= config.policyRounds; round++) {
+    for (const [system, on] of [
+      [OFF, '0'],
+      [ON, '1'],
+    ] as const) {
       const result = await attempt(`resilience ${system} round ${round}`, async () => {
         const pair = await remotePair('micro-ts')
         return runPair({ ...pair, system, env: { ...pair.env, BENCH_RESILIENCE: on } }, config)
       })
       if (result) out.policiesRounds.push(result)
     }
-    for (const selector of round > config.rounds ? [] : (['random', 'least-in-flight'] as const)) {
+  }
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const selector of ['random', 'least-in-flight'] as const) {
       for (const hedging of [false, true]) {
         const result = await attempt(`hedging ${hedging ? 'on' : 'off'} (${selector}) round ${round}`, () =>
           runHedged(hedging, selector, config),
